@@ -1,0 +1,51 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper of theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# make run serves the embedded SQLite database in debug mode; make test needs only a key.
+RUN_ENV := DEBUG=true
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-insecure-test-only-key}
+PYTEST_ARGS ?=
+
+.PHONY: run test install messages migrate seed benchmarks lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[test]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# Compiled catalogues (.mo) are build output, made from the .po files under locale/.
+messages: install
+	@if command -v msgfmt >/dev/null; then \
+		$(RUN_ENV) $(PY) manage.py compilemessages --ignore '$(VENV)' -v0; \
+	else echo "msgfmt not found (apt-get install gettext): English texts are shown untranslated"; fi
+
+migrate: messages
+	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
+
+seed: migrate
+	$(RUN_ENV) $(PY) manage.py seed_demo --if-empty
+
+run: seed
+	@$(RUN_ENV) $(PY) manage.py demo_accounts
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+test: messages
+	$(TEST_ENV) $(PY) -m pytest -m "not browser" -n 2 $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -m browser $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+
+benchmarks: migrate
+	$(RUN_ENV) $(PY) -m benchmarks.run
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles artifacts

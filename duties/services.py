@@ -1,0 +1,102 @@
+"""Writes on the organisation: cadres with their roles and scope, village assignments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from duties.models import Cadre, Department, Village, VillageAssignment
+from xigang import roles as role_names
+
+VILLAGE_PERM = "duties.work_in_village"
+DEPARTMENT_PERM = "duties.work_in_department"
+
+
+def grant_village(user: User, village: Village) -> None:
+    assign_perm(VILLAGE_PERM, user, village)
+
+
+def revoke_village(user: User, village: Village) -> None:
+    remove_perm(VILLAGE_PERM, user, village)
+
+
+def grant_department(user: User, department: Department) -> None:
+    assign_perm(DEPARTMENT_PERM, user, department)
+
+
+def revoke_department(user: User, department: Department) -> None:
+    remove_perm(DEPARTMENT_PERM, user, department)
+
+
+@transaction.atomic
+def cadre_save(
+    *,
+    username: str,
+    name: str,
+    unit: Department | Village | None = None,
+    roles: Iterable[str] = (),
+    mobile: str = "",
+    title: str = "",
+) -> Cadre:
+    """Create or update a cadre and its user account; set its role groups to exactly `roles`
+    and grant the row scope of its unit (its department, or its village for village cadres).
+
+    A new account gets no usable password: the person sets one through the reset path or an
+    administrator sets it."""
+    roles = list(dict.fromkeys(roles))
+    unknown = set(roles) - set(role_names.ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model(username=username)
+        user.set_unusable_password()
+    user.first_name = name
+    user.is_staff = bool(roles)  # the admin screens are where records are entered
+    user.save()
+    user.groups.set(Group.objects.filter(name__in=roles))
+
+    cadre = Cadre.objects.filter(user=user).first() or Cadre(user=user)
+    old_unit = cadre.unit if cadre.pk else None
+    cadre.name = name
+    cadre.mobile = mobile
+    cadre.title = title
+    cadre.department = unit if isinstance(unit, Department) else None
+    cadre.village = unit if isinstance(unit, Village) else None
+    cadre.full_clean()
+    cadre.save()
+
+    if old_unit is not None and old_unit != unit:
+        _revoke_unit(user, old_unit)
+    if isinstance(unit, Department) and role_names.DEPARTMENT in roles:
+        grant_department(user, unit)
+    if isinstance(unit, Village) and role_names.VILLAGE in roles:
+        grant_village(user, unit)
+    return cadre
+
+
+def _revoke_unit(user: User, unit: Department | Village) -> None:
+    if isinstance(unit, Department):
+        revoke_department(user, unit)
+    else:
+        revoke_village(user, unit)
+
+
+@transaction.atomic
+def village_assignments_set(*, village: Village, cadres: Iterable[Cadre]) -> None:
+    """Set the town cadres assigned to a village (包村干部); they reach the village's rows."""
+    wanted = {c.pk: c for c in cadres}
+    current = {a.cadre_id: a for a in VillageAssignment.objects.filter(village=village)}
+    for cadre_id, assignment in current.items():
+        if cadre_id not in wanted:
+            assignment.delete()
+            revoke_village(assignment.cadre.user, village)
+    for cadre_id, cadre in wanted.items():
+        if cadre_id not in current:
+            VillageAssignment.objects.create(village=village, cadre=cadre)
+            grant_village(cadre.user, village)

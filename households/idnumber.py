@@ -1,0 +1,61 @@
+"""居民身份证号码 (GB 11643-1999): check digit, sex and birth date, and masking."""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+def check_digit(first17: str) -> str:
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def id_number_error(value: str) -> str | None:
+    """The reason `value` is not a valid ID number, in the user's language, or None."""
+    if len(value) != 18:
+        return _("an ID number has 18 characters, this one has %(n)d") % {"n": len(value)}
+    if not _SHAPE.match(value):
+        return _("an ID number is 17 digits and a final digit or X")
+    if birth_date_of(value) is None:
+        return _("the birth date in the ID number (characters 7-14) is not a real date")
+    if check_digit(value[:17]) != value[17]:
+        return _("the check digit is wrong (expected %(digit)s): a character was mistyped") % {
+            "digit": check_digit(value[:17])
+        }
+    return None
+
+
+def validate_id_number(value: str) -> None:
+    if value:
+        error = id_number_error(value)
+        if error:
+            raise ValidationError(error, code="invalid_id_number")
+
+
+def normalise(value: str) -> str:
+    return value.strip().upper().replace(" ", "")
+
+
+def birth_date_of(value: str) -> datetime.date | None:
+    try:
+        return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+
+
+def sex_of(value: str) -> str:
+    if len(value) < 17 or not value[16].isdigit():
+        return ""
+    return _("male") if int(value[16]) % 2 else _("female")
+
+
+def mask(value: str) -> str:
+    """370481********123X: area code and last four kept, birth date hidden."""
+    if len(value) != 18:
+        return "*" * len(value)
+    return f"{value[:6]}********{value[14:]}"

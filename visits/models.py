@@ -1,0 +1,171 @@
+"""What pairing cadres do (arts. 38-40): visits, problems routed to departments, 救急难."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from duties.models import Article, Cadre, Department
+from households.models import Household
+
+
+class Visit(models.Model):
+    class Kind(models.TextChoices):
+        HOME = "入户", _("home visit")
+        PHONE = "电话", _("phone call")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="visits", verbose_name=_("household")
+    )
+    cadre = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, related_name="visits", verbose_name=_("pairing cadre")
+    )
+    kind = models.CharField(_("kind"), max_length=2, choices=Kind.choices)
+    on = models.DateField(_("date"))
+    content = models.TextField(_("what was discussed or done"), blank=True)
+    problems_found = models.TextField(_("problems found"), blank=True)
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True, editable=False)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "cadre", "kind", "on"], name="visit_unique_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["household", "on"], name="visit_household_on_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.household.number} {self.kind} {self.on}"
+
+
+class ProblemCategory(models.Model):
+    """Which department answers for a kind of problem, under which article (editable data)."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="+", verbose_name=_("article")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("problem category")
+        verbose_name_plural = _("problem categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Problem(models.Model):
+    """A problem found on a visit, routed to the department that answers for it."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="problems", verbose_name=_("household")
+    )
+    visit = models.ForeignKey(
+        Visit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="problems",
+        verbose_name=_("visit"),
+    )
+    category = models.ForeignKey(
+        ProblemCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("category")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="problems", verbose_name=_("routed to")
+    )
+    description = models.TextField(_("description"))
+    found_on = models.DateField(_("found on"))
+    due = models.DateField(_("due"))
+    reported_by = models.ForeignKey(
+        Cadre,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_problems",
+        verbose_name=_("reported by"),
+    )
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    resolution = models.TextField(_("what was done"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        ordering = ["due", "id"]
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due__gte=models.F("found_on")), name="problem_due_after_found"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=models.F("found_on")),
+                name="problem_resolved_after_found",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "due"], name="problem_department_due_idx"),
+            models.Index(
+                fields=["due"], condition=Q(resolved_on__isnull=True), name="problem_open_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household.number} {self.category}"
+
+
+class EmergencyCase(models.Model):
+    """救急难 (art. 40): a sudden large expense; ledger entry and aid owed within days."""
+
+    class Cause(models.TextChoices):
+        ILLNESS = "因病", _("illness")
+        DISASTER = "因灾", _("disaster")
+        ACCIDENT = "意外", _("accident")
+        OTHER = "其他", _("other")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="emergencies", verbose_name=_("household")
+    )
+    cadre = models.ForeignKey(
+        Cadre,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emergencies",
+        verbose_name=_("pairing cadre"),
+    )
+    cause = models.CharField(_("cause"), max_length=4, choices=Cause.choices)
+    description = models.TextField(_("description"), blank=True)
+    expense = models.DecimalField(_("expense (yuan)"), max_digits=10, decimal_places=2)
+    reported_on = models.DateField(_("reported on"))
+    aided_on = models.DateField(_("aid given on"), null=True, blank=True)
+    aid_amount = models.DecimalField(
+        _("aid (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-reported_on", "id"]
+        verbose_name = _("emergency case")
+        verbose_name_plural = _("emergency cases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(aided_on__isnull=True) | Q(aided_on__gte=models.F("reported_on")),
+                name="emergency_aid_after_report",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household.number} {self.cause} {self.reported_on}"

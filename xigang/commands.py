@@ -1,0 +1,29 @@
+"""What the management commands share: acting as a user, so commands go through the scope."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+
+def system_user() -> User:
+    """The operator at the server's shell: unrestricted, and saved nowhere."""
+    return get_user_model()(username="system", is_superuser=True, is_staff=True, is_active=True)
+
+
+def acting_user(username: str | None) -> User:
+    """`--user NAME` makes a command see and do exactly what that user may in the portal."""
+    if not username:
+        return system_user()
+    try:
+        return get_user_model().objects.get(username=username, is_active=True)
+    except get_user_model().DoesNotExist as exc:
+        raise CommandError(_("no active user 「%(name)s」") % {"name": username}) from exc
+
+
+def add_user_argument(parser) -> None:
+    parser.add_argument(
+        "--user",
+        help="act as this user: only their scope is read or written (default: the operator, "
+        "unrestricted)",
+    )

@@ -1,0 +1,165 @@
+"""The common shape of an overdue obligation, and the one function that lists them.
+
+Each app answers for its own rules in its `rules.py`: a `Rule` whose `overdue(...)` returns
+`OverdueItem`s for an as-of date within a user's scope, set-based (a fixed number of queries
+whatever the data size). The dashboard, the JSON endpoint, exports and the `overdue` command all
+call `overdue_items`; nothing else computes "overdue".
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AnonymousUser, User
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing asked for by the user (names, as in the command's and JSON's parameters)."""
+
+    village: str | None = None
+    department: str | None = None
+    cadre: str | None = None  # username
+    rule: str | None = None
+    article: int | None = None
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    rule: str
+    article: int
+    period: str  # "2026-Q3", "2026-07", or the day an event's clock started
+    period_start: datetime.date
+    period_end: datetime.date
+    due: datetime.date
+    days_overdue: int
+    household: str | None  # 户编号
+    village: str | None
+    cadre: str | None  # username
+    department: str | None
+    subject: str  # what is owed, in the user's language
+    cadre_name: str | None = None
+    link: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("period_start", "period_end", "due"):
+            data[key] = data[key].isoformat()
+        del data["cadre_name"], data["link"]
+        return data
+
+
+JSON_FIELDS = (
+    "rule",
+    "article",
+    "period",
+    "period_start",
+    "period_end",
+    "due",
+    "days_overdue",
+    "household",
+    "village",
+    "cadre",
+    "department",
+    "subject",
+)
+
+
+class Rule:
+    """An obligation rule. Subclasses set the class attributes and implement `overdue`."""
+
+    id: ClassVar[str]
+    article: ClassVar[int]
+    title: ClassVar[str]
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> Iterable[OverdueItem]:
+        raise NotImplementedError
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> Iterable[OverdueItem]:
+        """Obligations not yet late that fall due soon (the current period); none by default."""
+        return []
+
+
+# Dotted paths of the rules, in the order the dashboard shows them.
+RULE_PATHS = [
+    "visits.rules.HomeVisitRule",
+    "visits.rules.PhoneContactRule",
+    "households.rules.MemberChangeReportRule",
+    "visits.rules.ProblemResolveRule",
+    "visits.rules.EmergencyAidRule",
+]
+
+
+def rules() -> list[Rule]:
+    from django.utils.module_loading import import_string
+
+    found = []
+    for path in RULE_PATHS:
+        try:
+            found.append(import_string(path)())
+        except ImportError:
+            continue  # a rule whose app is not built yet
+    return found
+
+
+def _selected(filters: Filters) -> list[Rule]:
+    return [
+        r
+        for r in rules()
+        if (filters.rule is None or r.id == filters.rule)
+        and (filters.article is None or r.article == filters.article)
+    ]
+
+
+def sort_key(item: OverdueItem) -> tuple:
+    return (-item.days_overdue, item.rule, item.household or "", item.period)
+
+
+def overdue_items(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = Filters(),
+) -> list[OverdueItem]:
+    """Every overdue item in the user's scope: owed periods starting on or after `since` and
+    ending before `as_of`, worst first."""
+    if not user.is_authenticated:
+        return []
+    items: list[OverdueItem] = []
+    for rule in _selected(filters):
+        items.extend(rule.overdue(user=user, as_of=as_of, since=since, filters=filters))
+    return sorted(items, key=sort_key)
+
+
+def pending_items(
+    *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters = Filters()
+) -> list[OverdueItem]:
+    if not user.is_authenticated:
+        return []
+    items: list[OverdueItem] = []
+    for rule in _selected(filters):
+        items.extend(rule.pending(user=user, as_of=as_of, filters=filters))
+    return sorted(items, key=lambda i: (i.due, i.rule, i.household or ""))
+
+
+def as_json(
+    items: list[OverdueItem], *, as_of: datetime.date, since: datetime.date
+) -> dict[str, Any]:
+    return {
+        "as_of": as_of.isoformat(),
+        "since": since.isoformat(),
+        "items": [item.as_json() for item in items],
+    }

@@ -1,0 +1,113 @@
+"""The six roles of DESIGN.md as data: each Group and the model permissions it holds.
+
+Row scope is not here: it comes from guardian object permissions on Village and Department and
+from pairings (see xigang.scope). `sync_groups` runs after every migrate, so a new model's
+permissions reach the roles as soon as its migration is applied.
+"""
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+LEADER = "镇领导"
+OFFICE = "扶贫办"
+DEPARTMENT = "部门"
+VILLAGE = "村干部"
+PAIRING = "帮扶责任人"
+INSPECTOR = "纪检督查"
+ALL_ROLES = (LEADER, OFFICE, DEPARTMENT, VILLAGE, PAIRING, INSPECTOR)
+
+# Roles that see the whole town (row scope), whatever their model permissions.
+WHOLE_TOWN = frozenset({LEADER, OFFICE, INSPECTOR})
+# Roles that keep the registry and so see full ID numbers.
+REGISTRY_KEEPERS = frozenset({OFFICE, VILLAGE})
+
+BUSINESS_APPS = ("duties", "households", "visits")
+
+VIEW = ("view",)
+EDIT = ("view", "add", "change")
+FULL = ("view", "add", "change", "delete")
+
+# role -> {"app.model": verbs}; "*" stands for every model of the business apps.
+MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
+    LEADER: {"*": VIEW, "households.helpplan": ("view", "change")},
+    OFFICE: {
+        "*": FULL,
+        "duties.article": VIEW,
+    },
+    DEPARTMENT: {
+        "duties.article": VIEW,
+        "duties.duty": VIEW,
+        "duties.department": VIEW,
+        "duties.village": VIEW,
+        "duties.cadre": VIEW,
+        "households.household": VIEW,
+        "households.helpplan": VIEW,
+        "households.helpmeasure": ("view", "change"),
+        "visits.problemcategory": VIEW,
+        "visits.problem": ("view", "change"),
+        "visits.emergencycase": ("view", "change"),
+    },
+    VILLAGE: {
+        "duties.article": VIEW,
+        "duties.duty": VIEW,
+        "duties.village": VIEW,
+        "duties.cadre": VIEW,
+        "households.household": EDIT,
+        "households.member": EDIT,
+        "households.memberchange": EDIT,
+        "households.pairing": VIEW,
+        "households.helpplan": EDIT,
+        "households.helpmeasure": EDIT,
+        "households.assessment": EDIT,
+        "visits.visit": VIEW,
+        "visits.problemcategory": VIEW,
+        "visits.problem": ("view", "add"),
+        "visits.emergencycase": ("view", "add"),
+    },
+    PAIRING: {
+        "duties.article": VIEW,
+        "duties.duty": VIEW,
+        "households.household": VIEW,
+        "households.member": VIEW,
+        "households.memberchange": ("view", "add"),
+        "households.pairing": VIEW,
+        "households.helpplan": EDIT,
+        "households.helpmeasure": EDIT,
+        "households.assessment": EDIT,
+        "visits.visit": EDIT,
+        "visits.problemcategory": VIEW,
+        "visits.problem": ("view", "add"),
+        "visits.emergencycase": ("view", "add"),
+    },
+    INSPECTOR: {"*": VIEW},
+}
+
+
+def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
+    """(app_label, codename) pairs for a role's spec."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    if "*" in spec:
+        for app_label in BUSINESS_APPS:
+            for model in apps.get_app_config(app_label).get_models():
+                wanted[model._meta.label_lower] = spec["*"]
+    wanted.update({label: verbs for label, verbs in spec.items() if label != "*"})
+    pairs = set()
+    for label, verbs in wanted.items():
+        app_label, model_name = label.split(".")
+        pairs.update((app_label, f"{verb}_{model_name}") for verb in verbs)
+    return pairs
+
+
+def sync_groups(**kwargs) -> None:
+    """Create the role groups and set their permissions to exactly the matrix (idempotent)."""
+    for role, spec in MATRIX.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        pairs = _expand(spec)
+        perms = [
+            p
+            for p in Permission.objects.filter(
+                content_type__app_label__in=BUSINESS_APPS
+            ).select_related("content_type")
+            if (p.content_type.app_label, p.codename) in pairs
+        ]
+        group.permissions.set(perms)

@@ -269,24 +269,28 @@ class LedgerKind:
         required = [c.header for c in self.columns if c.required or c.key]
         header_at: dict[str, int] | None = None
         header_row = 0
+        best_missing = required
         for number, cells in enumerate(rows, start=1):
             texts = [parse_text(c) if not _blank(c) else "" for c in cells]
-            if all(h in texts for h in required):
+            missing = [h for h in required if h not in texts]
+            if not missing:
                 header_at = {}
                 for index, text in enumerate(texts):
                     if text and text not in header_at:
                         header_at[text] = index
                 header_row = number
                 break
+            if len(missing) < len(best_missing):
+                best_missing = missing
             if number >= HEADER_SEARCH_ROWS:
                 break
         if header_at is None:
             raise LedgerError(
                 _(
-                    "no header row found in the first %(n)d rows of the first worksheet; this "
-                    "ledger needs the columns: %(headers)s"
+                    "the file is refused: required columns missing: %(missing)s (the header row "
+                    "must be within the first %(n)d rows of the first worksheet)"
                 )
-                % {"n": HEADER_SEARCH_ROWS, "headers": "、".join(required)}
+                % {"missing": "、".join(best_missing), "n": HEADER_SEARCH_ROWS}
             )
         known = {c.header for c in self.columns}
         report.unknown_headers = [h for h in header_at if h not in known]

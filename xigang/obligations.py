@@ -99,6 +99,7 @@ RULE_PATHS = [
     "households.rules.MemberChangeReportRule",
     "visits.rules.ProblemResolveRule",
     "visits.rules.EmergencyAidRule",
+    "oversight.rules.FindingRectifyRule",
 ]
 
 

@@ -21,7 +21,7 @@ WHOLE_TOWN = frozenset({LEADER, OFFICE, INSPECTOR})
 # Roles that keep the registry and so see full ID numbers.
 REGISTRY_KEEPERS = frozenset({OFFICE, VILLAGE})
 
-BUSINESS_APPS = ("duties", "households", "visits")
+BUSINESS_APPS = ("duties", "households", "visits", "oversight")
 
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
@@ -33,6 +33,11 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     OFFICE: {
         "*": FULL,
         "duties.article": VIEW,
+        # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
+        "oversight.inspection": VIEW,
+        "oversight.finding": VIEW,
+        "oversight.accountability": VIEW,
+        "oversight.commendation": VIEW,
     },
     DEPARTMENT: {
         "duties.article": VIEW,
@@ -79,7 +84,13 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problem": ("view", "add"),
         "visits.emergencycase": ("view", "add"),
     },
-    INSPECTOR: {"*": VIEW},
+    INSPECTOR: {
+        "*": VIEW,
+        "oversight.inspection": FULL,
+        "oversight.finding": EDIT,
+        "oversight.accountability": EDIT,
+        "oversight.commendation": EDIT,
+    },
 }
 
 

@@ -151,8 +151,12 @@ def _routed_q(household_id: str, village_id: str) -> Callable[[Scope], Q]:
     return build
 
 
-def _everyone(scope: Scope) -> Q:
-    return Q()
+def _subject_q(scope: Scope) -> Q:
+    """Oversight records reach the unit or person they are about."""
+    q = Q(department_id__in=scope.department_ids) | Q(village_id__in=scope.village_ids)
+    if scope.cadre_id:
+        q |= Q(cadre_id=scope.cadre_id)
+    return q
 
 
 # Models every signed-in user may read: the regulation and the shape of the organisation.
@@ -173,6 +177,9 @@ ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
     "visits.visit": _below_household("household_id", "household__village_id"),
     "visits.problem": _routed_q("household_id", "household__village_id"),
     "visits.emergencycase": _below_household("household_id", "household__village_id"),
+    "oversight.finding": _subject_q,
+    "oversight.accountability": _subject_q,
+    "oversight.commendation": _subject_q,
 }
 
 

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "duties",
     "households",
     "visits",
+    "oversight",
     # Last: its post_migrate handler gives the roles the permissions the apps above created.
     "xigang",
 ]

@@ -1,0 +1,106 @@
+"""Findings of inspections (arts. 41, 43): who sees them and when they are overdue."""
+
+import datetime
+
+import pytest
+
+from duties.models import Article, Department
+from oversight.models import Finding, Inspection
+from oversight.services import finding_rectify
+from xigang.obligations import Filters, overdue_items
+from xigang.scope import visible
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+@pytest.fixture
+def inspection(db):
+    return Inspection.objects.create(
+        title="2026年第二季度专项检查",
+        department=Department.objects.get(name="督查科"),
+        started_on=D(2026, 4, 1),
+    )
+
+
+def _finding(inspection, **subject):
+    return Finding.objects.create(
+        inspection=inspection,
+        article=Article.objects.get(number=39),
+        description="帮扶记录不全",
+        found_on=D(2026, 5, 1),
+        deadline=D(2026, 5, 31),
+        **subject,
+    )
+
+
+def test_it_is_overdue_only_after_the_deadline(inspection, east, inspector):
+    _finding(inspection, village=east)
+    on_deadline = overdue_items(user=inspector, as_of=D(2026, 5, 31), since=D(2026, 1, 1))
+    day_after = overdue_items(user=inspector, as_of=D(2026, 6, 1), since=D(2026, 1, 1))
+    assert [i.rule for i in on_deadline] == []
+    assert [(i.rule, i.article, i.village, i.days_overdue) for i in day_after] == [
+        ("finding.rectify", 41, "东村", 1)
+    ]
+
+
+def test_it_is_not_overdue_once_rectified(inspection, east, inspector):
+    finding = _finding(inspection, village=east)
+    finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), rectification="已补齐记录")
+    assert overdue_items(user=inspector, as_of=D(2026, 7, 1), since=D(2026, 1, 1)) == []
+
+
+def test_it_lists_a_finding_only_for_its_subject_and_the_whole_town(
+    cast, inspection, east, civil_affairs
+):
+    _finding(inspection, village=east)
+    _finding(inspection, department=civil_affairs)
+    _finding(inspection, cadre=cast["pairing"].cadre)
+    seen = {
+        name: sorted(str(f.subject) for f in visible(user, Finding.objects.all()))
+        for name, user in cast.items()
+    }
+    assert seen == {
+        "leader": sorted(["东村", "民政科", "pairing"]),
+        "office": sorted(["东村", "民政科", "pairing"]),
+        "inspector": sorted(["东村", "民政科", "pairing"]),
+        "dept": ["民政科"],
+        "east_cadre": ["东村"],
+        "west_cadre": [],
+        "pairing": ["pairing"],
+        "outsider": [],
+    }
+
+
+def test_only_inspectors_record_inspections(cast):
+    allowed = {name for name, user in cast.items() if user.has_perm("oversight.add_inspection")}
+    assert allowed == {"inspector"}
+
+
+def test_it_filters_by_department(inspection, east, civil_affairs, inspector):
+    _finding(inspection, village=east)
+    _finding(inspection, department=civil_affairs)
+    items = overdue_items(
+        user=inspector,
+        as_of=D(2026, 7, 1),
+        since=D(2026, 1, 1),
+        filters=Filters(department="民政科"),
+    )
+    assert [i.department for i in items] == ["民政科"]
+
+
+def test_it_lists_findings_in_one_query(inspection, east, inspector, django_assert_max_num_queries):
+    for _ in range(5):
+        _finding(inspection, village=east)
+    from xigang.scope import scope_of
+
+    scope_of(inspector)
+    with django_assert_max_num_queries(1):  # the open findings joined to their subjects
+        items = overdue_items(
+            user=inspector,
+            as_of=D(2026, 7, 1),
+            since=D(2026, 1, 1),
+            filters=Filters(rule="finding.rectify"),
+        )
+    assert len(items) == 5

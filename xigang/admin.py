@@ -95,7 +95,7 @@ class LedgerAdminMixin:
         extra_context = extra_context or {}
         kind = get_kind(self.ledger_kind)
         info = self.model._meta.app_label, self.model._meta.model_name
-        if request.user.has_perm(kind.permission):
+        if kind.importable and request.user.has_perm(kind.permission):
             extra_context["ledger_import_url"] = reverse("admin:%s_%s_ledger_import" % info)
         if request.user.has_perm(kind.export_permission):
             extra_context["ledger_export_url"] = reverse("admin:%s_%s_ledger_export" % info)

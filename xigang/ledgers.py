@@ -259,6 +259,7 @@ class LedgerKind:
         str
     ]  # the model permission that importing needs, e.g. "duties.add_village"
     export_permission: ClassVar[str]  # the one exporting needs, e.g. "duties.view_village"
+    importable: ClassVar[bool] = True  # False for report-like ledgers that are only exported
 
     def __init__(self, user: User | AnonymousUser):
         self.user = user
@@ -350,6 +351,10 @@ def import_ledger(
     kind: LedgerKind, source: str | Path | IO[bytes], *, dry_run: bool = False
 ) -> Report:
     """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused."""
+    if not kind.importable:
+        raise LedgerError(
+            _("the ledger 「%(title)s」 is exported only; it cannot be imported") % {"title": kind.title}
+        )
     if not kind.user.has_perm(kind.permission):
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
     report = Report(kind=kind.name, dry_run=dry_run)

@@ -27,6 +27,13 @@ VIEW = ("view",)
 EDIT = ("view", "add", "change")
 FULL = ("view", "add", "change", "delete")
 
+# Units and people read the oversight records about themselves (the scope narrows the rows).
+SUBJECT_OF_OVERSIGHT = {
+    "oversight.finding": VIEW,
+    "oversight.accountability": VIEW,
+    "oversight.commendation": VIEW,
+}
+
 # role -> {"app.model": verbs}; "*" stands for every model of the business apps.
 MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     LEADER: {"*": VIEW, "households.helpplan": ("view", "change")},
@@ -51,6 +58,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problemcategory": VIEW,
         "visits.problem": ("view", "change"),
         "visits.emergencycase": ("view", "change"),
+        **SUBJECT_OF_OVERSIGHT,
     },
     VILLAGE: {
         "duties.article": VIEW,
@@ -68,6 +76,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problemcategory": VIEW,
         "visits.problem": ("view", "add"),
         "visits.emergencycase": ("view", "add"),
+        **SUBJECT_OF_OVERSIGHT,
     },
     PAIRING: {
         "duties.article": VIEW,
@@ -83,6 +92,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problemcategory": VIEW,
         "visits.problem": ("view", "add"),
         "visits.emergencycase": ("view", "add"),
+        **SUBJECT_OF_OVERSIGHT,
     },
     INSPECTOR: {
         "*": VIEW,

@@ -104,3 +104,24 @@ def test_it_lists_findings_in_one_query(inspection, east, inspector, django_asse
             filters=Filters(rule="finding.rectify"),
         )
     assert len(items) == 5
+
+
+def test_it_exports_the_findings_ledger_in_scope_and_refuses_to_import_it(
+    tmp_path, inspection, east, west, east_cadre
+):
+    import openpyxl
+
+    from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
+
+    _finding(inspection, village=east)
+    _finding(inspection, village=west)
+    target = tmp_path / "findings.xlsx"
+    assert export_ledger(get_kind("findings")(east_cadre), target) == 1
+    rows = list(openpyxl.load_workbook(target).worksheets[0].iter_rows(values_only=True))
+    header = rows[2]
+    record = dict(zip(header, rows[3], strict=True))
+    assert record["责任单位或责任人"] == "东村"
+    assert record["涉及条款"] == "第三十九条"
+    assert record["状态"] == "未整改"
+    with pytest.raises(LedgerError, match="只能导出"):
+        import_ledger(get_kind("findings")(east_cadre), target)

@@ -1,0 +1,200 @@
+"""Writes of what pairing cadres do: visits, problems routed to departments, 救急难 cases.
+
+Every function is keyword-only, validates (`full_clean`) and saves inside a transaction; views,
+admin, ledgers, the demo and commands all call these.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duties.models import Cadre
+from duties.params import value_on
+from households.models import Household, Pairing
+from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
+from xigang import scope
+
+
+def paired_cadre_on(household: Household, day: datetime.date) -> Cadre | None:
+    """The cadre paired with the household on `day` (the latest started, if pairings overlap)."""
+    pairing = (
+        Pairing.objects.filter(household=household, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .select_related("cadre")
+        .order_by("-start", "-id")
+        .first()
+    )
+    return pairing.cadre if pairing else None
+
+
+def _not_in_future(day: datetime.date, field: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({field: _("the date %(date)s is in the future") % {"date": day}})
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    household: Household,
+    cadre: Cadre,
+    kind: str,
+    on: datetime.date,
+    content: str = "",
+    problems_found: str = "",
+) -> Visit:
+    """Record a home visit or phone call. Only a cadre paired with the household on that day
+    may have made it (a visit by anyone else would not count for art. 39 and is refused)."""
+    _not_in_future(on, "on")
+    paired = (
+        Pairing.objects.filter(household=household, cadre=cadre, start__lte=on)
+        .filter(Q(end__isnull=True) | Q(end__gte=on))
+        .exists()
+    )
+    if not paired:
+        raise ValidationError(
+            {
+                "cadre": _("%(cadre)s was not paired with household %(household)s on %(date)s")
+                % {"cadre": cadre.name, "household": household.number, "date": on}
+            }
+        )
+    visit = Visit(
+        household=household,
+        cadre=cadre,
+        kind=kind,
+        on=on,
+        content=content.strip(),
+        problems_found=problems_found.strip(),
+    )
+    visit.full_clean()
+    visit.save()
+    return visit
+
+
+@transaction.atomic
+def visit_update(*, visit: Visit, content: str, problems_found: str) -> Visit:
+    """Correct what a visit says; who, when and the time of entry are kept as first entered."""
+    visit.content = content.strip()
+    visit.problems_found = problems_found.strip()
+    visit.full_clean()
+    visit.save(update_fields=["content", "problems_found"])
+    return visit
+
+
+def problem_due(found_on: datetime.date) -> datetime.date:
+    """The due date of a problem found on `found_on`: the days in force on that day (art. 44)."""
+    return found_on + datetime.timedelta(days=value_on("problem.resolve", "days", found_on))
+
+
+@transaction.atomic
+def problem_report(
+    *,
+    household: Household,
+    category: ProblemCategory,
+    description: str,
+    found_on: datetime.date,
+    visit: Visit | None = None,
+    reported_by: Cadre | None = None,
+) -> Problem:
+    """Route a problem to the department its category names, due after the days in force."""
+    _not_in_future(found_on, "found_on")
+    if visit is not None and visit.household_id != household.pk:
+        raise ValidationError({"visit": _("the visit is of another household")})
+    problem = Problem(
+        household=household,
+        category=category,
+        department_id=category.department_id,
+        description=description.strip(),
+        found_on=found_on,
+        due=problem_due(found_on),
+        visit=visit,
+        reported_by=reported_by,
+    )
+    problem.full_clean()
+    problem.save()
+    return problem
+
+
+def can_resolve(user: User | AnonymousUser, problem: Problem) -> bool:
+    """Staff of the department it was routed to, and the whole-town roles holding the right."""
+    if not user.has_perm("visits.change_problem"):
+        return False
+    reach = scope.scope_of(user)
+    return reach.whole_town or problem.department_id in reach.department_ids
+
+
+@transaction.atomic
+def problem_resolve(
+    *, problem: Problem, resolution: str, resolved_on: datetime.date, user: User
+) -> Problem:
+    """The department records what it did and closes the problem."""
+    if not can_resolve(user, problem):
+        raise PermissionDenied(_("you may not resolve problems routed to another department"))
+    _not_in_future(resolved_on, "resolved_on")
+    if not resolution.strip():
+        raise ValidationError({"resolution": _("say what was done")})
+    if resolved_on < problem.found_on:
+        raise ValidationError(
+            {"resolved_on": _("a problem cannot be resolved before it was found")}
+        )
+    problem.resolution = resolution.strip()
+    problem.resolved_on = resolved_on
+    problem.resolved_by = user if user.pk else None
+    problem.full_clean()
+    problem.save()
+    return problem
+
+
+def emergency_due(reported_on: datetime.date) -> datetime.date:
+    return reported_on + datetime.timedelta(days=value_on("emergency.aid", "days", reported_on))
+
+
+@transaction.atomic
+def emergency_report(
+    *,
+    household: Household,
+    cause: str,
+    expense: decimal.Decimal,
+    reported_on: datetime.date,
+    description: str = "",
+    cadre: Cadre | None = None,
+) -> EmergencyCase:
+    """Enter a 救急难 case (art. 40); the pairing cadre defaults to the one paired that day."""
+    _not_in_future(reported_on, "reported_on")
+    case = EmergencyCase(
+        household=household,
+        cadre=cadre or paired_cadre_on(household, reported_on),
+        cause=cause,
+        expense=expense,
+        reported_on=reported_on,
+        description=description.strip(),
+    )
+    case.full_clean()
+    case.save()
+    return case
+
+
+@transaction.atomic
+def emergency_aid(
+    *, case: EmergencyCase, aided_on: datetime.date, aid_amount: decimal.Decimal, user: User
+) -> EmergencyCase:
+    """Record the aid given (民政科 or the whole-town roles)."""
+    if not user.has_perm("visits.change_emergencycase") or not scope.can_see(user, case):
+        raise PermissionDenied(_("you may not record aid for this case"))
+    _not_in_future(aided_on, "aided_on")
+    if aided_on < case.reported_on:
+        raise ValidationError({"aided_on": _("aid cannot be given before the case was reported")})
+    if aid_amount <= 0:
+        raise ValidationError({"aid_amount": _("the aid must be more than zero")})
+    case.aided_on = aided_on
+    case.aid_amount = aid_amount
+    case.full_clean()
+    case.save()
+    return case

@@ -1,0 +1,117 @@
+"""`manage.py overdue`: the overdue (or, with --pending, soon due) obligations, as text, JSON or
+an Excel workbook. It only formats what `xigang.obligations` computes."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from xigang import obligations
+from xigang.commands import acting_user, add_user_argument
+from xigang.ledgers import write_workbook
+
+# Column headers of the text and Excel report (ledger headers are Chinese data, like 台账).
+COLUMNS = [
+    ("rule", "规则"),
+    ("article", "条款"),
+    ("period", "期间"),
+    ("period_start", "开始日期"),
+    ("period_end", "结束日期"),
+    ("due", "应完成日期"),
+    ("days_overdue", "逾期天数"),
+    ("household", "户编号"),
+    ("village", "村"),
+    ("cadre", "帮扶责任人"),
+    ("department", "部门"),
+    ("subject", "事项"),
+]
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(
+            _("「%(value)s」 is not a date; write it as YYYY-MM-DD") % {"value": value}
+        ) from exc
+
+
+def _row(item: obligations.OverdueItem) -> list:
+    data = item.as_json()
+    return ["" if data[key] is None else data[key] for key, _header in COLUMNS]
+
+
+class Command(BaseCommand):
+    help = "List overdue obligations (or, with --pending, those falling due soon)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", required=True, help="YYYY-MM-DD")
+        parser.add_argument("--since", help="YYYY-MM-DD (required unless --pending)")
+        parser.add_argument("--village")
+        parser.add_argument("--department")
+        parser.add_argument("--cadre", help="username")
+        parser.add_argument("--rule", help="rule id, e.g. pairing.home_visit")
+        parser.add_argument("--format", choices=["text", "json", "xlsx"], default="text")
+        parser.add_argument("--output", help="file to write (required for xlsx)")
+        parser.add_argument(
+            "--pending", action="store_true", help="what falls due soon instead of what is late"
+        )
+        add_user_argument(parser)
+
+    def handle(self, *args, **options):
+        as_of = _date(options["as_of"])
+        if options["pending"]:
+            since = as_of
+        elif options["since"]:
+            since = _date(options["since"])
+        else:
+            raise CommandError(_("--since is required"))
+        filters = obligations.Filters(
+            village=options["village"],
+            department=options["department"],
+            cadre=options["cadre"],
+            rule=options["rule"],
+        )
+        known = {r.id for r in obligations.rules()}
+        if filters.rule and filters.rule not in known:
+            raise CommandError(
+                _("unknown rule 「%(rule)s」; known: %(known)s")
+                % {"rule": filters.rule, "known": ", ".join(sorted(known))}
+            )
+        user = acting_user(options["user"])
+        if options["pending"]:
+            items = obligations.pending_items(user=user, as_of=as_of, filters=filters)
+        else:
+            items = obligations.overdue_items(user=user, as_of=as_of, since=since, filters=filters)
+
+        fmt = options["format"]
+        output = options["output"]
+        if fmt == "xlsx":
+            if not output:
+                raise CommandError(_("--output FILE is required for xlsx"))
+            write_workbook(
+                output,
+                title="逾期事项" if not options["pending"] else "即将到期事项",
+                subtitle=_("as of %(as_of)s, since %(since)s")
+                % {"as_of": as_of.isoformat(), "since": since.isoformat()},
+                headers=[header for _key, header in COLUMNS],
+                rows=(_row(item) for item in items),
+            )
+            return
+        if fmt == "json":
+            text = json.dumps(
+                obligations.as_json(items, as_of=as_of, since=since), ensure_ascii=False, indent=2
+            )
+        else:
+            lines = ["\t".join(header for _key, header in COLUMNS)]
+            lines += ["\t".join(str(v) for v in _row(item)) for item in items]
+            lines.append(_("%(n)d items") % {"n": len(items)})
+            text = "\n".join(lines)
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            self.stdout.write(text)

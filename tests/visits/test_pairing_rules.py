@@ -14,6 +14,7 @@ from xigang.obligations import Filters, overdue_items, pending_items
 
 D = datetime.date
 HOME, PHONE = Visit.Kind.HOME, Visit.Kind.PHONE
+AS_OF, SINCE, SINCE_Q2 = D(2026, 7, 15), D(2026, 1, 1), D(2026, 4, 1)
 
 
 @pytest.fixture
@@ -40,12 +41,12 @@ def visit(household, cadre, kind, on):
     return Visit.objects.create(household=household, cadre=cadre, kind=kind, on=on)
 
 
-def home(user, *, as_of=D(2026, 7, 15), since=D(2026, 1, 1), **filters):
+def home(user, *, as_of=AS_OF, since=SINCE, **filters):
     items = HomeVisitRule().overdue(user=user, as_of=as_of, since=since, filters=Filters(**filters))
     return sorted((i.household, i.period, i.cadre) for i in items)
 
 
-def phone(user, *, as_of=D(2026, 7, 15), since=D(2026, 4, 1), **filters):
+def phone(user, *, as_of=AS_OF, since=SINCE_Q2, **filters):
     items = PhoneContactRule().overdue(
         user=user, as_of=as_of, since=since, filters=Filters(**filters)
     )

@@ -1,0 +1,230 @@
+"""Benchmark of the visit rules: the engine against a hand-written SQL query, same run.
+
+    DEBUG=1 python -m benchmarks.overdue --scale town|county [--as-of 2026-11-29]
+    DATABASE_URL=postgres://... DEBUG=1 python -m benchmarks.overdue --scale county
+
+It works in its own database (SQLite: a file under /tmp; PostgreSQL: `bench_overdue_SCALE`),
+kept between runs so that the seeding is paid once; `--fresh` seeds again. The data comes from
+seed_demo's modules; while the households module is missing, a minimal seeding of households
+and pairings (with handovers and gaps) stands in for it.
+
+For each of `pairing.home_visit` and `pairing.phone_contact` it times (best of --repeat):
+- the engine: `Rule.overdue(...)` as the whole-town office sees it, OverdueItems built;
+- the SQL: one hand-written query returning the same (household, period, cadre) rows, fetched;
+checks that both return the same rows and prints the times and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import sys
+import time
+
+SCALES = {"tiny": 40, "town": 3000, "county": 60000}
+
+
+def _setup(scale: str, fresh: bool):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    db = connections["default"].settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        db["TEST"]["NAME"] = f"/tmp/bench_overdue_{scale}.sqlite3"
+        if fresh and os.path.exists(db["TEST"]["NAME"]):
+            os.remove(db["TEST"]["NAME"])
+    else:
+        db["TEST"]["NAME"] = f"bench_overdue_{scale}"
+    from django.test.utils import setup_databases
+
+    setup_databases(verbosity=0, interactive=False, keepdb=not fresh)
+
+
+def _seed_households(rng: random.Random, count: int, as_of: datetime.date) -> None:
+    """Stand-in for households.demo: `count` households spread over the villages, each paired
+    from before the two years, 10% handed over once, 3% with a gap of a few days."""
+    from duties.models import Cadre, Village
+    from households.models import Household, Pairing
+    from xigang import roles
+
+    villages = list(Village.objects.values_list("pk", flat=True))
+    cadres = list(
+        Cadre.objects.filter(user__groups__name=roles.PAIRING).values_list("pk", flat=True)
+    )
+    households = [
+        Household(number=f"H{n:06d}", village_id=villages[n % len(villages)], head_name="户主")
+        for n in range(count)
+    ]
+    Household.objects.bulk_create(households, batch_size=5000)
+    start = datetime.date(as_of.year - 3, 1, 1)
+    window = (as_of - datetime.date(as_of.year - 2, 1, 1)).days
+    pairings = []
+    for household in households:
+        cadre = rng.choice(cadres)
+        draw = rng.random()
+        if draw < 0.13:
+            end = datetime.date(as_of.year - 2, 1, 1) + datetime.timedelta(rng.randrange(window))
+            gap = rng.randint(2, 6) if draw < 0.03 else 1
+            pairings.append(Pairing(household=household, cadre_id=cadre, start=start, end=end))
+            pairings.append(
+                Pairing(
+                    household=household,
+                    cadre_id=rng.choice(cadres),
+                    start=end + datetime.timedelta(days=gap),
+                )
+            )
+        else:
+            pairings.append(Pairing(household=household, cadre_id=cadre, start=start))
+    Pairing.objects.bulk_create(pairings, batch_size=5000)
+
+
+def _seed(scale: str, as_of: datetime.date) -> None:
+    from importlib import import_module
+
+    from duties.models import Village
+    from households.models import Household
+
+    if Village.objects.exists():
+        return
+    seed = 2019
+    try:
+        import_module("households.demo")
+    except ModuleNotFoundError:
+        from django.db import transaction
+
+        import duties.demo
+        import visits.demo
+
+        with transaction.atomic():
+            duties.demo.seed(rng=random.Random(f"{seed}:duties.demo"), scale=scale, as_of=as_of)
+            _seed_households(random.Random(f"{seed}:bench"), SCALES[scale], as_of)
+            visits.demo.seed(rng=random.Random(f"{seed}:visits.demo"), scale=scale, as_of=as_of)
+    else:
+        from xigang.management.commands.seed_demo import seed_all
+
+        seed_all(seed=seed, scale=scale, as_of=as_of)
+    assert Household.objects.exists()
+
+
+def hand_written_sql(periods, kinds) -> tuple[str, list]:
+    """The same question as the engine, written by hand: periods as a VALUES list."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        next_day = 'q."end" + 1'
+        values = ", ".join("(%s, %s::date, %s::date)" for _ in periods)
+    else:
+        next_day = "date(q.\"end\", '+1 day')"
+        values = ", ".join("(%s, %s, %s)" for _ in periods)
+    params: list = []
+    for index, period in enumerate(periods):
+        params += [index, period.start, period.end]
+    kind_marks = ", ".join("%s" for _ in kinds)
+    sql = f"""
+WITH periods (idx, ps, pe) AS (VALUES {values})
+SELECT h.number, v.name,
+       (SELECT p.cadre_id FROM households_pairing p
+         WHERE p.household_id = h.id AND p.start <= pr.pe AND (p."end" IS NULL OR p."end" >= pr.pe)
+         ORDER BY p.start DESC, p.id DESC LIMIT 1) AS cadre_id,
+       pr.idx
+  FROM periods pr
+ CROSS JOIN households_household h
+  JOIN duties_village v ON v.id = h.village_id
+ WHERE EXISTS (SELECT 1 FROM households_pairing p
+                WHERE p.household_id = h.id AND p.start <= pr.ps
+                  AND (p."end" IS NULL OR p."end" >= pr.ps))
+   AND NOT EXISTS (SELECT 1 FROM households_pairing q
+                    WHERE q.household_id = h.id AND q."end" >= pr.ps AND q."end" < pr.pe
+                      AND NOT EXISTS (SELECT 1 FROM households_pairing r
+                                       WHERE r.household_id = h.id AND r.start <= {next_day}
+                                         AND (r."end" IS NULL OR r."end" > q."end")))
+   AND NOT EXISTS (SELECT 1 FROM visits_visit w
+                    WHERE w.household_id = h.id AND w.kind IN ({kind_marks})
+                      AND w."on" >= pr.ps AND w."on" <= pr.pe
+                      AND EXISTS (SELECT 1 FROM households_pairing c
+                                   WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
+                                     AND c.start <= w."on"
+                                     AND (c."end" IS NULL OR c."end" >= w."on")))
+"""
+    return sql, params + list(kinds)
+
+
+def _best(fn, repeat: int):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=list(SCALES), default="town")
+    parser.add_argument("--as-of", type=datetime.date.fromisoformat, default=None)
+    parser.add_argument("--since", type=datetime.date.fromisoformat, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
+    args = parser.parse_args(argv)
+
+    _setup(args.scale, args.fresh)
+    from django.db import connection
+
+    from households.models import Household, Pairing
+    from visits.models import Visit
+    from visits.periods import periods_between
+    from visits.rules import HomeVisitRule, PhoneContactRule
+    from xigang.commands import system_user
+    from xigang.obligations import Filters
+
+    as_of = args.as_of or datetime.date(2026, 11, 29)
+    started = time.perf_counter()
+    _seed(args.scale, as_of)
+    seeded = time.perf_counter() - started
+    since = args.since or datetime.date(as_of.year - 2, as_of.month, 1)
+    print(
+        f"{connection.vendor}, scale {args.scale}: {Household.objects.count()} households, "
+        f"{Pairing.objects.count()} pairings, {Visit.objects.count()} visits "
+        f"(seeded in {seeded:.1f} s); as of {as_of}, since {since}"
+    )
+    user = system_user()
+    failed = False
+    for rule in (HomeVisitRule(), PhoneContactRule()):
+        periods = periods_between(rule.period_kind, since, as_of)
+
+        def engine(rule=rule):
+            return rule.overdue(user=user, as_of=as_of, since=since, filters=Filters())
+
+        sql, params = hand_written_sql(periods, rule.kinds)
+
+        def raw(sql=sql, params=params):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+
+        raw()  # warm the caches the same way for both
+        engine()
+        t_engine, items = _best(engine, args.repeat)
+        t_sql, rows = _best(raw, args.repeat)
+        from duties.models import Cadre
+
+        usernames = dict(Cadre.objects.values_list("pk", "user__username"))
+        mine = sorted((i.household, i.period, i.cadre) for i in items)
+        theirs = sorted((n, periods[i].label, usernames.get(c)) for n, _v, c, i in rows)
+        same = mine == theirs
+        failed |= not same
+        print(
+            f"  {rule.id:22s} {len(periods):2d} periods  items engine {len(items):7d} / "
+            f"sql {len(rows):7d} {'same' if same else 'DIFFERENT'}  "
+            f"engine {t_engine:7.3f} s  sql {t_sql:7.3f} s  ratio {t_engine / t_sql:5.2f}x"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

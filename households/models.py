@@ -377,3 +377,10 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household.number} {self.get_item_display()}"
+
+    @property
+    def responsible(self) -> tuple[str, int] | None:
+        """(department name, article) that answers for this item when it is not met."""
+        from households.responsibility import ASSESSMENT_DEPARTMENTS
+
+        return None if self.met else ASSESSMENT_DEPARTMENTS[self.item]

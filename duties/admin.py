@@ -193,6 +193,7 @@ class VillageAdmin(LedgerAdminMixin, ScopedAdmin):
         """Assignments grant the village's scope: they go through the service."""
         if formset.model is not VillageAssignment:
             return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # only to record what changed, for the history message
         wanted = [
             f.cleaned_data["cadre"]
             for f in formset.forms

@@ -1,0 +1,250 @@
+"""The duties app in the admin: which screens each role opens, which rows it lists, and the
+ledger import with its preview."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from duties.models import Cadre, Village
+from tests.org.conftest import write_book
+from xigang.scope import scope_of
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "article",
+    "department",
+    "duty",
+    "partybranch",
+    "village",
+    "cadre",
+    "villageassignment",
+    "ruleparameter",
+]
+ALL = set(MODELS)
+# role -> the duties changelists that open (the others answer 403)
+OPENS = {
+    "leader": ALL,
+    "office": ALL,
+    "inspector": ALL,
+    "dept": {"article", "department", "duty", "village", "cadre"},
+    "east_cadre": {"article", "duty", "village", "cadre"},
+    "west_cadre": {"article", "duty", "village", "cadre"},
+    "pairing": {"article", "duty"},
+}
+EVERY_CADRE = ["dept", "east_cadre", "inspector", "leader", "office", "pairing", "west_cadre"]
+# role -> (villages listed, cadres listed)
+ROWS = {
+    "leader": (["东村", "西村"], EVERY_CADRE),
+    "office": (["东村", "西村"], EVERY_CADRE),
+    "inspector": (["东村", "西村"], EVERY_CADRE),
+    "dept": ([], ["dept"]),
+    "east_cadre": (["东村"], ["east_cadre", "pairing"]),
+    "west_cadre": (["西村"], ["west_cadre"]),
+}
+
+
+def _changelist(client, model):
+    return client.get(reverse(f"admin:duties_{model}_changelist"))
+
+
+def test_each_role_opens_exactly_its_changelists(client, cast):
+    for name, opens in OPENS.items():
+        client.force_login(cast[name])
+        status = {model: _changelist(client, model).status_code for model in MODELS}
+        assert status == {m: 200 if m in opens else 403 for m in MODELS}, name
+
+
+def test_a_user_without_a_role_is_sent_to_the_sign_in_page(client, cast):
+    client.force_login(cast["outsider"])
+    response = _changelist(client, "village")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_each_role_lists_exactly_its_villages_and_cadres(client, cast):
+    for name, (villages, cadres) in ROWS.items():
+        client.force_login(cast[name])
+        response = _changelist(client, "village")
+        assert sorted(v.name for v in response.context["cl"].result_list) == villages, name
+        for village in {"东村", "西村"} - set(villages):
+            assert village not in response.content.decode(), name
+        response = _changelist(client, "cadre")
+        listed = sorted(c.user.username for c in response.context["cl"].result_list)
+        assert listed == cadres, name
+
+
+def test_another_villages_page_answers_like_a_missing_one(client, east_cadre, west):
+    client.force_login(east_cadre)
+    response = client.get(reverse("admin:duties_village_change", args=[west.pk]))
+    # The admin redirects to its index with "does not exist" for a missing object.
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_cadre_changelist_costs_a_fixed_number_of_queries(
+    client, cast, django_assert_max_num_queries
+):
+    client.force_login(cast["office"])
+    # session, user, scope (groups, department grants, cadre), permissions (user, groups),
+    # count, filtered count, rows with user/department/village, groups of the listed users,
+    # the department, village and role filters' choices
+    with django_assert_max_num_queries(16):
+        response = _changelist(client, "cadre")
+    assert "east_cadre" in response.content.decode()
+
+
+def test_the_article_is_read_only_even_for_the_office(client, office):
+    client.force_login(office)
+    url = reverse("admin:duties_article_change", args=[39])
+    page = client.get(url).content.decode()
+    assert "每季度入户不少于1次" in page
+    assert 'name="_save"' not in page
+    assert client.post(url, {"text": "改写"}).status_code == 403
+
+
+def test_the_duty_page_shows_the_full_text_of_its_article(client, office):
+    from duties.models import Duty
+
+    duty = Duty.objects.filter(article_id=13).first()
+    client.force_login(office)
+    page = client.get(reverse("admin:duties_duty_change", args=[duty.pk])).content.decode()
+    assert "第十三条" in page
+    assert "西岗学区" in page
+
+
+def test_the_article_page_lists_its_duties(client, dept):
+    client.force_login(dept)
+    page = client.get(reverse("admin:duties_article_change", args=[13])).content.decode()
+    assert page.count("西岗学区") >= 5
+
+
+# --- the ledger import in the admin -----------------------------------------------------------
+
+
+def test_the_office_previews_then_confirms_a_cadre_import(client, office, east, tmp_path):
+    client.force_login(office)
+    changelist = _changelist(client, "cadre").content.decode()
+    assert "导入台账" in changelist and "导出台账" in changelist
+    path = write_book(
+        tmp_path / "c.xlsx",
+        ["用户名", "姓名", "单位", "角色"],
+        [["zhou", "周书记", "东村", "村干部"]],
+        title="西岗镇干部台账",
+    )
+    url = reverse("admin:duties_cadre_ledger_import")
+    with open(path, "rb") as handle:
+        preview = client.post(url, {"file": handle})
+    page = preview.content.decode()
+    assert "检查完成，未写入数据：新增1条" in page
+    assert not Cadre.objects.filter(user__username="zhou").exists()
+    token = preview.context["token"]
+    response = client.post(url, {"token": token})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:duties_cadre_changelist")
+    zhou = get_user_model().objects.get(username="zhou")
+    assert zhou.cadre.village == east and scope_of(zhou).village_ids == {east.pk}
+    page = client.get(response["Location"]).content.decode()
+    assert "导入完成：新增1条" in page and "周书记" in page
+
+
+def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_path):
+    client.force_login(office)
+    path = write_book(
+        tmp_path / "v.xlsx", ["村名称", "包村干部"], [["张庄村", None], ["李楼村", "ghost"]]
+    )
+    with open(path, "rb") as handle:
+        response = client.post(reverse("admin:duties_village_ledger_import"), {"file": handle})
+    page = response.content.decode()
+    assert "拒绝" in page and "ghost" in page
+    assert "确认导入" not in page  # nothing to confirm
+    assert response.context["report"].errors[0].row == 3
+    assert response.context["report"].errors[0].header == "包村干部"
+    assert not Village.objects.exists()
+
+
+def test_a_village_cadre_may_not_import_or_even_see_the_button(client, east_cadre, tmp_path):
+    client.force_login(east_cadre)
+    assert "导入台账" not in _changelist(client, "village").content.decode()
+    path = write_book(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
+    with open(path, "rb") as handle:
+        response = client.post(reverse("admin:duties_village_ledger_import"), {"file": handle})
+    assert response.status_code == 403
+    assert not Village.objects.filter(name="张庄村").exists()
+
+
+def test_a_village_cadres_export_holds_only_its_village(client, east_cadre, west, tmp_path):
+    import io
+
+    import openpyxl
+
+    client.force_login(east_cadre)
+    response = client.get(reverse("admin:duties_village_ledger_export"))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    names = [row[0].value for row in book.worksheets[0].iter_rows(min_row=4)]
+    assert names == ["东村"]
+
+
+# --- writes through the services --------------------------------------------------------------
+
+
+def test_adding_a_cadre_in_the_admin_sets_groups_and_scope(client, office, civil_affairs):
+    client.force_login(office)
+    response = client.post(
+        reverse("admin:duties_cadre_add"),
+        {
+            "username": "sun_mz",
+            "name": "孙民政",
+            "mobile": "13812345678",
+            "department": civil_affairs.pk,
+            "village": "",
+            "title": "科员",
+            "roles": ["部门"],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    sun = get_user_model().objects.get(username="sun_mz")
+    assert list(sun.groups.values_list("name", flat=True)) == ["部门"]
+    assert scope_of(sun).department_ids == {civil_affairs.pk}
+    assert not sun.has_usable_password()
+
+
+def test_a_cadre_with_two_units_is_refused_with_the_form_kept(client, office, east, civil_affairs):
+    client.force_login(office)
+    response = client.post(
+        reverse("admin:duties_cadre_add"),
+        {
+            "username": "two_units",
+            "name": "两头跑",
+            "mobile": "",
+            "department": civil_affairs.pk,
+            "village": east.pk,
+            "title": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "两头跑" in response.content.decode()
+    assert not get_user_model().objects.filter(username="two_units").exists()
+
+
+def test_assigning_a_town_cadre_to_a_village_in_the_admin_grants_the_village(
+    client, office, dept, east, west
+):
+    client.force_login(office)
+    url = reverse("admin:duties_village_change", args=[east.pk])
+    response = client.post(
+        url,
+        {
+            "name": "东村",
+            "kind": "村",
+            "branch": east.branch_id,
+            "villageassignment_set-TOTAL_FORMS": "1",
+            "villageassignment_set-INITIAL_FORMS": "0",
+            "villageassignment_set-MIN_NUM_FORMS": "0",
+            "villageassignment_set-MAX_NUM_FORMS": "1000",
+            "villageassignment_set-0-cadre": dept.cadre.pk,
+            "villageassignment_set-0-village": east.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    dept = get_user_model().objects.get(pk=dept.pk)
+    assert scope_of(dept).village_ids == {east.pk}

@@ -333,3 +333,27 @@ def demo_account_rows() -> list[tuple[str, str, str, str]]:
             reach = str(cadre.unit)
         rows.append((account.role, account.username, DEMO_PASSWORD, reach))
     return rows
+
+
+def demo_accounts_lines() -> list[str]:
+    """What `manage.py demo_accounts` prints: a table of the demo accounts that exist."""
+    rows = demo_account_rows()
+    if not rows:
+        return [_("No demo accounts: run seed_demo first.")]
+    headers = (_("role"), _("user name"), _("password"), _("scope"))
+    table = [headers, *rows]
+    # Chinese characters take two columns in a terminal.
+    width = [max(_display_width(str(r[i])) for r in table) for i in range(len(headers))]
+    lines = [_("Demo accounts (sign in at http://127.0.0.1:8000/accounts/login/):")]
+    for row in table:
+        cells = [
+            str(v) + " " * (w - _display_width(str(v))) for v, w in zip(row, width, strict=True)
+        ]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return lines
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

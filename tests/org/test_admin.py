@@ -248,3 +248,108 @@ def test_assigning_a_town_cadre_to_a_village_in_the_admin_grants_the_village(
     assert response.status_code == 302, response.content.decode()
     dept = get_user_model().objects.get(pk=dept.pk)
     assert scope_of(dept).village_ids == {east.pk}
+
+
+# --- every page opens ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["office", "superuser"])
+def test_every_duties_admin_page_opens_in_chinese(client, office, east, dept, who):
+    from duties.services import village_assignments_set
+
+    village_assignments_set(village=east, cadres=[dept.cadre])
+    user = office
+    if who == "superuser":
+        user = get_user_model().objects.create_superuser("root", password="Xx-secret-2026")
+    client.force_login(user)
+    pages = {
+        "article": "条款",
+        "department": "部门",
+        "duty": "职责",
+        "partybranch": "党总支",
+        "village": "村（居）",
+        "cadre": "干部",
+        "villageassignment": "包村安排",
+        "ruleparameter": "规则参数",
+    }
+    for model, title in pages.items():
+        response = client.get(reverse(f"admin:duties_{model}_changelist") + "?q=东")
+        assert response.status_code == 200, model
+        assert title in response.content.decode(), model
+        if model != "article" or who == "superuser":
+            assert client.get(reverse(f"admin:duties_{model}_add")).status_code == 200, model
+    for model, obj in [("village", east), ("cadre", dept.cadre)]:
+        page = client.get(reverse(f"admin:duties_{model}_change", args=[obj.pk]))
+        assert page.status_code == 200
+
+
+# --- rule parameters (art. 44) ------------------------------------------------------------
+
+
+def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
+    import datetime
+
+    from django.utils import timezone
+
+    from duties.models import RuleParameter
+    from duties.params import value_on
+
+    start = timezone.localdate() + datetime.timedelta(days=10)
+    client.force_login(office)
+    response = client.post(
+        reverse("admin:duties_ruleparameter_add"),
+        {
+            "rule": "emergency.aid",
+            "name": "days",
+            "value": "5",
+            "effective_from": start.isoformat(),
+            "note": "县里新规定",
+        },
+    )
+    assert response.status_code == 302
+    assert value_on("emergency.aid", "days", start) == 5
+    assert value_on("emergency.aid", "days", start - datetime.timedelta(days=1)) == 7
+    # Not in force yet: it may still be corrected.
+    parameter = RuleParameter.objects.get()
+    url = reverse("admin:duties_ruleparameter_change", args=[parameter.pk])
+    assert 'name="_save"' in client.get(url).content.decode()
+
+
+def test_a_rule_parameter_may_not_rewrite_the_past(client, office):
+    import datetime
+
+    from duties.models import RuleParameter
+
+    client.force_login(office)
+    response = client.post(
+        reverse("admin:duties_ruleparameter_add"),
+        {"rule": "emergency.aid", "name": "days", "value": "5", "effective_from": "2020-01-01"},
+    )
+    assert response.status_code == 200
+    assert "调整只能自今日或以后的日期起生效" in response.content.decode()
+    assert not RuleParameter.objects.exists()
+    in_force = RuleParameter.objects.create(
+        rule="emergency.aid", name="days", value=5, effective_from=datetime.date(2020, 1, 1)
+    )
+    url = reverse("admin:duties_ruleparameter_change", args=[in_force.pk])
+    assert 'name="_save"' not in client.get(url).content.decode()
+    assert client.post(url, {"value": "3"}).status_code == 403
+
+
+def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, office):
+    import datetime
+
+    from django.utils import timezone
+
+    client.force_login(office)
+    response = client.post(
+        reverse("admin:duties_ruleparameter_add"),
+        {
+            "rule": "visit.home",
+            "name": "days",
+            "value": "5",
+            "effective_from": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
+        },
+    )
+    page = response.content.decode()
+    assert "没有规则参数「visit.home days」" in page and "emergency.aid days" in page

@@ -378,3 +378,7 @@ class RuleParameterAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._settled(request, obj)
+
+
+# Scheduled duties (schedules, obligations, evidence, 公示) are kept in their own module.
+from duties import admin_schedules  # noqa: E402, F401

@@ -333,3 +333,7 @@ class CadreLedger(LedgerKind):
                     LIST_SEPARATOR.join(_roles_in_order(g.name for g in cadre.user.groups.all()))
                 ),
             )
+
+
+# The obligations ledger (export only) is kept beside the scheduled duties.
+from duties import ledgers_obligations  # noqa: E402, F401

@@ -100,6 +100,8 @@ RULE_PATHS = [
     "visits.rules.ProblemResolveRule",
     "visits.rules.EmergencyAidRule",
     "oversight.rules.FindingRectifyRule",
+    "duties.rules.ScheduledDutyRule",
+    "duties.rules.DisclosurePostRule",
 ]
 
 
@@ -122,7 +124,12 @@ def _selected(filters: Filters) -> list[Rule]:
         r
         for r in rules()
         if (filters.rule is None or r.id == filters.rule)
-        and (filters.article is None or r.article == filters.article)
+        and (
+            filters.article is None
+            or r.article == filters.article
+            # a rule covering several articles declares them (duty.scheduled: 3-31, 33-36)
+            or filters.article in getattr(r, "articles", ())
+        )
     ]
 
 

@@ -34,12 +34,20 @@ SUBJECT_OF_OVERSIGHT = {
     "oversight.commendation": VIEW,
 }
 
+# Departments and villages complete their own scheduled obligations with evidence.
+UNIT_OBLIGATIONS = {
+    "duties.dutyschedule": VIEW,
+    "duties.obligation": ("view", "change"),
+    "duties.evidence": ("view", "add"),
+}
+
 # role -> {"app.model": verbs}; "*" stands for every model of the business apps.
 MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     LEADER: {"*": VIEW, "households.helpplan": ("view", "change")},
     OFFICE: {
         "*": FULL,
         "duties.article": VIEW,
+        "duties.obligation": (*FULL, "waive"),
         # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
         "oversight.inspection": VIEW,
         "oversight.finding": VIEW,
@@ -59,6 +67,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problem": ("view", "change"),
         "visits.emergencycase": ("view", "change"),
         **SUBJECT_OF_OVERSIGHT,
+        **UNIT_OBLIGATIONS,
     },
     VILLAGE: {
         "duties.article": VIEW,
@@ -77,6 +86,8 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problem": ("view", "add"),
         "visits.emergencycase": ("view", "add"),
         **SUBJECT_OF_OVERSIGHT,
+        **UNIT_OBLIGATIONS,
+        "duties.disclosure": EDIT,
     },
     PAIRING: {
         "duties.article": VIEW,

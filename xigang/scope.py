@@ -159,8 +159,21 @@ def _subject_q(scope: Scope) -> Q:
     return q
 
 
+def _unit_q(prefix: str) -> Callable[[Scope], Q]:
+    """Scheduled obligations reach their department's staff or their village's cadres."""
+    return lambda scope: Q(**{f"{prefix}department_id__in": scope.department_ids}) | Q(
+        **{f"{prefix}village_id__in": scope.village_ids}
+    )
+
+
 # Models every signed-in user may read: the regulation and the shape of the organisation.
-_PUBLIC = {"duties.article", "duties.duty", "duties.partybranch", "visits.problemcategory"}
+_PUBLIC = {
+    "duties.article",
+    "duties.duty",
+    "duties.dutyschedule",
+    "duties.partybranch",
+    "visits.problemcategory",
+}
 
 ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
     "duties.village": _village_q,
@@ -180,6 +193,10 @@ ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
     "oversight.finding": _subject_q,
     "oversight.accountability": _subject_q,
     "oversight.commendation": _subject_q,
+    "duties.obligation": _unit_q(""),
+    "duties.disclosure": lambda s: Q(village_id__in=s.village_ids),
+    "duties.evidence": lambda s: _unit_q("obligation__")(s)
+    | Q(disclosure__village_id__in=s.village_ids),
 }
 
 

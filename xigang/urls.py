@@ -8,4 +8,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("duties/", include("duties.urls")),
+    path("households/", include("households.urls")),
 ]

@@ -1,0 +1,126 @@
+"""Scheduled duties in the admin: schedules (扶贫办 keeps them), obligations, evidence, 公示.
+
+Imported at the end of duties/admin.py. Writes go through the services, as in the portal."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from duties.models import Disclosure, DutySchedule, Evidence, Obligation
+from duties.obligation_services import disclosure_record
+from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
+
+
+@admin.register(DutySchedule)
+class DutyScheduleAdmin(ScopedAdmin):
+    list_display = ["duty", "frequency", "due_day", "evidence", "effective_from"]
+    list_filter = ["frequency", "duty__article", "effective_from"]
+    search_fields = ["duty__text", "evidence"]
+    list_select_related = ["duty"]
+    raw_id_fields = ["duty"]
+    readonly_fields = ["recorded_at"]
+
+    def has_change_permission(self, request, obj=None):
+        # A schedule in use is never edited: a change is a new row from its date (art. 44).
+        if obj is not None and obj.obligations.exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.obligations.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class EvidenceInline(ScopedInline, admin.TabularInline):
+    model = Evidence
+    extra = 0
+    can_delete = False
+    fields = ["download", "content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False  # files are checked and stored by the portal's completion form
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("duties:evidence_download", args=[obj.pk]), obj
+        )
+
+
+@admin.register(Obligation)
+class ObligationAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "obligations"
+    list_display = [
+        "duty",
+        "department",
+        "village",
+        "period_label",
+        "due",
+        "status",
+        "completed_at",
+    ]
+    list_filter = ["status", "duty__article", "department", "due"]
+    search_fields = ["duty__text", "village__name", "department__name", "period_label"]
+    date_hierarchy = "due"
+    list_select_related = ["duty", "department", "village"]
+    inlines = [EvidenceInline]
+    readonly_fields = [
+        "schedule",
+        "duty",
+        "period_label",
+        "period_start",
+        "period_end",
+        "due",
+        "department",
+        "village",
+        "status",
+        "completed_at",
+        "completed_by",
+        "note",
+        "waived_reason",
+        "waived_at",
+        "waived_by",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # obligations come from the schedules
+
+    def has_change_permission(self, request, obj=None):
+        return False  # completed and waived in the portal, with evidence
+
+    def view_on_site(self, obj):
+        return reverse("duties:obligation_complete", args=[obj.pk])
+
+
+class DisclosureEvidenceInline(EvidenceInline):
+    fk_name = "disclosure"
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(ScopedAdmin):
+    list_display = ["village", "kind", "title", "posted_from", "posted_until", "days_posted"]
+    list_filter = ["kind", "posted_from"]
+    search_fields = ["title", "village__name"]
+    list_select_related = ["village"]
+    readonly_fields = ["days_posted", "recorded_by", "recorded_at"]
+    inlines = [DisclosureEvidenceInline]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            disclosure_record(
+                disclosure=obj,
+                village=obj.village,
+                kind=obj.kind,
+                title=obj.title,
+                posted_from=obj.posted_from,
+                posted_until=obj.posted_until,
+                user=request.user,
+            )
+        except ValidationError as exc:  # the form validated already; keep the message visible
+            raise ValidationError(exc.messages) from exc

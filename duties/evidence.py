@@ -1,0 +1,92 @@
+"""Evidence files: the type is read from the content (magic bytes), never from the name.
+
+Accepted: PDF, JPEG, PNG, GIF, WebP images, and the Office Open XML workbooks (.xlsx) and
+documents (.docx), which are zip archives recognised by their part names. At most 10 MB.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from typing import IO
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_BYTES = 10 * 1024 * 1024
+
+# kind -> (content type, file name extensions)
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pdf": ("application/pdf", ("pdf",)),
+    "jpeg": ("image/jpeg", ("jpg", "jpeg")),
+    "png": ("image/png", ("png",)),
+    "gif": ("image/gif", ("gif",)),
+    "webp": ("image/webp", ("webp",)),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ("xlsx",),
+    ),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ("docx",),
+    ),
+}
+IMAGES = frozenset({"jpeg", "png", "gif", "webp"})
+ALL = frozenset(KINDS)
+
+
+def sniff(handle: IO[bytes]) -> str | None:
+    """The kind of file by its content, or None when it is none of the accepted ones."""
+    handle.seek(0)
+    head = handle.read(16)
+    handle.seek(0)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            return None
+        finally:
+            handle.seek(0)
+        if "[Content_Types].xml" in names:
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "word/document.xml" in names:
+                return "docx"
+    return None
+
+
+def check_upload(upload, *, allowed: frozenset[str] = ALL) -> tuple[str, str]:
+    """(kind, content type) of an accepted upload; a ValidationError in Chinese otherwise,
+    naming the file and what is wrong."""
+    name = upload.name
+    if upload.size > MAX_BYTES:
+        raise ValidationError(
+            _("「%(name)s」 is %(size).1f MB; a file may be at most 10 MB")
+            % {"name": name, "size": upload.size / 1024 / 1024}
+        )
+    kind = sniff(upload)
+    accepted = "、".join(
+        ext.upper() for k in sorted(allowed) for ext in KINDS[k][1] if ext != "jpeg"
+    )
+    if kind is None or kind not in allowed:
+        raise ValidationError(
+            _("「%(name)s」 is not an accepted file: its content is not %(accepted)s")
+            % {"name": name, "accepted": accepted}
+        )
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in KINDS[kind][1]:
+        raise ValidationError(
+            _("「%(name)s」 is a %(kind)s file by its content but its name ends in .%(ext)s")
+            % {"name": name, "kind": kind.upper(), "ext": extension}
+        )
+    return kind, KINDS[kind][0]

@@ -1,0 +1,135 @@
+"""Writes on scheduled duties: completing and waiving obligations, evidence, 公示 records.
+
+Views, the admin and the demo call these; the caller has already authorised the user (scope
+and model permissions). Each function validates, then writes in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from duties.evidence import ALL, IMAGES, check_upload
+from duties.models import Disclosure, Evidence, Obligation, Village
+
+
+def evidence_add(
+    *,
+    upload,
+    user: User,
+    obligation: Obligation | None = None,
+    disclosure: Disclosure | None = None,
+) -> Evidence:
+    """Store one uploaded file after checking its content and size."""
+    kind, content_type = check_upload(upload, allowed=IMAGES if disclosure else ALL)
+    evidence = Evidence(
+        obligation=obligation,
+        disclosure=disclosure,
+        original_name=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=user,
+    )
+    upload.seek(0)
+    evidence.file.save(upload.name, upload, save=False)
+    evidence.full_clean()
+    evidence.save()
+    return evidence
+
+
+def _check_all(uploads: Iterable, allowed: frozenset[str]) -> list:
+    """Check every file before storing any, so that a refused one leaves nothing behind."""
+    uploads = list(uploads)
+    errors = []
+    for upload in uploads:
+        try:
+            check_upload(upload, allowed=allowed)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({"files": errors})
+    return uploads
+
+
+@transaction.atomic
+def obligation_complete(
+    *, obligation: Obligation, user: User, note: str = "", files: Iterable = ()
+) -> Obligation:
+    """Mark an open obligation done, with its evidence (at least one file, new or earlier)."""
+    uploads = _check_all(files, ALL)
+    obligation = Obligation.objects.select_for_update().get(pk=obligation.pk)
+    if obligation.status != Obligation.Status.OPEN:
+        raise ValidationError(
+            _("this obligation is already %(status)s") % {"status": obligation.get_status_display()}
+        )
+    if not uploads and not obligation.evidence.exists():
+        raise ValidationError({"files": [_("attach at least one file as evidence")]})
+    for upload in uploads:
+        evidence_add(upload=upload, user=user, obligation=obligation)
+    obligation.status = Obligation.Status.DONE
+    obligation.completed_at = timezone.now()
+    obligation.completed_by = user
+    obligation.note = note.strip()
+    obligation.full_clean()
+    obligation.save()
+    return obligation
+
+
+@transaction.atomic
+def obligation_waive(*, obligation: Obligation, user: User, reason: str) -> Obligation:
+    """扶贫办 releases a unit from one period of a duty, with a reason (kept, as is who and when)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"waived_reason": [_("give the reason for waiving")]})
+    obligation = Obligation.objects.select_for_update().get(pk=obligation.pk)
+    if obligation.status != Obligation.Status.OPEN:
+        raise ValidationError(
+            _("this obligation is already %(status)s") % {"status": obligation.get_status_display()}
+        )
+    obligation.status = Obligation.Status.WAIVED
+    obligation.waived_reason = reason
+    obligation.waived_at = timezone.now()
+    obligation.waived_by = user
+    obligation.full_clean()
+    obligation.save()
+    return obligation
+
+
+@transaction.atomic
+def disclosure_record(
+    *,
+    village: Village,
+    kind: str,
+    title: str,
+    posted_from: datetime.date,
+    posted_until: datetime.date | None,
+    user: User | None,
+    photos: Iterable = (),
+    disclosure: Disclosure | None = None,
+) -> Disclosure:
+    """Record (or update) a 公示 and its photos; the days posted are counted here, both ends
+    included."""
+    uploads = _check_all(photos, IMAGES)
+    disclosure = disclosure or Disclosure()
+    disclosure.village = village
+    disclosure.kind = kind
+    disclosure.title = title
+    disclosure.posted_from = posted_from
+    disclosure.posted_until = posted_until
+    if posted_until is not None and posted_until < posted_from:
+        raise ValidationError({"posted_until": [_("the last day posted is before the first day")]})
+    disclosure.days_posted = (
+        (posted_until - posted_from).days + 1 if posted_until is not None else None
+    )
+    disclosure.recorded_by = user if user is not None and user.pk else disclosure.recorded_by
+    disclosure.full_clean()
+    disclosure.save()
+    for upload in uploads:
+        evidence_add(upload=upload, user=user, disclosure=disclosure)
+    return disclosure

@@ -1,0 +1,205 @@
+"""Rules `duty.scheduled` (arts. 3-31, 33-36) and `disclosure.post` (art. 35).
+
+- `duty.scheduled`: an obligation still open whose due date is before `as_of` is overdue; one
+  done or waived is never. Obligations are generated through `as_of` first, so no period is
+  missing (two or three small queries when nothing is). Periods starting on or after `since`.
+- `disclosure.post`: a 公示 taken down after fewer days than the number in force on its first
+  day (parameter disclosure.post/days, default 7, both ends counted) failed art. 35; it is listed
+  once taken down, for 公示 first posted on or after `since`.
+
+Each item names the responsible unit and its people: the users holding the unit's scope
+(department staff, village cadres and 包村干部); `cadre` is the first username, `cadre_name`
+all their names. A fixed number of queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from duties.models import (
+    DepartmentUserObjectPermission,
+    Disclosure,
+    Obligation,
+    VillageUserObjectPermission,
+)
+from duties.params import days_in_force
+from duties.schedule_data import scheduled_articles
+from duties.schedules import ensure_generated
+from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.scope import visible
+
+PENDING_WINDOW = datetime.timedelta(days=14)
+People = dict[tuple[str, int], list[tuple[str, str]]]
+
+
+def responsible_people(*, department_ids: Iterable[int], village_ids: Iterable[int]) -> People:
+    """(unit kind, unit id) -> [(username, name)], sorted by username. Two queries at most."""
+    found: People = defaultdict(list)
+    for kind, model, codename, ids in (
+        ("department", DepartmentUserObjectPermission, "work_in_department", department_ids),
+        ("village", VillageUserObjectPermission, "work_in_village", village_ids),
+    ):
+        ids = set(ids)
+        if not ids:
+            continue
+        rows = (
+            model.objects.filter(
+                content_object_id__in=ids, permission__codename=codename, user__is_active=True
+            )
+            .order_by("user__username")
+            .values_list("content_object_id", "user__username", "user__cadre__name")
+        )
+        for unit_id, username, name in rows:
+            found[(kind, unit_id)].append((username, name or username))
+    return found
+
+
+def _cadre_units(username: str, *, departments: bool = True) -> Q:
+    """Rows of the units the named user holds the scope of (as a filter on the unit columns)."""
+    villages = VillageUserObjectPermission.objects.filter(
+        user__username=username, permission__codename="work_in_village"
+    ).values("content_object_id")
+    if not departments:
+        return Q(village_id__in=villages)
+    granted = DepartmentUserObjectPermission.objects.filter(
+        user__username=username, permission__codename="work_in_department"
+    ).values("content_object_id")
+    return Q(department_id__in=granted) | Q(village_id__in=villages)
+
+
+def _people_fields(people: People, kind: str, unit_id: int) -> dict:
+    names = people.get((kind, unit_id), [])
+    return {
+        "cadre": names[0][0] if names else None,
+        "cadre_name": "、".join(name for _u, name in names) or None,
+    }
+
+
+class ScheduledDutyRule(Rule):
+    id = "duty.scheduled"
+    article = 3
+    articles = frozenset(scheduled_articles())
+    title = "scheduled duty completed with evidence by its due date"
+
+    def _open(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        obligations = visible(user, Obligation.objects.filter(status=Obligation.Status.OPEN))
+        if filters.village:
+            obligations = obligations.filter(village__name=filters.village)
+        if filters.department:
+            obligations = obligations.filter(department__name=filters.department)
+        if filters.article is not None:
+            obligations = obligations.filter(duty__article_id=filters.article)
+        if filters.cadre:
+            obligations = obligations.filter(_cadre_units(filters.cadre))
+        return obligations.select_related("duty", "schedule", "department", "village")
+
+    def _items(self, obligations: QuerySet, as_of: datetime.date) -> list[OverdueItem]:
+        rows = list(obligations.order_by("due", "id"))
+        people = responsible_people(
+            department_ids={o.department_id for o in rows if o.department_id},
+            village_ids={o.village_id for o in rows if o.village_id},
+        )
+        return [self._item(o, max(0, (as_of - o.due).days), people) for o in rows]
+
+    def _item(self, o: Obligation, days_overdue: int, people: People) -> OverdueItem:
+        kind, unit_id = (
+            ("department", o.department_id) if o.department_id else ("village", o.village_id)
+        )
+        return OverdueItem(
+            rule=self.id,
+            article=o.duty.article_id,
+            period=o.period_label,
+            period_start=o.period_start,
+            period_end=o.period_end,
+            due=o.due,
+            days_overdue=days_overdue,
+            household=None,
+            village=o.village.name if o.village_id else None,
+            department=o.department.name if o.department_id else None,
+            subject=_("%(duty)s (evidence: %(evidence)s)")
+            % {"duty": o.duty.text, "evidence": o.schedule.evidence},
+            link=reverse("duties:obligation_complete", args=[o.pk]),
+            **_people_fields(people, kind, unit_id),
+        )
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> Iterable[OverdueItem]:
+        ensure_generated(through=as_of)
+        obligations = self._open(user, filters).filter(due__lt=as_of, period_start__gte=since)
+        return self._items(obligations, as_of)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> Iterable[OverdueItem]:
+        ensure_generated(through=as_of)
+        obligations = self._open(user, filters).filter(
+            due__gte=as_of, due__lte=as_of + PENDING_WINDOW
+        )
+        return self._items(obligations, as_of)
+
+
+class DisclosurePostRule(Rule):
+    id = "disclosure.post"
+    article = 35
+    title = "公示 posted for its full period"
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> Iterable[OverdueItem]:
+        if filters.department:
+            return []  # a 公示 is a village's
+        required = days_in_force("disclosure.post", "days", "posted_from")  # one query
+        disclosures = (
+            visible(user, Disclosure.objects.all())
+            .filter(posted_until__isnull=False, posted_until__lt=as_of, posted_from__gte=since)
+            .annotate(required=required)
+            .filter(days_posted__lt=required)
+            .select_related("village")
+        )
+        if filters.village:
+            disclosures = disclosures.filter(village__name=filters.village)
+        if filters.cadre:
+            disclosures = disclosures.filter(_cadre_units(filters.cadre, departments=False))
+        rows = list(disclosures.order_by("posted_from", "id"))
+        people = responsible_people(department_ids=(), village_ids={d.village_id for d in rows})
+        return [
+            OverdueItem(
+                rule=self.id,
+                article=self.article,
+                period=d.posted_from.isoformat(),
+                period_start=d.posted_from,
+                period_end=d.posted_until,
+                due=d.posted_from + datetime.timedelta(days=d.required - 1),
+                days_overdue=d.required - d.days_posted,  # the days it was short
+                household=None,
+                village=d.village.name,
+                department=None,
+                subject=_("%(kind)s 公示 「%(title)s」 posted %(days)d days of %(required)d")
+                % {
+                    "kind": d.kind,
+                    "title": d.title,
+                    "days": d.days_posted,
+                    "required": d.required,
+                },
+                **_people_fields(people, "village", d.village_id),
+            )
+            for d in rows
+        ]

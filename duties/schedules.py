@@ -1,0 +1,236 @@
+"""Periods of a schedule and the generation of obligations from the schedules.
+
+Calendar periods come from the calendar (months, quarters, half-years, years), never from a
+count of days. `generate_obligations(through=...)` is idempotent: it creates, in bulk, the
+obligations missing for every period that has started by `through`, and never touches one that
+exists. `ensure_generated(through=...)` is what readers call first: two small queries when
+nothing is missing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils.translation import gettext as _
+
+from duties.models import (
+    Duty,
+    DutySchedule,
+    GenerationMark,
+    Obligation,
+    Village,
+)
+
+Frequency = DutySchedule.Frequency
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: datetime.date
+    end: datetime.date
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def period_containing(frequency: str, day: datetime.date) -> Period:
+    """The calendar period of `frequency` that contains `day` (not for once / on-event)."""
+    y, m = day.year, day.month
+    if frequency == Frequency.MONTHLY:
+        return Period(f"{y}-{m:02d}", datetime.date(y, m, 1), _month_end(y, m))
+    if frequency == Frequency.QUARTERLY:
+        q = (m - 1) // 3 + 1
+        return Period(f"{y}-Q{q}", datetime.date(y, 3 * q - 2, 1), _month_end(y, 3 * q))
+    if frequency == Frequency.HALF_YEARLY:
+        h = 1 if m <= 6 else 2
+        return Period(f"{y}-H{h}", datetime.date(y, 6 * h - 5, 1), _month_end(y, 6 * h))
+    if frequency == Frequency.YEARLY:
+        return Period(str(y), datetime.date(y, 1, 1), datetime.date(y, 12, 31))
+    raise ValueError(frequency)
+
+
+def periods(
+    frequency: str, *, first: datetime.date, until: datetime.date | None, through: datetime.date
+) -> Iterator[Period]:
+    """The periods that start on or after `first`, before `until` (exclusive; None: open) and
+    on or before `through`. A period belongs to the schedule in force on its first day."""
+    if frequency == Frequency.ON_EVENT:
+        return
+    if frequency == Frequency.ONCE:
+        if first <= through and (until is None or first < until):
+            # Ends on the due day; the label is the day the schedule came into force.
+            yield Period(first.isoformat(), first, first)
+        return
+    period = period_containing(frequency, first)
+    if period.start < first:
+        period = period_containing(frequency, period.end + datetime.timedelta(days=1))
+    while period.start <= through and (until is None or period.start < until):
+        yield period
+        period = period_containing(frequency, period.end + datetime.timedelta(days=1))
+
+
+def due_date(schedule: DutySchedule, period: Period) -> datetime.date:
+    """Pure arithmetic: the due day counted from the period's first day, at most its last day
+    (once: counted from the effective date, the year's end when no day is set)."""
+    if schedule.frequency == Frequency.ONCE:
+        if schedule.due_day is None:
+            return datetime.date(period.start.year, 12, 31)
+        return period.start + datetime.timedelta(days=schedule.due_day - 1)
+    if schedule.due_day is None:
+        return period.end
+    return min(period.end, period.start + datetime.timedelta(days=schedule.due_day - 1))
+
+
+def _obligation(schedule: DutySchedule, period: Period, **unit) -> Obligation:
+    due = due_date(schedule, period)
+    return Obligation(
+        schedule_id=schedule.pk,
+        duty_id=schedule.duty_id,
+        period_label=period.label,
+        period_start=period.start,
+        period_end=max(period.end, due),
+        due=due,
+        **unit,
+    )
+
+
+def _versions() -> list[tuple[DutySchedule, datetime.date | None]]:
+    """Every schedule with the date its successor takes over (None: still in force)."""
+    rows = list(DutySchedule.objects.select_related("duty").order_by("duty_id", "effective_from"))
+    out = []
+    for i, schedule in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        until = nxt.effective_from if nxt is not None and nxt.duty_id == schedule.duty_id else None
+        out.append((schedule, until))
+    return out
+
+
+def _signature() -> str:
+    """Changes whenever a schedule or a village is added, removed or edited (one query)."""
+    s = DutySchedule.objects.aggregate(n=Count("id"), top=Max("id"), at=Max("recorded_at"))
+    v = Village.objects.aggregate(n=Count("id"), top=Max("id"))
+    return f"s{s['n']}:{s['top']}:{s['at']}|v{v['n']}:{v['top']}"
+
+
+def planned(*, through: datetime.date, since: datetime.date | None = None) -> Iterator[Obligation]:
+    """The obligations (unsaved) of every period that starts on or before `through` and, when
+    `since` is given, after it: one per period and responsible unit (each village for
+    village-level duties). Pure computation after three queries."""
+    village_ids = list(Village.objects.values_list("id", flat=True))
+    for schedule, until in _versions():
+        level = schedule.duty.level
+        if level not in (Duty.Level.TOWN, Duty.Level.VILLAGE):
+            continue
+        first = schedule.effective_from
+        if since is not None and since >= first:
+            if schedule.frequency == Frequency.ONCE:
+                continue  # its one period starts on the effective date, generated already
+            first = since + datetime.timedelta(days=1)
+        for period in periods(schedule.frequency, first=first, until=until, through=through):
+            if level == Duty.Level.TOWN:
+                yield _obligation(schedule, period, department_id=schedule.duty.department_id)
+            else:
+                for village_id in village_ids:
+                    yield _obligation(schedule, period, village_id=village_id)
+
+
+def save_in_batches(obligations: Iterable[Obligation]) -> None:
+    """bulk_create with ignore_conflicts: a row that exists (the unique duty, period and unit)
+    is left exactly as it is, so generating twice changes nothing."""
+    batch: list[Obligation] = []
+    for obligation in obligations:
+        batch.append(obligation)
+        if len(batch) >= BATCH:
+            Obligation.objects.bulk_create(batch, ignore_conflicts=True)
+            batch.clear()
+    if batch:
+        Obligation.objects.bulk_create(batch, ignore_conflicts=True)
+
+
+@transaction.atomic
+def generate_obligations(*, through: datetime.date, since: datetime.date | None = None) -> int:
+    """Create the obligations missing for every period that starts on or before `through`
+    (and, when `since` is given, after it). Idempotent; returns how many were created."""
+    before = Obligation.objects.count()
+    save_in_batches(planned(through=through, since=since))
+    return Obligation.objects.count() - before
+
+
+def ensure_generated(*, through: datetime.date) -> None:
+    """Make sure no period that started by `through` is missing. Three small queries (the mark
+    and the two counts of the signature) when nothing is; otherwise it generates what is
+    missing and moves the mark."""
+    mark = GenerationMark.objects.filter(pk=1).first()
+    signature = _signature()
+    if mark is not None and mark.signature == signature:
+        if mark.through >= through:
+            return
+        generate_obligations(through=through, since=mark.through)
+    else:
+        generate_obligations(through=through)
+    _set_mark(through, signature, mark)
+
+
+def mark_generated(*, through: datetime.date) -> None:
+    """Record that everything through `through` was generated (after a full generation)."""
+    _set_mark(through, _signature(), GenerationMark.objects.filter(pk=1).first())
+
+
+def _set_mark(through: datetime.date, signature: str, mark: GenerationMark | None) -> None:
+    if mark is not None and mark.signature == signature:
+        through = max(through, mark.through)
+    GenerationMark.objects.update_or_create(
+        pk=1, defaults={"through": through, "signature": signature}
+    )
+
+
+def schedule_change(
+    *,
+    duty: Duty,
+    frequency: str,
+    due_day: int | None,
+    evidence: str,
+    effective_from: datetime.date,
+    reason: str = "",
+) -> DutySchedule:
+    """A new schedule for `duty` from `effective_from` on (art. 44). Refused when obligations
+    of the duty already exist for periods starting on or after that date: the past stays as it
+    was."""
+    from django.core.exceptions import ValidationError
+
+    later = (
+        Obligation.objects.filter(duty=duty, period_start__gte=effective_from)
+        .exclude(schedule__effective_from__gte=effective_from)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .first()
+    )
+    if later is not None:
+        raise ValidationError(
+            {
+                "effective_from": _(
+                    "obligations of this duty already exist for periods up to %(date)s; a new "
+                    "schedule may only take effect after them"
+                )
+                % {"date": later.isoformat()}
+            }
+        )
+    schedule = DutySchedule(
+        duty=duty,
+        frequency=frequency,
+        due_day=due_day,
+        evidence=evidence,
+        effective_from=effective_from,
+        reason=reason,
+    )
+    schedule.full_clean()
+    schedule.save()
+    return schedule

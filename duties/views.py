@@ -1,0 +1,159 @@
+"""Scheduled duties in the portal: my obligations, completing one with evidence, waiving one,
+and downloading evidence. Every row comes through xigang.scope: out of scope answers 404 like a
+missing row; in scope without the permission to write answers 403."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from duties.forms import CompleteForm, WaiveForm
+from duties.models import Evidence, Obligation
+from duties.obligation_services import obligation_complete, obligation_waive
+from duties.schedules import ensure_generated
+from xigang.scope import get_visible_or_404, visible
+
+PAGE_SIZE = 50
+STATUS_FILTERS = ("open", "done", "waived", "all")
+
+
+def _obligations(user):
+    return visible(user, Obligation.objects.all()).select_related(
+        "duty", "schedule", "department", "village", "completed_by", "waived_by"
+    )
+
+
+def _obligation_or_404(request, pk: int) -> Obligation:
+    if not request.user.has_perm("duties.view_obligation"):
+        raise Http404
+    return get_visible_or_404(request.user, _obligations(request.user), pk=pk)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def obligation_list(request):
+    if not request.user.has_perm("duties.view_obligation"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    ensure_generated(through=today)
+    status = request.GET.get("status", "open")
+    if status not in STATUS_FILTERS:
+        status = "open"
+    rows = _obligations(request.user).filter(period_start__lte=today)
+    if status != "all":
+        rows = rows.filter(status=status)
+    rows = rows.order_by("due", "duty__article_id", "duty__clause", "id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "duties/obligation_list.html",
+        {"page": page, "status": status, "statuses": STATUS_FILTERS, "today": today},
+    )
+
+
+@login_required
+def obligation_complete_view(request, pk: int):
+    obligation = _obligation_or_404(request, pk)
+    can_complete = request.user.has_perm("duties.change_obligation") and request.user.has_perm(
+        "duties.add_evidence"
+    )
+    can_waive = request.user.has_perm("duties.waive_obligation")
+    form = CompleteForm()
+    if request.method == "POST":
+        if not can_complete:
+            raise PermissionDenied
+        form = CompleteForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                obligation_complete(
+                    obligation=obligation,
+                    user=request.user,
+                    note=form.cleaned_data["note"],
+                    files=form.cleaned_data["files"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Marked as done."))
+                return redirect("duties:obligation_complete", pk=obligation.pk)
+    return render(
+        request,
+        "duties/obligation_detail.html",
+        {
+            "obligation": obligation,
+            "evidence": list(obligation.evidence.select_related("uploaded_by")),
+            "form": form,
+            "waive_form": WaiveForm(),
+            "can_complete": can_complete and obligation.status == Obligation.Status.OPEN,
+            "can_waive": can_waive and obligation.status == Obligation.Status.OPEN,
+            "today": timezone.localdate(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def obligation_waive_view(request, pk: int):
+    obligation = _obligation_or_404(request, pk)
+    if not request.user.has_perm("duties.waive_obligation"):
+        raise PermissionDenied
+    form = WaiveForm(request.POST)
+    if form.is_valid():
+        try:
+            obligation_waive(
+                obligation=obligation, user=request.user, reason=form.cleaned_data["waived_reason"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Waived."))
+            return redirect("duties:obligation_complete", pk=obligation.pk)
+    return render(
+        request,
+        "duties/obligation_detail.html",
+        {
+            "obligation": obligation,
+            "evidence": list(obligation.evidence.select_related("uploaded_by")),
+            "form": CompleteForm(),
+            "waive_form": form,
+            "can_complete": False,
+            "can_waive": obligation.status == Obligation.Status.OPEN,
+            "today": timezone.localdate(),
+        },
+        status=400,
+    )
+
+
+@login_required
+def evidence_download(request, pk: int):
+    """The only way an evidence file leaves the server: in the user's scope, as an attachment."""
+    if not request.user.has_perm("duties.view_evidence"):
+        raise Http404
+    evidence = get_visible_or_404(request.user, Evidence.objects.all(), pk=pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -59,3 +59,10 @@ def mask(value: str) -> str:
     if len(value) != 18:
         return "*" * len(value)
     return f"{value[:6]}********{value[14:]}"
+
+
+def compose(area: str, birth: datetime.date, sequence: int) -> str:
+    """A valid ID number from a 6-digit area code, a birth date and a 3-digit sequence (whose
+    last digit is odd for men): used by the demo data and tests."""
+    first17 = f"{area}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_digit(first17)

@@ -1,0 +1,407 @@
+"""The registry in the admin: every list scoped, writes through the services, ID numbers masked
+for roles that do not keep the registry, the four ledgers on their changelists."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from households import services
+from households.idnumber import mask
+from households.models import (
+    Assessment,
+    HelpMeasure,
+    HelpPlan,
+    Household,
+    Member,
+    MemberChange,
+    Pairing,
+)
+from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
+from xigang.scope import scope_of
+
+
+class _Rollback(Exception):
+    pass
+
+
+class ServiceForm(forms.ModelForm):
+    """A model form that runs the service's own checks on the instance it would save (inside
+    a transaction that is rolled back), so a refusal shows on the form instead of failing the
+    save. The admin's save_model then calls the same service for real."""
+
+    def run_service(self, instance) -> None:
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self.run_service(self.instance)
+                raise _Rollback
+        except _Rollback:
+            pass
+        except ValidationError as error:
+            self.add_error(None, error.messages)
+
+
+def _reset_pk(instance, had_pk: bool) -> None:
+    """The dry run's row is rolled back: a new instance must not keep its primary key."""
+    if not had_pk:
+        instance.pk = None
+        instance._state.adding = True
+
+
+class HouseholdForm(ServiceForm):
+    class Meta:
+        model = Household
+        fields = [
+            "number",
+            "village",
+            "head_name",
+            "head_id_number",
+            "size",
+            "phone",
+            "address",
+            "category",
+            "status",
+            "year_identified",
+            "year_exited",
+            "cause",
+            "is_key",
+        ]
+
+    def run_service(self, instance):
+        had_pk = instance.pk is not None
+        services.household_save(household=instance)
+        _reset_pk(instance, had_pk)
+
+
+class MemberForm(ServiceForm):
+    class Meta:
+        model = Member
+        fields = [
+            "household",
+            "id_number",
+            "name",
+            "relation",
+            "health",
+            "disability_grade",
+            "labour",
+            "schooling",
+            "active",
+            "left_on",
+            "has_vehicle",
+            "has_town_housing",
+            "has_public_post",
+            "has_business",
+        ]
+
+    def run_service(self, instance):
+        if instance.household_id is None:
+            return  # a member typed with a new household: checked when the household is saved
+        had_pk = instance.pk is not None
+        services.member_save(member=instance)
+        _reset_pk(instance, had_pk)
+
+
+class PairingForm(ServiceForm):
+    class Meta:
+        model = Pairing
+        fields = ["household", "cadre", "start", "end"]
+
+    def run_service(self, instance):
+        had_pk = instance.pk is not None
+        services.pairing_save(pairing=instance)
+        _reset_pk(instance, had_pk)
+
+
+def _masked(field: str):
+    def shown(obj) -> str:
+        return mask(getattr(obj, field)) if getattr(obj, field) else ""
+
+    shown.short_description = _("ID number")  # type: ignore[attr-defined]
+    return shown
+
+
+class MaskedIdMixin:
+    """For roles that do not keep the registry, recorded ID numbers are shown masked in the list
+    and the form (read-only) and cannot be searched. A new record's number is typed in full:
+    the person entering it knows it already."""
+
+    id_fields: tuple[str, ...] = ()
+
+    def _masks(self, request, obj=None) -> bool:
+        return not scope_of(request.user).sees_full_id
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if not self._masks(request):
+            return shown
+        return [f"masked_{f}" if f in self.id_fields else f for f in shown]
+
+    def get_search_fields(self, request):
+        fields = list(super().get_search_fields(request))
+        if not self._masks(request):
+            return fields
+        return [f for f in fields if f.lstrip("=^@") not in self.id_fields]
+
+    def _masks_form(self, request, obj) -> bool:
+        return self._masks(request) and (
+            obj is not None or isinstance(self, admin.options.InlineModelAdmin)
+        )
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return [*excluded, *self.id_fields] if self._masks_form(request, obj) else excluded
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self._masks_form(request, obj):
+            return fields
+        return [*fields, *(f"masked_{f}" for f in self.id_fields)]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self._masks_form(request, obj):
+            fields = [f"masked_{f}" if f in self.id_fields else f for f in fields]
+        else:
+            fields = [f for f in fields if not f.startswith("masked_")]
+        return list(dict.fromkeys(fields))
+
+
+class MemberInline(MaskedIdMixin, ScopedInline, admin.TabularInline):
+    model = Member
+    form = MemberForm
+    extra = 0
+    id_fields = ("id_number",)
+    fields = [
+        "id_number",
+        "name",
+        "relation",
+        "health",
+        "disability_grade",
+        "labour",
+        "schooling",
+        "active",
+        "left_on",
+    ]
+    masked_id_number = staticmethod(_masked("id_number"))
+
+
+@admin.register(Household)
+class HouseholdAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "households"
+    form = HouseholdForm
+    id_fields = ("head_id_number",)
+    list_display = [
+        "number",
+        "village",
+        "head_name",
+        "head_id_number",
+        "size",
+        "category",
+        "status",
+        "is_key",
+    ]
+    list_filter = ["village", "status", "category", "is_key", "cause"]
+    search_fields = ["=number", "head_name", "=head_id_number"]
+    list_select_related = ["village"]
+    inlines = [MemberInline]
+    masked_head_id_number = staticmethod(_masked("head_id_number"))
+
+    def save_model(self, request, obj, form, change):
+        services.household_save(household=obj)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for removed in formset.deleted_objects:
+            removed.delete()
+        # Leaving members first, so the one-household rule holds at every step.
+        for member in sorted(instances, key=lambda m: m.active):
+            services.member_save(member=member)
+
+
+@admin.register(Member)
+class MemberAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "members"
+    form = MemberForm
+    id_fields = ("id_number",)
+    list_display = ["name", "id_number", "household", "relation", "health", "schooling", "active"]
+    list_filter = [
+        "household__village",
+        "active",
+        "relation",
+        "health",
+        "schooling",
+        "has_vehicle",
+        "has_town_housing",
+        "has_public_post",
+        "has_business",
+    ]
+    search_fields = ["=household__number", "household__head_name", "name", "=id_number"]
+    list_select_related = ["household__village"]
+    raw_id_fields = ["household"]
+    masked_id_number = staticmethod(_masked("id_number"))
+
+    def save_model(self, request, obj, form, change):
+        services.member_save(member=obj)
+
+
+class MemberChangeForm(forms.ModelForm):
+    """New changes go through `member_change_record` (it updates the household); the dry run
+    shows its refusals on the form."""
+
+    class Meta:
+        model = MemberChange
+        fields = ["household", "kind", "name", "id_number", "happened_on", "reported_on"]
+
+    def _post_clean(self):
+        if self.instance.pk is not None:
+            return super()._post_clean()
+        if self.errors:
+            return None
+        data = self.cleaned_data
+        try:
+            with transaction.atomic():
+                services.member_change_record(
+                    household=data["household"],
+                    kind=data["kind"],
+                    name=data["name"],
+                    id_number=data.get("id_number") or "",
+                    happened_on=data["happened_on"],
+                    reported_on=data["reported_on"],
+                )
+                raise _Rollback
+        except _Rollback:
+            pass
+        except ValidationError as error:
+            self.add_error(None, error.messages)
+        return None
+
+
+@admin.register(MemberChange)
+class MemberChangeAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "member_changes"
+    form = MemberChangeForm
+    id_fields = ("id_number",)
+    list_display = [
+        "household",
+        "name",
+        "id_number",
+        "kind",
+        "happened_on",
+        "reported_on",
+        "reported_by",
+    ]
+    list_filter = ["kind", "household__village", "happened_on"]
+    search_fields = ["=household__number", "household__head_name", "name"]
+    list_select_related = ["household__village", "reported_by"]
+    raw_id_fields = ["household"]
+    date_hierarchy = "happened_on"
+    masked_id_number = staticmethod(_masked("id_number"))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:  # a recorded change is history: only its report date may be fixed
+            fields += [f for f in ("household", "kind", "name", "happened_on") if f not in fields]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.full_clean()
+            obj.save()
+            return
+        recorded = services.member_change_record(
+            household=obj.household,
+            kind=obj.kind,
+            name=obj.name,
+            id_number=obj.id_number,
+            happened_on=obj.happened_on,
+            reported_on=obj.reported_on,
+            reported_by=request.user,
+        )
+        obj.pk = recorded.pk
+        obj._state.adding = False
+
+
+@admin.register(Pairing)
+class PairingAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "pairings"
+    form = PairingForm
+    list_display = ["household", "cadre", "start", "end"]
+    list_filter = ["household__village", "start", "end"]
+    search_fields = ["=household__number", "household__head_name", "cadre__name"]
+    list_select_related = ["household__village", "cadre"]
+    raw_id_fields = ["household", "cadre"]
+
+    def save_model(self, request, obj, form, change):
+        services.pairing_save(pairing=obj)
+
+
+class HelpMeasureInline(ScopedInline, admin.TabularInline):
+    model = HelpMeasure
+    extra = 0
+
+
+@admin.register(HelpPlan)
+class HelpPlanAdmin(ScopedAdmin):
+    list_display = ["household", "year", "approved_on"]
+    list_filter = ["year", "household__village"]
+    search_fields = ["=household__number", "household__head_name"]
+    list_select_related = ["household__village"]
+    raw_id_fields = ["household"]
+    inlines = [HelpMeasureInline]
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for removed in formset.deleted_objects:
+            removed.delete()
+        for measure in instances:
+            services.help_measure_save(measure=measure)
+
+
+@admin.register(HelpMeasure)
+class HelpMeasureAdmin(ScopedAdmin):
+    list_display = ["plan", "kind", "department", "status", "amount"]
+    list_filter = ["kind", "status", "department"]
+    search_fields = ["=plan__household__number", "plan__household__head_name"]
+    list_select_related = ["plan__household", "department"]
+    raw_id_fields = ["plan"]
+
+    def save_model(self, request, obj, form, change):
+        services.help_measure_save(measure=obj)
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ScopedAdmin):
+    list_display = [
+        "household",
+        "item",
+        "met",
+        "responsible_department",
+        "assessed_on",
+        "assessed_by",
+    ]
+    list_filter = ["item", "met", "household__village"]
+    search_fields = ["=household__number", "household__head_name"]
+    list_select_related = ["household__village", "assessed_by"]
+    raw_id_fields = ["household"]
+    readonly_fields = ["assessed_by"]
+
+    @admin.display(description=_("responsible department"))
+    def responsible_department(self, obj):
+        if obj.responsible is None:
+            return "—"
+        name, article = obj.responsible
+        return _("%(department)s (art. %(article)d)") % {"department": name, "article": article}
+
+    def save_model(self, request, obj, form, change):
+        obj.assessed_by = request.user
+        obj.full_clean()
+        obj.save()

@@ -1,0 +1,173 @@
+"""Reads on the registry: lists already joined and scoped, and the data-quality checks.
+
+Each check is one queryset (set-based, whatever the number of households), narrowed to the
+user's scope and optionally to one village.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Substr
+from django.utils.translation import gettext_lazy as _
+
+from duties.models import Village
+from households.models import Assessment, Household, Member, MemberChange, Pairing
+from xigang.scope import visible
+
+SCHOOL_AGE = (6, 18)  # years, inclusive
+
+
+def household_list(*, user: User | AnonymousUser, village: Village | None = None) -> QuerySet:
+    households = visible(user, Household.objects.select_related("village"))
+    return households.filter(village=village) if village else households
+
+
+def member_list(*, user: User | AnonymousUser, household: Household | None = None) -> QuerySet:
+    members = visible(user, Member.objects.select_related("household__village"))
+    return members.filter(household=household) if household else members
+
+
+def member_change_list(*, user: User | AnonymousUser) -> QuerySet:
+    return visible(
+        user, MemberChange.objects.select_related("household__village", "member", "reported_by")
+    )
+
+
+def pairing_list(*, user: User | AnonymousUser) -> QuerySet:
+    return visible(user, Pairing.objects.select_related("household__village", "cadre__user"))
+
+
+def latest_assessments(household: Household) -> dict[str, Assessment]:
+    """The latest assessment of each item of 一达标、两不愁、三保障 (one query)."""
+    latest: dict[str, Assessment] = {}
+    for assessment in household.assessments.order_by("item", "-assessed_on"):
+        latest.setdefault(assessment.item, assessment)
+    return latest
+
+
+# --- data-quality checks -------------------------------------------------------------------
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year - years, day=28)
+
+
+def duplicate_id_members(*, user: User | AnonymousUser, village: Village | None = None) -> QuerySet:
+    """Members counting in a household whose ID number is also in another household: counting
+    there too, or as the head's ID number of another household."""
+    elsewhere_member = Member.objects.filter(
+        id_number=OuterRef("id_number"), active=True
+    ).exclude(household_id=OuterRef("household_id"))
+    elsewhere_head = Household.objects.filter(head_id_number=OuterRef("id_number")).exclude(
+        pk=OuterRef("household_id")
+    )
+    members = member_list(user=user).filter(active=True)
+    if village:
+        members = members.filter(household__village=village)
+    return members.filter(Exists(elsewhere_member) | Exists(elsewhere_head)).order_by(
+        "id_number", "household__number"
+    )
+
+
+def size_mismatches(*, user: User | AnonymousUser, village: Village | None = None) -> QuerySet:
+    """Households whose 家庭人口 is not the number of members counting in them."""
+    counted = (
+        Member.objects.filter(household=OuterRef("pk"), active=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    households = household_list(user=user, village=village).annotate(
+        counted=Coalesce(Subquery(counted), 0)
+    )
+    return households.exclude(size=F("counted")).order_by("number")
+
+
+def school_age_without_status(
+    *, user: User | AnonymousUser, as_of: datetime.date, village: Village | None = None
+) -> QuerySet:
+    """Members aged 6 to 18 on `as_of` (birth date from the ID number) with no school status."""
+    youngest, oldest = SCHOOL_AGE
+    born_after = _years_before(as_of, oldest + 1)  # exclusive: 19 today is too old
+    born_by = _years_before(as_of, youngest)
+    members = member_list(user=user).filter(active=True, schooling="")
+    if village:
+        members = members.filter(household__village=village)
+    return (
+        members.annotate(born=Substr("id_number", 7, 8))
+        .filter(born__gt=born_after.strftime("%Y%m%d"), born__lte=born_by.strftime("%Y%m%d"))
+        .order_by("household__number", "id")
+    )
+
+
+FOUR_HAVES = ("has_vehicle", "has_town_housing", "has_public_post", "has_business")
+
+
+def four_haves(*, user: User | AnonymousUser, village: Village | None = None) -> QuerySet:
+    """四有人员 (art. 32): members counting in a household recorded with a vehicle, commercial
+    housing in town, a public post or a registered business, for review."""
+    q = Q()
+    for flag in FOUR_HAVES:
+        q |= Q(**{flag: True})
+    members = member_list(user=user).filter(active=True).filter(q)
+    if village:
+        members = members.filter(household__village=village)
+    return members.order_by("household__number", "id")
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    title: str
+    article: int | None
+
+
+CHECKS = (
+    Check("duplicate_ids", _("ID number in two households"), 32),
+    Check("size_mismatch", _("household size differs from the members in the register"), 37),
+    Check("school_age", _("school-age members with no school status"), 38),
+    Check("four_haves", _("四有人员 to review"), 32),
+)
+
+
+def quality_checks(
+    *, user: User | AnonymousUser, as_of: datetime.date, village: Village | None = None
+) -> dict[str, QuerySet]:
+    return {
+        "duplicate_ids": duplicate_id_members(user=user, village=village),
+        "size_mismatch": size_mismatches(user=user, village=village),
+        "school_age": school_age_without_status(user=user, as_of=as_of, village=village),
+        "four_haves": four_haves(user=user, village=village),
+    }
+
+
+def quality_summary(*, user: User | AnonymousUser, as_of: datetime.date) -> list[dict]:
+    """Per village in the user's scope: the number of findings of each check (five queries:
+    the villages and one grouped count per check)."""
+    villages = list(visible(user, Village.objects.all()).values_list("id", "name"))
+    checks = quality_checks(user=user, as_of=as_of)
+    counts: dict[str, dict[int, int]] = {}
+    for key, queryset in checks.items():
+        path = "village_id" if queryset.model is Household else "household__village_id"
+        counts[key] = dict(
+            queryset.order_by().values(path).annotate(n=Count("pk", distinct=True)).values_list(
+                path, "n"
+            )
+        )
+    return [
+        {
+            "id": village_id,
+            "name": name,
+            "counts": [counts[check.key].get(village_id, 0) for check in CHECKS],
+            "total": sum(counts[check.key].get(village_id, 0) for check in CHECKS),
+        }
+        for village_id, name in villages
+    ]

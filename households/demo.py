@@ -1,0 +1,357 @@
+"""Synthetic registry for demos and benchmarks: households, members with valid ID numbers,
+pairings (with some handovers over two years), member changes (some reported late), 一户一策
+plans and 两不愁三保障 assessments. Called by `manage.py seed_demo` after the organisation
+(villages and 帮扶责任人 cadres already exist: they are queried, not created).
+
+Deterministic (everything is drawn from `rng`); written with `bulk_create` in a few queries per
+table. A few data-quality findings are planted on purpose so the checks page has something to
+show: school-age children with no school status, 四有人员 flags, a 家庭人口 off by one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from decimal import Decimal
+
+from duties.models import Cadre, Department, Village
+from households.idnumber import compose
+from households.models import (
+    Assessment,
+    HelpMeasure,
+    HelpPlan,
+    Household,
+    Member,
+    MemberChange,
+    Pairing,
+)
+from households.responsibility import MEASURE_DEPARTMENTS
+from xigang import roles
+
+PER_VILLAGE = {"tiny": 5, "town": 50, "county": 50}
+AREAS = ("370481", "370402", "370403")
+SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊凤梅琴云莲真环雪荣爱妹香月莺媛"
+STATUS_WEIGHTS = [
+    (Household.Status.OUT_WITH_POLICY, 70),
+    (Household.Status.POOR, 20),
+    (Household.Status.OUT, 8),
+    (Household.Status.CLOSED, 2),
+]
+CATEGORY_WEIGHTS = [
+    (Household.Category.GENERAL, 60),
+    (Household.Category.SUBSISTENCE, 30),
+    (Household.Category.SUPPORTED, 10),
+]
+
+
+def _pick(rng: random.Random, weighted):
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _name(rng: random.Random, surname: str | None = None) -> str:
+    return (surname or rng.choice(SURNAMES)) + "".join(
+        rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))
+    )
+
+
+def _birth(rng: random.Random, as_of: datetime.date, low: int, high: int) -> datetime.date:
+    return as_of - datetime.timedelta(days=rng.randint(low * 365, high * 365))
+
+
+def _school(age: int) -> str:
+    if age < 6:
+        return Member.Schooling.PRESCHOOL if age >= 3 else ""
+    if age <= 11:
+        return Member.Schooling.PRIMARY
+    if age <= 14:
+        return Member.Schooling.JUNIOR
+    if age <= 17:
+        return Member.Schooling.SENIOR
+    return Member.Schooling.NOT_IN_SCHOOL
+
+
+class _Ids:
+    """Unique, valid ID numbers."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def new(self, birth: datetime.date, male: bool) -> str:
+        while True:
+            sequence = self.rng.randrange(0, 1000, 2) + (1 if male else 0)
+            number = compose(self.rng.choice(AREAS), birth, sequence % 1000)
+            if number not in self.used:
+                self.used.add(number)
+                return number
+
+
+def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
+    villages = list(Village.objects.order_by("name"))
+    cadres = list(Cadre.objects.filter(user__groups__name=roles.PAIRING).order_by("pk").distinct())
+    departments = {d.name: d for d in Department.objects.all()}
+    ids = _Ids(rng)
+    per_village = PER_VILLAGE.get(scale, 50)
+    two_years_ago = as_of.replace(year=as_of.year - 2, day=1)
+
+    households: list[Household] = []
+    rosters: list[list[Member]] = []
+    for village in villages:
+        for index in range(1, per_village + 1):
+            surname = rng.choice(SURNAMES)
+            head_male = rng.random() < 0.8
+            head_birth = _birth(rng, as_of, 30, 80)
+            head = Member(
+                id_number=ids.new(head_birth, head_male),
+                name=_name(rng, surname),
+                relation=Member.Relation.HEAD,
+                health=rng.choice(["健康", "健康", "长期慢性病", "患有大病", "残疾"]),
+                labour=rng.choice(["普通劳动力", "弱劳动力或半劳动力", "丧失劳动力"]),
+                schooling=Member.Schooling.NOT_IN_SCHOOL,
+            )
+            roster = [head]
+            if rng.random() < 0.75:
+                roster.append(
+                    Member(
+                        id_number=ids.new(_birth(rng, as_of, 30, 75), not head_male),
+                        name=_name(rng),
+                        relation=Member.Relation.SPOUSE,
+                        health="健康",
+                        labour="普通劳动力",
+                        schooling=Member.Schooling.NOT_IN_SCHOOL,
+                    )
+                )
+            for _child in range(rng.choice((0, 1, 1, 2, 3))):
+                birth = _birth(rng, as_of, 1, 25)
+                male = rng.random() < 0.5
+                age = (as_of - birth).days // 365
+                schooling = _school(age)
+                if 6 <= age <= 18 and rng.random() < 0.05:
+                    schooling = ""  # planted finding: school-age with no status
+                roster.append(
+                    Member(
+                        id_number=ids.new(birth, male),
+                        name=_name(rng, surname),
+                        relation=Member.Relation.SON if male else Member.Relation.DAUGHTER,
+                        health="健康",
+                        labour="无劳动力" if age < 16 else "普通劳动力",
+                        schooling=schooling,
+                    )
+                )
+            if rng.random() < 0.2:
+                roster.append(
+                    Member(
+                        id_number=ids.new(_birth(rng, as_of, 75, 92), rng.random() < 0.5),
+                        name=_name(rng),
+                        relation=Member.Relation.PARENT,
+                        health=rng.choice(["长期慢性病", "残疾", "患有大病"]),
+                        labour="丧失劳动力",
+                        schooling=Member.Schooling.NOT_IN_SCHOOL,
+                    )
+                )
+            for member in roster:
+                if member.health == "残疾":
+                    member.disability_grade = rng.choice(["一级", "二级", "三级", "四级"])
+            if rng.random() < 0.02:
+                flag = rng.choice(
+                    ["has_vehicle", "has_town_housing", "has_public_post", "has_business"]
+                )
+                setattr(roster[0], flag, True)  # planted finding: 四有人员 to review
+            status = _pick(rng, STATUS_WEIGHTS)
+            identified = rng.choice((2014, 2015, 2016, 2017, 2018))
+            exited = (
+                None
+                if status == Household.Status.POOR
+                else rng.randint(max(identified, 2016), min(as_of.year, 2020))
+            )
+            size = len(roster) + (1 if rng.random() < 0.01 else 0)  # planted: size off by one
+            households.append(
+                Household(
+                    number=f"{village.name}-{index:03d}",
+                    village=village,
+                    head_name=head.name,
+                    head_id_number=head.id_number,
+                    size=size,
+                    phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+                    address=f"{village.name}{rng.randint(1, 300)}号",
+                    category=_pick(rng, CATEGORY_WEIGHTS),
+                    status=status,
+                    year_identified=identified,
+                    year_exited=exited,
+                    cause=rng.choice(Household.Cause.values),
+                    is_key=any(m.health != "健康" for m in roster) and rng.random() < 0.5,
+                )
+            )
+            rosters.append(roster)
+    Household.objects.bulk_create(households, batch_size=2000)
+    members = []
+    for household, roster in zip(households, rosters, strict=True):
+        for member in roster:
+            member.household = household
+            members.append(member)
+    Member.objects.bulk_create(members, batch_size=2000)
+
+    _seed_pairings(rng, households, cadres, two_years_ago, as_of)
+    _seed_changes(rng, households, rosters, ids, two_years_ago, as_of)
+    _seed_plans(rng, households, rosters, departments, as_of)
+
+
+def _seed_pairings(rng, households, cadres, since, as_of) -> None:
+    if not cadres:
+        return
+    pairings = []
+    span_days = (as_of - since).days
+    for household in households:
+        cadre = rng.choice(cadres)
+        start = since + datetime.timedelta(days=rng.randint(0, 30))
+        end = None
+        if household.status == Household.Status.CLOSED:
+            end = start + datetime.timedelta(days=rng.randint(60, span_days - 40))
+        elif rng.random() < 0.15:  # a handover somewhere in the two years
+            handover = start + datetime.timedelta(days=rng.randint(60, span_days - 40))
+            pairings.append(
+                Pairing(
+                    household=household,
+                    cadre=cadre,
+                    start=start,
+                    end=handover - datetime.timedelta(days=1),
+                )
+            )
+            cadre = cadres[
+                (cadres.index(cadre) + rng.randint(1, max(len(cadres) - 1, 1))) % len(cadres)
+            ]
+            start = handover
+        pairings.append(Pairing(household=household, cadre=cadre, start=start, end=end))
+    Pairing.objects.bulk_create(pairings, batch_size=2000)
+
+
+def _seed_changes(rng, households, rosters, ids, since, as_of) -> None:
+    """Births and deaths over the two years, about one household in twenty; one in four is
+    reported after the 30 days allowed."""
+    changes = []
+    newborns = []
+    leaving = []
+    changed_households = []
+    for household, roster in zip(households, rosters, strict=True):
+        if household.status == Household.Status.CLOSED or rng.random() > 0.05:
+            continue
+        happened = since + datetime.timedelta(days=rng.randint(0, (as_of - since).days - 100))
+        delay = rng.randint(35, 90) if rng.random() < 0.25 else rng.randint(1, 30)
+        reported = happened + datetime.timedelta(days=delay)
+        elders = [m for m in roster if m.relation in (Member.Relation.PARENT,)]
+        if elders and rng.random() < 0.5:
+            member = elders[0]
+            member.active = False
+            member.left_on = happened
+            leaving.append(member)
+            household.size -= 1
+            changes.append(
+                MemberChange(
+                    household=household,
+                    member=member,
+                    id_number=member.id_number,
+                    name=member.name,
+                    kind=MemberChange.Kind.DEATH,
+                    happened_on=happened,
+                    reported_on=reported,
+                )
+            )
+        else:
+            baby = Member(
+                household=household,
+                id_number=ids.new(happened, rng.random() < 0.5),
+                name=_name(rng, roster[0].name[0]),
+                relation=Member.Relation.GRANDCHILD,
+                health="健康",
+                labour="无劳动力",
+            )
+            newborns.append(baby)
+            household.size += 1
+            changes.append(
+                MemberChange(
+                    household=household,
+                    member=baby,
+                    id_number=baby.id_number,
+                    name=baby.name,
+                    kind=MemberChange.Kind.BIRTH,
+                    happened_on=happened,
+                    reported_on=reported,
+                )
+            )
+        changed_households.append(household)
+    Member.objects.bulk_create(newborns, batch_size=2000)
+    Member.objects.bulk_update(leaving, ["active", "left_on"], batch_size=500)
+    Household.objects.bulk_update(changed_households, ["size"], batch_size=500)
+    MemberChange.objects.bulk_create(changes, batch_size=2000)
+
+
+def _seed_plans(rng, households, rosters, departments, as_of) -> None:
+    plans = []
+    wanted_measures = []
+    for household, roster in zip(households, rosters, strict=True):
+        if household.status in (Household.Status.CLOSED, Household.Status.OUT):
+            continue
+        plan = HelpPlan(
+            household=household,
+            year=as_of.year,
+            summary="",
+            approved_on=datetime.date(as_of.year, 3, 1) if as_of.month > 3 else None,
+        )
+        plans.append(plan)
+        kinds = set()
+        if any(m.health == "残疾" for m in roster):
+            kinds.add(HelpMeasure.Kind.DISABILITY)
+        if any(m.schooling in ("小学", "初中", "高中") for m in roster):
+            kinds.add(HelpMeasure.Kind.EDUCATION)
+        if household.category != Household.Category.GENERAL:
+            kinds.add(HelpMeasure.Kind.SUBSISTENCE)
+        kinds.add(
+            rng.choice(
+                [
+                    HelpMeasure.Kind.INDUSTRY,
+                    HelpMeasure.Kind.EMPLOYMENT,
+                    HelpMeasure.Kind.FILIAL,
+                    HelpMeasure.Kind.NEIGHBOUR,
+                    HelpMeasure.Kind.HOUSING_ENV,
+                    HelpMeasure.Kind.POST,
+                ]
+            )
+        )
+        wanted_measures.append((plan, sorted(kinds)))
+    HelpPlan.objects.bulk_create(plans, batch_size=2000)
+    measures = []
+    for plan, kinds in wanted_measures:
+        for kind in kinds:
+            department = departments.get(MEASURE_DEPARTMENTS[kind])
+            if department is None:
+                continue
+            measures.append(
+                HelpMeasure(
+                    plan=plan,
+                    kind=kind,
+                    department=department,
+                    status=rng.choice(HelpMeasure.Status.values),
+                    amount=Decimal(rng.choice((300, 600, 1200, 2400)))
+                    if rng.random() < 0.6
+                    else None,
+                )
+            )
+    HelpMeasure.objects.bulk_create(measures, batch_size=2000)
+
+    assessed_on = as_of - datetime.timedelta(days=rng.randint(10, 60))
+    assessments = []
+    for household in households:
+        if household.status == Household.Status.CLOSED:
+            continue
+        for item in Assessment.Item.values:
+            assessments.append(
+                Assessment(
+                    household=household,
+                    item=item,
+                    met=rng.random() > 0.03,
+                    assessed_on=assessed_on,
+                )
+            )
+    Assessment.objects.bulk_create(assessments, batch_size=5000)

@@ -242,7 +242,7 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "cadres"
     form = CadreForm
     fields = ["username", "name", "mobile", "department", "village", "title", "roles"]
-    list_display = ["name", "username", "department", "village", "title", "mobile", "role_list"]
+    list_display = ["name", "username", "department", "village", "title", "mobile", "roles"]
     list_filter = ["department", "village", "user__groups"]
     search_fields = ["name", "user__username", "mobile", "title"]
     list_select_related = ["user", "department", "village"]
@@ -256,8 +256,9 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
         return obj.user.username
 
     @admin.display(description=_("roles"))
-    def role_list(self, obj):
-        return "、".join(g.name for g in obj.user.groups.all())
+    def roles(self, obj):
+        """The list column, and the field on a read-only page (the form edits it otherwise)."""
+        return "、".join(g.name for g in obj.user.groups.all()) or "-"
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -353,3 +353,32 @@ def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, offi
     )
     page = response.content.decode()
     assert "没有规则参数「visit.home days」" in page and "emergency.aid days" in page
+
+
+def test_a_read_only_cadre_page_shows_the_account_and_roles(client, east_cadre, pairing):
+    client.force_login(east_cadre)
+    page = client.get(reverse("admin:duties_cadre_change", args=[pairing.cadre.pk]))
+    text = page.content.decode()
+    assert "pairing" in text and "帮扶责任人" in text
+    assert 'name="_save"' not in text
+
+
+def test_an_assignment_added_and_deleted_in_its_own_admin_grants_and_revokes(
+    client, office, dept, east
+):
+    from duties.models import VillageAssignment
+
+    client.force_login(office)
+    response = client.post(
+        reverse("admin:duties_villageassignment_add"),
+        {"village": east.pk, "cadre": dept.cadre.pk},
+    )
+    assert response.status_code == 302
+    assert scope_of(get_user_model().objects.get(pk=dept.pk)).village_ids == {east.pk}
+    assignment = VillageAssignment.objects.get()
+    response = client.post(
+        reverse("admin:duties_villageassignment_delete", args=[assignment.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not VillageAssignment.objects.exists()
+    assert scope_of(get_user_model().objects.get(pk=dept.pk)).village_ids == set()

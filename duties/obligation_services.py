@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.evidence import ALL, IMAGES, check_upload
-from duties.models import Disclosure, Evidence, Obligation, Village
+from duties.models import Disclosure, DutySchedule, Evidence, Obligation, Village
 
 
 def evidence_add(
@@ -133,3 +133,31 @@ def disclosure_record(
     for upload in uploads:
         evidence_add(upload=upload, user=user, disclosure=disclosure)
     return disclosure
+
+
+@transaction.atomic
+def obligation_open_for_event(
+    *,
+    schedule: DutySchedule,
+    event_on: datetime.date,
+    department=None,
+    village: Village | None = None,
+) -> Obligation:
+    """An on-event duty (e.g. 5.3, 15.3) owes one obligation per event, due the schedule's
+    due day counted from the event's day (the event's day itself when none is set)."""
+    if schedule.frequency != schedule.Frequency.ON_EVENT:
+        raise ValidationError(_("this duty is not scheduled on events"))
+    due = event_on + datetime.timedelta(days=(schedule.due_day or 1) - 1)
+    obligation = Obligation(
+        schedule=schedule,
+        duty=schedule.duty,
+        period_label=event_on.isoformat(),
+        period_start=event_on,
+        period_end=due,
+        due=due,
+        department=department,
+        village=village,
+    )
+    obligation.full_clean()
+    obligation.save()
+    return obligation

@@ -11,7 +11,9 @@ from households.models import Household, Member, MemberChange, Pairing
 def test_it_seeds_valid_deterministic_households(east, west, pairing, office):
     demo.seed(rng=random.Random(7), scale="tiny", as_of=datetime.date(2026, 6, 30))
     assert Household.objects.count() == 10
-    assert all(id_number_error(n) is None for n in Member.objects.values_list("id_number", flat=True))
+    assert all(
+        id_number_error(n) is None for n in Member.objects.values_list("id_number", flat=True)
+    )
     # every household is paired, at most one pairing open at a time
     assert not Household.objects.exclude(pairings__isnull=False).exists()
     for household in Household.objects.all():

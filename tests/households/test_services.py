@@ -48,7 +48,11 @@ def test_it_refuses_a_birth_date_that_does_not_exist():
 
 def test_member_save_refuses_a_wrong_check_digit(east_household):
     good = idn(1)
-    member = Member(household=east_household, id_number=good[:17] + "0" if good[17] != "0" else good[:17] + "1", name="甲")
+    member = Member(
+        household=east_household,
+        id_number=good[:17] + "0" if good[17] != "0" else good[:17] + "1",
+        name="甲",
+    )
     with pytest.raises(ValidationError) as error:
         member_save(member=member)
     assert "校验码" in str(error.value)
@@ -114,23 +118,38 @@ def test_a_death_ends_the_membership_on_that_day_and_keeps_the_history(east_hous
 def test_moving_out_then_in_elsewhere_keeps_both_rows(east_household, west_household):
     Member.objects.create(household=east_household, id_number=idn(1), name="甲")
     member_change_record(
-        household=east_household, kind="嫁出", name="甲", id_number=idn(1),
-        happened_on=D(2026, 5, 1), reported_on=D(2026, 5, 3),
+        household=east_household,
+        kind="嫁出",
+        name="甲",
+        id_number=idn(1),
+        happened_on=D(2026, 5, 1),
+        reported_on=D(2026, 5, 3),
     )
     member_change_record(
-        household=west_household, kind="嫁入", name="甲", id_number=idn(1),
-        happened_on=D(2026, 5, 1), reported_on=D(2026, 5, 3),
+        household=west_household,
+        kind="嫁入",
+        name="甲",
+        id_number=idn(1),
+        happened_on=D(2026, 5, 1),
+        reported_on=D(2026, 5, 3),
     )
     rows = Member.objects.filter(id_number=idn(1)).order_by("id")
-    assert [(m.household.number, m.active) for m in rows] == [("东村-001", False), ("西村-001", True)]
+    assert [(m.household.number, m.active) for m in rows] == [
+        ("东村-001", False),
+        ("西村-001", True),
+    ]
 
 
 def test_moving_in_someone_who_still_counts_elsewhere_is_refused(east_household, west_household):
     Member.objects.create(household=east_household, id_number=idn(1), name="甲")
     with pytest.raises(ValidationError) as error:
         member_change_record(
-            household=west_household, kind="迁入", name="甲", id_number=idn(1),
-            happened_on=D(2026, 5, 1), reported_on=D(2026, 5, 3),
+            household=west_household,
+            kind="迁入",
+            name="甲",
+            id_number=idn(1),
+            happened_on=D(2026, 5, 1),
+            reported_on=D(2026, 5, 3),
         )
     assert "东村-001" in str(error.value)
     assert not MemberChange.objects.exists()
@@ -139,8 +158,11 @@ def test_moving_in_someone_who_still_counts_elsewhere_is_refused(east_household,
 def test_a_departure_of_nobody_in_the_household_is_refused(east_household):
     with pytest.raises(ValidationError):
         member_change_record(
-            household=east_household, kind="迁出", name="无此人",
-            happened_on=D(2026, 5, 1), reported_on=D(2026, 5, 3),
+            household=east_household,
+            kind="迁出",
+            name="无此人",
+            happened_on=D(2026, 5, 1),
+            reported_on=D(2026, 5, 3),
         )
     assert not MemberChange.objects.exists()
 
@@ -148,8 +170,11 @@ def test_a_departure_of_nobody_in_the_household_is_refused(east_household):
 def test_a_report_before_the_event_is_refused(east_household):
     with pytest.raises(ValidationError) as error:
         member_change_record(
-            household=east_household, kind="新生", name="乙",
-            happened_on=D(2026, 5, 3), reported_on=D(2026, 5, 1),
+            household=east_household,
+            kind="新生",
+            name="乙",
+            happened_on=D(2026, 5, 3),
+            reported_on=D(2026, 5, 1),
         )
     assert "上报日期早于变动日期" in str(error.value)
 
@@ -162,7 +187,9 @@ def test_a_handover_ends_the_open_pairing_the_day_before(east_household, pairing
 
     other = cadre_save(username="other", name="赵六", roles=["帮扶责任人"])
     pairing_start(household=east_household, cadre=other, start=D(2026, 7, 1))
-    spans = list(east_household.pairings.order_by("start").values_list("cadre__name", "start", "end"))
+    spans = list(
+        east_household.pairings.order_by("start").values_list("cadre__name", "start", "end")
+    )
     assert spans == [("pairing", D(2026, 1, 1), D(2026, 6, 30)), ("赵六", D(2026, 7, 1), None)]
     assert east_household.pairings.filter(end__isnull=True).count() == 1
 
@@ -199,7 +226,11 @@ def test_plan_measures_go_to_the_department_that_answers_for_them(east_household
     plan = help_plan_save(
         household=east_household,
         year=2026,
-        measures=[{"kind": "残疾人补贴", "amount": "1200"}, {"kind": "雨露计划"}, {"kind": "就业扶贫"}],
+        measures=[
+            {"kind": "残疾人补贴", "amount": "1200"},
+            {"kind": "雨露计划"},
+            {"kind": "就业扶贫"},
+        ],
     )
     assert dict(plan.measures.values_list("kind", "department__name")) == {
         "残疾人补贴": "残联",
@@ -208,14 +239,22 @@ def test_plan_measures_go_to_the_department_that_answers_for_them(east_household
     }
     assert plan.measures.get(kind="残疾人补贴").amount == 1200
     help_plan_save(household=east_household, year=2026, measures=[{"kind": "低保五保"}])
-    assert list(HelpMeasure.objects.values_list("kind", "department__name")) == [("低保五保", "民政科")]
+    assert list(HelpMeasure.objects.values_list("kind", "department__name")) == [
+        ("低保五保", "民政科")
+    ]
 
 
 def test_an_unmet_item_names_the_responsible_department(east_household, office):
     housing = assessment_record(
-        household=east_household, item="housing", met=False, assessed_on=D(2026, 6, 1), assessed_by=office
+        household=east_household,
+        item="housing",
+        met=False,
+        assessed_on=D(2026, 6, 1),
+        assessed_by=office,
     )
-    water = assessment_record(household=east_household, item="water", met=True, assessed_on=D(2026, 6, 1))
+    water = assessment_record(
+        household=east_household, item="water", met=True, assessed_on=D(2026, 6, 1)
+    )
     assert housing.responsible == ("村建办", 11)
     assert water.responsible is None
     assert Assessment(item="education", met=False).responsible == ("西岗学区", 13)

@@ -23,3 +23,9 @@ def write_book(path, headers, rows, title=None):
 def chinese():
     with translation.override("zh-hans"):
         yield
+
+
+@pytest.fixture
+def quick_hashing(settings):
+    """Passwords set in a test are hashed: a cheap hasher keeps the test quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,13 +13,7 @@ from duties.models import Cadre, PartyBranch, Village, VillageAssignment
 from xigang import roles
 from xigang.scope import scope_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(settings):
-    """The demo accounts' passwords are hashed: a cheap hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_hashing")]
 
 
 AS_OF = datetime.date(2026, 6, 30)

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "households",
     "visits",
     "oversight",
+    "dashboard",
     # Last: its post_migrate handler gives the roles the permissions the apps above created.
     "xigang",
 ]

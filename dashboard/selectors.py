@@ -1,0 +1,245 @@
+"""What the dashboard reads: the query a page or the JSON asks for, and summaries of the overdue
+list that `xigang.obligations` computes. Nothing here decides whether something is overdue; it
+only counts and groups the items the engine returned."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from xigang import obligations
+from xigang.obligations import Filters, OverdueItem
+
+# Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
+RULE_LABELS = {
+    "pairing.home_visit": gettext_lazy("Quarterly home visit"),
+    "pairing.phone_contact": gettext_lazy("Monthly phone contact"),
+    "member_change.report": gettext_lazy("Member change report"),
+    "problem.resolve": gettext_lazy("Routed problem resolved"),
+    "emergency.aid": gettext_lazy("Emergency aid"),
+    "finding.rectify": gettext_lazy("Finding rectified"),
+    "duty.scheduled": gettext_lazy("Scheduled duty"),
+    "disclosure.post": gettext_lazy("Public notice posted"),
+}
+
+TREND_MONTHS = 12
+FILTER_KEYS = ("village", "department", "cadre", "rule", "article")
+
+
+class QueryError(ValueError):
+    """A parameter the user got wrong; the message is in the user's language."""
+
+
+def rule_label(rule_id: str) -> str:
+    return str(RULE_LABELS.get(rule_id, rule_id))
+
+
+def _quarter_start(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def default_since(as_of: datetime.date) -> datetime.date:
+    """The start of the quarter a year before `as_of`: the year the trend shows, and whole
+    quarters so that the quarterly home visits of that year are all in."""
+    return _quarter_start(datetime.date(as_of.year - 1, as_of.month, 1))
+
+
+@dataclass(frozen=True)
+class Query:
+    as_of: datetime.date
+    since: datetime.date
+    filters: Filters = Filters()
+    # Only items falling due before this day (the trend's drill-down); None: all.
+    due_before: datetime.date | None = None
+
+    def params(self, **changes) -> str:
+        """The query string of this query with `changes` applied (None drops a key)."""
+        data = {
+            "as_of": self.as_of.isoformat(),
+            "since": self.since.isoformat(),
+            **{key: getattr(self.filters, key) for key in FILTER_KEYS},
+            "due_before": self.due_before.isoformat() if self.due_before else None,
+        }
+        data.update(changes)
+        return urlencode({k: v for k, v in data.items() if v not in (None, "")})
+
+    def narrowed(self, **filters) -> Query:
+        return replace(self, filters=replace(self.filters, **filters))
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.due_before is not None or any(
+            getattr(self.filters, key) is not None for key in FILTER_KEYS
+        )
+
+
+def _date(params: Mapping[str, str], key: str, label: str) -> datetime.date | None:
+    value = (params.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise QueryError(
+            _("%(field)s 「%(value)s」 is not a date; write it as YYYY-MM-DD")
+            % {"field": label, "value": value}
+        ) from None
+
+
+def parse_query(params: Mapping[str, str], *, today: datetime.date) -> Query:
+    """The query behind a page or the JSON, from its GET parameters; QueryError if bad."""
+    as_of = _date(params, "as_of", _("As-of date")) or today
+    since = _date(params, "since", _("Since date")) or default_since(as_of)
+    if since > as_of:
+        raise QueryError(
+            _("the since date %(since)s is after the as-of date %(as_of)s")
+            % {"since": since.isoformat(), "as_of": as_of.isoformat()}
+        )
+    due_before = _date(params, "due_before", _("Due before"))
+    text = {key: (params.get(key) or "").strip() or None for key in FILTER_KEYS}
+    if text["rule"] and text["rule"] not in {r.id for r in obligations.rules()}:
+        raise QueryError(_("unknown rule 「%(rule)s」") % {"rule": text["rule"]})
+    article = None
+    if text["article"]:
+        try:
+            article = int(text["article"])
+        except ValueError:
+            raise QueryError(
+                _("article 「%(value)s」 is not a number") % {"value": text["article"]}
+            ) from None
+        if not 1 <= article <= 45:
+            raise QueryError(_("article must be between 1 and 45"))
+    filters = Filters(
+        village=text["village"],
+        department=text["department"],
+        cadre=text["cadre"],
+        rule=text["rule"],
+        article=article,
+    )
+    return Query(as_of=as_of, since=since, filters=filters, due_before=due_before)
+
+
+def overdue(user, query: Query) -> list[OverdueItem]:
+    """The overdue list of the query, from the one engine (`due_before` narrows it for display)."""
+    items = obligations.overdue_items(
+        user=user, as_of=query.as_of, since=query.since, filters=query.filters
+    )
+    if query.due_before is not None:
+        items = [item for item in items if item.due < query.due_before]
+    return items
+
+
+# --- summaries of one overdue list (pure Python, no query) --------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str  # the filter value behind the number
+    label: str
+    count: int
+
+
+def by_rule(items: Iterable[OverdueItem]) -> list[Count]:
+    """Every rule in the dashboard's order, with its count (zeros kept: a rule with nothing late
+    is news too)."""
+    counts = Counter(item.rule for item in items)
+    return [Count(r.id, rule_label(r.id), counts.get(r.id, 0)) for r in obligations.rules()]
+
+
+def by_article(items: Iterable[OverdueItem]) -> list[Count]:
+    counts = Counter(item.article for item in items)
+    return [
+        Count(str(article), _("Art. %(n)d") % {"n": article}, n)
+        for article, n in sorted(counts.items())
+    ]
+
+
+def ranking(items: Iterable[OverdueItem], key: str, label_key: str | None = None) -> list[Count]:
+    """Counts per village, department or cadre, worst first (ties by name)."""
+    counts: Counter[str] = Counter()
+    labels: dict[str, str] = {}
+    for item in items:
+        value = getattr(item, key)
+        if value is None:
+            continue
+        counts[value] += 1
+        if label_key and getattr(item, label_key):
+            labels[value] = getattr(item, label_key)
+    return [
+        Count(value, labels.get(value, value), n)
+        for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    return datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
+
+
+def trend(items: list[OverdueItem], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
+    """(month label, month-end as-of, count) for the 12 months ending with as_of's month.
+
+    One overdue list (as of `as_of`) is bucketed by due date: a month's count is the items of that
+    list already overdue on the month's last day (due before it; the current month: as of
+    `as_of`). For the visit rules this is exactly the list as of that day, since a period's
+    visits are dated inside it; for items that can still be closed (problems, cases, duties,
+    findings) it leaves out those closed since, so past months may read a little low. This keeps
+    the dashboard to one engine call whatever the span."""
+    months = []
+    year, month = as_of.year, as_of.month
+    for _i in range(TREND_MONTHS):
+        months.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    dues = sorted(item.due for item in items)
+    result = []
+    from bisect import bisect_left
+
+    for year, month in reversed(months):
+        cut = min(_month_end(year, month), as_of)
+        result.append((f"{year}-{month:02d}", cut, bisect_left(dues, cut)))
+    return result
+
+
+@dataclass
+class HouseholdItems:
+    household: str
+    village: str | None
+    overdue: list[OverdueItem]
+    pending: list[OverdueItem]
+
+
+def by_household(
+    overdue_list: list[OverdueItem], pending_list: list[OverdueItem]
+) -> tuple[list[HouseholdItems], list[OverdueItem], list[OverdueItem]]:
+    """Items about a household grouped by household (worst first), and the rest (unit items:
+    duties, notices, findings), overdue and pending."""
+    groups: dict[str, HouseholdItems] = {}
+    rest_overdue, rest_pending = [], []
+    for item in overdue_list:
+        if item.household is None:
+            rest_overdue.append(item)
+        else:
+            groups.setdefault(
+                item.household, HouseholdItems(item.household, item.village, [], [])
+            ).overdue.append(item)
+    for item in pending_list:
+        if item.household is None:
+            rest_pending.append(item)
+        else:
+            groups.setdefault(
+                item.household, HouseholdItems(item.household, item.village, [], [])
+            ).pending.append(item)
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (
+            -max((i.days_overdue for i in g.overdue), default=-1),
+            -len(g.overdue),
+            g.household,
+        ),
+    )
+    return ordered, rest_overdue, rest_pending

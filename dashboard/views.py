@@ -1,0 +1,202 @@
+"""The dashboard: `/` by role, the drill-down list with its filters and Excel export, a
+household's items, and `/dashboard/overdue.json`.
+
+Thin views: each one parses the query, asks `xigang.obligations` (through `selectors.overdue`)
+for the user's overdue list once, and only groups and counts what comes back. The engine's rules
+go through `xigang.scope`, so every number and list is already the user's own."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dashboard import charts, selectors
+from dashboard.selectors import Query, QueryError
+from duties.models import Department, Village
+from households.models import Household
+from xigang import obligations
+from xigang.ledgers import write_workbook
+from xigang.management.commands.overdue import COLUMNS, _row
+from xigang.scope import get_visible_or_404, scope_of, visible
+
+RANKING_TOP = 10
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _query(request) -> Query:
+    return selectors.parse_query(request.GET, today=timezone.localdate())
+
+
+def _bad_request(request, error: QueryError):
+    return render(request, "dashboard/bad_query.html", {"error": str(error)}, status=400)
+
+
+def visit_url(household_id: int) -> str:
+    """The visits app's quick-entry screen for a household (it checks the pairing itself)."""
+    return reverse("visits:visit_new", kwargs={"household_id": household_id})
+
+
+def _list_url(query: Query, **changes) -> str:
+    return f"{reverse('dashboard:items')}?{query.params(**changes)}"
+
+
+def _ranking_chart(query: Query, counts: list[selectors.Count], key: str) -> dict:
+    return charts.horizontal_bars(
+        [(c.label, c.count, _list_url(query, **{key: c.key})) for c in counts[:RANKING_TOP]]
+    )
+
+
+@login_required
+def home(request):
+    """Whole-town roles: counts, rankings and the trend. Others: their items by household."""
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    user = request.user
+    scope = scope_of(user)
+    # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule for the
+    # overdue list; cadres and units also the engine's pending list (fixed set per rule).
+    items = selectors.overdue(user, query)
+    context = {"query": query, "total": len(items), "list_url": _list_url(query)}
+    rule_counts = selectors.by_rule(items)
+    context["rules"] = [(c, _list_url(query, rule=c.key)) for c in rule_counts]
+    if scope.whole_town:
+        articles = selectors.by_article(items)
+        context.update(
+            town=True,
+            articles=[(c, _list_url(query, article=c.key)) for c in articles],
+            villages=_ranking_chart(query, selectors.ranking(items, "village"), "village"),
+            departments=_ranking_chart(query, selectors.ranking(items, "department"), "department"),
+            cadres=_ranking_chart(query, selectors.ranking(items, "cadre", "cadre_name"), "cadre"),
+            trend=charts.columns(
+                [
+                    (label, count, _list_url(query, due_before=cut.isoformat()))
+                    for label, cut, count in selectors.trend(items, query.as_of)
+                ]
+            ),
+        )
+    else:
+        pending = obligations.pending_items(user=user, as_of=query.as_of, filters=query.filters)
+        households, unit_overdue, unit_pending = selectors.by_household(items, pending)
+        ids = {}
+        if scope.cadre_id is not None and user.has_perm("visits.add_visit"):
+            # One query: the ids of the listed households, for their quick-entry links.
+            ids = dict(
+                Household.objects.filter(number__in=[g.household for g in households]).values_list(
+                    "number", "pk"
+                )
+            )
+        for group in households:
+            group.visit_url = visit_url(ids[group.household]) if group.household in ids else None
+        context.update(
+            town=False,
+            households=households,
+            unit_overdue=unit_overdue,
+            unit_pending=unit_pending,
+            pending_total=len(pending),
+        )
+    return render(request, "dashboard/home.html", context)
+
+
+def _filter_choices(user) -> dict:
+    # Two queries: the villages in the user's scope, and the departments (public).
+    return {
+        "villages": list(
+            visible(user, Village.objects.order_by("name")).values_list("name", flat=True)
+        ),
+        "departments": list(Department.objects.order_by("name").values_list("name", flat=True)),
+        "rule_choices": [(r.id, selectors.rule_label(r.id)) for r in obligations.rules()],
+    }
+
+
+@login_required
+def item_list(request):
+    """The list behind every number, with its filters; the same query exports to Excel."""
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    items = selectors.overdue(request.user, query)
+    context = {
+        "query": query,
+        "items": [(item, selectors.rule_label(item.rule)) for item in items],
+        "export_url": f"{reverse('dashboard:items_xlsx')}?{query.params()}",
+        **_filter_choices(request.user),
+    }
+    return render(request, "dashboard/item_list.html", context)
+
+
+@login_required
+def item_export(request):
+    """The list as an Excel workbook (formula-safe cells), the same items as on screen."""
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    items = selectors.overdue(request.user, query)
+    buffer = io.BytesIO()
+    write_workbook(
+        buffer,
+        title="逾期事项",
+        subtitle=_("as of %(as_of)s, since %(since)s")
+        % {"as_of": query.as_of.isoformat(), "since": query.since.isoformat()},
+        headers=[header for _key, header in COLUMNS],
+        rows=(_row(item) for item in items),
+    )
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    filename = f"overdue-{query.as_of.isoformat()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def overdue_json(request):
+    """DESIGN.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Sign in to read the overdue list.")}, status=401)
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    items = selectors.overdue(request.user, query)
+    return JsonResponse(
+        obligations.as_json(items, as_of=query.as_of, since=query.since),
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@login_required
+def household(request, number: str):
+    """One household's overdue and due-soon items; out of scope answers 404 like a missing one."""
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    found = get_visible_or_404(
+        request.user, Household.objects.select_related("village"), number=number
+    )
+    narrowed = query.narrowed(village=found.village.name)
+    overdue = [i for i in selectors.overdue(request.user, narrowed) if i.household == number]
+    pending = [
+        i
+        for i in obligations.pending_items(
+            user=request.user, as_of=query.as_of, filters=narrowed.filters
+        )
+        if i.household == number
+    ]
+    context = {
+        "query": query,
+        "household": found,
+        "overdue": [(item, selectors.rule_label(item.rule)) for item in overdue],
+        "pending": [(item, selectors.rule_label(item.rule)) for item in pending],
+        "visit_url": visit_url(found.pk)
+        if scope_of(request.user).cadre_id and request.user.has_perm("visits.add_visit")
+        else None,
+    }
+    return render(request, "dashboard/household.html", context)

@@ -266,6 +266,8 @@ class MemberChangeForm(forms.ModelForm):
             return super()._post_clean()
         if self.errors:
             return None
+        # The instance carries what was typed; the service validates it (not the model form).
+        self.instance = forms.models.construct_instance(self, self.instance, self._meta.fields)
         data = self.cleaned_data
         try:
             with transaction.atomic():

@@ -10,7 +10,10 @@ D = datetime.date
 AS_OF = D(2026, 9, 1)
 
 
-def _member(household, n, birth=D(1980, 5, 17), **fields):
+ADULT = D(1980, 5, 17)
+
+
+def _member(household, n, birth=ADULT, **fields):
     return Member.objects.create(
         household=household, id_number=idn(n, birth), name=f"人{n}", **fields
     )

@@ -40,18 +40,9 @@ def _not_in_future(day: datetime.date, field: str) -> None:
         raise ValidationError({field: _("the date %(date)s is in the future") % {"date": day}})
 
 
-@transaction.atomic
-def visit_record(
-    *,
-    household: Household,
-    cadre: Cadre,
-    kind: str,
-    on: datetime.date,
-    content: str = "",
-    problems_found: str = "",
-) -> Visit:
-    """Record a home visit or phone call. Only a cadre paired with the household on that day
-    may have made it (a visit by anyone else would not count for art. 39 and is refused)."""
+def visit_check(*, household: Household, cadre: Cadre, on: datetime.date) -> None:
+    """A visit is dated today or earlier and made by a cadre paired with the household that day
+    (a visit by anyone else would not count for art. 39)."""
     _not_in_future(on, "on")
     paired = (
         Pairing.objects.filter(household=household, cadre=cadre, start__lte=on)
@@ -65,6 +56,20 @@ def visit_record(
                 % {"cadre": cadre.name, "household": household.number, "date": on}
             }
         )
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    household: Household,
+    cadre: Cadre,
+    kind: str,
+    on: datetime.date,
+    content: str = "",
+    problems_found: str = "",
+) -> Visit:
+    """Record a home visit or phone call (see `visit_check`); the time of entry is kept."""
+    visit_check(household=household, cadre=cadre, on=on)
     visit = Visit(
         household=household,
         cadre=cadre,

@@ -1,0 +1,209 @@
+"""Admin of pairing work. Every write goes through `visits.services`; rows through the scope.
+
+Department staff see the problems routed to their department and resolve them here; the
+routing itself (category -> department) is data the poverty-alleviation office edits.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from visits import services
+from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
+from xigang.admin import LedgerAdminMixin, ScopedAdmin
+
+
+class VisitForm(forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = ["household", "cadre", "kind", "on", "content", "problems_found"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and all(data.get(f) for f in ("household", "cadre", "on")):
+            try:
+                services.visit_check(
+                    household=data["household"], cadre=data["cadre"], on=data["on"]
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field, errors)
+        return data
+
+
+@admin.register(Visit)
+class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "visits"
+    form = VisitForm
+    list_display = ["household", "cadre", "kind", "on", "created_at"]
+    list_filter = ["kind", "on"]
+    search_fields = ["household__number", "household__head_name", "cadre__name"]
+    list_select_related = ["household", "cadre"]
+    raw_id_fields = ["household", "cadre"]
+    date_hierarchy = "on"
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:  # who, how and when are kept as first entered
+            return ["household", "cadre", "kind", "on", "created_at"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            services.visit_update(
+                visit=obj, content=data["content"], problems_found=data["problems_found"]
+            )
+        else:
+            form.instance = services.visit_record(
+                household=data["household"],
+                cadre=data["cadre"],
+                kind=data["kind"],
+                on=data["on"],
+                content=data["content"],
+                problems_found=data["problems_found"],
+            )
+            obj.pk = form.instance.pk
+
+
+@admin.register(ProblemCategory)
+class ProblemCategoryAdmin(ScopedAdmin):
+    list_display = ["name", "department", "article"]
+    list_filter = ["department"]
+    search_fields = ["name"]
+    list_select_related = ["department", "article"]
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("open")), ("late", _("open past due")), ("resolved", _("resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_on__isnull=True)
+        if self.value() == "late":
+            return queryset.filter(resolved_on__isnull=True, due__lt=timezone.localdate())
+        if self.value() == "resolved":
+            return queryset.filter(resolved_on__isnull=False)
+        return queryset
+
+
+class ProblemForm(forms.ModelForm):
+    class Meta:
+        model = Problem
+        fields = [
+            "household",
+            "visit",
+            "category",
+            "description",
+            "found_on",
+            "reported_by",
+            "resolution",
+            "resolved_on",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and data.get("resolved_on") and not data.get("resolution", "").strip():
+            self.add_error("resolution", _("say what was done"))
+        if data.get("resolved_on") and data["resolved_on"] > timezone.localdate():
+            self.add_error("resolved_on", _("the date is in the future"))
+        return data
+
+
+@admin.register(Problem)
+class ProblemAdmin(ScopedAdmin):
+    form = ProblemForm
+    list_display = ["household", "category", "department", "found_on", "due", "resolved_on"]
+    list_filter = [OpenFilter, "department", "category"]
+    search_fields = ["household__number", "description"]
+    list_select_related = ["household", "category", "department"]
+    raw_id_fields = ["household", "visit", "reported_by"]
+    date_hierarchy = "due"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["department", "due"]
+        return [
+            "household",
+            "visit",
+            "category",
+            "department",
+            "description",
+            "found_on",
+            "due",
+            "reported_by",
+            "resolved_by",
+        ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["household", "visit", "category", "description", "found_on", "reported_by"]
+        return [*self.get_readonly_fields(request, obj), "resolution", "resolved_on"]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.can_resolve(request.user, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = services.problem_report(
+                household=data["household"],
+                category=data["category"],
+                description=data["description"],
+                found_on=data["found_on"],
+                visit=data.get("visit"),
+                reported_by=data.get("reported_by"),
+            )
+            obj.pk = created.pk
+        elif data.get("resolved_on"):
+            services.problem_resolve(
+                problem=obj,
+                resolution=data["resolution"],
+                resolved_on=data["resolved_on"],
+                user=request.user,
+            )
+        else:
+            obj.save(update_fields=["resolution"])
+
+
+@admin.register(EmergencyCase)
+class EmergencyCaseAdmin(ScopedAdmin):
+    list_display = ["household", "cause", "expense", "reported_on", "aided_on", "aid_amount"]
+    list_filter = ["cause", "reported_on"]
+    search_fields = ["household__number", "description"]
+    list_select_related = ["household", "cadre"]
+    raw_id_fields = ["household", "cadre"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["aided_on", "aid_amount"]
+        return ["household", "cadre", "cause", "expense", "reported_on", "description"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = services.emergency_report(
+                household=data["household"],
+                cause=data["cause"],
+                expense=data["expense"],
+                reported_on=data["reported_on"],
+                description=data.get("description", ""),
+                cadre=data.get("cadre"),
+            )
+            obj.pk = created.pk
+        elif data.get("aided_on") and data.get("aid_amount"):
+            services.emergency_aid(
+                case=obj,
+                aided_on=data["aided_on"],
+                aid_amount=data["aid_amount"],
+                user=request.user,
+            )

@@ -1,0 +1,40 @@
+"""The quick-entry form of a visit, for a pairing cadre on a phone."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from visits.models import ProblemCategory, Visit
+
+
+class VisitForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=Visit.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Visit.Kind.HOME,
+    )
+    on = forms.DateField(
+        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+    )
+    content = forms.CharField(
+        label=_("what was discussed or done"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    problems_found = forms.CharField(
+        label=_("problems found"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    category = forms.ModelChoiceField(
+        label=_("route the problem to"),
+        queryset=ProblemCategory.objects.select_related("department"),
+        required=False,
+        empty_label=_("no problem to route"),
+        help_text=_("the department answering for this kind of problem gets it, with a due date"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("category") and not data.get("problems_found", "").strip():
+            self.add_error("problems_found", _("describe the problem to route it"))
+        return data

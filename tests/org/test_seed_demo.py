@@ -5,7 +5,8 @@ import io
 import random
 
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
 from duties import demo
@@ -81,8 +82,13 @@ def test_the_command_seeds_every_role_and_prints_the_demo_accounts():
 def test_the_demo_accounts_sign_in_with_the_demo_password_and_have_their_scope():
     call_command("seed_demo", "--scale", "tiny", "--as-of", "2026-06-30", stdout=io.StringIO())
     for account in demo.DEMO_ACCOUNTS:
-        user = authenticate(username=account.username, password=demo.DEMO_PASSWORD)
-        assert user is not None, account.username
+        user = get_user_model().objects.get(username=account.username)
+        assert user.check_password(demo.DEMO_PASSWORD), account.username
+        # The demo password meets the password rules (as a new account would set it).
+        validate_password(
+            demo.DEMO_PASSWORD,
+            get_user_model()(username=account.username, first_name=account.name),
+        )
         assert scope_of(user).roles == {account.role}
     dept = get_user_model().objects.get(username="demo_dept")
     assert dept.cadre.department.name == "民政科"

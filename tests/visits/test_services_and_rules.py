@@ -106,7 +106,8 @@ def test_problem_resolve_rule_lists_problems_open_past_due(east_household, housi
     )  # due 2026-04-01
     rule = ProblemResolveRule()
 
-    def late(as_of, since=D(2026, 1, 1), **f):
+    def late(as_of, since=None, **f):
+        since = since or D(2026, 1, 1)
         return [
             (i.household, i.department, i.days_overdue)
             for i in rule.overdue(user=office, as_of=as_of, since=since, filters=Filters(**f))

@@ -46,6 +46,18 @@ def _list_url(query: Query, **changes) -> str:
     return f"{reverse('dashboard:items')}?{query.params(**changes)}"
 
 
+def _rows(query: Query, items) -> list[tuple]:
+    """(item, rule label, link to the same list narrowed to the item's cadre) per item."""
+    return [
+        (
+            item,
+            selectors.rule_label(item.rule),
+            _list_url(query, cadre=item.cadre) if item.cadre else None,
+        )
+        for item in items
+    ]
+
+
 def _ranking_chart(query: Query, counts: list[selectors.Count], key: str) -> dict:
     return charts.horizontal_bars(
         [(c.label, c.count, _list_url(query, **{key: c.key})) for c in counts[:RANKING_TOP]]
@@ -126,7 +138,7 @@ def item_list(request):
     items = selectors.overdue(request.user, query)
     context = {
         "query": query,
-        "items": [(item, selectors.rule_label(item.rule)) for item in items],
+        "items": _rows(query, items),
         "export_url": f"{reverse('dashboard:items_xlsx')}?{query.params()}",
         **_filter_choices(request.user),
     }
@@ -193,8 +205,8 @@ def household(request, number: str):
     context = {
         "query": query,
         "household": found,
-        "overdue": [(item, selectors.rule_label(item.rule)) for item in overdue],
-        "pending": [(item, selectors.rule_label(item.rule)) for item in pending],
+        "overdue": _rows(query, overdue),
+        "pending": _rows(query, pending),
         "visit_url": visit_url(found.pk)
         if scope_of(request.user).cadre_id and request.user.has_perm("visits.add_visit")
         else None,

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext as _
 
@@ -270,23 +270,30 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
             role_list=[roles.PAIRING],
             title="帮扶责任人",
         )
+    # 包村干部: one or two town cadres per village, drawn from line-department staff and
+    # pairing cadres; they act for the village (村干部) and reach its rows.
+    town_rows = [
+        i
+        for i, r in enumerate(cast.rows)
+        if isinstance(r["unit"], Department) and r["unit"].kind == Department.Kind.DEPARTMENT
+    ]
+    chosen = [(village, rng.sample(town_rows, k=rng.choice((1, 2)))) for village in villages]
+    for _village, indices in chosen:
+        for i in indices:
+            if roles.VILLAGE not in cast.rows[i]["roles"]:
+                cast.rows[i]["roles"].append(roles.VILLAGE)
     cadres = cast.write()
 
-    # 包村干部: one or two town cadres per village, drawn from line-department staff and
-    # pairing cadres; each reaches the village's rows.
-    town_cadres = [
-        c for c, r in zip(cadres, cast.rows, strict=True) if isinstance(r["unit"], Department)
-    ]
     village_perm = Permission.objects.get(
         content_type__app_label="duties", codename="work_in_village"
     )
     assignments, grants = [], []
-    for village in villages:
-        for cadre in rng.sample(town_cadres, k=rng.choice((1, 2))):
-            assignments.append(VillageAssignment(village=village, cadre=cadre))
+    for village, indices in chosen:
+        for i in indices:
+            assignments.append(VillageAssignment(village=village, cadre=cadres[i]))
             grants.append(
                 VillageUserObjectPermission(
-                    permission=village_perm, user_id=cadre.user_id, content_object=village
+                    permission=village_perm, user_id=cadres[i].user_id, content_object=village
                 )
             )
     VillageAssignment.objects.bulk_create(assignments, batch_size=2000)
@@ -296,8 +303,12 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
 
 
 def _demo_accounts(first_village: Village) -> None:
-    """The well-known accounts, through the service, with the demo password."""
+    """The well-known accounts, through the service, with the demo password.
+
+    The password is public and the same for all: it is hashed once (a hash costs about a
+    second by design) and that hash is given to each account."""
     departments = {d.name: d for d in Department.objects.all()}
+    encoded = make_password(DEMO_PASSWORD)
     for account in DEMO_ACCOUNTS:
         unit = first_village if account.unit == "" else departments[account.unit]
         cadre = cadre_save(
@@ -308,7 +319,7 @@ def _demo_accounts(first_village: Village) -> None:
             mobile="13900000000",
             title=account.title,
         )
-        cadre.user.set_password(DEMO_PASSWORD)
+        cadre.user.password = encoded
         cadre.user.save(update_fields=["password"])
 
 

@@ -71,20 +71,28 @@ def cadre_save(
     cadre.full_clean()
     cadre.save()
 
+    # The unit's scope follows the role that uses it: a cadre moved elsewhere, or no longer
+    # holding the role, loses it (a 包村干部 assignment to the village keeps its own grant).
     if old_unit is not None and old_unit != unit:
-        _revoke_unit(user, old_unit)
-    if isinstance(unit, Department) and role_names.DEPARTMENT in roles:
-        grant_department(user, unit)
-    if isinstance(unit, Village) and role_names.VILLAGE in roles:
-        grant_village(user, unit)
+        _revoke_unit(cadre, old_unit)
+    if isinstance(unit, Department):
+        if role_names.DEPARTMENT in roles:
+            grant_department(user, unit)
+        elif old_unit == unit:
+            _revoke_unit(cadre, unit)
+    if isinstance(unit, Village):
+        if role_names.VILLAGE in roles:
+            grant_village(user, unit)
+        elif old_unit == unit:
+            _revoke_unit(cadre, unit)
     return cadre
 
 
-def _revoke_unit(user: User, unit: Department | Village) -> None:
+def _revoke_unit(cadre: Cadre, unit: Department | Village) -> None:
     if isinstance(unit, Department):
-        revoke_department(user, unit)
-    else:
-        revoke_village(user, unit)
+        revoke_department(cadre.user, unit)
+    elif not VillageAssignment.objects.filter(village=unit, cadre=cadre).exists():
+        revoke_village(cadre.user, unit)
 
 
 @transaction.atomic
@@ -95,7 +103,12 @@ def village_assignments_set(*, village: Village, cadres: Iterable[Cadre]) -> Non
     for cadre_id, assignment in current.items():
         if cadre_id not in wanted:
             assignment.delete()
-            revoke_village(assignment.cadre.user, village)
+            cadre = assignment.cadre
+            own_village = cadre.village_id == village.pk and cadre.user.groups.filter(
+                name=role_names.VILLAGE
+            ).exists()
+            if not own_village:  # a village's own cadre keeps the village
+                revoke_village(cadre.user, village)
     for cadre_id, cadre in wanted.items():
         if cadre_id not in current:
             VillageAssignment.objects.create(village=village, cadre=cadre)

@@ -346,7 +346,18 @@ class PairingAdmin(LedgerAdminMixin, ScopedAdmin):
         services.pairing_save(pairing=obj)
 
 
-class HelpMeasureInline(ScopedInline, admin.TabularInline):
+class DefaultDepartmentMixin:
+    """The department may be left empty: the service fills in the one that answers for the
+    measure's kind (households.responsibility.MEASURE_DEPARTMENTS)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "department":
+            field.required = False
+        return field
+
+
+class HelpMeasureInline(DefaultDepartmentMixin, ScopedInline, admin.TabularInline):
     model = HelpMeasure
     extra = 0
 
@@ -369,7 +380,7 @@ class HelpPlanAdmin(ScopedAdmin):
 
 
 @admin.register(HelpMeasure)
-class HelpMeasureAdmin(ScopedAdmin):
+class HelpMeasureAdmin(DefaultDepartmentMixin, ScopedAdmin):
     list_display = ["plan", "kind", "department", "status", "amount"]
     list_filter = ["kind", "status", "department"]
     search_fields = ["=plan__household__number", "plan__household__head_name"]

@@ -101,6 +101,28 @@ def _household_numbers(user) -> tuple[dict[str, dict[str, Any]], set[int]]:
     return households, _in_scope(user, households.values())
 
 
+def _household_of(
+    row: Row, households: dict[str, dict[str, Any]], in_scope: set[int], report: Report
+) -> dict[str, Any] | None:
+    """The household a row names under 户编号, if it exists and the user keeps it; otherwise
+    the row's error is reported and None returned."""
+    household = households.get(row["household"]) if row["household"] else None
+    if household is None:
+        report.errors.append(
+            RowError(
+                row.number,
+                "户编号",
+                _("no household has the number 「%(number)s」")
+                % {"number": row["household"] or ""},
+            )
+        )
+        return None
+    if household["id"] not in in_scope:
+        report.errors.append(RowError(row.number, "户编号", _("you may not change this household")))
+        return None
+    return household
+
+
 def _active_counts() -> dict[int, int]:
     return dict(
         Member.objects.filter(active=True)
@@ -381,21 +403,8 @@ class MemberLedger(LedgerKind):
         for row in rows:
             if row["id_number"] is None or row.number in refused:
                 continue
-            household = households.get(row["household"]) if row["household"] else None
+            household = _household_of(row, households, in_scope, report)
             if household is None:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "户编号",
-                        _("no household has the number 「%(number)s」")
-                        % {"number": row["household"] or ""},
-                    )
-                )
-                continue
-            if household["id"] not in in_scope:
-                report.errors.append(
-                    RowError(row.number, "户编号", _("you may not change this household"))
-                )
                 continue
             first_row_of.setdefault(household["id"], row.number)
             wanted = {
@@ -540,21 +549,8 @@ class MemberChangeLedger(LedgerKind):
             key = self._key(row)
             if key is None or row.number in refused:
                 continue
-            household = households.get(row["household"])
+            household = _household_of(row, households, in_scope, report)
             if household is None:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "户编号",
-                        _("no household has the number 「%(number)s」")
-                        % {"number": row["household"]},
-                    )
-                )
-                continue
-            if household["id"] not in in_scope:
-                report.errors.append(
-                    RowError(row.number, "户编号", _("you may not change this household"))
-                )
                 continue
             if row["reported_on"] is None:
                 report.errors.append(RowError(row.number, "上报日期", _("must not be empty")))
@@ -612,7 +608,8 @@ class MemberChangeLedger(LedgerKind):
                 roster = members[household["id"]]
                 roster[roster.index(leaving)] = gone
                 active_in.pop(leaving.id_number, None)
-            actions.append(Action("created", row.number, (household["id"], id_number, row)))
+            change = {f: row[f] for f in ("kind", "name", "happened_on", "reported_on")}
+            actions.append(Action("created", row.number, (household["id"], id_number, change)))
         return actions
 
     def apply(self, actions: list[Action]) -> None:
@@ -701,21 +698,8 @@ class PairingLedger(LedgerKind):
             key = self._key(row)
             if key is None or row.number in refused:
                 continue
-            household = households.get(row["household"])
+            household = _household_of(row, households, in_scope, report)
             if household is None:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "户编号",
-                        _("no household has the number 「%(number)s」")
-                        % {"number": row["household"]},
-                    )
-                )
-                continue
-            if household["id"] not in in_scope:
-                report.errors.append(
-                    RowError(row.number, "户编号", _("you may not change this household"))
-                )
                 continue
             cadre = cadres.get(row["cadre"])
             if cadre is None or row["cadre"] not in pairing_cadres:
@@ -774,25 +758,16 @@ class PairingLedger(LedgerKind):
                 )
                 continue
             if current is None:
-                actions.append(
-                    Action(
-                        "created",
-                        row.number,
-                        Pairing(
-                            household_id=household["id"],
-                            cadre_id=cadre["id"],
-                            start=row["start"],
-                            end=row["end"],
-                        ),
-                    )
-                )
+                payload = {
+                    "household_id": household["id"],
+                    "cadre_id": cadre["id"],
+                    "start": row["start"],
+                    "end": row["end"],
+                }
+                actions.append(Action("created", row.number, payload))
             elif current["end"] != row["end"]:
                 actions.append(
-                    Action(
-                        "updated",
-                        row.number,
-                        Pairing(id=current["id"], end=row["end"]),
-                    )
+                    Action("updated", row.number, {"id": current["id"], "end": row["end"]})
                 )
             else:
                 actions.append(Action("unchanged", row.number))
@@ -800,10 +775,10 @@ class PairingLedger(LedgerKind):
 
     def apply(self, actions: list[Action]) -> None:
         Pairing.objects.bulk_update(
-            [a.payload for a in actions if a.kind == "updated"], ["end"], batch_size=500
+            [Pairing(**a.payload) for a in actions if a.kind == "updated"], ["end"], batch_size=500
         )
         Pairing.objects.bulk_create(
-            [a.payload for a in actions if a.kind == "created"], batch_size=BATCH
+            [Pairing(**a.payload) for a in actions if a.kind == "created"], batch_size=BATCH
         )
 
     def export_rows(self) -> Iterable[tuple]:

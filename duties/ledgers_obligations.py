@@ -1,7 +1,7 @@
 """Ledger `obligations` (责任清单落实台账): exported for inspectors and the units themselves."""
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from duties.models import Obligation
 from duties.schedules import ensure_generated
@@ -56,7 +56,7 @@ class ObligationsLedger(LedgerKind):
                 o.period_start,
                 o.period_end,
                 o.due,
-                _("overdue") if late else o.get_status_display(),
+                pgettext("obligation status", "overdue") if late else o.get_status_display(),
                 timezone.localtime(o.completed_at).strftime("%Y-%m-%d %H:%M")
                 if o.completed_at
                 else "",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
@@ -328,9 +329,9 @@ class Obligation(models.Model):
     """One period of a scheduled duty for one responsible unit (a department or a village)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        DONE = "done", _("done")
-        WAIVED = "waived", _("waived")
+        OPEN = "open", pgettext_lazy("obligation status", "open")
+        DONE = "done", pgettext_lazy("obligation status", "done")
+        WAIVED = "waived", pgettext_lazy("obligation status", "waived")
 
     schedule = models.ForeignKey(
         DutySchedule,
@@ -344,7 +345,7 @@ class Obligation(models.Model):
     period_label = models.CharField(_("period"), max_length=12)
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
-    due = models.DateField(_("due"), db_index=True)
+    due = models.DateField(pgettext_lazy("obligation", "due"), db_index=True)
     department = models.ForeignKey(
         Department,
         on_delete=models.PROTECT,
@@ -460,7 +461,7 @@ class Disclosure(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("recorded by"),
+        verbose_name=pgettext_lazy("disclosure", "recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
 

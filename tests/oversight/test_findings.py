@@ -13,6 +13,9 @@ from xigang.scope import visible
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
+# The scheduled duties' obligations (rule duty.scheduled) are overdue too; these tests look at
+# findings only.
+FINDINGS = Filters(rule="finding.rectify")
 
 
 @pytest.fixture
@@ -37,8 +40,12 @@ def _finding(inspection, **subject):
 
 def test_it_is_overdue_only_after_the_deadline(inspection, east, inspector):
     _finding(inspection, village=east)
-    on_deadline = overdue_items(user=inspector, as_of=D(2026, 5, 31), since=D(2026, 1, 1))
-    day_after = overdue_items(user=inspector, as_of=D(2026, 6, 1), since=D(2026, 1, 1))
+    on_deadline = overdue_items(
+        user=inspector, as_of=D(2026, 5, 31), since=D(2026, 1, 1), filters=FINDINGS
+    )
+    day_after = overdue_items(
+        user=inspector, as_of=D(2026, 6, 1), since=D(2026, 1, 1), filters=FINDINGS
+    )
     assert [i.rule for i in on_deadline] == []
     assert [(i.rule, i.article, i.village, i.days_overdue) for i in day_after] == [
         ("finding.rectify", 41, "东村", 1)
@@ -48,7 +55,10 @@ def test_it_is_overdue_only_after_the_deadline(inspection, east, inspector):
 def test_it_is_not_overdue_once_rectified(inspection, east, inspector):
     finding = _finding(inspection, village=east)
     finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), rectification="已补齐记录")
-    assert overdue_items(user=inspector, as_of=D(2026, 7, 1), since=D(2026, 1, 1)) == []
+    assert (
+        overdue_items(user=inspector, as_of=D(2026, 7, 1), since=D(2026, 1, 1), filters=FINDINGS)
+        == []
+    )
 
 
 def test_it_lists_a_finding_only_for_its_subject_and_the_whole_town(
@@ -85,7 +95,7 @@ def test_it_filters_by_department(inspection, east, civil_affairs, inspector):
         user=inspector,
         as_of=D(2026, 7, 1),
         since=D(2026, 1, 1),
-        filters=Filters(department="民政科"),
+        filters=Filters(rule="finding.rectify", department="民政科"),
     )
     assert [i.department for i in items] == ["民政科"]
 

@@ -90,7 +90,7 @@ def test_a_department_sees_its_routed_problems(client, town, east_household, civ
     problem_report(
         household=east_household,
         category=category,
-        description="=HYPERLINK(\"http://x\")住房漏雨",
+        description='=HYPERLINK("http://x")住房漏雨',
         found_on=datetime.date(2026, 9, 1),
     )
     html = _get(client, town["dept"], reverse("home")).content.decode()
@@ -106,14 +106,22 @@ def test_a_department_sees_its_routed_problems(client, town, east_household, civ
 
 def test_the_list_filters_and_exports_what_it_shows(client, town):
     response = _get(
-        client, town["inspector"], reverse("dashboard:items"), village="西村", rule="pairing.home_visit"
+        client,
+        town["inspector"],
+        reverse("dashboard:items"),
+        village="西村",
+        rule="pairing.home_visit",
     )
     html = response.content.decode()
     assert "逾期事项 3 项" in html
     assert "西村-001" in html and "东村-001" not in html
-    assert '<option selected>西村</option>' in html
+    assert "<option selected>西村</option>" in html
     response = _get(
-        client, town["inspector"], reverse("dashboard:items_xlsx"), village="西村", rule="pairing.home_visit"
+        client,
+        town["inspector"],
+        reverse("dashboard:items_xlsx"),
+        village="西村",
+        rule="pairing.home_visit",
     )
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
@@ -144,7 +152,12 @@ def test_a_household_page_is_404_out_of_scope(client, town, east_household):
     url = reverse("dashboard:household", args=["东村-001"])
     assert _get(client, town["west_cadre"], url).status_code == 404
     assert _get(client, town["west_pairing"], url).status_code == 404
-    assert _get(client, town["west_cadre"], reverse("dashboard:household", args=["无此户"])).status_code == 404
+    assert (
+        _get(
+            client, town["west_cadre"], reverse("dashboard:household", args=["无此户"])
+        ).status_code
+        == 404
+    )
     html = _get(client, town["east_cadre"], url).content.decode()
     assert "张三" in html and "2026-Q3" in html
 
@@ -153,7 +166,9 @@ def test_a_visit_clears_the_households_item(client, town, east_household):
     url = reverse("dashboard:household", args=["东村-001"])
     assert "2026-Q2" in _get(client, town["pairing"], url).content.decode()
     visit_record(
-        household=east_household, cadre=town["pairing"].cadre, kind=Visit.Kind.HOME,
+        household=east_household,
+        cadre=town["pairing"].cadre,
+        kind=Visit.Kind.HOME,
         on=datetime.date(2026, 5, 20),
     )
     html = _get(client, town["pairing"], url, rule="pairing.home_visit").content.decode()
@@ -172,20 +187,22 @@ def _count_queries(client, user, url, django_assert_max_num_queries, limit, **pa
     return len(captured.captured_queries)
 
 
-# Per request: session + user (2), the scope (groups, village/department grants, cadre: <= 4),
-# then the engine, a fixed set per rule: home visit and phone contact (the UNION ALL, the
-# cadres: 2 each), member changes, problems, emergency cases (+ its parameter schedule),
-# findings, scheduled duties and 公示 (a few each); pending lists for cadres the same again;
-# pages add the filter choices (villages, departments) and the households' ids for the links.
+# Measured on SQLite: inspector's home 27 queries, a pairing cadre's 38. Per request: session and
+# user (2), the scope (groups, village and department grants, cadre: 4), then the engine's fixed
+# set per rule: home visit and phone contact (the UNION ALL, the cadres' names: 2 each), member
+# changes (+ its parameter), problems, emergency cases (+ its parameter), findings, scheduled
+# duties and 公示 (generation mark, schedule and village signatures, parameter); cadres and units
+# run the engine's pending list too (the same set again), the permission check for the visit link
+# (2) and the listed households' ids (1); the session save at the end (3).
 @pytest.mark.parametrize(
     "who, url, limit",
     [
-        ("inspector", "home", 40),
-        ("pairing", "home", 60),
-        ("east_cadre", "home", 60),
-        ("inspector", "dashboard:items", 40),
-        ("inspector", "dashboard:overdue_json", 40),
-        ("pairing", "dashboard:overdue_json", 40),
+        ("inspector", "home", 30),
+        ("pairing", "home", 42),
+        ("east_cadre", "home", 42),
+        ("inspector", "dashboard:items", 32),
+        ("inspector", "dashboard:overdue_json", 30),
+        ("pairing", "dashboard:overdue_json", 30),
     ],
 )
 def test_query_counts_do_not_grow_with_the_data(

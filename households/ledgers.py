@@ -104,10 +104,11 @@ def _household_numbers(user) -> tuple[dict[str, dict[str, Any]], set[int]]:
 def _household_of(
     row: Row, households: dict[str, dict[str, Any]], in_scope: set[int], report: Report
 ) -> dict[str, Any] | None:
-    """The household a row names under 户编号, if it exists and the user keeps it; otherwise
-    the row's error is reported and None returned."""
+    """The household a row names under 户编号, if it exists within the user's scope; otherwise
+    the row's error is reported and None returned. A household out of scope is answered like
+    a missing one: a ledger does not tell who else is in the register."""
     household = households.get(row["household"]) if row["household"] else None
-    if household is None:
+    if household is None or household["id"] not in in_scope:
         report.errors.append(
             RowError(
                 row.number,
@@ -116,9 +117,6 @@ def _household_of(
                 % {"number": row["household"] or ""},
             )
         )
-        return None
-    if household["id"] not in in_scope:
-        report.errors.append(RowError(row.number, "户编号", _("you may not change this household")))
         return None
     return household
 

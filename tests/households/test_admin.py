@@ -81,3 +81,24 @@ def test_the_household_changelist_offers_the_ledger_and_pins_its_queries(
     with django_assert_max_num_queries(20):
         page = client.get("/admin/households/household/").content.decode()
     assert "导出台账" in page and "东村-001" in page
+
+
+def test_a_pairing_cadre_cannot_report_a_change_for_a_household_not_theirs(
+    client, pairing, east_household, west_household
+):
+    client.force_login(pairing)
+    response = client.post(
+        "/admin/households/memberchange/add/",
+        {
+            "household": west_household.pk,
+            "kind": "新生",
+            "name": "李小宝",
+            "id_number": "",
+            "happened_on": "2026-02-01",
+            "reported_on": "2026-02-10",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not west_household.changes.exists()
+    west_household.refresh_from_db()
+    assert west_household.size == 1

@@ -336,3 +336,20 @@ def test_a_pairing_with_an_unknown_cadre_is_refused(tmp_path, office, east_house
     rows = [["东村-001", "nobody", "2026-01-01", None]]
     report = _import(office, "pairings", workbook(tmp_path / "p.xlsx", P_HEADERS, rows))
     assert str(report.errors[0]) == "第3行「帮扶责任人」列：没有用户名为「nobody」的帮扶责任人"
+
+
+def test_a_pairing_cadre_reports_changes_only_for_paired_households(
+    tmp_path, pairing, east_household, west_household
+):
+    rows = [
+        ["东村-001", None, "张小宝", "新生", "2026-02-01", "2026-02-05"],
+        ["西村-001", None, "李小宝", "新生", "2026-02-01", "2026-02-05"],
+    ]
+    report = _import(pairing, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows))
+    # out of scope reads like a household that does not exist
+    assert [str(e) for e in report.errors] == [
+        "第4行「户编号」列：没有户编号为「西村-001」的贫困户"
+    ]
+    assert not MemberChange.objects.exists()
+    report = _import(pairing, "member_changes", workbook(tmp_path / "c2.xlsx", C_HEADERS, rows[:1]))
+    assert report.ok and east_household.changes.get().name == "张小宝"

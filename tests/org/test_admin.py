@@ -96,7 +96,10 @@ def test_the_cadre_changelist_costs_a_fixed_number_of_queries(
     # security middleware (in a savepoint: 3)
     with django_assert_max_num_queries(17):
         response = _changelist(client, "cadre")
-    assert "east_cadre" in response.content.decode()
+    page = response.content.decode()
+    assert "east_cadre" in page and "干部19" in page
+    for header in ["姓名", "用户名", "部门", "村（居）", "职务", "手机号", "角色"]:
+        assert f">{header}<" in page, header
 
 
 def test_the_article_is_read_only_even_for_the_office(client, office):

@@ -264,8 +264,11 @@ class HouseholdLedger(LedgerKind):
                     )
                 )
                 continue
+            # A 家庭人口 the row changes must agree with the members counting in the register;
+            # an old disagreement left as it was is a data-quality finding, not an import error
+            # (so that a round trip of the register never fails on it).
             if current is not None and current["id"] in counts and "size" in wanted:
-                if wanted["size"] != counts[current["id"]]:
+                if wanted["size"] != current["size"] and wanted["size"] != counts[current["id"]]:
                     report.errors.append(
                         RowError(
                             row.number,
@@ -396,6 +399,7 @@ class MemberLedger(LedgerKind):
             by_id[m["id_number"]].append(m)
             if m["active"]:
                 active_count[m["household_id"]] += 1
+        count_before = dict(active_count)
         actions = []
         first_row_of: dict[int, int] = {}
         for row in rows:
@@ -440,10 +444,11 @@ class MemberLedger(LedgerKind):
                 actions.append(Action("updated", row.number, (current, wanted)))
             else:
                 actions.append(Action("unchanged", row.number))
-        # 家庭人口 against the members that will count once the file is in.
+        # 家庭人口 against the members that will count once the file is in, for the households
+        # whose count the file changes (an old disagreement is a data-quality finding).
         for household_id, row_number in first_row_of.items():
             size = households[number_of[household_id]]["size"]
-            if active_count[household_id] != size:
+            if active_count[household_id] not in (size, count_before.get(household_id, 0)):
                 report.errors.append(
                     RowError(
                         row_number,

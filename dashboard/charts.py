@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LABEL_WIDTH = 150
-BAR_AREA = 300
+LABEL_WIDTH = 120
+BAR_AREA = 200
 ROW_HEIGHT = 26
-CHART_WIDTH = LABEL_WIDTH + BAR_AREA + 50
+CHART_WIDTH = LABEL_WIDTH + BAR_AREA + 40
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def horizontal_bars(rows: list[tuple[str, int, str]]) -> dict:
 TREND_HEIGHT = 180
 TREND_TOP = 20
 TREND_BOTTOM = 36
-COLUMN_WIDTH = 44
+COLUMN_WIDTH = 60
 
 
 def columns(points: list[tuple[str, int, str]]) -> dict:

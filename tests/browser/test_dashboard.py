@@ -9,11 +9,12 @@ import pytest
 from django.utils import timezone
 
 from households.models import Pairing
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import BROWSER, screenshot, sign_in
 from visits.models import Visit
 from visits.periods import month_of, quarter_of
 from visits.services import visit_record
 
+pytestmark = BROWSER
 PHONE = {"width": 390, "height": 844}
 
 

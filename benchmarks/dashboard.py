@@ -1,0 +1,171 @@
+"""Benchmark of the dashboard: server time per request, beside the engine's hand-written SQL.
+
+    DEBUG=1 python -m benchmarks.dashboard --scale town|county [--fresh]
+    DATABASE_URL=postgres://... DEBUG=1 python -m benchmarks.dashboard --scale county
+
+It works in its own database (SQLite: /tmp/bench_dashboard_SCALE.sqlite3; PostgreSQL:
+`bench_dashboard_SCALE`), seeded once by seed_demo's modules (through benchmarks.overdue) and
+kept between runs; `--fresh` seeds again.
+
+For an inspector (the whole town) and for the pairing cadre with the most households it times,
+best of --repeat after one warm-up request, with Django's test Client (whole request: middleware,
+scope, engine, template): `/` and `/dashboard/overdue.json`, counting the queries. Beside them:
+the engine alone (`overdue_items`, every rule) and benchmarks.overdue's hand-written SQL for the
+two visit rules over the same periods (the bulk of the work; the other rules have no baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import time
+
+from benchmarks.overdue import SCALES, hand_written_sql
+
+
+def _best(fn, repeat: int):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def _setup(scale: str, fresh: bool) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
+    import django
+
+    django.setup()
+    from django.db import connections
+    from django.test.utils import setup_databases, setup_test_environment
+
+    db = connections["default"].settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        db["TEST"]["NAME"] = f"/tmp/bench_dashboard_{scale}.sqlite3"
+        if fresh and os.path.exists(db["TEST"]["NAME"]):
+            os.remove(db["TEST"]["NAME"])
+    else:
+        db["TEST"]["NAME"] = f"bench_dashboard_{scale}"
+    setup_test_environment()  # the test Client's host; DEBUG off as in production
+    setup_databases(verbosity=0, interactive=False, keepdb=not fresh)
+
+
+def _users(as_of: datetime.date):
+    from django.contrib.auth.models import User
+    from django.db.models import Count, Q
+
+    from duties.models import Cadre
+    from xigang import roles
+
+    inspector = User.objects.filter(groups__name=roles.INSPECTOR, is_active=True).first()
+    active = Q(pairings__start__lte=as_of) & (
+        Q(pairings__end__isnull=True) | Q(pairings__end__gte=as_of)
+    )
+    cadre = (
+        Cadre.objects.filter(user__groups__name=roles.PAIRING, user__is_active=True)
+        .annotate(n=Count("pairings", filter=active))
+        .order_by("-n", "pk")
+        .select_related("user")
+        .first()
+    )
+    return inspector, cadre.user, cadre.n
+
+
+def _time_request(client, url: str, params: dict, repeat: int):
+    from django.db import connection
+
+    response = client.get(url, params)  # warm: session, caches
+    assert response.status_code == 200, (url, response.status_code)
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        client.get(url, params)
+    best, response = _best(lambda: client.get(url, params), repeat)
+    return best, len(executed), response
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=list(SCALES), default="town")
+    parser.add_argument("--as-of", type=datetime.date.fromisoformat, default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
+    args = parser.parse_args(argv)
+
+    _setup(args.scale, args.fresh)
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from benchmarks.overdue import _seed
+    from dashboard.selectors import default_since
+    from households.models import Household
+    from visits.models import Visit
+    from visits.periods import periods_between
+    from visits.rules import HomeVisitRule, PhoneContactRule
+    from xigang import obligations
+
+    settings.OTP_REQUIRED = False  # the second factor is a sign-in step, not dashboard time
+    as_of = args.as_of or datetime.date(2026, 11, 29)
+    started = time.perf_counter()
+    _seed(args.scale, as_of)
+    seeded = time.perf_counter() - started
+    since = default_since(as_of)
+    print(
+        f"{connection.vendor}, scale {args.scale}: {Household.objects.count()} households, "
+        f"{Visit.objects.count()} visits (ready in {seeded:.1f} s); as of {as_of}, since {since}"
+    )
+
+    def sql_baseline() -> float:
+        total = 0.0
+        for rule in (HomeVisitRule(), PhoneContactRule()):
+            sql, params = hand_written_sql(
+                periods_between(rule.period_kind, since, as_of), rule.kinds
+            )
+
+            def run(sql=sql, params=params):
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall()
+
+            run()
+            total += _best(run, args.repeat)[0]
+        return total
+
+    baseline = sql_baseline()
+    print(f"  hand-written SQL, both visit rules, whole town:   {baseline * 1000:8.1f} ms")
+    inspector, pairing, households = _users(as_of)
+    params = {"as_of": as_of.isoformat(), "since": since.isoformat()}
+    for label, user in (
+        ("inspector", inspector),
+        (f"pairing cadre ({households} households)", pairing),
+    ):
+        engine, items = _best(
+            lambda user=user: obligations.overdue_items(user=user, as_of=as_of, since=since),
+            args.repeat,
+        )
+        client = Client()
+        client.force_login(user)
+        print(f"  {label} {user.username}: {len(items)} overdue items")
+        print(f"    engine, all rules:                   {engine * 1000:8.1f} ms")
+        for name, url in (
+            ("dashboard /", "/"),
+            ("/dashboard/overdue.json", "/dashboard/overdue.json"),
+        ):
+            best, queries, _response = _time_request(client, url, params, args.repeat)
+            print(
+                f"    {name:24s} {best * 1000:8.1f} ms  {queries:3d} queries  "
+                f"{best / baseline:5.2f}x the SQL baseline"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,13 @@
-"""Forms of the scheduled duties: completing and waiving an obligation."""
+"""Forms of the scheduled duties: completing and waiving an obligation, recording a 公示."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from duties.models import Disclosure
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -39,3 +45,27 @@ class WaiveForm(forms.Form):
     waived_reason = forms.CharField(
         label=_("reason for waiving"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class DisclosureForm(forms.Form):
+    """A 公示: where, what, the days it stayed up, and photos of it on the board."""
+
+    village = forms.ModelChoiceField(label=_("village"), queryset=None)
+    kind = forms.ChoiceField(label=_("kind"), choices=Disclosure.Kind.choices)
+    title = forms.CharField(label=_("title"), max_length=100)
+    posted_from = forms.DateField(label=_("first day posted"), widget=DateInput)
+    posted_until = forms.DateField(
+        label=_("last day posted"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Empty while still posted."),
+    )
+    photos = MultipleFileField(
+        label=_("photos"),
+        required=False,
+        help_text=_("Photos of the notice on the board (JPG, PNG, GIF, WebP), at most 10 MB each."),
+    )
+
+    def __init__(self, *args, villages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages

@@ -14,9 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duties.forms import CompleteForm, WaiveForm
-from duties.models import Evidence, Obligation
-from duties.obligation_services import obligation_complete, obligation_waive
+from duties.forms import CompleteForm, DisclosureForm, WaiveForm
+from duties.models import Disclosure, Evidence, Obligation, Village
+from duties.obligation_services import (
+    disclosure_record,
+    obligation_complete,
+    obligation_waive,
+)
 from duties.schedules import ensure_generated
 from xigang.scope import get_visible_or_404, visible
 
@@ -157,3 +161,80 @@ def evidence_download(request, pk: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- 公示 (art. 35) ------------------------------------------------------------------------
+
+
+@login_required
+def disclosure_list(request):
+    if not request.user.has_perm("duties.view_disclosure"):
+        raise PermissionDenied
+    rows = (
+        visible(request.user, Disclosure.objects.all())
+        .select_related("village")
+        .prefetch_related("evidence")
+        .order_by("-posted_from", "id")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "duties/disclosure_list.html",
+        {"page": page, "can_add": request.user.has_perm("duties.add_disclosure")},
+    )
+
+
+@login_required
+def disclosure_edit(request, pk: int | None = None):
+    """Record a 公示, or (pk) update it: its last day once taken down, more photos."""
+    disclosure = None
+    if pk is not None:
+        if not request.user.has_perm("duties.view_disclosure"):
+            raise Http404
+        disclosure = get_visible_or_404(request.user, Disclosure.objects.all(), pk=pk)
+        needed = "duties.change_disclosure"
+    else:
+        needed = "duties.add_disclosure"
+    if not request.user.has_perm(needed):
+        raise PermissionDenied
+    villages = visible(request.user, Village.objects.all())
+    initial = {}
+    if disclosure is not None:
+        initial = {
+            "village": disclosure.village,
+            "kind": disclosure.kind,
+            "title": disclosure.title,
+            "posted_from": disclosure.posted_from,
+            "posted_until": disclosure.posted_until,
+        }
+    form = DisclosureForm(initial=initial, villages=villages)
+    if request.method == "POST":
+        form = DisclosureForm(request.POST, request.FILES, villages=villages)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = disclosure_record(
+                    disclosure=disclosure,
+                    village=data["village"],
+                    kind=data["kind"],
+                    title=data["title"],
+                    posted_from=data["posted_from"],
+                    posted_until=data["posted_until"],
+                    user=request.user,
+                    photos=data["photos"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The public notice is recorded."))
+                return redirect("duties:disclosure_edit", pk=saved.pk)
+    return render(
+        request,
+        "duties/disclosure_form.html",
+        {
+            "form": form,
+            "disclosure": disclosure,
+            "photos": list(disclosure.evidence.all()) if disclosure else [],
+        },
+        status=400 if form.errors else 200,
+    )

@@ -108,3 +108,11 @@ def cast(leader, office, inspector, dept, east_cadre, west_cadre, pairing, outsi
         "pairing": pairing,
         "outsider": outsider,
     }
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_off_unless_asked(request, settings):
+    """The second factor (扶贫办, the three posts) is enforced in production; tests that sign in
+    with force_login skip it unless they are marked `second_factor` (tests/security)."""
+    if "second_factor" not in request.keywords:
+        settings.OTP_REQUIRED = False

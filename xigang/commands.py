@@ -13,12 +13,18 @@ def system_user() -> User:
 
 def acting_user(username: str | None) -> User:
     """`--user NAME` makes a command see and do exactly what that user may in the portal."""
+    from xigang import history
+
     if not username:
-        return system_user()
+        user = system_user()
+        history.set_actor(user, "command")  # the change history names the operator "system"
+        return user
     try:
-        return get_user_model().objects.get(username=username, is_active=True)
+        user = get_user_model().objects.get(username=username, is_active=True)
     except get_user_model().DoesNotExist as exc:
         raise CommandError(_("no active user 「%(name)s」") % {"name": username}) from exc
+    history.set_actor(user, "command")
+    return user
 
 
 def add_user_argument(parser) -> None:

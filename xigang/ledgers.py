@@ -33,6 +33,8 @@ from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from xigang import history
+
 HEADER_SEARCH_ROWS = 5
 
 
@@ -359,7 +361,7 @@ def import_ledger(
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
     report = Report(kind=kind.name, dry_run=dry_run)
     rows = kind.read(source, report)
-    with transaction.atomic():
+    with transaction.atomic(), history.batch("ledger"):
         actions = kind.plan(rows, report) if not report.errors else []
         if report.errors:
             return report
@@ -367,6 +369,10 @@ def import_ledger(
             setattr(report, action.kind, getattr(report, action.kind) + 1)
         if not dry_run:
             kind.apply(actions)
+            # The change history: kinds write with bulk_create/bulk_update, which send no
+            # signals, so each written row is recorded here from its Action (kind, Excel row,
+            # payload), under the batch id that single saves inside `apply` carry too.
+            history.record_import(kind.name, actions)
             report.written = True
     return report
 
@@ -420,13 +426,15 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
 
     if not kind.user.has_perm(kind.export_permission):
         raise LedgerError(_("you may not export the ledger 「%(title)s」") % {"title": kind.title})
-    return write_workbook(
+    count = write_workbook(
         target,
         title=kind.title,
         subtitle=_("exported %(date)s") % {"date": timezone.localdate().isoformat()},
         headers=[c.header for c in kind.columns],
         rows=kind.export_rows(),
     )
+    history.record_export(kind.user, f"ledger.{kind.name}", count, detail=kind.title)
+    return count
 
 
 # --- registry --------------------------------------------------------------------------------

@@ -1,1 +1,75 @@
-"""Project-wide models (none yet). The module exists so that post_migrate reaches XigangConfig."""
+"""Project-wide models: the change history and password history (docs/security.md).
+
+The module also exists so that post_migrate reaches XigangConfig."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One recorded act on business data. Entries are only ever appended (xigang.history):
+    each one's `hash` covers its content and the previous entry's hash, so editing or
+    deleting any entry breaks the chain that `manage.py verify_history` checks."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("create")
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+        READ = "read", _("read full ID numbers")
+        EXPORT = "export", _("export")
+        IMPORT = "import", _("import")
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("records screens")
+        FORM = "form", _("portal form")
+        LEDGER = "ledger", _("ledger import")
+        COMMAND = "command", _("command")
+        SYSTEM = "system", _("system")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    # The user's id and name as text, not a foreign key: history outlives accounts, and a
+    # cascade or SET_NULL would rewrite (and so break) the chain.
+    actor_id = models.BigIntegerField(_("user id"), null=True, blank=True)
+    actor = models.CharField(_("user"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    model = models.CharField(_("record type"), max_length=100, db_index=True)
+    object_pk = models.CharField(_("record id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("record"), max_length=200, blank=True)
+    old = models.JSONField(_("old values"), null=True, blank=True)
+    new = models.JSONField(_("new values"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    batch = models.CharField(_("import batch"), max_length=64, blank=True, db_index=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("change history entry")
+        verbose_name_plural = _("change history")
+        ordering = ["-id"]
+        default_permissions = ("view",)  # nobody adds, changes or deletes history by hand
+        indexes = [models.Index(fields=["model", "object_pk"], name="auditentry_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.model} {self.object_pk}"
+
+
+class PasswordRecord(models.Model):
+    """A password a user has set (its hash) and when: for "not one of the last 5" and for
+    "changed every 90 days"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_records"
+    )
+    password = models.CharField(max_length=128)
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password record")
+        verbose_name_plural = _("password records")
+        ordering = ["-set_at", "-id"]
+        indexes = [models.Index(fields=["user", "-set_at"], name="passwordrecord_user_idx")]
+        default_permissions = ()

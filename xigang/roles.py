@@ -16,6 +16,13 @@ PAIRING = "帮扶责任人"
 INSPECTOR = "纪检督查"
 ALL_ROLES = (LEADER, OFFICE, DEPARTMENT, VILLAGE, PAIRING, INSPECTOR)
 
+# The three administrative posts (三员, 等保 2.0): no person holds two of them, and production
+# needs no superuser (xigang.security.posts checks and assigns them).
+SYSTEM_ADMIN = "系统管理员"  # accounts
+SECURITY_ADMIN = "安全管理员"  # roles and scopes
+AUDIT_ADMIN = "审计管理员"  # reads the change history
+ADMIN_POSTS = (SYSTEM_ADMIN, SECURITY_ADMIN, AUDIT_ADMIN)
+
 # Roles that see the whole town (row scope), whatever their model permissions.
 WHOLE_TOWN = frozenset({LEADER, OFFICE, INSPECTOR})
 # Roles that keep the registry and so see full ID numbers.
@@ -111,7 +118,22 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "oversight.finding": EDIT,
         "oversight.accountability": EDIT,
         "oversight.commendation": EDIT,
+        "xigang.auditentry": VIEW,
     },
+    SYSTEM_ADMIN: {"auth.user": EDIT, "auth.group": VIEW},
+    SECURITY_ADMIN: {
+        "auth.user": ("view", "change"),  # the user admin lets this post change groups only
+        "auth.group": ("view", "change"),
+        "duties.village": VIEW,
+        "duties.department": VIEW,
+        "duties.cadre": VIEW,
+        "duties.villageassignment": FULL,
+        "duties.villageuserobjectpermission": FULL,
+        "duties.villagegroupobjectpermission": FULL,
+        "duties.departmentuserobjectpermission": FULL,
+        "duties.departmentgroupobjectpermission": FULL,
+    },
+    AUDIT_ADMIN: {"xigang.auditentry": VIEW},
 }
 
 
@@ -138,7 +160,7 @@ def sync_groups(**kwargs) -> None:
         perms = [
             p
             for p in Permission.objects.filter(
-                content_type__app_label__in=BUSINESS_APPS
+                content_type__app_label__in=(*BUSINESS_APPS, "auth", "xigang")
             ).select_related("content_type")
             if (p.content_type.app_label, p.codename) in pairs
         ]

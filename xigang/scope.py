@@ -244,4 +244,9 @@ def mask_id(user: User | AnonymousUser, id_number: str) -> str:
     """The ID number as this user may read it: full for registry keepers, masked otherwise."""
     from households.idnumber import mask
 
-    return id_number if scope_of(user).sees_full_id or not id_number else mask(id_number)
+    if scope_of(user).sees_full_id and id_number:
+        from xigang import history
+
+        history.note_full_id_read()  # recorded once per request (xigang.history)
+        return id_number
+    return mask(id_number) if id_number else id_number

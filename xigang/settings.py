@@ -1,6 +1,7 @@
 """Settings for the 西岗镇 portal. Everything that differs between machines comes from the
 environment (see README, "Production"); defaults are safe: debug off, SQLite embedded."""
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -26,6 +27,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "xigang.security",
     "duties",
     "households",
     "visits",
@@ -37,13 +43,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Security (docs/security.md): history actor, session limits, password age, second factor,
+    # no-store on signed-in pages; axes last, as its documentation asks.
+    "xigang.security.middleware.ActorMiddleware",
+    "xigang.security.middleware.SessionLimitsMiddleware",
+    "xigang.security.middleware.PasswordAgeMiddleware",
+    "xigang.security.middleware.SecondFactorMiddleware",
+    "xigang.security.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "xigang.urls"
@@ -74,6 +90,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -82,10 +99,18 @@ GUARDIAN_RAISE_403 = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 2.0 level 3 (docs/security.md): 3 of 4 character classes, not the user name, and not
+    # one of the last 5 (the history validator also records each new password's hash).
+    {"NAME": "xigang.security.passwords.ComplexityValidator"},
+    {"NAME": "xigang.security.passwords.HistoryValidator", "OPTIONS": {"keep": 5}},
 ]
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -110,6 +135,68 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+
+# --- security (docs/security.md) -------------------------------------------------------------
+# Sessions: 30 minutes idle (the expiry moves on with every request), 8 hours in all.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_SECONDS = 8 * 60 * 60
+
+# Production runs behind nginx on HTTPS only: XIGANG_HTTPS=true switches on secure __Host-
+# cookies, redirects, HSTS for a year and trusts nginx's X-Forwarded-Proto. Development
+# (`make run`) and the test client speak plain HTTP, so these stay off there.
+HTTPS = env_bool("XIGANG_HTTPS", False)
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-xigang-session"
+    CSRF_COOKIE_NAME = "__Host-xigang-csrf"
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_PATH = "/"  # __Host- cookies need path / and no domain
+CSRF_COOKIE_PATH = "/"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp 4): our own origin only, no inline script or style.
+# Templates must not use <script> blocks, on*= handlers or style="..." attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in lockout (django-axes): the *account* is locked for 30 minutes after 5 failures,
+# whatever the address (behind nginx every user would share one). The client address recorded
+# is the one nginx saw (the last X-Forwarded-For entry) when XIGANG_BEHIND_PROXY is on.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "xigang.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "security/locked_out.html"
+BEHIND_PROXY = env_bool("XIGANG_BEHIND_PROXY", HTTPS)
+# axes.W006 asks to lock by address too: 等保 asks to lock the account, and behind nginx an
+# address-based lock would shut out a whole office (docs/security.md).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Second factor (django-otp TOTP) for those who administer users and for 扶贫办.
+OTP_TOTP_ISSUER = "西岗镇脱贫攻坚"
+OTP_REQUIRED = env_bool("XIGANG_OTP_REQUIRED", True)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,42 @@
+"""The three administrative posts (三员): system, security and audit administrator.
+
+One person holds at most one of them (等保 2.0 level 3, separation of duties). The check is here,
+once; the user admin form and `post_assign` both call it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xigang import roles
+
+
+def check_posts(group_names: Iterable[str]) -> None:
+    """Refuse a set of groups that combines two of the three posts."""
+    held = [name for name in roles.ADMIN_POSTS if name in set(group_names)]
+    if len(held) > 1:
+        raise ValidationError(
+            _(
+                "One person may hold only one of the posts 系统管理员, 安全管理员 and 审计管理员; "
+                "this account would hold %(posts)s."
+            )
+            % {"posts": "、".join(held)},
+            code="posts_combined",
+        )
+
+
+@transaction.atomic
+def post_assign(*, user: User, post: str) -> None:
+    """Give `user` one of the three posts (and the admin screens), refusing a combination."""
+    if post not in roles.ADMIN_POSTS:
+        raise ValidationError(_("「%(post)s」 is not an administrative post") % {"post": post})
+    current = set(user.groups.values_list("name", flat=True))
+    check_posts(current | {post})
+    user.groups.add(Group.objects.get(name=post))
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])

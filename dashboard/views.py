@@ -20,7 +20,7 @@ from dashboard import charts, selectors
 from dashboard.selectors import Query, QueryError
 from duties.models import Department, Village
 from households.models import Household
-from xigang import obligations
+from xigang import obligations, roles
 from xigang.ledgers import write_workbook
 from xigang.management.commands.overdue import COLUMNS, _row
 from xigang.scope import get_visible_or_404, scope_of, visible
@@ -113,6 +113,7 @@ def home(request):
             unit_overdue=unit_overdue,
             unit_pending=unit_pending,
             pending_total=len(pending),
+            show_households=bool(scope.village_ids) or roles.PAIRING in scope.roles,
         )
     return render(request, "dashboard/home.html", context)
 

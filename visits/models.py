@@ -35,7 +35,12 @@ class Visit(models.Model):
                 fields=["household", "cadre", "kind", "on"], name="visit_unique_per_day"
             )
         ]
-        indexes = [models.Index(fields=["household", "on"], name="visit_household_on_idx")]
+        indexes = [
+            models.Index(fields=["household", "on"], name="visit_household_on_idx"),
+            # The visit rules ask "which households had a visit in this period": a range of
+            # days, answered from the index alone.
+            models.Index(fields=["on", "kind", "household", "cadre"], name="visit_on_kind_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household.number} {self.kind} {self.on}"

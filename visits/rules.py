@@ -10,8 +10,9 @@ follow DESIGN.md exactly:
 - the item is attributed to the cadre paired on the period's last day.
 
 The periods are generated in Python (a few dozen at most); the households are never looped
-over: one query (a UNION ALL of one SELECT per period) returns the (household, period) rows
-owed and unmet, and one more names the attributed cadres.
+over: one query (the periods as a VALUES list crossed with the households in scope, filtered by
+EXISTS / NOT EXISTS) returns the (household, period) rows owed and unmet, and one more names the
+attributed cadres.
 """
 
 from __future__ import annotations
@@ -20,20 +21,15 @@ import datetime
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
-    DateField,
-    Exists,
-    Func,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
 )
 from django.utils.translation import gettext as _
 
-from duties.models import Cadre
+from duties.models import Cadre, Village
 from duties.params import schedule
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
@@ -45,62 +41,6 @@ CIVIL_AFFAIRS = "民政科"
 PENDING_WINDOW = datetime.timedelta(days=14)
 
 
-class NextDay(Func):
-    """The day after a date column, on every database we run on."""
-
-    output_field = DateField()
-    template = "(%(expressions)s + INTERVAL '1 day')"
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="date(%(expressions)s, '+1 day')")
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(%(expressions)s + 1)")
-
-
-def _active_on(day) -> Q:
-    """Pairings covering `day` (a date or an expression)."""
-    return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
-
-
-def covered_throughout(period: Period) -> Q:
-    """Households under pairing on every day of the period, by one cadre or a chain.
-
-    The first day is covered, and no pairing ends inside the period (before its last day)
-    without another one covering the next day: then no day can be uncovered, since the first
-    uncovered day would follow the end of a pairing covering the day before it."""
-    mine = Pairing.objects.filter(household=OuterRef("pk"))
-    next_day = NextDay(OuterRef("end"))
-    continued = Pairing.objects.filter(
-        household=OuterRef("household_id"), start__lte=next_day
-    ).filter(Q(end__isnull=True) | Q(end__gt=OuterRef("end")))
-    gap = mine.filter(end__gte=period.start, end__lt=period.end).filter(~Exists(continued))
-    return Q(Exists(mine.filter(_active_on(period.start)))) & ~Q(Exists(gap))
-
-
-def met_by_visit(period: Period, kinds: Iterable[str]) -> Exists:
-    """A visit of one of `kinds` inside the period by a cadre paired with the household that day."""
-    paired_that_day = Pairing.objects.filter(
-        household=OuterRef("household_id"), cadre=OuterRef("cadre_id")
-    ).filter(_active_on(OuterRef("on")))
-    return Exists(
-        Visit.objects.filter(
-            household=OuterRef("pk"), kind__in=list(kinds), on__gte=period.start, on__lte=period.end
-        ).filter(Exists(paired_that_day))
-    )
-
-
-def cadre_on(day: datetime.date) -> Subquery:
-    """The id of the cadre paired with the household on `day` (the latest started, if several)."""
-    return Subquery(
-        Pairing.objects.filter(household=OuterRef("pk"))
-        .filter(_active_on(day))
-        .order_by("-start", "-id")
-        .values("cadre_id")[:1],
-        output_field=IntegerField(),
-    )
-
-
 def _cadres(ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
     """id -> (username, name, department name): one query."""
     return {
@@ -109,6 +49,89 @@ def _cadres(ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
             "pk", "user__username", "name", "department__name"
         )
     }
+
+
+def _cadre_filter(filters: Filters) -> QuerySet | None:
+    """The cadres an item may be attributed to under the filters; None: any."""
+    if not (filters.cadre or filters.department):
+        return None
+    cadres = Cadre.objects.all()
+    if filters.cadre:
+        cadres = cadres.filter(user__username=filters.cadre)
+    if filters.department:
+        cadres = cadres.filter(department__name=filters.department)
+    return cadres.values("pk")
+
+
+def _next_day(column: str) -> str:
+    if connection.vendor == "sqlite":
+        return f"date({column}, '+1 day')"
+    if connection.vendor == "postgresql":
+        return f"({column} + 1)"
+    return f"({column} + INTERVAL '1 day')"
+
+
+def unmet_query(
+    *,
+    periods: list[Period],
+    kinds: Iterable[str],
+    households: QuerySet,
+    cadres: QuerySet | None = None,
+) -> tuple[str, list]:
+    """The owed-and-unmet (household, period) rows, as one SQL statement.
+
+    The periods are a VALUES list crossed with the households, so that the database answers
+    every period in one pass over the visits (the ORM cannot express that product; a UNION ALL
+    of one ORM query per period ran 2-5x slower). The households and cadres allowed
+    come in as ORM-built subqueries, so that the scope stays in `xigang.scope`.
+
+    Owed: the first day is covered by a pairing, and no pairing ends inside the period (before
+    its last day) without another covering the next day; then no day is uncovered, since the
+    first uncovered day would follow the end of a pairing covering the day before it.
+    Met: a visit of one of `kinds` inside the period by a cadre paired with the household on
+    the visit's day. Attributed: the cadre paired on the last day (the latest started)."""
+    kinds = list(kinds)
+    cast = "::date" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
+    params: list = []
+    for index, period in enumerate(periods):
+        params += [index, period.start, period.end]
+    household_sql, household_params = households.values("pk").query.sql_with_params()
+    pairing = Pairing._meta.db_table
+    sql = f"""
+WITH periods (idx, ps, pe) AS (VALUES {values})
+SELECT h.number, v.name,
+       (SELECT p.cadre_id FROM {pairing} p
+         WHERE p.household_id = h.id AND p.start <= pr.pe AND (p."end" IS NULL OR p."end" >= pr.pe)
+         ORDER BY p.start DESC, p.id DESC LIMIT 1) AS cadre_id,
+       pr.idx
+  FROM periods pr
+ CROSS JOIN {Household._meta.db_table} h
+  JOIN {Village._meta.db_table} v ON v.id = h.village_id
+ WHERE h.id IN ({household_sql})
+   AND EXISTS (SELECT 1 FROM {pairing} p
+                WHERE p.household_id = h.id AND p.start <= pr.ps
+                  AND (p."end" IS NULL OR p."end" >= pr.ps))
+   AND NOT EXISTS (SELECT 1 FROM {pairing} q
+                    WHERE q.household_id = h.id AND q."end" >= pr.ps AND q."end" < pr.pe
+                      AND NOT EXISTS (SELECT 1 FROM {pairing} r
+                                       WHERE r.household_id = h.id
+                                         AND r.start <= {_next_day('q."end"')}
+                                         AND (r."end" IS NULL OR r."end" > q."end")))
+   AND NOT EXISTS (SELECT 1 FROM {Visit._meta.db_table} w
+                    WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in kinds)})
+                      AND w."on" >= pr.ps AND w."on" <= pr.pe
+                      AND EXISTS (SELECT 1 FROM {pairing} c
+                                   WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
+                                     AND c.start <= w."on"
+                                     AND (c."end" IS NULL OR c."end" >= w."on")))
+"""
+    params += list(household_params) + kinds
+    if cadres is not None:
+        cadre_sql, cadre_params = cadres.query.sql_with_params()
+        sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"
+        params += list(cadre_params)
+    return sql, params
 
 
 class PairingRule(Rule):
@@ -134,29 +157,19 @@ class PairingRule(Rule):
         and unmet: one query whatever the number of households or periods."""
         if not periods:
             return []
-        base = self._households(user, filters)
-        selects = []
-        for index, period in enumerate(periods):
-            qs = (
-                base.filter(covered_throughout(period))
-                .filter(~met_by_visit(period, self.kinds))
-                .annotate(attributed=cadre_on(period.end), period_index=Value(index))
+        try:
+            sql, params = unmet_query(
+                periods=periods,
+                kinds=self.kinds,
+                households=self._households(user, filters),
+                cadres=_cadre_filter(filters),
             )
-            if filters.cadre:
-                qs = qs.filter(
-                    attributed__in=Cadre.objects.filter(user__username=filters.cadre).values("pk")
-                )
-            if filters.department:
-                qs = qs.filter(
-                    attributed__in=Cadre.objects.filter(department__name=filters.department).values(
-                        "pk"
-                    )
-                )
-            selects.append(
-                qs.order_by().values_list("number", "village__name", "attributed", "period_index")
-            )
-        combined = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
-        return [(n, v, c, periods[i]) for n, v, c, i in combined]
+        except EmptyResultSet:  # nothing in the user's scope
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [(n, v, c, periods[i]) for n, v, c, i in rows]
 
     def _items(
         self, rows: list[tuple[str, str, int | None, Period]], as_of: datetime.date, pending: bool

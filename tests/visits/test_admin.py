@@ -1,0 +1,58 @@
+"""The admin of problems: the department routed to sees and resolves them, others do not."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from duties.models import Department
+from duties.services import cadre_save
+from visits.models import Problem, ProblemCategory
+from visits.services import problem_report
+from xigang import roles
+
+D = datetime.date
+
+
+@pytest.fixture
+def housing_staff(db):
+    return cadre_save(
+        username="housing",
+        name="村建办科员",
+        unit=Department.objects.get(name="村建办"),
+        roles=[roles.DEPARTMENT],
+    ).user
+
+
+@pytest.fixture
+def problem(east_household):
+    return problem_report(
+        household=east_household,
+        category=ProblemCategory.objects.get(name="危房改造"),
+        description="墙体开裂",
+        found_on=D(2026, 3, 2),
+    )
+
+
+def test_the_department_routed_to_sees_and_resolves_it(client, housing_staff, problem):
+    client.force_login(housing_staff)
+    listing = client.get(reverse("admin:visits_problem_changelist")).content.decode()
+    assert "东村-001" in listing
+    url = reverse("admin:visits_problem_change", args=[problem.pk])
+    response = client.post(url, {"resolution": "已完成危房改造", "resolved_on": "2026-03-20"})
+    assert response.status_code == 302
+    problem.refresh_from_db()
+    assert (problem.resolved_on, problem.resolution, problem.resolved_by) == (
+        D(2026, 3, 20),
+        "已完成危房改造",
+        housing_staff,
+    )
+
+
+def test_another_department_does_not_see_it(client, dept, problem):
+    client.force_login(dept)  # 民政科
+    listing = client.get(reverse("admin:visits_problem_changelist")).content.decode()
+    assert "东村-001" not in listing
+    url = reverse("admin:visits_problem_change", args=[problem.pk])
+    assert client.get(url).status_code in (302, 404)
+    assert not Problem.objects.filter(resolved_on__isnull=False).exists()

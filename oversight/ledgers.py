@@ -1,6 +1,6 @@
 """Ledger `findings` (督查问题整改台账): exported for inspectors and the units found."""
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from oversight.models import Finding
 from xigang.ledgers import Column, LedgerKind, register
@@ -42,5 +42,7 @@ class FindingsLedger(LedgerKind):
                 f.deadline,
                 f.rectified_on,
                 f.rectification,
-                str(_("rectified") if f.rectified_on else _("open")),
+                pgettext("finding status", "rectified")
+                if f.rectified_on
+                else pgettext("finding status", "open"),
             )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import uuid
 from pathlib import Path
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -24,14 +26,53 @@ admin.site.site_title = gettext_lazy("Xigang poverty alleviation")
 admin.site.index_title = gettext_lazy("Records")
 
 
+def row_version(obj) -> str:
+    """A fingerprint of the row as the database holds it now (one query)."""
+    names = [f.attname for f in obj._meta.concrete_fields]
+    values = type(obj)._base_manager.filter(pk=obj.pk).values_list(*names).first()
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
+
+
+class _VersionCheckedForm(forms.ModelForm):
+    """Optimistic locking: the change form carries the row's fingerprint as it was shown
+    (`_row_version`, see templates/admin/change_form.html); if someone saved the row since,
+    the save is refused with a message and the form keeps what this user typed."""
+
+    def clean(self):
+        cleaned = super().clean()
+        shown = self.data.get("_row_version")
+        if shown and self.instance.pk and shown != row_version(self.instance):
+            raise forms.ValidationError(
+                _(
+                    "Someone else saved this record while you were editing it. Nothing of yours "
+                    "has been saved and what you typed is kept below: compare it with the "
+                    "current record (open it in another tab), then save again to keep yours."
+                ),
+                code="stale",
+            )
+        return cleaned
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose rows, objects and choices all come through the scope module.
 
     The change view fetches its object through `get_queryset`, so an object out of scope
-    answers like a missing one (guardian's GuardedModelAdmin does not do this, upstream #756)."""
+    answers like a missing one (guardian's GuardedModelAdmin does not do this, upstream #756).
+    Two users editing the same record: the second save is refused (`_VersionCheckedForm`)."""
 
     def get_queryset(self, request: HttpRequest):
         return scope.visible(request.user, super().get_queryset(request))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not issubclass(form, forms.ModelForm):
+            return form
+        return type(form.__name__, (_VersionCheckedForm, form), {})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None and obj.pk is not None:
+            context["row_version"] = row_version(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _scoped_choices(self, db_field, request, kwargs):
         related = db_field.remote_field.model

@@ -233,7 +233,36 @@ class Column:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
+    """A workbook's XML never needs a DTD; one that declares entities is an XML bomb or an
+    external-entity attack. openpyxl parses through defusedxml / lxml without resolving
+    entities; we refuse such files outright, with a clear message."""
+    import zipfile
+
+    position = source.tell() if hasattr(source, "tell") else None
+    try:
+        with zipfile.ZipFile(source) as archive:
+            for name in archive.namelist():
+                if name.endswith((".xml", ".rels")):
+                    with archive.open(name) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise LedgerError(
+                            _(
+                                "the file is refused: its part %(part)s declares a DTD or XML "
+                                "entities, which an Excel workbook never does"
+                            )
+                            % {"part": name}
+                        )
+    except zipfile.BadZipFile:
+        pass  # openpyxl says it is not a workbook
+    finally:
+        if position is not None:
+            source.seek(position)
+
+
 def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    _refuse_dtd(source)
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx

@@ -17,7 +17,8 @@ from xigang import roles
 
 def check_posts(group_names: Iterable[str]) -> None:
     """Refuse a set of groups that combines two of the three posts."""
-    held = [name for name in roles.ADMIN_POSTS if name in set(group_names)]
+    names = set(group_names)
+    held = [name for name in roles.ADMIN_POSTS if name in names]
     if len(held) > 1:
         raise ValidationError(
             _(

@@ -96,7 +96,11 @@ def unmet_query(
     params: list = []
     for index, period in enumerate(periods):
         params += [index, period.start, period.end]
-    household_sql, household_params = households.values("pk").query.sql_with_params()
+    if households.query.where:
+        household_sql, household_params = households.values("pk").query.sql_with_params()
+        in_scope = f"h.id IN ({household_sql})"
+    else:  # the whole town, unfiltered
+        household_params, in_scope = (), "1 = 1"
     pairing = Pairing._meta.db_table
     sql = f"""
 WITH periods (idx, ps, pe) AS (VALUES {values})
@@ -108,7 +112,7 @@ SELECT h.number, v.name,
   FROM periods pr
  CROSS JOIN {Household._meta.db_table} h
   JOIN {Village._meta.db_table} v ON v.id = h.village_id
- WHERE h.id IN ({household_sql})
+ WHERE {in_scope}
    AND EXISTS (SELECT 1 FROM {pairing} p
                 WHERE p.household_id = h.id AND p.start <= pr.ps
                   AND (p."end" IS NULL OR p."end" >= pr.ps))

@@ -1,0 +1,146 @@
+"""The access walk: every URL the project defines, for an anonymous visitor and every role of
+the shared cast, GET and POST, against the permission table below. A URL pattern without a row
+in the table fails the test, so a new page cannot ship without saying who may open it.
+
+Table values: the status each visitor gets on GET. "login" = sent to the sign-in page;
+"ok" = 200 (or a redirect within the portal, e.g. a file or a form's next step); "no" = refused
+(403, or 404 like a missing row: out-of-scope answers look like absence).
+Admin URLs are walked for every registered model: a role reaches a changelist exactly when its
+group holds the model's view permission (roles.MATRIX), and nobody but the three posts'
+holders reaches the accounts pages.
+"""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.urls import URLResolver, get_resolver
+
+ROLES = ["leader", "office", "inspector", "dept", "east_cadre", "west_cadre", "pairing", "outsider"]
+ALL = set(ROLES)
+STAFF = ALL - {"outsider"}
+PUBLIC = "public"
+
+# route (as written in urls.py) -> roles that get "ok" on GET; PUBLIC: anyone, signed in or not.
+TABLE: dict[str, object] = {
+    "": ALL,
+    "accounts/login/": PUBLIC,
+    "accounts/logout/": PUBLIC,
+    "accounts/password_change/": ALL,
+    "accounts/password_change/done/": ALL,
+    "accounts/otp/setup/": ALL,
+    "accounts/otp/verify/": ALL,
+    "accounts/password_reset/": PUBLIC,
+    "accounts/password_reset/done/": PUBLIC,
+    "accounts/reset/<uidb64>/<token>/": PUBLIC,
+    "accounts/reset/done/": PUBLIC,
+    "i18n/setlang/": PUBLIC,
+    "dashboard/items/": ALL,  # each sees its own scope; the outsider an empty list
+    "dashboard/items.xlsx": ALL,
+    "dashboard/overdue.json": ALL,
+    "dashboard/households/<str:number>/": {"leader", "office", "inspector", "east_cadre", "pairing"},
+    "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},
+    "duties/obligations/<int:pk>/": set(),  # ids: a row that does not exist
+    "duties/obligations/<int:pk>/waive/": set(),  # POST only
+    "duties/evidence/<int:pk>/": set(),
+    "duties/disclosures/": {"leader", "office", "inspector", "east_cadre", "west_cadre"},
+    "duties/disclosures/new/": {"office", "east_cadre", "west_cadre"},
+    "duties/disclosures/<int:pk>/": set(),
+    "households/quality/": {"office", "east_cadre", "west_cadre"},
+    "visits/": ALL,  # "my households": empty for those without pairings
+    "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
+}
+
+
+def _routes(patterns=None, prefix=""):
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("admin/"):
+                continue
+            yield from _routes(p.url_patterns, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern)
+
+
+def _fill(route, ids):
+    def value(match):
+        name = match.group(2)
+        return str(ids.get(name, 999999))
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
+
+
+def test_every_url_pattern_has_a_row_in_the_table():
+    missing = sorted(set(_routes()) - set(TABLE))
+    assert not missing, f"URL patterns without a row in the access table: {missing}"
+
+
+@pytest.fixture
+def ids(east_household):
+    return {"number": east_household.number, "household_id": east_household.pk,
+            "pk": 999999, "uidb64": "MQ", "token": "x-y"}
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_everywhere_but_public_pages(client, ids):
+    for route, who in TABLE.items():
+        url = _fill(route, ids)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if who == PUBLIC:
+                assert response.status_code < 500, (method, url)
+                continue
+            if url.endswith(".json"):  # a JSON client is told 401, not redirected
+                assert response.status_code == 401, (method, url)
+                continue
+            assert response.status_code == 302, (method, url, response.status_code)
+            assert response["Location"].startswith("/accounts/login/"), (method, url)
+    for model in admin.site._registry:
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+
+
+def test_every_role_gets_what_the_table_says(client, cast, ids):
+    for role in ROLES:
+        client.force_login(cast[role])
+        for route, who in TABLE.items():
+            if who in (PUBLIC, None) or route.startswith("accounts/otp") or "logout" in route:
+                continue
+            url = _fill(route, ids)
+            status = client.get(url).status_code
+            assert (status < 400) == (role in who), (role, url, status)
+
+
+def test_admin_changelists_follow_the_groups_permissions(client, cast):
+    for role in ROLES:
+        user = cast[role]
+        client.force_login(user)
+        for model, model_admin in admin.site._registry.items():
+            opts = model._meta
+            url = f"/admin/{opts.app_label}/{opts.model_name}/"
+            status = client.get(url).status_code
+            allowed = user.is_staff and model_admin.has_view_or_change_permission(
+                _request(user)
+            )
+            assert (status == 200) == allowed, (role, url, status)
+            assert status != 500
+            if opts.label_lower in {"auth.user", "auth.group", "xigang.auditentry"}:
+                assert status != 200 or role == "inspector" and opts.model_name == "auditentry"
+
+
+def _request(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+def test_out_of_scope_households_are_absent_for_a_village_cadre(client, east_cadre, west_household):
+    client.force_login(east_cadre)
+    change = client.get(f"/admin/households/household/{west_household.pk}/change/", follow=True)
+    assert "西村-001" not in change.content.decode()
+    listing = client.get("/admin/households/household/?q=西村")
+    assert "西村-001" not in listing.content.decode()
+    dashboard = client.get(f"/dashboard/households/{west_household.number}/")
+    assert dashboard.status_code == 404

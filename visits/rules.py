@@ -179,6 +179,7 @@ class PairingRule(Rule):
         self, rows: list[tuple[str, str, int | None, Period]], as_of: datetime.date, pending: bool
     ) -> list[OverdueItem]:
         cadres = _cadres({c for _n, _v, c, _p in rows if c is not None})
+        subjects = {p: self.subject(p) for p in {p for _n, _v, _c, p in rows}}
         items = []
         for number, village, cadre_id, period in rows:
             username, name, department = cadres.get(cadre_id, (None, None, None))
@@ -195,7 +196,7 @@ class PairingRule(Rule):
                     village=village,
                     cadre=username,
                     department=department,
-                    subject=self.subject(period),
+                    subject=subjects[period],
                     cadre_name=name,
                 )
             )

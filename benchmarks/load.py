@@ -154,7 +154,7 @@ def _drive(args, cast, households, env) -> dict:
 
     # Sign everyone in first (password hashing is deliberately slow): the clock measures use.
     sessions = {}
-    for role, username in users:
+    for _role, username in users:
         if username not in sessions:
             session = Session(args.port)
             if not session.sign_in(username):

@@ -58,3 +58,31 @@ def test_it_computes_the_reach_in_a_fixed_number_of_queries(
         scope_of(east_cadre)
     with django_assert_max_num_queries(0):
         scope_of(east_cadre)
+
+
+def test_it_lets_民政科_reach_every_emergency_case_and_no_other_department(
+    dept, east_household, west_household, civil_affairs
+):
+    import datetime
+    from decimal import Decimal
+
+    from duties.models import Department
+    from duties.services import cadre_save
+    from visits.models import EmergencyCase
+    from xigang import roles
+
+    for household in (east_household, west_household):
+        EmergencyCase.objects.create(
+            household=household,
+            cause="因病",
+            expense=Decimal("20000"),
+            reported_on=datetime.date(2026, 3, 1),
+        )
+    water = cadre_save(
+        username="water",
+        name="水利站干部",
+        unit=Department.objects.get(name="水利站"),
+        roles=[roles.DEPARTMENT],
+    ).user
+    assert visible(dept, EmergencyCase.objects.all()).count() == 2
+    assert visible(water, EmergencyCase.objects.all()).count() == 0

@@ -35,9 +35,9 @@ from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.periods import PERIOD_OF, Period, periods_between
 from xigang.obligations import Filters, OverdueItem, Rule
-from xigang.scope import visible
+from xigang.scope import EMERGENCY_DEPARTMENT, visible
 
-CIVIL_AFFAIRS = "民政科"
+CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
 PENDING_WINDOW = datetime.timedelta(days=14)
 
 

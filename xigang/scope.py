@@ -151,6 +151,17 @@ def _routed_q(household_id: str, village_id: str) -> Callable[[Scope], Q]:
     return build
 
 
+def _answers_for_emergencies(scope: Scope) -> Q:
+    """救急难 cases reach the department art. 40 and art. 15 make answerable (民政科)."""
+    from django.db.models import Exists
+
+    from duties.models import Department
+
+    if not scope.department_ids:
+        return Q(pk__in=[])
+    return Q(Exists(Department.objects.filter(pk__in=scope.department_ids, name=EMERGENCY_DEPARTMENT)))
+
+
 def _subject_q(scope: Scope) -> Q:
     """Oversight records reach the unit or person they are about."""
     q = Q(department_id__in=scope.department_ids) | Q(village_id__in=scope.village_ids)
@@ -165,6 +176,8 @@ def _unit_q(prefix: str) -> Callable[[Scope], Q]:
         **{f"{prefix}village_id__in": scope.village_ids}
     )
 
+
+EMERGENCY_DEPARTMENT = "民政科"
 
 # Models every signed-in user may read: the regulation and the shape of the organisation.
 _PUBLIC = {
@@ -189,7 +202,8 @@ ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
     "households.assessment": _below_household("household_id", "household__village_id"),
     "visits.visit": _below_household("household_id", "household__village_id"),
     "visits.problem": _routed_q("household_id", "household__village_id"),
-    "visits.emergencycase": _below_household("household_id", "household__village_id"),
+    "visits.emergencycase": lambda s: _household_q(s, "household_id", "household__village_id")
+    | _answers_for_emergencies(s),
     "oversight.finding": _subject_q,
     "oversight.accountability": _subject_q,
     "oversight.commendation": _subject_q,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from visits import services
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
+from visits.rules import problem_late_q
 from xigang.admin import LedgerAdminMixin, ScopedAdmin
 
 
@@ -87,7 +88,7 @@ class OpenFilter(admin.SimpleListFilter):
         if self.value() == "open":
             return queryset.filter(resolved_on__isnull=True)
         if self.value() == "late":
-            return queryset.filter(resolved_on__isnull=True, due__lt=timezone.localdate())
+            return queryset.filter(problem_late_q(timezone.localdate()))
         if self.value() == "resolved":
             return queryset.filter(resolved_on__isnull=False)
         return queryset

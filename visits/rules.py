@@ -249,6 +249,11 @@ def _open_on(as_of: datetime.date, field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": as_of})
 
 
+def problem_late_q(as_of: datetime.date) -> Q:
+    """The one definition of a late problem: still open on `as_of` and due before it."""
+    return _open_on(as_of, "resolved_on") & Q(due__lt=as_of)
+
+
 class ProblemResolveRule(Rule):
     """A problem still open on as_of after its due date (set when it was routed)."""
 
@@ -292,7 +297,9 @@ class ProblemResolveRule(Rule):
         filters: Filters,
     ) -> list[OverdueItem]:
         # One query: problems found on or after `since`, due before `as_of`, open on `as_of`.
-        problems = self._open(user, as_of, filters).filter(found_on__gte=since, due__lt=as_of)
+        problems = self._open(user, as_of, filters).filter(
+            problem_late_q(as_of), found_on__gte=since
+        )
         return [self._item(p, (as_of - p.due).days) for p in problems]
 
     def pending(

@@ -56,3 +56,19 @@ def test_another_department_does_not_see_it(client, dept, problem):
     url = reverse("admin:visits_problem_change", args=[problem.pk])
     assert client.get(url).status_code in (302, 404)
     assert not Problem.objects.filter(resolved_on__isnull=False).exists()
+
+
+def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staff, problem):
+    on_time = problem_report(
+        household=problem.household,
+        category=ProblemCategory.objects.get(name="危房改造"),
+        description="屋顶漏雨",
+        found_on=datetime.date.today(),
+    )
+    client.force_login(housing_staff)
+    late = client.get(reverse("admin:visits_problem_changelist") + "?state=late").content.decode()
+    def link(p):
+        return reverse("admin:visits_problem_change", args=[p.pk])
+
+    assert link(problem) in late  # due 30 days after 2026-03-02, long past
+    assert link(on_time) not in late

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from households.models import Household, Pairing
+from households.models import Household
 from visits.models import Problem, Visit
 from xigang.ledgers import export_ledger, get_kind, import_ledger
 

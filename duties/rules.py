@@ -102,6 +102,9 @@ class ScheduledDutyRule(Rule):
 
     def _items(self, obligations: QuerySet, as_of: datetime.date) -> list[OverdueItem]:
         rows = list(obligations.order_by("due", "id"))
+        # One reverse() for the whole list: tens of thousands of items at county scale.
+        self._link = reverse("duties:obligation_complete", args=[0]).replace("/0/", "/%d/")
+        self._subjects: dict[int, str] = {}
         people = responsible_people(
             department_ids={o.department_id for o in rows if o.department_id},
             village_ids={o.village_id for o in rows if o.village_id},
@@ -123,11 +126,18 @@ class ScheduledDutyRule(Rule):
             household=None,
             village=o.village.name if o.village_id else None,
             department=o.department.name if o.department_id else None,
-            subject=_("%(duty)s (evidence: %(evidence)s)")
-            % {"duty": o.duty.text, "evidence": o.schedule.evidence},
-            link=reverse("duties:obligation_complete", args=[o.pk]),
+            subject=self._subject(o),
+            link=self._link % o.pk,
             **_people_fields(people, kind, unit_id),
         )
+
+    def _subject(self, o: Obligation) -> str:
+        if o.schedule_id not in self._subjects:
+            self._subjects[o.schedule_id] = _("%(duty)s (evidence: %(evidence)s)") % {
+                "duty": o.duty.text,
+                "evidence": o.schedule.evidence,
+            }
+        return self._subjects[o.schedule_id]
 
     def overdue(
         self,

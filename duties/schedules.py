@@ -28,6 +28,7 @@ from duties.models import (
 
 Frequency = DutySchedule.Frequency
 BATCH = 5000
+PG_ROWS = 1000  # rows per INSERT on PostgreSQL (15 columns: 15,000 parameters)
 
 
 @dataclass(frozen=True)
@@ -147,14 +148,26 @@ def _signature() -> str:
     return f"s{s['n']}:{s['top']}:{s['at']}|v{v['n']}:{v['top']}"
 
 
-def planned(*, through: datetime.date, since: datetime.date | None = None) -> Iterator[Planned]:
+def planned(
+    *,
+    through: datetime.date,
+    since: datetime.date | None = None,
+    villages_after: int | None = None,
+) -> Iterator[Planned]:
     """The obligations (unsaved) of every period that starts on or before `through` and, when
     `since` is given, after it: one per period and responsible unit (each village for
-    village-level duties). Pure computation after three queries."""
-    village_ids = list(Village.objects.values_list("id", flat=True))
+    village-level duties). `villages_after`: only the village-level ones of the villages whose
+    id is greater (villages added since the last generation). Pure computation after three
+    queries."""
+    villages = Village.objects.all()
+    if villages_after is not None:
+        villages = villages.filter(id__gt=villages_after)
+    village_ids = list(villages.values_list("id", flat=True))
     for schedule, until in _versions():
         level = schedule.duty.level
         if level not in (Duty.Level.TOWN, Duty.Level.VILLAGE):
+            continue
+        if villages_after is not None and level != Duty.Level.VILLAGE:
             continue
         first = schedule.effective_from
         if since is not None and since >= first:
@@ -198,23 +211,44 @@ def save_in_batches(obligations: Iterable[Planned]) -> None:
             adapt[name](getattr(o, name)) if name in adapt else getattr(o, name) for name in COLUMNS
         )
 
+    if connection.vendor == "postgresql":
+        # One statement of many rows per chunk: psycopg's executemany sends a row at a time.
+        many = f"INSERT INTO {table} ({columns}) VALUES %s ON CONFLICT DO NOTHING"
+
+        def write(cursor, rows: list[tuple]) -> None:
+            for start in range(0, len(rows), PG_ROWS):
+                chunk = rows[start : start + PG_ROWS]
+                cursor.execute(
+                    many % ", ".join([f"({values})"] * len(chunk)),
+                    [value for r in chunk for value in r],
+                )
+    else:
+
+        def write(cursor, rows: list[tuple]) -> None:
+            cursor.executemany(sql, rows)
+
     with connection.cursor() as cursor:
         batch: list[tuple] = []
         for obligation in obligations:
             batch.append(row(obligation))
             if len(batch) >= BATCH:
-                cursor.executemany(sql, batch)
+                write(cursor, batch)
                 batch.clear()
         if batch:
-            cursor.executemany(sql, batch)
+            write(cursor, batch)
 
 
 @transaction.atomic
-def generate_obligations(*, through: datetime.date, since: datetime.date | None = None) -> int:
+def generate_obligations(
+    *,
+    through: datetime.date,
+    since: datetime.date | None = None,
+    villages_after: int | None = None,
+) -> int:
     """Create the obligations missing for every period that starts on or before `through`
     (and, when `since` is given, after it). Idempotent; returns how many were created."""
     before = Obligation.objects.count()
-    save_in_batches(planned(through=through, since=since))
+    save_in_batches(planned(through=through, since=since, villages_after=villages_after))
     return Obligation.objects.count() - before
 
 
@@ -228,9 +262,33 @@ def ensure_generated(*, through: datetime.date) -> None:
         if mark.through >= through:
             return
         generate_obligations(through=through, since=mark.through)
+    elif mark is not None and _only_villages_added(mark.signature, signature):
+        # The common change (a village added): its obligations only, then the new periods.
+        old_top = int(mark.signature.rsplit(":", 1)[1])
+        generate_obligations(through=mark.through, villages_after=old_top)
+        if through > mark.through:
+            generate_obligations(through=through, since=mark.through)
+        through = max(through, mark.through)
     else:
         generate_obligations(through=through)
     _set_mark(through, signature, mark)
+
+
+def _only_villages_added(old: str, new: str) -> bool:
+    """Same schedules, and villages only added (the count grew by as many as the top id)."""
+    old_s, old_v = old.split("|")
+    new_s, new_v = new.split("|")
+    if old_s != new_s or old_v.endswith("None") or new_v.endswith("None"):
+        return False
+    (old_n, old_top), (new_n, new_top) = (
+        map(int, old_v[1:].split(":")),
+        map(int, new_v[1:].split(":")),
+    )
+    return new_top > old_top and new_n - old_n == _count_after(old_top) and new_n > old_n
+
+
+def _count_after(top: int) -> int:
+    return Village.objects.filter(id__gt=top).count()
 
 
 def mark_generated(*, through: datetime.date) -> None:

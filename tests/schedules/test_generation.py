@@ -155,3 +155,22 @@ def test_ensure_generated_fills_a_new_village_and_a_new_period(east, django_asse
     assert Obligation.objects.filter(village=village, duty=_duty(36, 1)).count() == 28
     ensure_generated(through=D(2026, 7, 1))
     assert Obligation.objects.filter(village=village, period_label="2026-Q3").exists()
+
+
+def test_a_new_village_is_filled_without_a_full_pass(east):
+    from duties.models import GenerationMark
+
+    ensure_generated(through=D(2026, 9, 30))
+    # a row removed by hand shows whether the next pass is a full one (it would come back)
+    Obligation.objects.filter(village=east, duty=_duty(36, 1), period_label="2026-Q1").delete()
+    south = Village.objects.create(name="南村")
+    ensure_generated(through=D(2026, 6, 30))
+    assert Obligation.objects.filter(village=south, period_label="2026-Q3").exists()
+    assert not Obligation.objects.filter(
+        village=east, period_label="2026-Q1", duty=_duty(36, 1)
+    ).exists()
+    assert GenerationMark.objects.get().through == D(2026, 9, 30)
+    call_command("generate_obligations", "--through", "2026-09-30")  # the full pass, by hand
+    assert Obligation.objects.filter(
+        village=east, period_label="2026-Q1", duty=_duty(36, 1)
+    ).exists()

@@ -47,7 +47,7 @@ class ObligationsLedger(LedgerKind):
             .order_by("due", "duty__article_id", "duty__clause", "id")
         )
         for o in rows.iterator(chunk_size=2000):
-            late = o.status == Obligation.Status.OPEN and o.due < today
+            late = o.is_overdue(today)
             yield (
                 str(o.unit),
                 f"{o.duty.article.label}第{o.duty.clause}项",

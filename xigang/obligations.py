@@ -109,15 +109,7 @@ RULE_PATHS = [
 def rules() -> list[Rule]:
     from django.utils.module_loading import import_string
 
-    found = []
-    for path in RULE_PATHS:
-        try:
-            found.append(import_string(path)())
-        except ModuleNotFoundError as exc:
-            # TODO(lead): drop once every rule module has landed; only an absent module is skipped.
-            if exc.name != path.rsplit(".", 1)[0]:
-                raise
-    return found
+    return [import_string(path)() for path in RULE_PATHS]
 
 
 def _selected(filters: Filters) -> list[Rule]:

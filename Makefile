@@ -40,8 +40,13 @@ test: messages
 	$(TEST_ENV) $(PY) -m pytest -m "not browser" -n 2 $(PYTEST_ARGS)
 	$(TEST_ENV) $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
-benchmarks: migrate
-	$(RUN_ENV) $(PY) -m benchmarks.run
+# Each benchmark seeds its own database (honours DATABASE_URL) and prints figures beside its
+# baseline measured in the same run. SCALE=county for the large data.
+SCALE ?= town
+benchmarks: messages
+	$(RUN_ENV) $(PY) -m benchmarks.overdue --scale $(SCALE)
+	$(RUN_ENV) $(PY) -m benchmarks.dashboard --scale $(SCALE)
+	$(RUN_ENV) $(PY) -m benchmarks.ledgers --rows 10000
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -42,8 +42,13 @@ for role in roles.ALL_ROLES:
         u.set_password(PASSWORD)
         u.save(update_fields=["password"])
     out[role] = [u.username for u in users]
+import datetime
+from django.utils import timezone
 pairs = {}
-for p in Pairing.objects.filter(end__isnull=True, cadre__user__username__in=out[roles.PAIRING]):
+# Pairings old enough that every day of the last 200 is covered: the visits posted are valid.
+settled = timezone.localdate() - datetime.timedelta(days=200)
+for p in Pairing.objects.filter(end__isnull=True, start__lte=settled,
+                                cadre__user__username__in=out[roles.PAIRING]):
     pairs.setdefault(p.cadre.user.username, p.household_id)
 out["households"] = pairs
 print("JSON" + json.dumps(out, ensure_ascii=False))
@@ -171,7 +176,8 @@ def _drive(args, cast, households, env) -> dict:
         while time.monotonic() < deadline:
             n += 1
             if household and n % 3 == 0:
-                day = datetime.date(2026, 6, 1) - datetime.timedelta(days=index * 1000 + n)
+                # one new day per post, inside the pairing: (household, cadre, kind, day) is unique
+                day = datetime.date.today() - datetime.timedelta(days=n)
                 path = f"/visits/{household}/new/"
                 form = {"kind": "电话", "on": day.isoformat(), "content": "负载测试"}
                 method = "POST"

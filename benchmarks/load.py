@@ -128,7 +128,8 @@ def run(args) -> dict:
     households = cast.pop("households")
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "xigang.wsgi", "-b", f"127.0.0.1:{args.port}",
-         "-w", str(args.workers), "--threads", "4", "--log-level", "warning"],
+         "-w", str(args.workers), "--threads", "4", "--graceful-timeout", "5",
+         "--timeout", "120", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
     try:
@@ -141,7 +142,11 @@ def run(args) -> dict:
         return _drive(args, cast, households, env)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # requests still queued: the run is over anyway
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=15)
 
 
 def _drive(args, cast, households, env) -> dict:

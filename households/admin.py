@@ -20,6 +20,7 @@ from households.models import (
     MemberChange,
     Pairing,
 )
+from xigang import history
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 from xigang.scope import scope_of
 
@@ -137,7 +138,10 @@ class MaskedIdMixin:
     id_fields: tuple[str, ...] = ()
 
     def _masks(self, request, obj=None) -> bool:
-        return not scope_of(request.user).sees_full_id
+        if scope_of(request.user).sees_full_id:
+            history.note_full_id_read()  # this page shows full numbers: recorded once a request
+            return False
+        return True
 
     def get_list_display(self, request):
         shown = list(super().get_list_display(request))

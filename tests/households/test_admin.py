@@ -102,3 +102,18 @@ def test_a_pairing_cadre_cannot_report_a_change_for_a_household_not_theirs(
     assert not west_household.changes.exists()
     west_household.refresh_from_db()
     assert west_household.size == 1
+
+
+def test_a_registry_keeper_reading_full_id_numbers_in_the_admin_is_recorded(client, office, east):
+    from django.urls import reverse
+
+    from households.models import Household
+    from xigang.models import AuditEntry
+
+    Household.objects.create(
+        number="东村-009", village=east, head_name="王五", head_id_number="11010519491231002X"
+    )
+    client.force_login(office)
+    page = client.get(reverse("admin:households_household_changelist")).content.decode()
+    assert "11010519491231002X" in page
+    assert AuditEntry.objects.filter(action="read", actor_id=office.pk).count() == 1

@@ -101,9 +101,9 @@ def home(request):
         if scope.cadre_id is not None and user.has_perm("visits.add_visit"):
             # One query: the ids of the listed households, for their quick-entry links.
             ids = dict(
-                Household.objects.filter(number__in=[g.household for g in households]).values_list(
-                    "number", "pk"
-                )
+                visible(
+                    user, Household.objects.filter(number__in=[g.household for g in households])
+                ).values_list("number", "pk")
             )
         for group in households:
             group.visit_url = visit_url(ids[group.household]) if group.household in ids else None
@@ -119,12 +119,14 @@ def home(request):
 
 
 def _filter_choices(user) -> dict:
-    # Two queries: the villages in the user's scope, and the departments (public).
+    # Two queries: the villages in the user's scope, and the departments (public in the scope).
     return {
         "villages": list(
             visible(user, Village.objects.order_by("name")).values_list("name", flat=True)
         ),
-        "departments": list(Department.objects.order_by("name").values_list("name", flat=True)),
+        "departments": list(
+            visible(user, Department.objects.order_by("name")).values_list("name", flat=True)
+        ),
         "rule_choices": [(r.id, selectors.rule_label(r.id)) for r in obligations.rules()],
     }
 

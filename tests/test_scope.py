@@ -86,3 +86,13 @@ def test_it_lets_民政科_reach_every_emergency_case_and_no_other_department(
     ).user
     assert visible(dept, EmergencyCase.objects.all()).count() == 2
     assert visible(water, EmergencyCase.objects.all()).count() == 0
+
+
+def test_it_shows_every_signed_in_user_the_units_the_regulation_names(cast):
+    from duties.models import Department
+
+    names = {name: visible(user, Department.objects.all()).count() for name, user in cast.items()}
+    assert names == {name: 30 for name in cast}
+    from django.contrib.auth.models import AnonymousUser
+
+    assert visible(AnonymousUser(), Department.objects.all()).count() == 0

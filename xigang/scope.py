@@ -129,10 +129,6 @@ def _village_q(scope: Scope) -> Q:
     return Q(pk__in=scope.village_ids)
 
 
-def _department_q(scope: Scope) -> Q:
-    return Q(pk__in=scope.department_ids)
-
-
 def _cadre_q(scope: Scope) -> Q:
     q = Q(village_id__in=scope.village_ids) | Q(department_id__in=scope.department_ids)
     if scope.cadre_id:
@@ -159,7 +155,9 @@ def _answers_for_emergencies(scope: Scope) -> Q:
 
     if not scope.department_ids:
         return Q(pk__in=[])
-    return Q(Exists(Department.objects.filter(pk__in=scope.department_ids, name=EMERGENCY_DEPARTMENT)))
+    return Q(
+        Exists(Department.objects.filter(pk__in=scope.department_ids, name=EMERGENCY_DEPARTMENT))
+    )
 
 
 def _subject_q(scope: Scope) -> Q:
@@ -172,8 +170,9 @@ def _subject_q(scope: Scope) -> Q:
 
 def _unit_q(prefix: str) -> Callable[[Scope], Q]:
     """Scheduled obligations reach their department's staff or their village's cadres."""
-    return lambda scope: Q(**{f"{prefix}department_id__in": scope.department_ids}) | Q(
-        **{f"{prefix}village_id__in": scope.village_ids}
+    return lambda scope: (
+        Q(**{f"{prefix}department_id__in": scope.department_ids})
+        | Q(**{f"{prefix}village_id__in": scope.village_ids})
     )
 
 
@@ -182,6 +181,7 @@ EMERGENCY_DEPARTMENT = "民政科"
 # Models every signed-in user may read: the regulation and the shape of the organisation.
 _PUBLIC = {
     "duties.article",
+    "duties.department",  # the units the regulation names, needed to read any routed item
     "duties.duty",
     "duties.dutyschedule",
     "duties.partybranch",
@@ -190,7 +190,6 @@ _PUBLIC = {
 
 ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
     "duties.village": _village_q,
-    "duties.department": _department_q,
     "duties.cadre": _cadre_q,
     "duties.villageassignment": lambda s: Q(village_id__in=s.village_ids),
     "households.household": _below_household("id", "village_id"),
@@ -202,15 +201,17 @@ ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
     "households.assessment": _below_household("household_id", "household__village_id"),
     "visits.visit": _below_household("household_id", "household__village_id"),
     "visits.problem": _routed_q("household_id", "household__village_id"),
-    "visits.emergencycase": lambda s: _household_q(s, "household_id", "household__village_id")
-    | _answers_for_emergencies(s),
+    "visits.emergencycase": lambda s: (
+        _household_q(s, "household_id", "household__village_id") | _answers_for_emergencies(s)
+    ),
     "oversight.finding": _subject_q,
     "oversight.accountability": _subject_q,
     "oversight.commendation": _subject_q,
     "duties.obligation": _unit_q(""),
     "duties.disclosure": lambda s: Q(village_id__in=s.village_ids),
-    "duties.evidence": lambda s: _unit_q("obligation__")(s)
-    | Q(disclosure__village_id__in=s.village_ids),
+    "duties.evidence": lambda s: (
+        _unit_q("obligation__")(s) | Q(disclosure__village_id__in=s.village_ids)
+    ),
 }
 
 

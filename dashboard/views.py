@@ -22,7 +22,6 @@ from duties.models import Department, Village
 from households.models import Household
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
-from xigang.management.commands.overdue import COLUMNS, _row
 from xigang.scope import get_visible_or_404, scope_of, visible
 
 RANKING_TOP = 10
@@ -162,8 +161,8 @@ def item_export(request):
         title="逾期事项",
         subtitle=_("as of %(as_of)s, since %(since)s")
         % {"as_of": query.as_of.isoformat(), "since": query.since.isoformat()},
-        headers=[header for _key, header in COLUMNS],
-        rows=(_row(item) for item in items),
+        headers=obligations.REPORT_HEADERS,
+        rows=(obligations.report_row(item) for item in items),
     )
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     filename = f"overdue-{query.as_of.isoformat()}.xlsx"

@@ -69,6 +69,30 @@ JSON_FIELDS = (
 )
 
 
+# Column headers of the list as a text or Excel report, shared by the `overdue` command and the
+# dashboard's export (headers are Chinese data, like a 台账's).
+REPORT_COLUMNS = [
+    ("rule", "规则"),
+    ("article", "条款"),
+    ("period", "期间"),
+    ("period_start", "开始日期"),
+    ("period_end", "结束日期"),
+    ("due", "应完成日期"),
+    ("days_overdue", "逾期天数"),
+    ("household", "户编号"),
+    ("village", "村"),
+    ("cadre", "帮扶责任人"),
+    ("department", "部门"),
+    ("subject", "事项"),
+]
+REPORT_HEADERS = [header for _key, header in REPORT_COLUMNS]
+
+
+def report_row(item: OverdueItem) -> list:
+    data = item.as_json()
+    return ["" if data[key] is None else data[key] for key, _header in REPORT_COLUMNS]
+
+
 class Rule:
     """An obligation rule. Subclasses set the class attributes and implement `overdue`."""
 

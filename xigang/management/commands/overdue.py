@@ -13,22 +13,6 @@ from xigang import obligations
 from xigang.commands import acting_user, add_user_argument
 from xigang.ledgers import write_workbook
 
-# Column headers of the text and Excel report (ledger headers are Chinese data, like 台账).
-COLUMNS = [
-    ("rule", "规则"),
-    ("article", "条款"),
-    ("period", "期间"),
-    ("period_start", "开始日期"),
-    ("period_end", "结束日期"),
-    ("due", "应完成日期"),
-    ("days_overdue", "逾期天数"),
-    ("household", "户编号"),
-    ("village", "村"),
-    ("cadre", "帮扶责任人"),
-    ("department", "部门"),
-    ("subject", "事项"),
-]
-
 
 def _date(value: str) -> datetime.date:
     try:
@@ -37,11 +21,6 @@ def _date(value: str) -> datetime.date:
         raise CommandError(
             _("「%(value)s」 is not a date; write it as YYYY-MM-DD") % {"value": value}
         ) from exc
-
-
-def _row(item: obligations.OverdueItem) -> list:
-    data = item.as_json()
-    return ["" if data[key] is None else data[key] for key, _header in COLUMNS]
 
 
 class Command(BaseCommand):
@@ -97,8 +76,8 @@ class Command(BaseCommand):
                 title="逾期事项" if not options["pending"] else "即将到期事项",
                 subtitle=_("as of %(as_of)s, since %(since)s")
                 % {"as_of": as_of.isoformat(), "since": since.isoformat()},
-                headers=[header for _key, header in COLUMNS],
-                rows=(_row(item) for item in items),
+                headers=obligations.REPORT_HEADERS,
+                rows=(obligations.report_row(item) for item in items),
             )
             return
         if fmt == "json":
@@ -106,8 +85,8 @@ class Command(BaseCommand):
                 obligations.as_json(items, as_of=as_of, since=since), ensure_ascii=False, indent=2
             )
         else:
-            lines = ["\t".join(header for _key, header in COLUMNS)]
-            lines += ["\t".join(str(v) for v in _row(item)) for item in items]
+            lines = ["\t".join(obligations.REPORT_HEADERS)]
+            lines += ["\t".join(str(v) for v in obligations.report_row(item)) for item in items]
             lines.append(_("%(n)d items") % {"n": len(items)})
             text = "\n".join(lines)
         if output:

@@ -5,6 +5,7 @@ only counts and groups the items the engine returned."""
 from __future__ import annotations
 
 import datetime
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xigang import obligations
-from xigang.obligations import Filters, OverdueItem
+from xigang.obligations import Filters, OverdueItem, Tally
 
 # Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
 RULE_LABELS = {
@@ -125,17 +126,34 @@ def parse_query(params: Mapping[str, str], *, today: datetime.date) -> Query:
     return Query(as_of=as_of, since=since, filters=filters, due_before=due_before)
 
 
+def _due_before(query: Query, rows: list) -> list:
+    """`due_before` narrows items and tallies alike (the trend's drill-down)."""
+    if query.due_before is None:
+        return rows
+    return [row for row in rows if row.due < query.due_before]
+
+
 def overdue(user, query: Query) -> list[OverdueItem]:
-    """The overdue list of the query, from the one engine (`due_before` narrows it for display)."""
-    items = obligations.overdue_items(
-        user=user, as_of=query.as_of, since=query.since, filters=query.filters
+    """The overdue list of the query, from the one engine."""
+    return _due_before(
+        query,
+        obligations.overdue_items(
+            user=user, as_of=query.as_of, since=query.since, filters=query.filters
+        ),
     )
-    if query.due_before is not None:
-        items = [item for item in items if item.due < query.due_before]
-    return items
 
 
-# --- summaries of one overdue list (pure Python, no query) --------------------------------
+def tallies(user, query: Query) -> list[Tally]:
+    """The same list counted (the whole-town summaries), from the one engine."""
+    return _due_before(
+        query,
+        obligations.overdue_tallies(
+            user=user, as_of=query.as_of, since=query.since, filters=query.filters
+        ),
+    )
+
+
+# --- summaries of one overdue list, counted (pure Python, no query) -----------------------
 
 
 @dataclass(frozen=True)
@@ -145,32 +163,40 @@ class Count:
     count: int
 
 
-def by_rule(items: Iterable[OverdueItem]) -> list[Count]:
+def total(tallies: Iterable[Tally]) -> int:
+    return sum(t.count for t in tallies)
+
+
+def by_rule(tallies: Iterable[Tally]) -> list[Count]:
     """Every rule in the dashboard's order, with its count (zeros kept: a rule with nothing late
     is news too)."""
-    counts = Counter(item.rule for item in items)
+    counts: Counter[str] = Counter()
+    for t in tallies:
+        counts[t.rule] += t.count
     return [Count(r.id, rule_label(r.id), counts.get(r.id, 0)) for r in obligations.rules()]
 
 
-def by_article(items: Iterable[OverdueItem]) -> list[Count]:
-    counts = Counter(item.article for item in items)
+def by_article(tallies: Iterable[Tally]) -> list[Count]:
+    counts: Counter[int] = Counter()
+    for t in tallies:
+        counts[t.article] += t.count
     return [
         Count(str(article), _("Art. %(n)d") % {"n": article}, n)
         for article, n in sorted(counts.items())
     ]
 
 
-def ranking(items: Iterable[OverdueItem], key: str, label_key: str | None = None) -> list[Count]:
+def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) -> list[Count]:
     """Counts per village, department or cadre, worst first (ties by name)."""
     counts: Counter[str] = Counter()
     labels: dict[str, str] = {}
-    for item in items:
-        value = getattr(item, key)
+    for t in tallies:
+        value = getattr(t, key)
         if value is None:
             continue
-        counts[value] += 1
-        if label_key and getattr(item, label_key):
-            labels[value] = getattr(item, label_key)
+        counts[value] += t.count
+        if label_key and getattr(t, label_key):
+            labels[value] = getattr(t, label_key)
     return [
         Count(value, labels.get(value, value), n)
         for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -181,7 +207,7 @@ def _month_end(year: int, month: int) -> datetime.date:
     return datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
 
 
-def trend(items: list[OverdueItem], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
+def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
     """(month label, month-end as-of, count) for the 12 months ending with as_of's month.
 
     One overdue list (as of `as_of`) is bucketed by due date: a month's count is the items of that
@@ -195,13 +221,17 @@ def trend(items: list[OverdueItem], as_of: datetime.date) -> list[tuple[str, dat
     for _i in range(TREND_MONTHS):
         months.append((year, month))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    dues = sorted(item.due for item in items)
+    per_day: Counter[datetime.date] = Counter()
+    for t in tallies:
+        per_day[t.due] += t.count
+    dues = sorted(per_day)
+    before = [0]  # before[i]: the items due before dues[i]
+    for day in dues:
+        before.append(before[-1] + per_day[day])
     result = []
-    from bisect import bisect_left
-
     for year, month in reversed(months):
         cut = min(_month_end(year, month), as_of)
-        result.append((f"{year}-{month:02d}", cut, bisect_left(dues, cut)))
+        result.append((f"{year}-{month:02d}", cut, before[bisect_left(dues, cut)]))
     return result
 
 

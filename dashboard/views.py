@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,6 +26,7 @@ from xigang.ledgers import write_workbook
 from xigang.scope import get_visible_or_404, scope_of, visible
 
 RANKING_TOP = 10
+PAGE_SIZE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -72,24 +74,32 @@ def home(request):
         return _bad_request(request, error)
     user = request.user
     scope = scope_of(user)
-    # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule for the
-    # overdue list; cadres and units also the engine's pending list (fixed set per rule).
-    items = selectors.overdue(user, query)
-    context = {"query": query, "total": len(items), "list_url": _list_url(query)}
-    rule_counts = selectors.by_rule(items)
+    # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
+    # whole town its counts (no item built), cadres and units their overdue and pending lists.
+    if scope.whole_town:
+        tallies = selectors.tallies(user, query)
+    else:
+        items = selectors.overdue(user, query)
+        tallies = obligations.tally(items)
+    context = {"query": query, "total": selectors.total(tallies), "list_url": _list_url(query)}
+    rule_counts = selectors.by_rule(tallies)
     context["rules"] = [(c, _list_url(query, rule=c.key)) for c in rule_counts]
     if scope.whole_town:
-        articles = selectors.by_article(items)
+        articles = selectors.by_article(tallies)
         context.update(
             town=True,
             articles=[(c, _list_url(query, article=c.key)) for c in articles],
-            villages=_ranking_chart(query, selectors.ranking(items, "village"), "village"),
-            departments=_ranking_chart(query, selectors.ranking(items, "department"), "department"),
-            cadres=_ranking_chart(query, selectors.ranking(items, "cadre", "cadre_name"), "cadre"),
+            villages=_ranking_chart(query, selectors.ranking(tallies, "village"), "village"),
+            departments=_ranking_chart(
+                query, selectors.ranking(tallies, "department"), "department"
+            ),
+            cadres=_ranking_chart(
+                query, selectors.ranking(tallies, "cadre", "cadre_name"), "cadre"
+            ),
             trend=charts.columns(
                 [
                     (label, count, _list_url(query, due_before=cut.isoformat()))
-                    for label, cut, count in selectors.trend(items, query.as_of)
+                    for label, cut, count in selectors.trend(tallies, query.as_of)
                 ]
             ),
         )
@@ -138,9 +148,14 @@ def item_list(request):
     except QueryError as error:
         return _bad_request(request, error)
     items = selectors.overdue(request.user, query)
+    # A page at a time (a county's whole list is 140,000 rows); the export has them all.
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "query": query,
-        "items": _rows(query, items),
+        "total": len(items),
+        "page": page,
+        "page_query": f"{query.params()}&",
+        "items": _rows(query, page.object_list),
         "export_url": f"{reverse('dashboard:items_xlsx')}?{query.params()}",
         **_filter_choices(request.user),
     }

@@ -65,7 +65,13 @@ def obligation_list(request):
     return render(
         request,
         "duties/obligation_list.html",
-        {"page": page, "status": status, "statuses": STATUS_FILTERS, "today": today},
+        {
+            "page": page,
+            "page_query": f"status={status}&",
+            "status": status,
+            "statuses": STATUS_FILTERS,
+            "today": today,
+        },
     )
 
 

@@ -9,6 +9,7 @@ call `overdue_items`; nothing else computes "overdue".
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -27,7 +28,9 @@ class Filters:
     article: int | None = None
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, 1.8 µs an item
+# against 0.5 (a quarter of a second for a county's 140,000 items). Nobody changes an item.
+@dataclass(slots=True)
 class OverdueItem:
     rule: str
     article: int
@@ -67,6 +70,30 @@ JSON_FIELDS = (
     "department",
     "subject",
 )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many overdue items share everything the dashboard counts them by (rule, article, due
+    day, village, department, cadre): the whole-town summaries need these counts, not the items."""
+
+    rule: str
+    article: int
+    due: datetime.date
+    village: str | None
+    department: str | None
+    cadre: str | None
+    cadre_name: str | None
+    count: int
+
+
+TALLY_FIELDS = ("rule", "article", "due", "village", "department", "cadre", "cadre_name")
+
+
+def tally(items: Iterable[OverdueItem]) -> list[Tally]:
+    """The tallies of a list of items."""
+    counts = Counter(tuple(getattr(item, key) for key in TALLY_FIELDS) for item in items)
+    return [Tally(*key, count=n) for key, n in counts.items()]
 
 
 # Column headers of the list as a text or Excel report, shared by the `overdue` command and the
@@ -109,6 +136,18 @@ class Rule:
         filters: Filters,
     ) -> Iterable[OverdueItem]:
         raise NotImplementedError
+
+    def tallies(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[Tally]:
+        """The overdue items counted (the same items as `overdue`); a rule with many items may
+        count them in the database instead of building each one."""
+        return tally(self.overdue(user=user, as_of=as_of, since=since, filters=filters))
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
@@ -154,6 +193,16 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
+def _gather(user: User | AnonymousUser, filters: Filters, method: str, **dates) -> list:
+    """What the selected rules' `method` returns, together; nothing for anonymous users."""
+    if not user.is_authenticated:
+        return []
+    found: list = []
+    for rule in _selected(filters):
+        found.extend(getattr(rule, method)(user=user, filters=filters, **dates))
+    return found
+
+
 def overdue_items(
     *,
     user: User | AnonymousUser,
@@ -163,22 +212,25 @@ def overdue_items(
 ) -> list[OverdueItem]:
     """Every overdue item in the user's scope: owed periods starting on or after `since` and
     ending before `as_of`, worst first."""
-    if not user.is_authenticated:
-        return []
-    items: list[OverdueItem] = []
-    for rule in _selected(filters):
-        items.extend(rule.overdue(user=user, as_of=as_of, since=since, filters=filters))
+    items = _gather(user, filters, "overdue", as_of=as_of, since=since)
     return sorted(items, key=sort_key)
+
+
+def overdue_tallies(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = Filters(),
+) -> list[Tally]:
+    """The items of `overdue_items`, counted: what the whole-town summaries draw on."""
+    return _gather(user, filters, "tallies", as_of=as_of, since=since)
 
 
 def pending_items(
     *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters = Filters()
 ) -> list[OverdueItem]:
-    if not user.is_authenticated:
-        return []
-    items: list[OverdueItem] = []
-    for rule in _selected(filters):
-        items.extend(rule.pending(user=user, as_of=as_of, filters=filters))
+    items = _gather(user, filters, "pending", as_of=as_of)
     return sorted(items, key=lambda i: (i.due, i.rule, i.household or ""))
 
 

@@ -53,7 +53,8 @@ def test_the_trend_counts_what_was_overdue_at_each_month_end(client, town):
         since=datetime.date(2025, 10, 1),
         filters=obligations.Filters(rule=phone),
     )
-    points = {label: count for label, _cut, count in selectors.trend(items, AS_OF)}
+    tallies = obligations.tally(items)
+    points = {label: count for label, _cut, count in selectors.trend(tallies, AS_OF)}
     # Per household: on 2026-01-31 month 01 is not over yet; on 2026-02-28 month 01 is late;
     # on 2026-03-31 months 01 and 02 (03 ends that very day); as of 2026-11-29 months 01-10.
     assert points["2025-12"] == 0
@@ -63,7 +64,7 @@ def test_the_trend_counts_what_was_overdue_at_each_month_end(client, town):
     assert points["2026-04"] == 6
     assert points["2026-11"] == 20
     # A column's drill-down shows the same number of items.
-    cut = dict((label, cut) for label, cut, _n in selectors.trend(items, AS_OF))["2026-04"]
+    cut = dict((label, cut) for label, cut, _n in selectors.trend(tallies, AS_OF))["2026-04"]
     html = _get(
         client, town["office"], reverse("dashboard:items"), due_before=cut.isoformat(), rule=phone
     )
@@ -134,6 +135,26 @@ def test_the_list_filters_and_exports_what_it_shows(client, town):
         ("pairing.home_visit", "2026-Q2", "西村-001"),
         ("pairing.home_visit", "2026-Q3", "西村-001"),
     ]
+
+
+def test_a_long_list_comes_a_page_at_a_time_and_exports_whole(client, town, east):
+    # 30 more households in 东村: 31 x 13 = 403 pairing items, 5 pages of 100 at most.
+    more_households(east, town["pairing"].cadre, 30, "东村-X")
+    params = {"village": "东村", "rule": "pairing.phone_contact"}  # 31 x 10 = 310 items
+    first = _get(client, town["inspector"], reverse("dashboard:items"), **params).content.decode()
+    assert "逾期事项 310 项" in first
+    assert first.count('<tr>\n<td class="overdue"') == 100
+    assert "第 1 页，共 4 页" in first
+    # The next page keeps the filters.
+    assert "village=%E4%B8%9C%E6%9D%91&amp;rule=pairing.phone_contact&amp;page=2" in first
+    last = _get(
+        client, town["inspector"], reverse("dashboard:items"), page="4", **params
+    ).content.decode()
+    assert last.count('<tr>\n<td class="overdue"') == 10
+    assert "第 4 页，共 4 页" in last and 'rel="next"' not in last
+    response = _get(client, town["inspector"], reverse("dashboard:items_xlsx"), **params)
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    assert len(rows[3:]) == 310
 
 
 def test_an_export_never_leaves_the_scope(client, town):

@@ -57,7 +57,7 @@ def _setup() -> None:
         db["TEST"]["NAME"] = "bench_ledgers"
     from django.test.utils import setup_databases
 
-    setup_databases(verbosity=0, interactive=False, keepdb=False)
+    setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
 
 
 def _workbook(path: Path, rows: int) -> None:

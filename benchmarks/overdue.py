@@ -46,7 +46,7 @@ def _setup(scale: str, fresh: bool):
     db["TEST"]["NAME"] = name
     from django.test.utils import setup_databases
 
-    setup_databases(verbosity=0, interactive=False, keepdb=False)
+    setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
 
 
 def _exists(connection, name: str, sqlite: bool) -> bool:

@@ -126,6 +126,31 @@ def parse_query(params: Mapping[str, str], *, today: datetime.date) -> Query:
     return Query(as_of=as_of, since=since, filters=filters, due_before=due_before)
 
 
+MAX_LIMIT = 5000
+
+
+def _whole_number(params: Mapping[str, str], key: str) -> int | None:
+    value = (params.get(key) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise QueryError(
+            _("%(field)s 「%(value)s」 is not a whole number") % {"field": key, "value": value}
+        )
+    return int(value)
+
+
+def parse_page(params: Mapping[str, str]) -> tuple[int, int | None] | None:
+    """The JSON's optional `offset` and `limit` (at most MAX_LIMIT items a page); None when
+    neither is given: the whole list."""
+    offset, limit = _whole_number(params, "offset"), _whole_number(params, "limit")
+    if offset is None and limit is None:
+        return None
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(_("limit must be between 1 and %(max)d") % {"max": MAX_LIMIT})
+    return offset or 0, limit
+
+
 def _due_before(query: Query, rows: list) -> list:
     """`due_before` narrows items and tallies alike (the trend's drill-down)."""
     if query.due_before is None:

@@ -186,18 +186,24 @@ def item_export(request):
 
 
 def overdue_json(request):
-    """DESIGN.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data."""
+    """DESIGN.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
+    With `limit` (and `offset`) a page of it, with the whole list's `total`."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Sign in to read the overdue list.")}, status=401)
     try:
         query = _query(request)
+        paging = selectors.parse_page(request.GET)
     except QueryError as error:
         return JsonResponse({"error": str(error)}, status=400)
     items = selectors.overdue(request.user, query)
-    return JsonResponse(
-        obligations.as_json(items, as_of=query.as_of, since=query.since),
-        json_dumps_params={"ensure_ascii": False},
-    )
+    if paging is None:
+        data = obligations.as_json(items, as_of=query.as_of, since=query.since)
+    else:  # a page of the list, and where it stands in the whole
+        offset, limit = paging
+        end = None if limit is None else offset + limit
+        page = obligations.as_json(items[offset:end], as_of=query.as_of, since=query.since)
+        data = {**page, "total": len(items), "offset": offset, "limit": limit}
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required

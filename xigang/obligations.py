@@ -48,31 +48,26 @@ class OverdueItem:
     link: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        # Field by field: dataclasses.asdict deep-copies and took ~0.25 ms per item (1.8 s for
-        # the town's 7,000 items), more than the engine's queries.
-        data = {key: getattr(self, key) for key in JSON_FIELDS}
-        for key in ("period_start", "period_end", "due"):
-            data[key] = data[key].isoformat()
-        return data
+        """DESIGN.md's item: these twelve keys, dates as YYYY-MM-DD, absent parts as None.
+        Written out key by key: dataclasses.asdict deep-copies (0.25 ms an item), a loop over
+        the names took 2.6 µs an item, this 1.7 µs (a county's 140,000 items: 0.36 -> 0.25 s)."""
+        return {
+            "rule": self.rule,
+            "article": self.article,
+            "period": self.period,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "due": self.due.isoformat(),
+            "days_overdue": self.days_overdue,
+            "household": self.household,
+            "village": self.village,
+            "cadre": self.cadre,
+            "department": self.department,
+            "subject": self.subject,
+        }
 
 
-JSON_FIELDS = (
-    "rule",
-    "article",
-    "period",
-    "period_start",
-    "period_end",
-    "due",
-    "days_overdue",
-    "household",
-    "village",
-    "cadre",
-    "department",
-    "subject",
-)
-
-
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen, like OverdueItem: a county counts some 80,000 of them
 class Tally:
     """How many overdue items share everything the dashboard counts them by (rule, article, due
     day, village, department, cadre): the whole-town summaries need these counts, not the items."""

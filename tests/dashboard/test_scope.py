@@ -100,6 +100,10 @@ def test_anonymous_users_get_no_data(client, town):
         ({"since": "2026-12-01"}, "晚于"),
         ({"rule": "pairing.visit"}, "未知的规则"),
         ({"article": "四十"}, "条款"),
+        ({"limit": "ten"}, "limit「ten」不是整数"),
+        ({"offset": "-5", "limit": "10"}, "offset「-5」不是整数"),
+        ({"limit": "0"}, "limit 应在 1 到 5000 之间"),
+        ({"limit": "5001"}, "limit 应在 1 到 5000 之间"),
     ],
 )
 def test_bad_parameters_answer_400_in_chinese(client, town, params, message):
@@ -107,6 +111,25 @@ def test_bad_parameters_answer_400_in_chinese(client, town, params, message):
     assert response.status_code == 400
     assert message in data["error"]
     assert "items" not in data
+
+
+def test_it_pages_the_list_on_request(client, town):
+    _r, whole = _json(client, town["office"])
+    assert set(whole) == {"as_of", "since", "items"}  # DESIGN.md's shape without paging
+    n = len(whole["items"])
+    assert n > 20
+    _r, first = _json(client, town["office"], limit="10")
+    assert (first["total"], first["offset"], first["limit"]) == (n, 0, 10)
+    assert first["items"] == whole["items"][:10]
+    _r, rest = _json(client, town["office"], offset="10")
+    assert rest["items"] == whole["items"][10:] and rest["limit"] is None
+    _r, beyond = _json(client, town["office"], offset=str(n + 5), limit="10")
+    assert beyond["items"] == [] and beyond["total"] == n
+    # A page never reaches out of scope: the cadre's total is the cadre's list.
+    _r, mine = _json(client, town["pairing"], limit="5")
+    _r, all_mine = _json(client, town["pairing"])
+    assert mine["total"] == len(all_mine["items"])
+    assert {i["household"] for i in mine["items"]} <= {"东村-001", None}
 
 
 def test_a_visit_makes_its_item_disappear(client, town, east_household):

@@ -77,7 +77,11 @@ def _env(database_url: str) -> dict[str, str]:
 
 def _manage(env, *args, capture=False):
     return subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True,
+        [PY, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
         capture_output=capture,
     )
 
@@ -118,19 +122,38 @@ class Session:
 def run(args) -> dict:
     env = _env(args.database_url)
     name = urllib.parse.urlparse(args.database_url).path.lstrip("/")
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False,
-                   capture_output=True)
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False, capture_output=True
+    )
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "seed_demo", "--scale", "town", "--if-empty")
-    shell = _manage(env, "shell", "--no-imports", "-c", SETUP.replace("PASSWORD", repr(PASSWORD)),
-                    capture=True)
+    shell = _manage(
+        env, "shell", "--no-imports", "-c", SETUP.replace("PASSWORD", repr(PASSWORD)), capture=True
+    )
     cast = json.loads(shell.stdout.split("JSON", 1)[1])
     households = cast.pop("households")
     server = subprocess.Popen(
-        [PY, "-m", "gunicorn", "xigang.wsgi", "-b", f"127.0.0.1:{args.port}",
-         "-w", str(args.workers), "--threads", "4", "--graceful-timeout", "5",
-         "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "xigang.wsgi",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "-w",
+            str(args.workers),
+            "--threads",
+            "4",
+            "--graceful-timeout",
+            "5",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         for _try in range(100):
@@ -157,6 +180,7 @@ def _drive(args, cast, households, env) -> dict:
         pool = cast[role]
         users.append((role, pool[(i // len(roles)) % len(pool)]))
     latencies: list[float] = []
+    by_page: dict[str, list[float]] = {}
     errors: list[str] = []
     posted = {"n": 0}
     lock = threading.Lock()
@@ -201,6 +225,7 @@ def _drive(args, cast, households, env) -> dict:
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
+                by_page.setdefault(f"{method} {role} {path.split('?')[0]}", []).append(elapsed)
                 if status >= 400 or status == 0:
                     errors.append(f"{method} {path}: {status}")
                 if method == "POST" and status == 302:
@@ -222,18 +247,32 @@ def _drive(args, cast, households, env) -> dict:
         "requests": len(latencies),
         "requests_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(statistics.median(latencies) * 1000) if latencies else None,
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000) if latencies else None,
+        "p95_ms": _p95_ms(latencies),
         "errors": len(errors),
         "error_samples": errors[:5],
         "visits_posted": posted["n"],
         "visits_stored": stored,
+        # per page and role: requests, p50 and p95 in ms (where the time goes)
+        "pages": {
+            page: [len(times), round(statistics.median(times) * 1000), _p95_ms(sorted(times))]
+            for page, times in sorted(by_page.items())
+        },
     }
 
 
+def _p95_ms(ordered: list[float]) -> int | None:
+    return round(ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000) if ordered else None
+
+
 def _visit_count(env) -> int:
-    out = _manage(env, "shell", "--no-imports", "-c",
-                  "from visits.models import Visit; print('N', Visit.objects.count())",
-                  capture=True).stdout
+    out = _manage(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from visits.models import Visit; print('N', Visit.objects.count())",
+        capture=True,
+    ).stdout
     return int(re.search(r"N (\d+)", out).group(1))
 
 
@@ -243,9 +282,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds (bounded)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/xigang_load"
-    )
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/xigang_load")
     args = parser.parse_args()
     args.duration = min(args.duration, 600)
     print(json.dumps(run(args), ensure_ascii=False, indent=2))

@@ -98,46 +98,75 @@ class ScheduledDutyRule(Rule):
             obligations = obligations.filter(duty__article_id=filters.article)
         if filters.cadre:
             obligations = obligations.filter(_cadre_units(filters.cadre))
-        return obligations.select_related("duty", "schedule", "department", "village")
+        return obligations.order_by("due", "id")
+
+    # The columns an item needs, read as values: building each Obligation with its duty,
+    # schedule, department and village objects cost most of the rule's time at county scale.
+    _COLUMNS = (
+        "pk",
+        "duty__article_id",
+        "period_label",
+        "period_start",
+        "period_end",
+        "due",
+        "department_id",
+        "department__name",
+        "village_id",
+        "village__name",
+        "schedule_id",
+        "duty__text",
+        "schedule__evidence",
+    )
 
     def _items(self, obligations: QuerySet, as_of: datetime.date) -> list[OverdueItem]:
-        rows = list(obligations.order_by("due", "id"))
+        rows = list(obligations.values_list(*self._COLUMNS))
         # One reverse() for the whole list: tens of thousands of items at county scale.
-        self._link = reverse("duties:obligation_complete", args=[0]).replace("/0/", "/%d/")
-        self._subjects: dict[int, str] = {}
+        link = reverse("duties:obligation_complete", args=[0]).replace("/0/", "/%d/")
         people = responsible_people(
-            department_ids={o.department_id for o in rows if o.department_id},
-            village_ids={o.village_id for o in rows if o.village_id},
+            department_ids={row[6] for row in rows if row[6]},
+            village_ids={row[8] for row in rows if row[8]},
         )
-        return [self._item(o, max(0, (as_of - o.due).days), people) for o in rows]
-
-    def _item(self, o: Obligation, days_overdue: int, people: People) -> OverdueItem:
-        kind, unit_id = (
-            ("department", o.department_id) if o.department_id else ("village", o.village_id)
-        )
-        return OverdueItem(
-            rule=self.id,
-            article=o.duty.article_id,
-            period=o.period_label,
-            period_start=o.period_start,
-            period_end=o.period_end,
-            due=o.due,
-            days_overdue=days_overdue,
-            household=None,
-            village=o.village.name if o.village_id else None,
-            department=o.department.name if o.department_id else None,
-            subject=self._subject(o),
-            link=self._link % o.pk,
-            **_people_fields(people, kind, unit_id),
-        )
-
-    def _subject(self, o: Obligation) -> str:
-        if o.schedule_id not in self._subjects:
-            self._subjects[o.schedule_id] = _("%(duty)s (evidence: %(evidence)s)") % {
-                "duty": o.duty.text,
-                "evidence": o.schedule.evidence,
-            }
-        return self._subjects[o.schedule_id]
+        subjects: dict[int, str] = {}
+        items = []
+        for (
+            pk,
+            article,
+            label,
+            start,
+            end,
+            due,
+            department_id,
+            department,
+            village_id,
+            village,
+            schedule_id,
+            text,
+            evidence,
+        ) in rows:
+            if schedule_id not in subjects:
+                subjects[schedule_id] = _("%(duty)s (evidence: %(evidence)s)") % {
+                    "duty": text,
+                    "evidence": evidence,
+                }
+            unit = ("department", department_id) if department_id else ("village", village_id)
+            items.append(
+                OverdueItem(
+                    rule=self.id,
+                    article=article,
+                    period=label,
+                    period_start=start,
+                    period_end=end,
+                    due=due,
+                    days_overdue=max(0, (as_of - due).days),
+                    household=None,
+                    village=village,
+                    department=department,
+                    subject=subjects[schedule_id],
+                    link=link % pk,
+                    **_people_fields(people, *unit),
+                )
+            )
+        return items
 
     def overdue(
         self,

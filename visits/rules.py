@@ -326,24 +326,41 @@ class ProblemResolveRule(Rule):
             problems = problems.filter(household__village__name=filters.village)
         if filters.department:
             problems = problems.filter(department__name=filters.department)
-        return problems.select_related("household__village", "department", "category")
+        return problems.order_by("due", "id")
 
-    def _item(self, problem: Problem, days_overdue: int) -> OverdueItem:
-        return OverdueItem(
-            rule=self.id,
-            article=self.article,
-            period=problem.found_on.isoformat(),
-            period_start=problem.found_on,
-            period_end=problem.due,
-            due=problem.due,
-            days_overdue=days_overdue,
-            household=problem.household.number,
-            village=problem.household.village.name,
-            cadre=None,
-            department=problem.department.name,
-            subject=_("resolve the problem 「%(category)s」: %(description)s")
-            % {"category": problem.category.name, "description": problem.description},
-        )
+    # The columns an item needs, read as values: building the Problem, Household, Village,
+    # Department and Category objects took 140 ms of 165 for a county's 3,000 late problems.
+    _COLUMNS = (
+        "found_on",
+        "due",
+        "household__number",
+        "household__village__name",
+        "department__name",
+        "category__name",
+        "description",
+    )
+
+    def _items(self, problems: QuerySet, as_of: datetime.date, pending: bool):
+        subject = _("resolve the problem 「%(category)s」: %(description)s")
+        return [
+            OverdueItem(
+                rule=self.id,
+                article=self.article,
+                period=found_on.isoformat(),
+                period_start=found_on,
+                period_end=due,
+                due=due,
+                days_overdue=0 if pending else (as_of - due).days,
+                household=number,
+                village=village,
+                cadre=None,
+                department=department,
+                subject=subject % {"category": category, "description": description},
+            )
+            for found_on, due, number, village, department, category, description in (
+                problems.values_list(*self._COLUMNS)
+            )
+        ]
 
     def overdue(
         self,
@@ -357,7 +374,7 @@ class ProblemResolveRule(Rule):
         problems = self._open(user, as_of, filters).filter(
             problem_late_q(as_of), found_on__gte=since
         )
-        return [self._item(p, (as_of - p.due).days) for p in problems]
+        return self._items(problems, as_of, pending=False)
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
@@ -365,7 +382,7 @@ class ProblemResolveRule(Rule):
         problems = self._open(user, as_of, filters).filter(
             found_on__lte=as_of, due__gte=as_of, due__lte=as_of + PENDING_WINDOW
         )
-        return [self._item(p, 0) for p in problems]
+        return self._items(problems, as_of, pending=True)
 
 
 class EmergencyAidRule(Rule):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from duties.evidence import ALL, IMAGES, check_upload
 from duties.models import Disclosure, DutySchedule, Evidence, Obligation, Village
+from xigang.admin import refuse_stale
 
 
 def evidence_add(
@@ -112,10 +113,16 @@ def disclosure_record(
     user: User | None,
     photos: Iterable = (),
     disclosure: Disclosure | None = None,
+    version: str | None = None,
 ) -> Disclosure:
     """Record (or update) a 公示 and its photos; the days posted are counted here, both ends
-    included."""
+    included. `version`: the `row_version` the edit form showed; if the row has been saved
+    since, nothing is written (ValidationError, code "stale")."""
     uploads = _check_all(photos, IMAGES)
+    if disclosure is not None and disclosure.pk:
+        # Lock the row, then compare: two saves of the same version cannot both pass.
+        Disclosure.objects.select_for_update().filter(pk=disclosure.pk).first()
+        refuse_stale(disclosure, version)
     disclosure = disclosure or Disclosure()
     disclosure.village = village
     disclosure.kind = kind

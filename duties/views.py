@@ -22,6 +22,7 @@ from duties.obligation_services import (
     obligation_waive,
 )
 from duties.schedules import ensure_generated
+from xigang.admin import row_version
 from xigang.scope import get_visible_or_404, visible
 
 PAGE_SIZE = 50
@@ -228,6 +229,7 @@ def disclosure_edit(request, pk: int | None = None):
                     posted_until=data["posted_until"],
                     user=request.user,
                     photos=data["photos"],
+                    version=request.POST.get("_row_version", ""),
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
@@ -241,6 +243,8 @@ def disclosure_edit(request, pk: int | None = None):
             "form": form,
             "disclosure": disclosure,
             "photos": list(disclosure.evidence.all()) if disclosure else [],
+            # the row as it is now: a save refused as stale may be repeated knowingly
+            "row_version": row_version(disclosure) if disclosure else "",
         },
         status=400 if form.errors else 200,
     )

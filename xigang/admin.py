@@ -33,23 +33,28 @@ def row_version(obj) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
 
 
+def refuse_stale(obj, shown: str | None) -> None:
+    """Optimistic locking, for the admin and the portal's forms alike: `shown` is the
+    `row_version` the form carried when it was displayed; if someone saved the row since,
+    refuse the save (the caller keeps what the user typed and shows the message)."""
+    if shown and obj.pk and shown != row_version(obj):
+        raise forms.ValidationError(
+            _(
+                "Someone else saved this record while you were editing it. Nothing of yours "
+                "has been saved and what you typed is kept below: compare it with the "
+                "current record (open it in another tab), then save again to keep yours."
+            ),
+            code="stale",
+        )
+
+
 class _VersionCheckedForm(forms.ModelForm):
-    """Optimistic locking: the change form carries the row's fingerprint as it was shown
-    (`_row_version`, see templates/admin/change_form.html); if someone saved the row since,
-    the save is refused with a message and the form keeps what this user typed."""
+    """The admin change form carries the row's fingerprint as it was shown (`_row_version`, see
+    templates/admin/change_form.html); a stale save is refused (`refuse_stale`)."""
 
     def clean(self):
         cleaned = super().clean()
-        shown = self.data.get("_row_version")
-        if shown and self.instance.pk and shown != row_version(self.instance):
-            raise forms.ValidationError(
-                _(
-                    "Someone else saved this record while you were editing it. Nothing of yours "
-                    "has been saved and what you typed is kept below: compare it with the "
-                    "current record (open it in another tab), then save again to keep yours."
-                ),
-                code="stale",
-            )
+        refuse_stale(self.instance, self.data.get("_row_version"))
         return cleaned
 
 

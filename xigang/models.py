@@ -22,6 +22,7 @@ class AuditEntry(models.Model):
         READ = "read", _("read full ID numbers")
         EXPORT = "export", _("export")
         IMPORT = "import", _("import")
+        RESET_OTP = "reset_otp", _("reset second factor")
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("records screens")

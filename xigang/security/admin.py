@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from xigang import roles
 from xigang.models import AuditEntry
-from xigang.security.posts import check_posts
+from xigang.security.posts import check_posts, holds_post
+from xigang.security.second_factor import second_factor_reset
 
 
 @admin.register(AuditEntry)
@@ -46,7 +52,10 @@ class _PostsCheckedForm(forms.ModelForm):
 
 class PortalUserAdmin(UserAdmin):
     """系统管理员 keep accounts (names, active, passwords); 安全管理员 give roles (groups);
-    neither can make a superuser or hand out single permissions."""
+    neither can make a superuser or hand out single permissions. Only a 安全管理员 resets
+    another user's lost second factor (the action below; a superuser without the post cannot)."""
+
+    actions = ["reset_second_factor"]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -60,6 +69,32 @@ class PortalUserAdmin(UserAdmin):
             fields = {f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]}
             return sorted((fields - {"groups"}) | locked)
         return sorted(locked | {"groups"})
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        return holds_post(request.user, roles.SECURITY_ADMIN)
+
+    @admin.action(
+        permissions=["reset_second_factor"],
+        description=gettext_lazy("Reset the second factor of the selected users"),
+    )
+    def reset_second_factor(self, request, queryset):
+        users = list(queryset.order_by("username"))
+        try:
+            with transaction.atomic():  # all of them or, if one is refused, none
+                for user in users:
+                    second_factor_reset(user=user, by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _(
+                "The second factor of %(users)s has been reset: at the next sign-in they set "
+                "up a new one in their authenticator app."
+            )
+            % {"users": "、".join(u.get_username() for u in users)},
+            messages.SUCCESS,
+        )
 
 
 admin.site.unregister(User)

@@ -30,6 +30,14 @@ def check_posts(group_names: Iterable[str]) -> None:
         )
 
 
+def holds_post(user, post: str) -> bool:
+    """Whether `user` holds `post` themself. A superuser holds no post unless given it: the
+    powers that belong to one post alone are not granted by being a superuser."""
+    if post not in roles.ADMIN_POSTS:
+        raise ValueError(post)
+    return user.is_authenticated and user.is_active and user.groups.filter(name=post).exists()
+
+
 @transaction.atomic
 def post_assign(*, user: User, post: str) -> None:
     """Give `user` one of the three posts (and the admin screens), refusing a combination."""

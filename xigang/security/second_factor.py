@@ -1,0 +1,44 @@
+"""Resetting a lost second factor: only a 安全管理员 may, for someone else (never themself).
+
+The user's TOTP devices are deleted, so at their next sign-in they are sent to set up a new one
+(`otp_setup`); a session they still have open loses its verified state at its next request
+(django-otp finds the device it was verified with gone), so it too must set one up first."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from xigang import history, roles
+from xigang.security.posts import holds_post
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, by: User) -> int:
+    """Delete `user`'s TOTP devices and record who reset whose factor; returns how many."""
+    if not holds_post(by, roles.SECURITY_ADMIN):
+        raise PermissionDenied
+    if user.pk == by.pk:
+        raise ValidationError(
+            _(
+                "You cannot reset your own second factor: another holder of the post "
+                "安全管理员 must do it."
+            ),
+            code="own_factor",
+        )
+    devices = TOTPDevice.objects.filter(user=user)
+    removed = list(devices.order_by("pk").values("name", "confirmed"))
+    devices.delete()
+    with history.acting(by, history.current().source):
+        history.record(
+            "reset_otp",
+            model="auth.user",
+            object_pk=user.pk,
+            object_repr=user.get_username(),
+            old={"totp_devices": removed},
+            new={"totp_devices": []},
+        )
+    return len(removed)

@@ -5,12 +5,15 @@ in the table fails the test, so a new page cannot ship without saying who may op
 Table values: the status each visitor gets on GET. "login" = sent to the sign-in page;
 "ok" = 200 (or a redirect within the portal, e.g. a file or a form's next step); "no" = refused
 (403, or 404 like a missing row: out-of-scope answers look like absence).
+Routes that take a row's id are walked twice: with an id no row has (TABLE: nobody), and with
+real rows in and out of each unit's scope (ROWS: who gets "ok" for each row, GET and POST).
 Admin URLs are walked for every registered model: a role reaches a changelist exactly when its
 group holds the model's view permission (roles.MATRIX), and nobody but the three posts'
 holders reaches the accounts pages.
 """
 
 import re
+from datetime import date
 
 import pytest
 from django.contrib import admin
@@ -22,6 +25,7 @@ STAFF = ALL - {"outsider"}
 PUBLIC = "public"
 
 # route (as written in urls.py) -> roles that get "ok" on GET; PUBLIC: anyone, signed in or not.
+# fmt: off
 TABLE: dict[str, object] = {
     "": ALL,
     "accounts/login/": PUBLIC,
@@ -40,7 +44,7 @@ TABLE: dict[str, object] = {
     "dashboard/overdue.json": ALL,
     "dashboard/households/<str:number>/": {"leader", "office", "inspector", "east_cadre", "pairing"},
     "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},
-    "duties/obligations/<int:pk>/": set(),  # ids: a row that does not exist
+    "duties/obligations/<int:pk>/": set(),  # here ids of a row that does not exist; see ROWS
     "duties/obligations/<int:pk>/waive/": set(),  # POST only
     "duties/evidence/<int:pk>/": set(),
     "duties/disclosures/": {"leader", "office", "inspector", "east_cadre", "west_cadre"},
@@ -49,6 +53,36 @@ TABLE: dict[str, object] = {
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
+}
+# fmt: on
+
+# route -> {row: (roles that get "ok" on GET, roles that get "ok" on POST)}; every other role
+# gets "no" (404 out of scope or without the view permission, 403 in scope without the right to
+# write, 405 for a GET of a POST-only page). "ok" on POST means the view took the request: a
+# redirect, a file, or the form again with its errors (an empty POST is never valid), 200-400.
+# Rows (the `rows` fixture): 东村's and 西村's obligations (36.1) and 公示, 民政科's obligation
+# (15.2), and an evidence file of each unit.
+TOWN = {"leader", "office", "inspector"}
+ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
+    "duties/obligations/<int:pk>/": {
+        "east": (TOWN | {"east_cadre"}, {"office", "east_cadre"}),
+        "west": (TOWN | {"west_cadre"}, {"office", "west_cadre"}),
+        "civil_affairs": (TOWN | {"dept"}, {"office", "dept"}),
+    },
+    "duties/obligations/<int:pk>/waive/": {
+        "east": (set(), {"office"}),
+        "west": (set(), {"office"}),
+        "civil_affairs": (set(), {"office"}),
+    },
+    "duties/evidence/<int:pk>/": {  # a download: POST answers like GET
+        "east": (TOWN | {"east_cadre"}, TOWN | {"east_cadre"}),
+        "west": (TOWN | {"west_cadre"}, TOWN | {"west_cadre"}),
+        "civil_affairs": (TOWN | {"dept"}, TOWN | {"dept"}),
+    },
+    "duties/disclosures/<int:pk>/": {  # the readers (leader, inspector) may not edit: 403
+        "east": ({"office", "east_cadre"}, {"office", "east_cadre"}),
+        "west": ({"office", "west_cadre"}, {"office", "west_cadre"}),
+    },
 }
 
 
@@ -77,8 +111,13 @@ def test_every_url_pattern_has_a_row_in_the_table():
 
 @pytest.fixture
 def ids(east_household):
-    return {"number": east_household.number, "household_id": east_household.pk,
-            "pk": 999999, "uidb64": "MQ", "token": "x-y"}
+    return {
+        "number": east_household.number,
+        "household_id": east_household.pk,
+        "pk": 999999,
+        "uidb64": "MQ",
+        "token": "x-y",
+    }
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in_everywhere_but_public_pages(client, ids):
@@ -111,6 +150,86 @@ def test_every_role_gets_what_the_table_says(client, cast, ids):
             assert (status < 400) == (role in who), (role, url, status)
 
 
+@pytest.fixture
+def rows(settings, tmp_path, east, west, civil_affairs, office):
+    """route -> {row name: id} for ROWS, with the rows themselves."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from duties.obligation_services import disclosure_record, evidence_add
+    from tests.schedules.conftest import make_obligation
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def obligations_of(label, start, end, last):  # 东村's, 西村's and 民政科's of one period
+        period = {"label": label, "start": date(2026, start, 1), "end": date(2026, end, last)}
+        return {
+            "east": make_obligation(36, 1, village=east, **period),
+            "west": make_obligation(36, 1, village=west, **period),
+            "civil_affairs": make_obligation(15, 2, department=civil_affairs, **period),
+        }
+
+    obligations = obligations_of("2026-Q2", 4, 6, 30)
+    # evidence on an earlier period's obligations: with evidence already there, an empty POST
+    # would complete the obligation walked above
+    evidence = {
+        name: evidence_add(
+            upload=SimpleUploadedFile("明细.pdf", b"%PDF-1.4\n%%EOF\n"),
+            user=office,
+            obligation=obligation,
+        )
+        for name, obligation in obligations_of("2026-Q1", 1, 3, 31).items()
+    }
+    disclosures = {
+        name: disclosure_record(
+            village=village,
+            kind="贫困退出",
+            title=f"{village.name}贫困退出公示",
+            posted_from=date(2026, 7, 1),
+            posted_until=None,
+            user=office,
+        )
+        for name, village in (("east", east), ("west", west))
+    }
+    by_route = {
+        "duties/obligations/<int:pk>/": obligations,
+        "duties/obligations/<int:pk>/waive/": obligations,
+        "duties/evidence/<int:pk>/": evidence,
+        "duties/disclosures/<int:pk>/": disclosures,
+    }
+    return {
+        route: {name: row.pk for name, row in named.items()} for route, named in by_route.items()
+    }
+
+
+def _versions(models):
+    from xigang.admin import row_version
+
+    return {(m, obj.pk): row_version(obj) for m in models for obj in m.objects.all()}
+
+
+def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
+    from duties.models import Disclosure, Evidence, Obligation
+
+    assert set(ROWS) <= set(TABLE) and set(ROWS) == set(rows)
+    before = _versions((Obligation, Disclosure, Evidence))
+    for route, by_row in ROWS.items():
+        for row, (get_ok, post_ok) in by_row.items():
+            url = _fill(route, {"pk": rows[route][row]})
+            client.logout()
+            assert client.get(url)["Location"].startswith("/accounts/login/"), url
+            for role in ROLES:
+                client.force_login(cast[role])
+                for method, ok in (("get", get_ok), ("post", post_ok)):
+                    response = getattr(client, method)(url)
+                    if response.streaming:  # read to the end: the client closes the file
+                        b"".join(response.streaming_content)
+                    status = response.status_code
+                    expected = (200, 302, 400) if role in ok else (403, 404, 405)
+                    assert status in expected, (role, method, url, row, status)
+    # nobody's request changed a row: the refused ones wrote nothing, the empty forms too
+    assert _versions((Obligation, Disclosure, Evidence)) == before
+
+
 def test_admin_changelists_follow_the_groups_permissions(client, cast):
     for role in ROLES:
         user = cast[role]
@@ -119,9 +238,7 @@ def test_admin_changelists_follow_the_groups_permissions(client, cast):
             opts = model._meta
             url = f"/admin/{opts.app_label}/{opts.model_name}/"
             status = client.get(url).status_code
-            allowed = user.is_staff and model_admin.has_view_or_change_permission(
-                _request(user)
-            )
+            allowed = user.is_staff and model_admin.has_view_or_change_permission(_request(user))
             assert (status == 200) == allowed, (role, url, status)
             assert status != 500
             if opts.label_lower in {"auth.user", "auth.group", "xigang.auditentry"}:

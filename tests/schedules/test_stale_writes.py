@@ -140,3 +140,41 @@ def test_an_obligation_waived_twice_keeps_the_first_waiver(client, office, civil
     civil_may.refresh_from_db()
     assert (civil_may.waived_reason, civil_may.waived_at) == ("县级统一发放", waived_at)
     assert AuditEntry.objects.count() == entries
+
+
+def test_the_version_is_checked_against_the_row_as_saved_not_as_read(notice, east_cadre, office):
+    """Two requests at once: each read the row before the other saved. The check compares the
+    row as the database holds it under the lock (row_version reads it), not the copy the
+    request read."""
+    from django.core.exceptions import ValidationError
+
+    from xigang.admin import row_version
+
+    mine = Disclosure.objects.get(pk=notice.pk)  # read before the other save
+    shown = row_version(mine)
+    theirs = Disclosure.objects.get(pk=notice.pk)
+    disclosure_record(
+        village=theirs.village,
+        kind=theirs.kind,
+        title=theirs.title,
+        posted_from=theirs.posted_from,
+        posted_until=datetime.date(2026, 7, 7),
+        user=office,
+        disclosure=theirs,
+        version=shown,
+    )
+    with pytest.raises(ValidationError) as refused:
+        disclosure_record(
+            village=mine.village,
+            kind=mine.kind,
+            title="我改的标题",
+            posted_from=mine.posted_from,
+            posted_until=datetime.date(2026, 7, 9),
+            user=east_cadre,
+            disclosure=mine,
+            version=shown,
+        )
+    assert refused.value.code == "stale"
+    notice.refresh_from_db()
+    assert notice.title == "2026年贫困退出公示"
+    assert notice.posted_until == datetime.date(2026, 7, 7)

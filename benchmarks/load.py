@@ -2,8 +2,11 @@
 PostgreSQL on the `town` demo data. Reports requests/s, p95 latency, errors, and whether every
 visit posted was stored (no lost writes).
 
-    .venv/bin/python -m benchmarks.load [--users 50] [--duration 60] \
+    .venv/bin/python -m benchmarks.load [--users 50] [--duration 60] [--think SECONDS] \
         [--database-url postgres://postgres@127.0.0.1:5432/xigang_load]
+
+Without --think every user sends the next request as soon as the last one is answered (a stress
+test: latency is then mostly queueing); with it, users pause as a person reading would.
 
 Everything runs on 127.0.0.1. The second factor is switched off for the run
 (XIGANG_OTP_REQUIRED=false): the load users are generated accounts without authenticators.
@@ -16,6 +19,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -204,6 +208,9 @@ def _drive(args, cast, households, env) -> dict:
         session = Session(args.port)
         session.cookies = dict(sessions[username].cookies)
         pages = PAGES[role]
+        think = random.Random(index)
+        if args.think:  # people arrive over a while, not all in the same second
+            time.sleep(think.uniform(0, 2 * args.think))
         household = households.get(username)
         n = 0
         while time.monotonic() < deadline:
@@ -234,6 +241,12 @@ def _drive(args, cast, households, env) -> dict:
                     errors.append(f"{method} {path}: {status}")
                 if method == "POST" and status == 302:
                     posted["n"] += 1
+            if args.think:
+                # a person reading the page: on average `think` seconds, deterministic per user;
+                # gunicorn closes idle keep-alive connections after 2 s, so the next request
+                # opens a new one, as a browser would
+                session.conn.close()
+                time.sleep(think.uniform(0, 2 * args.think))
 
     before = _visit_count(env)
     threads = [threading.Thread(target=worker, args=(i, r, u)) for i, (r, u) in enumerate(users)]
@@ -286,6 +299,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds (bounded)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0,
+        help="mean seconds a user reads a page before the next request (0: none, a stress test)",
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/xigang_load")
     args = parser.parse_args()
     args.duration = min(args.duration, 600)

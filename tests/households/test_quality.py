@@ -105,3 +105,19 @@ def test_the_page_is_for_those_who_keep_the_registry(client, cast):
         assert status == (200 if name in ("office", "east_cadre", "west_cadre") else 403), name
     client.logout()
     assert client.get("/households/quality/").status_code == 302
+
+
+def test_heading_another_household_is_found_but_heading_ones_own_is_not(
+    office, east_cadre, east_household, west_household
+):
+    _member(east_household, 1)
+    _member(east_household, 3)
+    east_household.head_id_number = idn(3)  # heads the household they count in: fine
+    east_household.save()
+    west_household.head_id_number = idn(1)  # counts in 东村-001, registered as 西村-001's head
+    west_household.save()
+    found = selectors.duplicate_id_members(user=office)
+    assert [(m.household.number, m.id_number) for m in found] == [("东村-001", idn(1))]
+    # A village cadre sees their member flagged, though the other household is not theirs.
+    mine = selectors.duplicate_id_members(user=east_cadre)
+    assert [(m.household.number, m.id_number) for m in mine] == [("东村-001", idn(1))]

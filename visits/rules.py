@@ -170,7 +170,8 @@ class PairingRule(Rule):
         """The owed-and-unmet rows (household number, village, attributed cadre id, period
         index), or with `grouped` their counts (village, cadre id, period index, count), each
         with its cadre's (username, name, department name), or Nones: two queries whatever the
-        number of households or periods."""
+        number of households or periods (three on PostgreSQL for a scope short of the whole
+        town: its household ids first, see `unmet_query`)."""
         if not periods:
             return []
         try:
@@ -203,7 +204,7 @@ class PairingRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> list[Tally]:
-        """The overdue periods counted in the database: two queries, and no item built."""
+        """The overdue periods counted in the database (`_fetch`), and no item built."""
         periods = periods_between(self.period_kind, since, as_of)
         rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True)
         tallies = []

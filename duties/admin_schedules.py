@@ -66,7 +66,13 @@ class ObligationAdmin(LedgerAdminMixin, ScopedAdmin):
         "completed_at",
     ]
     list_filter = ["status", "duty__article", "department", "due"]
-    search_fields = ["duty__text", "village__name", "department__name", "period_label"]
+    search_fields = [
+        "duty__text",
+        "village__name",
+        "department__name",
+        "period_label",
+        "event_description",
+    ]
     date_hierarchy = "due"
     list_select_related = ["duty", "department", "village"]
     inlines = [EvidenceInline]
@@ -79,6 +85,7 @@ class ObligationAdmin(LedgerAdminMixin, ScopedAdmin):
         "due",
         "department",
         "village",
+        "event_description",
         "status",
         "completed_at",
         "completed_by",

@@ -1,9 +1,10 @@
-"""Forms of the scheduled duties: completing and waiving an obligation, recording a 公示."""
+"""Forms of the scheduled duties: completing and waiving an obligation, recording a 公示, and
+recording the event behind an on-event duty."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from duties.models import Disclosure
+from duties.models import Department, Disclosure, Village
 
 
 class DateInput(forms.DateInput):
@@ -69,3 +70,90 @@ class DisclosureForm(forms.Form):
     def __init__(self, *args, villages, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = villages
+
+
+class DutyChoiceField(forms.ModelChoiceField):
+    """An on-event duty, labelled with its clause, unit, text, evidence and days allowed."""
+
+    def label_from_instance(self, obj):
+        unit = obj.department.name if obj.department_id else _("each village")
+        days = obj.due_day_in_force or 1
+        return _("%(clause)s %(unit)s: %(text)s (evidence: %(evidence)s; within %(days)s days)") % {
+            "clause": obj.label,
+            "unit": unit,
+            "text": obj.text,
+            "evidence": obj.evidence_in_force,
+            "days": days,
+        }
+
+
+class EventForm(forms.Form):
+    """The event behind an on-event duty: which duty, which unit, when, what happened.
+
+    `duties`: the on-event duties the user may record (duties.selectors.event_duties);
+    `departments`, `villages`: the units in the user's reach those duties belong to. The
+    rules (no future date, the duty's own unit, no duplicate) are the service's."""
+
+    duty = DutyChoiceField(
+        label=_("duty"),
+        queryset=None,
+        widget=forms.RadioSelect(attrs={"class": "choice-list"}),
+        empty_label=None,
+        error_messages={
+            "required": _("choose the duty the event falls under"),
+            "invalid_choice": _("choose one of the duties listed"),
+        },
+    )
+    unit = forms.ChoiceField(
+        label=_("responsible unit"),
+        error_messages={
+            "required": _("choose the unit that answers for the event"),
+            "invalid_choice": _("choose one of the units listed"),
+        },
+    )
+    event_on = forms.DateField(
+        label=_("date of the event"),
+        widget=DateInput,
+        help_text=_("The day it happened, today or earlier; the days allowed count from it."),
+        error_messages={
+            "required": _("give the date of the event"),
+            "invalid": _("the date of the event is not a date: write it as YYYY-MM-DD"),
+        },
+    )
+    description = forms.CharField(
+        label=_("what happened"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("In a few words: who or what, and where (at most 200 characters)."),
+        error_messages={
+            "required": _("describe the event in a few words"),
+            "max_length": _(
+                "the description has %(show_value)d characters; shorten it to %(limit_value)d"
+            ),
+        },
+    )
+
+    def __init__(self, *args, duties, departments, villages, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].queryset = duties
+        self.units = {f"department-{d.pk}": d for d in departments} | {
+            f"village-{v.pk}": v for v in villages
+        }
+        groups = []
+        if departments:
+            groups.append((_("departments"), [(f"department-{d.pk}", d.name) for d in departments]))
+        if villages:
+            groups.append((_("villages"), [(f"village-{v.pk}", v.name) for v in villages]))
+        self.fields["unit"].choices = [("", _("choose a unit")), *groups]
+        self.fields["event_on"].widget.attrs["max"] = today.isoformat()
+        if len(self.units) == 1:
+            self.fields["unit"].initial = next(iter(self.units))
+        if len(duties) == 1:
+            self.fields["duty"].initial = duties[0].pk
+
+    def clean(self):
+        data = super().clean()
+        unit = self.units.get(data.get("unit") or "")
+        data["department"] = unit if isinstance(unit, Department) else None
+        data["village"] = unit if isinstance(unit, Village) else None
+        return data

@@ -104,6 +104,11 @@ class Duty(models.Model):
     def __str__(self) -> str:
         return f"{self.article_id}.{self.clause} {self.text[:30]}"
 
+    @property
+    def label(self) -> str:
+        """The clause as the ledgers cite it, e.g. 第五条第3项 (no query)."""
+        return f"第{chinese_numeral(self.article_id)}条第{self.clause}项"
+
 
 class PartyBranch(models.Model):
     """党总支: a party general branch grouping villages."""
@@ -375,6 +380,15 @@ class Obligation(models.Model):
         verbose_name=_("completed by"),
     )
     note = models.TextField(_("note"), blank=True)
+    event_description = models.CharField(
+        _("event"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "What happened, for an obligation opened by an event of an on-event duty; empty "
+            "for the calendar periods."
+        ),
+    )
     waived_reason = models.TextField(_("reason for waiving"), blank=True)
     waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
     waived_by = models.ForeignKey(
@@ -390,7 +404,10 @@ class Obligation(models.Model):
         ordering = ["due", "duty__article_id", "duty__clause", "id"]
         verbose_name = _("obligation")
         verbose_name_plural = _("obligations")
-        permissions = [("waive_obligation", _("Can waive an obligation"))]
+        permissions = [
+            ("waive_obligation", _("Can waive an obligation")),
+            ("record_event_obligation", _("Can record the event behind an on-event duty")),
+        ]
         constraints = [
             models.CheckConstraint(condition=_ONE_UNIT, name="obligation_one_unit"),
             # Generation is idempotent: one row per duty, period and unit.

@@ -11,12 +11,21 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.evidence import ALL, IMAGES, check_upload
-from duties.models import Disclosure, DutySchedule, Evidence, Obligation, Village
+from duties.models import (
+    Department,
+    Disclosure,
+    Duty,
+    DutySchedule,
+    Evidence,
+    Obligation,
+    Village,
+)
+from duties.schedules import schedule_in_force
 from xigang.admin import refuse_stale
 
 
@@ -145,26 +154,89 @@ def disclosure_record(
 @transaction.atomic
 def obligation_open_for_event(
     *,
-    schedule: DutySchedule,
+    duty: Duty,
     event_on: datetime.date,
-    department=None,
+    department: Department | None = None,
     village: Village | None = None,
+    description: str = "",
 ) -> Obligation:
-    """An on-event duty (e.g. 5.3, 15.3) owes one obligation per event, due the schedule's
-    due day counted from the event's day (the event's day itself when none is set)."""
-    if schedule.frequency != schedule.Frequency.ON_EVENT:
-        raise ValidationError(_("this duty is not scheduled on events"))
+    """Open the one obligation an event owes under an on-event duty (e.g. 5.3, 15.3): due the
+    schedule's due day counted from the event's day (1 = that day; the event's day itself when
+    none is set), for the unit the duty belongs to (its department, or a village for a
+    village-level duty). The only place such obligations are opened; the caller has checked
+    that the unit is in the user's reach.
+
+    Refused with the field named (the portal form's names): a date after today or on which
+    the duty was not scheduled on events (`event_on`), a unit the duty does not belong to
+    (`unit`), and the same event (duty, unit, day) recorded before (code "duplicate")."""
+    description = description.strip()
+    errors: dict[str, list[str]] = {}
+    schedule = None
+    if event_on > timezone.localdate():
+        errors["event_on"] = [
+            _("the date of the event, %(date)s, is after today") % {"date": event_on.isoformat()}
+        ]
+    else:
+        schedule = schedule_in_force(duty, event_on)
+        if schedule is None or schedule.frequency != DutySchedule.Frequency.ON_EVENT:
+            errors["event_on"] = [
+                _("on %(date)s, %(duty)s was not scheduled on events")
+                % {"date": event_on.isoformat(), "duty": duty.label}
+            ]
+    unit_error = _unit_error(duty, department, village)
+    if unit_error:
+        errors["unit"] = [unit_error]
+    if errors:
+        raise ValidationError(errors)
+    unit = department or village
+    duplicate = ValidationError(
+        _("the event of %(duty)s on %(date)s is already recorded for %(unit)s")
+        % {"duty": duty.label, "date": event_on.isoformat(), "unit": unit},
+        code="duplicate",
+    )
+    # One obligation per duty, unit and first day (the model's unique constraints): checked
+    # first for a clear message; a concurrent save of the same event fails on the constraint.
+    same = Obligation.objects.filter(
+        duty=duty, period_start=event_on, department=department, village=village
+    )
+    if same.exists():
+        raise duplicate
     due = event_on + datetime.timedelta(days=(schedule.due_day or 1) - 1)
     obligation = Obligation(
         schedule=schedule,
-        duty=schedule.duty,
+        duty=duty,
         period_label=event_on.isoformat(),
         period_start=event_on,
         period_end=due,
         due=due,
         department=department,
         village=village,
+        event_description=description,
     )
     obligation.full_clean()
-    obligation.save()
+    try:
+        with transaction.atomic():
+            obligation.save()
+    except IntegrityError as exc:
+        raise duplicate from exc
     return obligation
+
+
+def _unit_error(duty: Duty, department: Department | None, village: Village | None) -> str:
+    """Why the unit does not answer for `duty` ("" when it does)."""
+    if duty.level == Duty.Level.TOWN:
+        if village is not None or department is None or department.pk != duty.department_id:
+            return _("%(duty)s belongs to %(department)s: choose it as the unit") % {
+                "duty": duty.label,
+                "department": duty.department,
+            }
+    elif duty.level == Duty.Level.VILLAGE:
+        if village is None or department is not None:
+            return _("%(duty)s is a village's duty: choose a village as the unit") % {
+                "duty": duty.label
+            }
+    else:
+        return _("%(duty)s is followed by other rules, not by events recorded here") % {
+            "duty": duty.label
+        }
+    return ""

@@ -28,7 +28,7 @@ from duties.models import (
 
 Frequency = DutySchedule.Frequency
 BATCH = 5000
-PG_ROWS = 1000  # rows per INSERT on PostgreSQL (15 columns: 15,000 parameters)
+PG_ROWS = 1000  # rows per INSERT on PostgreSQL (16 columns: 16,000 parameters)
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ class Planned:
     completed_at: datetime.datetime | None = None
     completed_by_id: int | None = None
     note: str = ""
+    event_description: str = ""
     waived_reason: str = ""
     waived_at: datetime.datetime | None = None
     waived_by_id: int | None = None
@@ -301,6 +302,15 @@ def _set_mark(through: datetime.date, signature: str, mark: GenerationMark | Non
         through = max(through, mark.through)
     GenerationMark.objects.update_or_create(
         pk=1, defaults={"through": through, "signature": signature}
+    )
+
+
+def schedule_in_force(duty: Duty, on: datetime.date) -> DutySchedule | None:
+    """The schedule of `duty` in force on `on` (the latest effective on or before it)."""
+    return (
+        DutySchedule.objects.filter(duty=duty, effective_from__lte=on)
+        .order_by("-effective_from")
+        .first()
     )
 
 

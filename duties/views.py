@@ -1,6 +1,7 @@
 """Scheduled duties in the portal: my obligations, completing one with evidence, waiving one,
-and downloading evidence. Every row comes through xigang.scope: out of scope answers 404 like a
-missing row; in scope without the permission to write answers 403."""
+recording the event behind an on-event duty, and downloading evidence. Every row comes through
+xigang.scope: out of scope answers 404 like a missing row; in scope without the permission to
+write answers 403."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duties.forms import CompleteForm, DisclosureForm, WaiveForm
-from duties.models import Disclosure, Evidence, Obligation, Village
+from duties.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
+from duties.models import Disclosure, Duty, Evidence, Obligation, Village
 from duties.obligation_services import (
     disclosure_record,
     obligation_complete,
+    obligation_open_for_event,
     obligation_waive,
 )
 from duties.schedules import ensure_generated
+from duties.selectors import EMERGENCY_DUTY, event_duties, recent_events
 from xigang.admin import row_version
-from xigang.scope import get_visible_or_404, visible
+from xigang.scope import get_visible_or_404, units_in_reach, visible
 
 PAGE_SIZE = 50
 STATUS_FILTERS = ("open", "done", "waived", "all")
@@ -68,6 +71,8 @@ def obligation_list(request):
         "duties/obligation_list.html",
         {
             "page": page,
+            # the permission alone (no query): the page says when none of the units has one
+            "can_record_event": request.user.has_perm("duties.record_event_obligation"),
             "page_query": f"status={status}&",
             "status": status,
             "statuses": STATUS_FILTERS,
@@ -147,6 +152,76 @@ def obligation_waive_view(request, pk: int):
             "today": timezone.localdate(),
         },
         status=400,
+    )
+
+
+def _unit_out_of_reach(user, key: str | None) -> bool:
+    """A posted unit ("department-ID", "village-ID") that is not in the user's reach."""
+    kind, _sep, pk = (key or "").partition("-")
+    if kind not in ("department", "village") or not pk.isdigit():
+        return False  # not a unit at all: the form says so
+    departments, villages = units_in_reach(user)
+    return not (departments if kind == "department" else villages).filter(pk=int(pk)).exists()
+
+
+@login_required
+def event_record(request):
+    """Record the event behind an on-event duty (e.g. 5.3, 15.3): the service opens its
+    obligation and the user lands on it, to complete it with evidence like any other. A unit
+    outside the user's reach answers 403 and writes nothing."""
+    if not request.user.has_perm("duties.record_event_obligation"):
+        raise PermissionDenied
+    if request.method == "POST" and _unit_out_of_reach(request.user, request.POST.get("unit")):
+        raise PermissionDenied
+    today = timezone.localdate()
+    duties = event_duties(user=request.user, on=today)
+    departments = sorted(
+        {d.department for d in duties if d.level == Duty.Level.TOWN},
+        key=lambda d: (d.order, d.name),
+    )
+    villages = []
+    if any(d.level == Duty.Level.VILLAGE for d in duties):
+        villages = list(units_in_reach(request.user)[1])
+    form = EventForm(
+        request.POST if request.method == "POST" else None,
+        duties=duties,
+        departments=departments,
+        villages=villages,
+        today=today,
+    )
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            obligation = obligation_open_for_event(
+                duty=data["duty"],
+                event_on=data["event_on"],
+                department=data["department"],
+                village=data["village"],
+                description=data["description"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The event is recorded. Its obligation is due on %(due)s: complete it here "
+                    "with evidence."
+                )
+                % {"due": obligation.due.isoformat()},
+            )
+            return redirect("duties:obligation_complete", pk=obligation.pk)
+    return render(
+        request,
+        "duties/event_form.html",
+        {
+            "form": form,
+            "duties": duties,
+            "emergency_listed": any((d.article_id, d.clause) == EMERGENCY_DUTY for d in duties),
+            "recent": recent_events(user=request.user),
+            "today": today,
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -41,10 +41,11 @@ SUBJECT_OF_OVERSIGHT = {
     "oversight.commendation": VIEW,
 }
 
-# Departments and villages complete their own scheduled obligations with evidence.
+# Departments and villages complete their own scheduled obligations with evidence, and record
+# the events that open the obligations of their on-event duties (e.g. 5.3, 15.3).
 UNIT_OBLIGATIONS = {
     "duties.dutyschedule": VIEW,
-    "duties.obligation": ("view", "change"),
+    "duties.obligation": ("view", "change", "record_event"),
     "duties.evidence": ("view", "add"),
 }
 
@@ -54,7 +55,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     OFFICE: {
         "*": FULL,
         "duties.article": VIEW,
-        "duties.obligation": (*FULL, "waive"),
+        "duties.obligation": (*FULL, "waive", "record_event"),
         # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
         "oversight.inspection": VIEW,
         "oversight.finding": VIEW,

@@ -243,6 +243,22 @@ def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
+def units_in_reach(user: User | AnonymousUser) -> tuple[QuerySet, QuerySet]:
+    """The departments and villages whose obligations the user answers for: every unit for the
+    whole-town roles, else the departments and villages granted. Departments are public to
+    read (`visible` returns them all), so their reach is decided here."""
+    from duties.models import Department, Village
+
+    scope = scope_of(user)
+    departments, villages = Department.objects.all(), Village.objects.all()
+    if scope.whole_town:
+        return departments, villages
+    return (
+        departments.filter(pk__in=scope.department_ids),
+        villages.filter(pk__in=scope.village_ids),
+    )
+
+
 def can_see(user: User | AnonymousUser, obj: Model) -> bool:
     return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 

@@ -13,15 +13,25 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+def department_staff(username, name, department):
+    return cadre_save(
+        username=username,
+        name=name,
+        unit=Department.objects.get(name=department),
+        roles=[roles.DEPARTMENT],
+    ).user
+
+
 @pytest.fixture
 def finance(db):
     """Staff of another department (财政所)."""
-    return cadre_save(
-        username="finance",
-        name="财政所小王",
-        unit=Department.objects.get(name="财政所"),
-        roles=[roles.DEPARTMENT],
-    ).user
+    return department_staff("finance", "财政所小王", "财政所")
+
+
+@pytest.fixture
+def organisation(db):
+    """Staff of 组织科, the unit of 5.3 (criticism and accountability for neglect)."""
+    return department_staff("organisation", "组织科小李", "组织科")
 
 
 def make_obligation(article, clause, *, label, start, end, due=None, **unit):

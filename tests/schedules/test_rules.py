@@ -195,11 +195,11 @@ def test_disclosures_are_listed_in_a_fixed_number_of_queries(
 
 
 def test_on_event_obligations_fall_due_after_the_event(office, civil_affairs):
-    from duties.models import DutySchedule
+    from duties.models import Duty
     from duties.obligation_services import obligation_open_for_event
 
-    emergency = DutySchedule.objects.get(duty__article_id=15, duty__clause=3)
-    obligation_open_for_event(schedule=emergency, event_on=D(2026, 7, 10), department=civil_affairs)
+    emergency = Duty.objects.get(article_id=15, clause=3)
+    obligation_open_for_event(duty=emergency, event_on=D(2026, 7, 10), department=civil_affairs)
     assert [
         (i.period, i.due)
         for i in _overdue(office, D(2026, 7, 17), Filters(article=15, department="民政科"))

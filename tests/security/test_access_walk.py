@@ -46,6 +46,7 @@ TABLE: dict[str, object] = {
     "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},
     "duties/obligations/<int:pk>/": set(),  # here ids of a row that does not exist; see ROWS
     "duties/obligations/<int:pk>/waive/": set(),  # POST only
+    "duties/events/new/": {"office", "dept", "east_cadre", "west_cadre"},  # who may record
     "duties/evidence/<int:pk>/": set(),
     "duties/disclosures/": {"leader", "office", "inspector", "east_cadre", "west_cadre"},
     "duties/disclosures/new/": {"office", "east_cadre", "west_cadre"},

@@ -11,6 +11,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from duties.models import Cadre, Department, Village, VillageAssignment
 from xigang import roles as role_names
+from xigang.security.sessions import ending_sessions_on_last_group
 
 VILLAGE_PERM = "duties.work_in_village"
 DEPARTMENT_PERM = "duties.work_in_department"
@@ -59,7 +60,8 @@ def cadre_save(
     user.first_name = name
     user.is_staff = bool(roles)  # the admin screens are where records are entered
     user.save()
-    user.groups.set(Group.objects.filter(name__in=roles))
+    with ending_sessions_on_last_group(user):  # a cadre left with no role is signed out
+        user.groups.set(Group.objects.filter(name__in=roles))
 
     cadre = Cadre.objects.filter(user=user).first() or Cadre(user=user)
     old_unit = cadre.unit if cadre.pk else None

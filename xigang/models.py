@@ -23,6 +23,7 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("export")
         IMPORT = "import", _("import")
         RESET_OTP = "reset_otp", _("reset second factor")
+        LOGOUT_ALL = "logout_all", _("end all sessions")
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("records screens")

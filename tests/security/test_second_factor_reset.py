@@ -6,12 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.security.helpers import holder, signed_in_verified
 from xigang import history, roles
 from xigang.models import AuditEntry
-from xigang.security.posts import post_assign
 from xigang.security.second_factor import second_factor_reset
 
 pytestmark = pytest.mark.second_factor
@@ -20,25 +19,9 @@ CHANGELIST = "/admin/auth/user/"
 ACTION = "reset_second_factor"
 
 
-def _holder(username, post):
-    user = get_user_model().objects.create_user(username)
-    post_assign(user=user, post=post)
-    return user
-
-
 @pytest.fixture
 def security(db):
-    return _holder("secadmin", roles.SECURITY_ADMIN)
-
-
-def _signed_in(user) -> Client:
-    """A session that has passed the second factor with a real code, as in production."""
-    device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    client.post("/accounts/otp/verify/", {"token": f"{TOTP(device.bin_key).token():06d}"})
-    assert client.get("/accounts/password_change/").status_code == 200, "verified"
-    return client
+    return holder("secadmin", roles.SECURITY_ADMIN)
 
 
 def _reset(client, *users):
@@ -46,8 +29,8 @@ def _reset(client, *users):
 
 
 def test_the_security_administrator_resets_another_users_factor(security, office):
-    theirs = _signed_in(office)  # office lost the phone, with a session still open
-    mine = _signed_in(security)
+    theirs = signed_in_verified(office)  # office lost the phone, with a session still open
+    mine = signed_in_verified(security)
     assert ACTION in mine.get(CHANGELIST).content.decode()
 
     response = _reset(mine, office)
@@ -64,7 +47,7 @@ def test_the_security_administrator_resets_another_users_factor(security, office
     assert entry.at is not None and entry.source == "admin"
     assert history.verify_chain().ok
 
-    # the open session lost its verified state; a new sign-in is sent to set up a new factor
+    # the open session has ended (test_end_sessions.py); a new sign-in sets up a new factor
     for client in (theirs, Client()):
         client.force_login(office)
         verify = client.get("/dashboard/items/")
@@ -83,10 +66,10 @@ def test_nobody_else_may_reset_a_factor(who, security, office):
         office.is_staff = True
         office.save()
     else:
-        actor = _holder("holder", who)
+        actor = holder("holder", who)
     victim = get_user_model().objects.create_user("victim")
     device = TOTPDevice.objects.create(user=victim, name="default", confirmed=True)
-    client = _signed_in(actor)
+    client = signed_in_verified(actor)
     listing = client.get(CHANGELIST)
     assert listing.status_code in (200, 403)
     assert ACTION not in listing.content.decode()
@@ -116,7 +99,7 @@ def test_business_roles_do_not_reach_the_accounts_admin(cast):
 
 def test_a_holder_cannot_reset_their_own_factor_another_holder_can(security, office):
     TOTPDevice.objects.create(user=office, name="default", confirmed=True)
-    mine = _signed_in(security)
+    mine = signed_in_verified(security)
     response = _reset(mine, security, office)  # one refused: none of them is reset
     page = mine.get(response["Location"]).content.decode()
     assert "不能重置自己的双因素认证" in page
@@ -126,7 +109,7 @@ def test_a_holder_cannot_reset_their_own_factor_another_holder_can(security, off
     with pytest.raises(ValidationError):
         second_factor_reset(user=security, by=security)
 
-    colleague = _holder("secadmin2", roles.SECURITY_ADMIN)
+    colleague = holder("secadmin2", roles.SECURITY_ADMIN)
     assert second_factor_reset(user=security, by=colleague) == 1
     assert not TOTPDevice.objects.filter(user=security).exists()
     assert AuditEntry.objects.get(action="reset_otp").actor == "secadmin2"

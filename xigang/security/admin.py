@@ -15,6 +15,7 @@ from xigang import roles
 from xigang.models import AuditEntry
 from xigang.security.posts import check_posts, holds_post
 from xigang.security.second_factor import second_factor_reset
+from xigang.security.sessions import ending_sessions_on_last_group
 
 
 @admin.register(AuditEntry)
@@ -53,7 +54,8 @@ class _PostsCheckedForm(forms.ModelForm):
 class PortalUserAdmin(UserAdmin):
     """系统管理员 keep accounts (names, active, passwords); 安全管理员 give roles (groups);
     neither can make a superuser or hand out single permissions. Only a 安全管理员 resets
-    another user's lost second factor (the action below; a superuser without the post cannot)."""
+    another user's lost second factor (the action below; a superuser without the post cannot).
+    Turning an account inactive, or leaving it without any group, ends its sessions."""
 
     actions = ["reset_second_factor"]
 
@@ -69,6 +71,11 @@ class PortalUserAdmin(UserAdmin):
             fields = {f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]}
             return sorted((fields - {"groups"}) | locked)
         return sorted(locked | {"groups"})
+
+    def save_related(self, request, form, formsets, change):
+        """Groups are saved here: an account left without any role or post is signed out."""
+        with ending_sessions_on_last_group(form.instance):
+            super().save_related(request, form, formsets, change)
 
     def has_reset_second_factor_permission(self, request) -> bool:
         return holds_post(request.user, roles.SECURITY_ADMIN)
@@ -89,8 +96,8 @@ class PortalUserAdmin(UserAdmin):
         self.message_user(
             request,
             _(
-                "The second factor of %(users)s has been reset: at the next sign-in they set "
-                "up a new one in their authenticator app."
+                "The second factor of %(users)s has been reset and their open sessions ended: "
+                "at the next sign-in they set up a new one in their authenticator app."
             )
             % {"users": "、".join(u.get_username() for u in users)},
             messages.SUCCESS,

@@ -11,7 +11,9 @@ class SecurityConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from xigang import history
+        from xigang.security import sessions
         from xigang.security.middleware import start_session_clock
 
         history.connect()
+        sessions.connect()
         user_logged_in.connect(start_session_clock, dispatch_uid="xigang.session_clock")

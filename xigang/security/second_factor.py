@@ -1,8 +1,8 @@
 """Resetting a lost second factor: only a 安全管理员 may, for someone else (never themself).
 
 The user's TOTP devices are deleted, so at their next sign-in they are sent to set up a new one
-(`otp_setup`); a session they still have open loses its verified state at its next request
-(django-otp finds the device it was verified with gone), so it too must set one up first."""
+(`otp_setup`); the sessions they still have open end (`xigang.security.sessions`): whoever holds
+the lost phone may hold a signed-in browser too."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xigang import history, roles
 from xigang.security.posts import holds_post
+from xigang.security.sessions import SECOND_FACTOR_RESET, end_sessions
 
 
 @transaction.atomic
 def second_factor_reset(*, user: User, by: User) -> int:
-    """Delete `user`'s TOTP devices and record who reset whose factor; returns how many."""
+    """Delete `user`'s TOTP devices, end their sessions and record who reset whose factor;
+    returns how many devices went."""
     if not holds_post(by, roles.SECURITY_ADMIN):
         raise PermissionDenied
     if user.pk == by.pk:
@@ -41,4 +43,5 @@ def second_factor_reset(*, user: User, by: User) -> int:
             old={"totp_devices": removed},
             new={"totp_devices": []},
         )
+        end_sessions(user, reason=SECOND_FACTOR_RESET)
     return len(removed)

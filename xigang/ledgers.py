@@ -22,19 +22,20 @@ import datetime
 import decimal
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from python_calamine import CalamineWorkbook
 
-from xigang import history
+from xigang import history, upload_limits
 
 HEADER_SEARCH_ROWS = 5
 
@@ -234,52 +235,17 @@ class Column:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
-    """A workbook's XML never needs a DTD; one that declares entities is an XML bomb or an
-    external-entity attack. openpyxl parses through defusedxml / lxml without resolving
-    entities; we refuse such files outright, with a clear message."""
-    import zipfile
-
-    position = source.tell() if hasattr(source, "tell") else None
-    try:
-        with zipfile.ZipFile(source) as archive:
-            for name in archive.namelist():
-                if name.endswith((".xml", ".rels")):
-                    with archive.open(name) as part:
-                        head = part.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise LedgerError(
-                            _(
-                                "the file is refused: its part %(part)s declares a DTD or XML "
-                                "entities, which an Excel workbook never does"
-                            )
-                            % {"part": name}
-                        )
-    except zipfile.BadZipFile:
-        pass  # openpyxl says it is not a workbook
-    finally:
-        if position is not None:
-            source.seek(position)
-
-
 def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
     """The first worksheet's rows as values, read by calamine (Rust): about 18 times faster than
     openpyxl's read-only mode, which was most of an import's time. Numbers arrive as floats and
-    empty cells as "": the cell parsers take both. Its XML reader expands no entities, and
-    `_refuse_dtd` refuses a workbook that declares any before it is opened."""
-    _refuse_dtd(source)
+    empty cells as "": the cell parsers take both. The file is checked first and parsed in a
+    child process under a memory cap (`xigang.upload_limits`): a workbook built to exhaust the
+    parser is refused, and the worker lives on."""
     try:
-        if hasattr(source, "read"):
-            book = CalamineWorkbook.from_filelike(source)
-        else:
-            book = CalamineWorkbook.from_path(str(source))
-        sheet = book.get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises several kinds for a file that is not xlsx
-        raise LedgerError(
-            _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": exc}
-        ) from exc
-    for row in sheet.iter_rows():
-        yield tuple(row)
+        upload_limits.check_workbook(source)
+        yield from upload_limits.read_first_sheet(source)
+    except ValidationError as exc:
+        raise LedgerError(exc.messages[0]) from exc
 
 
 def _blank(value: Any) -> bool:
@@ -303,7 +269,10 @@ class LedgerKind:
 
     # --- import ---
     def read(self, source: str | Path | IO[bytes], report: Report) -> list[Row]:
-        rows = _open_rows(source)
+        with closing(_open_rows(source)) as rows:
+            return self._read_rows(rows, report)
+
+    def _read_rows(self, rows: Iterator[tuple[Any, ...]], report: Report) -> list[Row]:
         required = [c.header for c in self.columns if c.required or c.key]
         header_at: dict[str, int] | None = None
         header_row = 0

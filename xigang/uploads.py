@@ -6,9 +6,9 @@ so that there is one implementation."""
 
 from __future__ import annotations
 
-from duties.evidence import ALL, IMAGES, MAX_BYTES, check_upload, sniff
+from duties.evidence import ALL, IMAGES, check_upload, sniff
 
-__all__ = ["ALL", "IMAGES", "MAX_BYTES", "sniff", "validate_upload"]
+__all__ = ["ALL", "IMAGES", "sniff", "validate_upload"]
 
 
 def validate_upload(upload, allowed: frozenset[str] = ALL) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from xigang import scope
 from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
+from xigang.upload_limits import check_size
 
 admin.site.site_header = gettext_lazy("Xigang poverty-alleviation responsibility records")
 admin.site.site_title = gettext_lazy("Xigang poverty alleviation")
@@ -107,8 +109,14 @@ class ScopedInline:
 
 
 def _upload_dir() -> Path:
+    """Where uploaded ledgers wait for their confirmation; those left unconfirmed longer than
+    LEDGER_UPLOAD_MAX_AGE are deleted here, on the next upload or confirmation."""
     directory = Path(settings.MEDIA_ROOT) / "ledger-uploads"
     directory.mkdir(parents=True, exist_ok=True)
+    oldest = time.time() - settings.LEDGER_UPLOAD_MAX_AGE.total_seconds()
+    for waiting in directory.iterdir():
+        if waiting.stat().st_mtime < oldest:
+            waiting.unlink(missing_ok=True)
     return directory
 
 
@@ -170,18 +178,29 @@ class LedgerAdminMixin:
         if request.method == "POST" and "token" in request.POST:
             return self._confirm(request, kind, request.POST["token"], context)
         if request.method == "POST" and request.FILES.get("file"):
-            token = f"{request.user.pk}-{uuid.uuid4().hex}"
-            stored = _upload_dir() / f"{token}.xlsx"
-            with stored.open("wb") as out:
-                for chunk in request.FILES["file"].chunks():
-                    out.write(chunk)
-            try:
-                context["report"] = import_ledger(kind, stored, dry_run=True)
-                context["token"] = token
-            except LedgerError as exc:
-                stored.unlink(missing_ok=True)
-                context["refused"] = str(exc)
+            self._preview(request, kind, request.FILES["file"], context)
         return TemplateResponse(request, "admin/ledger_import.html", context)
+
+    def _preview(self, request, kind, upload, context) -> None:
+        """A dry run of the upload; only a file that passes waits for its confirmation."""
+        try:
+            check_size(upload.name, upload.size)
+        except ValidationError as exc:
+            context["refused"] = exc.messages[0]
+            return
+        token = f"{request.user.pk}-{uuid.uuid4().hex}"
+        stored = _upload_dir() / f"{token}.xlsx"
+        with stored.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            context["report"] = import_ledger(kind, stored, dry_run=True)
+        except LedgerError as exc:
+            context["refused"] = str(exc)
+        if context.get("report") and context["report"].ok:
+            context["token"] = token
+        else:
+            stored.unlink(missing_ok=True)
 
     def _confirm(self, request, kind, token, context):
         if (

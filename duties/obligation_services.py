@@ -125,10 +125,11 @@ def disclosure_record(
     version: str | None = None,
 ) -> Disclosure:
     """Record (or update) a 公示 and its photos; the days posted are counted here, both ends
-    included. `version`: the `row_version` the edit form showed; if the row has been saved
-    since, nothing is written (ValidationError, code "stale")."""
+    included. `version`: the `row_version` the edit form showed (None when not from a form,
+    e.g. the admin, whose form checked it); if the row has been saved since, or the form sent
+    none (""), nothing is written (ValidationError, code "stale" or "unversioned")."""
     uploads = _check_all(photos, IMAGES)
-    if disclosure is not None and disclosure.pk:
+    if disclosure is not None and disclosure.pk and version is not None:
         # Lock the row, then compare: two saves of the same version cannot both pass.
         Disclosure.objects.select_for_update().filter(pk=disclosure.pk).first()
         refuse_stale(disclosure, version)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
 import uuid
@@ -12,10 +11,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms.models import _get_foreign_key
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,18 +30,45 @@ admin.site.site_title = gettext_lazy("Xigang poverty alleviation")
 admin.site.index_title = gettext_lazy("Records")
 
 
-def row_version(obj) -> str:
-    """A fingerprint of the row as the database holds it now (one query)."""
-    names = [f.attname for f in obj._meta.concrete_fields]
-    values = type(obj)._base_manager.filter(pk=obj.pk).values_list(*names).first()
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
+Related = tuple[tuple[type, str], ...]  # (model, foreign key name): rows a form shows with its own
 
 
-def refuse_stale(obj, shown: str | None) -> None:
+def _rows(queryset, lock: bool) -> list:
+    if lock:
+        queryset = queryset.select_for_update()
+    names = [f.attname for f in queryset.model._meta.concrete_fields]
+    return list(queryset.order_by("pk").values_list(*names))
+
+
+def row_version(obj, related: Related = (), *, lock: bool = False) -> str:
+    """A fingerprint of everything a form shows: the row and its related rows (an admin page's
+    inlines) as the database holds them now. Keyed with the secret key: a masked ID number
+    cannot be found by hashing guesses. `lock`: the rows are locked until the transaction ends."""
+    parts = [_rows(type(obj)._base_manager.filter(pk=obj.pk), lock)]
+    for model, key in related:
+        parts.append(_rows(model._base_manager.filter(**{key: obj.pk}), lock))
+    return salted_hmac("xigang.row_version", repr(parts)).hexdigest()[:32]
+
+
+def refuse_stale(obj, shown: str, related: Related = ()) -> None:
     """Optimistic locking, for the admin and the portal's forms alike: `shown` is the
-    `row_version` the form carried when it was displayed; if someone saved the row since,
-    refuse the save (the caller keeps what the user typed and shows the message)."""
-    if shown and obj.pk and shown != row_version(obj):
+    `row_version` the form carried when it was displayed; if someone saved the row (or a row
+    shown with it) since, or the form carried no version, refuse the save (the caller keeps
+    what the user typed and shows the message). Inside a transaction the rows are locked
+    first, so two saves of the same version cannot both pass."""
+    if not obj.pk:
+        return
+    if not shown:
+        raise forms.ValidationError(
+            _(
+                "This form arrived without the version of the record it showed, so nobody can "
+                "tell whether someone else saved the record meanwhile. Nothing has been saved "
+                "and what you typed is kept below: check it against the record, then save again."
+            ),
+            code="unversioned",
+        )
+    lock = transaction.get_connection().in_atomic_block
+    if shown != row_version(obj, related, lock=lock):
         raise forms.ValidationError(
             _(
                 "Someone else saved this record while you were editing it. Nothing of yours "
@@ -51,12 +80,15 @@ def refuse_stale(obj, shown: str | None) -> None:
 
 
 class _VersionCheckedForm(forms.ModelForm):
-    """The admin change form carries the row's fingerprint as it was shown (`_row_version`, see
-    templates/admin/change_form.html); a stale save is refused (`refuse_stale`)."""
+    """The admin change form carries the fingerprint of the row and its inlines as they were
+    shown (`_row_version`, see templates/admin/change_form.html); a stale or unversioned save
+    is refused (`refuse_stale`)."""
+
+    version_related: Related = ()
 
     def clean(self):
         cleaned = super().clean()
-        refuse_stale(self.instance, self.data.get("_row_version"))
+        refuse_stale(self.instance, self.data.get("_row_version", ""), self.version_related)
         return cleaned
 
 
@@ -74,11 +106,19 @@ class ScopedAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None or not issubclass(form, forms.ModelForm):
             return form
-        return type(form.__name__, (_VersionCheckedForm, form), {})
+        related = {"version_related": self.version_related()}
+        return type(form.__name__, (_VersionCheckedForm, form), related)
+
+    def version_related(self) -> Related:
+        """The inlines' rows: the page shows them, so its version covers them."""
+        return tuple(
+            (i.model, _get_foreign_key(self.model, i.model, fk_name=i.fk_name).name)
+            for i in self.inlines
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None and obj.pk is not None:
-            context["row_version"] = row_version(obj)
+            context["row_version"] = row_version(obj, self.version_related())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _scoped_choices(self, db_field, request, kwargs):

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from duties.models import Cadre, Village
+from tests.forms import shown_version
 from tests.org.conftest import write_book
 from xigang.scope import scope_of
 
@@ -252,6 +253,7 @@ def test_assigning_a_town_cadre_to_a_village_in_the_admin_grants_the_village(
             "villageassignment_set-MAX_NUM_FORMS": "1000",
             "villageassignment_set-0-cadre": dept.cadre.pk,
             "villageassignment_set-0-village": east.pk,
+            "_row_version": shown_version(client, url),
         },
     )
     assert response.status_code == 302, response.content.decode()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from duties.models import Department
 from duties.services import cadre_save
+from tests.forms import shown_version
 from visits.models import Problem, ProblemCategory
 from visits.services import problem_report
 from xigang import roles
@@ -39,7 +40,10 @@ def test_the_department_routed_to_sees_and_resolves_it(client, housing_staff, pr
     listing = client.get(reverse("admin:visits_problem_changelist")).content.decode()
     assert "东村-001" in listing
     url = reverse("admin:visits_problem_change", args=[problem.pk])
-    response = client.post(url, {"resolution": "已完成危房改造", "resolved_on": "2026-03-20"})
+    version = shown_version(client, url)
+    response = client.post(
+        url, {"resolution": "已完成危房改造", "resolved_on": "2026-03-20", "_row_version": version}
+    )
     assert response.status_code == 302
     problem.refresh_from_db()
     assert (problem.resolved_on, problem.resolution, problem.resolved_by) == (

@@ -15,7 +15,9 @@ Everything refused raises django's ValidationError; the ledger engine turns it i
 from __future__ import annotations
 
 import faulthandler
+import gc
 import logging
+import marshal
 import os
 import pickle
 import re
@@ -262,6 +264,31 @@ def _cap_child() -> None:
         resource.setrlimit(limit, (value, hard))
 
 
+# The child's frames: a tag, the payload's length (8 bytes), the payload.
+_MARSHAL, _PICKLE, _ERROR, _END = b"m", b"p", b"e", b"z"
+
+
+def _send(out: IO[bytes], tag: bytes, payload: bytes = b"") -> None:
+    out.write(tag + len(payload).to_bytes(8, "little") + payload)
+
+
+def _send_rows(out: IO[bytes], batch: list[tuple[Any, ...]]) -> None:
+    try:
+        _send(out, _MARSHAL, marshal.dumps(batch))  # several times quicker than pickle
+    except ValueError:  # dates and times, which marshal has no type for
+        _send(out, _PICKLE, pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(stream: IO[bytes]) -> tuple[bytes, bytes] | None:
+    """The next whole frame, or None when the child stopped (a frame cut short included)."""
+    head = stream.read(9)
+    if len(head) < 9:
+        return None
+    length = int.from_bytes(head[1:], "little")
+    payload = stream.read(length)
+    return (head[:1], payload) if len(payload) == length else None
+
+
 def _child_read(source: Source, out: IO[bytes]) -> None:
     from python_calamine import CalamineWorkbook
 
@@ -273,22 +300,22 @@ def _child_read(source: Source, out: IO[bytes]) -> None:
         sheet = book.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises several kinds for a file that is not xlsx
         message = _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": exc}
-        pickle.dump(("error", message), out)
+        _send(out, _ERROR, message.encode())
         return
     end = sheet.end or (0, 0)  # None for an empty sheet
     try:
         _check_extent(end[0] + 1, end[1] + 1, sheet.name)
     except ValidationError as exc:
-        pickle.dump(("error", exc.messages[0]), out)
+        _send(out, _ERROR, exc.messages[0].encode())
         return
     batch: list[tuple[Any, ...]] = []
     for row in sheet.iter_rows():
         batch.append(tuple(row))
         if len(batch) == _BATCH:
-            pickle.dump(("rows", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
+            _send_rows(out, batch)
             batch = []
-    pickle.dump(("rows", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickle.dump(("end", None), out)
+    _send_rows(out, batch)
+    _send(out, _END)
 
 
 def _run_child(source: Source, write_fd: int) -> None:
@@ -298,6 +325,7 @@ def _run_child(source: Source, write_fd: int) -> None:
         # The parser's abort message and a fault handler's traceback would land in the log.
         faulthandler.disable()
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        gc.disable()  # a collection would touch, and so copy, the pages shared with the parent
         _cap_child()
         with os.fdopen(write_fd, "wb") as out:
             _child_read(source, out)
@@ -333,16 +361,13 @@ def read_first_sheet(source: Source) -> Iterator[tuple[Any, ...]]:
     finished = False
     try:
         with os.fdopen(read_fd, "rb") as stream:
-            while not finished:
-                try:
-                    tag, payload = pickle.load(stream)
-                except EOFError:
-                    break
-                if tag == "error":
-                    raise ValidationError(payload)
-                if tag == "rows":
-                    yield from payload
-                finished = tag == "end"
+            while not finished and (frame := _receive(stream)) is not None:
+                tag, payload = frame
+                if tag == _ERROR:
+                    raise ValidationError(payload.decode())
+                if tag in (_MARSHAL, _PICKLE):
+                    yield from (marshal if tag == _MARSHAL else pickle).loads(payload)
+                finished = tag == _END
     finally:
         if not finished:
             try:

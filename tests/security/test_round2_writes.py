@@ -57,7 +57,7 @@ def _form_data(response) -> dict:
             value = form[name].value()
             if value is True:
                 data[form.add_prefix(name)] = "on"
-            elif value not in (None, False):
+            elif value is not None and value is not False:
                 data[form.add_prefix(name)] = value
     page = response.content.decode()
     data["_row_version"] = page.split('name="_row_version" value="')[1].split('"')[0]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from xigang import obligations
 from xigang.obligations import Filters, OverdueItem, Tally
+from xigang.periods import MONTHLY, QUARTERLY, period_of, periods_ending_with
 
 # Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
 RULE_LABELS = {
@@ -41,14 +42,10 @@ def rule_label(rule_id: str) -> str:
     return str(RULE_LABELS.get(rule_id, rule_id))
 
 
-def _quarter_start(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
 def default_since(as_of: datetime.date) -> datetime.date:
     """The start of the quarter a year before `as_of`: the year the trend shows, and whole
     quarters so that the quarterly home visits of that year are all in."""
-    return _quarter_start(datetime.date(as_of.year - 1, as_of.month, 1))
+    return period_of(QUARTERLY, datetime.date(as_of.year - 1, as_of.month, 1)).start
 
 
 @dataclass(frozen=True)
@@ -228,10 +225,6 @@ def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) ->
     ]
 
 
-def _month_end(year: int, month: int) -> datetime.date:
-    return datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
-
-
 def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
     """(month label, month-end as-of, count) for the 12 months ending with as_of's month.
 
@@ -241,11 +234,6 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     visits are dated inside it; for items that can still be closed (problems, cases, duties,
     findings) it leaves out those closed since, so past months may read a little low. This keeps
     the dashboard to one engine call whatever the span."""
-    months = []
-    year, month = as_of.year, as_of.month
-    for _i in range(TREND_MONTHS):
-        months.append((year, month))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
         per_day[t.due] += t.count
@@ -254,9 +242,9 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     for day in dues:
         before.append(before[-1] + per_day[day])
     result = []
-    for year, month in reversed(months):
-        cut = min(_month_end(year, month), as_of)
-        result.append((f"{year}-{month:02d}", cut, before[bisect_left(dues, cut)]))
+    for month in periods_ending_with(MONTHLY, as_of, TREND_MONTHS):
+        cut = min(month.end, as_of)
+        result.append((month.label, cut, before[bisect_left(dues, cut)]))
     return result
 
 

@@ -13,10 +13,10 @@ import random
 
 from django.db import transaction
 
-from duties.params import value_on
+from duties.params import in_force
 from households.models import Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
-from visits.periods import month_of, quarter_of
+from xigang.periods import MONTHLY, QUARTERLY, periods_overlapping
 
 BATCH = 5000
 YEARS = 2
@@ -39,13 +39,6 @@ PHONE_CONTENT = ["电话询问近况", "电话了解身体状况", "电话告知
 
 def _day_in(rng: random.Random, start: datetime.date, end: datetime.date) -> datetime.date:
     return start + datetime.timedelta(days=rng.randint(0, (end - start).days))
-
-
-def _periods(of, first: datetime.date, last: datetime.date):
-    period = of(first)
-    while period.start <= last:
-        yield period
-        period = of(period.end + datetime.timedelta(days=1))
 
 
 @transaction.atomic
@@ -76,11 +69,11 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
         span_end = min(end or as_of, as_of)
         if span_start > span_end:
             continue
-        for quarter in _periods(quarter_of, span_start, span_end):
+        for quarter in periods_overlapping(QUARTERLY, span_start, span_end):
             if rng.random() < HOME_SHARE:
                 on = _day_in(rng, max(quarter.start, span_start), min(quarter.end, span_end))
                 add(household_id, cadre_id, Visit.Kind.HOME, on, rng.choice(CONTENT))
-        for month in _periods(month_of, span_start, span_end):
+        for month in periods_overlapping(MONTHLY, span_start, span_end):
             if rng.random() < PHONE_SHARE:
                 on = _day_in(rng, max(month.start, span_start), min(month.end, span_end))
                 add(household_id, cadre_id, Visit.Kind.PHONE, on, rng.choice(PHONE_CONTENT))
@@ -89,7 +82,7 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
 
     categories = list(ProblemCategory.objects.values_list("pk", "department_id", "name"))
     problems: list[Problem] = []
-    days = value_on("problem.resolve", "days", as_of)
+    days = in_force("problem.resolve", "days").on(as_of)
     for household_id, cadre_id, on in home_visits:
         if not categories or rng.random() >= PROBLEM_SHARE:
             continue
@@ -119,7 +112,7 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
     last_pairing = {}
     for household_id, cadre_id, start, end in pairings:
         last_pairing[household_id] = (cadre_id, start, end)
-    aid_days = value_on("emergency.aid", "days", as_of)
+    aid_days = in_force("emergency.aid", "days").on(as_of)
     for household_id, (cadre_id, start, end) in sorted(last_pairing.items()):
         if rng.random() >= EMERGENCY_SHARE:
             continue

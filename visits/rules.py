@@ -30,15 +30,14 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Village
-from duties.params import schedule
+from duties.params import InForce, in_force
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
-from visits.periods import PERIOD_OF, Period, periods_between
 from xigang.obligations import Filters, OverdueItem, Rule, Tally
+from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
 from xigang.scope import EMERGENCY_DEPARTMENT, visible
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
-PENDING_WINDOW = datetime.timedelta(days=14)
 
 
 def _cadres(ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
@@ -276,14 +275,14 @@ class PairingRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         """The current period, owed (pairing through its last day as known) and not yet met."""
-        periods = [PERIOD_OF[self.period_kind](as_of)]
+        periods = [period_of(self.period_kind, as_of)]
         return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=True)
 
 
 class HomeVisitRule(PairingRule):
     id = "pairing.home_visit"
     title = "a home visit to each paired household every quarter"
-    period_kind = "quarter"
+    period_kind = QUARTERLY
     kinds = (Visit.Kind.HOME,)
 
     def subject(self, period: Period) -> str:
@@ -293,7 +292,7 @@ class HomeVisitRule(PairingRule):
 class PhoneContactRule(PairingRule):
     id = "pairing.phone_contact"
     title = "a phone contact (or a home visit) with each paired household every month"
-    period_kind = "month"
+    period_kind = MONTHLY
     kinds = (Visit.Kind.PHONE, Visit.Kind.HOME)
 
     def subject(self, period: Period) -> str:
@@ -381,7 +380,7 @@ class ProblemResolveRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         problems = self._open(user, as_of, filters).filter(
-            found_on__lte=as_of, due__gte=as_of, due__lte=as_of + PENDING_WINDOW
+            found_on__lte=as_of, due__gte=as_of, due__lte=self.due_soon_until(as_of)
         )
         return self._items(problems, as_of, pending=True)
 
@@ -405,22 +404,14 @@ class EmergencyAidRule(Rule):
 
     @staticmethod
     def _due_before(day: datetime.date) -> Q:
-        """Cases whose due date (report + the days in force on the report day) is before `day`:
-        built from the parameter's schedule in Python, so the database does no date sums."""
-        steps = schedule("emergency.aid", "days")
-        q = Q()
-        for i, (start, days) in enumerate(steps):
-            span = Q(reported_on__lt=day - datetime.timedelta(days=days))
-            if i > 0:
-                span &= Q(reported_on__gte=start)
-            if i + 1 < len(steps):
-                span &= Q(reported_on__lt=steps[i + 1][0])
-            q = q | span if q else span
-        return q
+        """Cases whose due date (report + the days in force on the report day) is before `day`
+        (one query)."""
+        return in_force("emergency.aid", "days").due_before("reported_on", day)
 
-    def _item(self, case: EmergencyCase, as_of: datetime.date, pending: bool, steps) -> OverdueItem:
-        days = next((v for start, v in reversed(steps) if start <= case.reported_on), steps[0][1])
-        due = case.reported_on + datetime.timedelta(days=days)
+    def _item(
+        self, case: EmergencyCase, as_of: datetime.date, pending: bool, days: InForce
+    ) -> OverdueItem:
+        due = case.reported_on + datetime.timedelta(days=days.on(case.reported_on))
         return OverdueItem(
             rule=self.id,
             article=self.article,
@@ -462,5 +453,5 @@ class EmergencyAidRule(Rule):
         return self._items(cases, as_of, pending=True)
 
     def _items(self, cases, as_of, pending):
-        steps = schedule("emergency.aid", "days")
-        return [self._item(case, as_of, pending, steps) for case in cases]
+        days = in_force("emergency.aid", "days")
+        return [self._item(case, as_of, pending, days) for case in cases]

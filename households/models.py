@@ -72,8 +72,7 @@ class Household(models.Model):
                 name="household_exit_after_identification",
             )
         ]
-        # The duplicate-ID check looks up each member's ID number among the heads': without it
-        # a scan of every household per member (2 s for the town, quadratic in the county).
+        # Heads are looked up by ID number: the admin's exact search, the duplicate-ID check.
         indexes = [models.Index(fields=["head_id_number"], name="household_head_id_idx")]
 
     def __str__(self) -> str:

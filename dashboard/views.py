@@ -192,7 +192,7 @@ def item_export(request):
 
 
 def overdue_json(request):
-    """DESIGN.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
+    """docs/design.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
     With `limit` (and `offset`) a page of it, with the whole list's `total`."""
     if not request.user.is_authenticated:
         return _json({"error": _("Sign in to read the overdue list.")}, status=401)

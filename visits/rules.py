@@ -1,7 +1,7 @@
 """The obligations of pairing work (arts. 38-40), each one set-based query per call.
 
 `pairing.home_visit` (art. 39, each quarter) and `pairing.phone_contact` (art. 39, each month)
-follow DESIGN.md exactly:
+follow docs/design.md, 'Exact semantics':
 - a period is owed for a household only if pairings (one cadre or a chain) cover every day of it;
 - it is met by a visit of the right kind dated inside it, made by a cadre paired with the
   household on the visit's day (a home visit also meets the month);

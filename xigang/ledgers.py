@@ -12,8 +12,8 @@ admin, the `import_ledger` / `export_ledger` commands and the tests:
 - exports use openpyxl's write-only mode and never write a cell a spreadsheet would run as a
   formula.
 
-See ../shared/ledger-formats.md and PITFALLS.md (title rows, Excel dates, float ID numbers,
-formula escaping).
+See docs/ledger-formats.md and docs/pitfalls.md, "Excel ledgers" (title rows, Excel dates, float
+ID numbers, formula escaping).
 """
 
 from __future__ import annotations

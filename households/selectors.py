@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Village
-from households.models import Assessment, Household, Member, MemberChange, Pairing
+from households.models import Household, Member
 from xigang.scope import visible
 
 SCHOOL_AGE = (6, 18)  # years, inclusive
@@ -30,24 +30,6 @@ def household_list(*, user: User | AnonymousUser, village: Village | None = None
 def member_list(*, user: User | AnonymousUser, household: Household | None = None) -> QuerySet:
     members = visible(user, Member.objects.select_related("household__village"))
     return members.filter(household=household) if household else members
-
-
-def member_change_list(*, user: User | AnonymousUser) -> QuerySet:
-    return visible(
-        user, MemberChange.objects.select_related("household__village", "member", "reported_by")
-    )
-
-
-def pairing_list(*, user: User | AnonymousUser) -> QuerySet:
-    return visible(user, Pairing.objects.select_related("household__village", "cadre__user"))
-
-
-def latest_assessments(household: Household) -> dict[str, Assessment]:
-    """The latest assessment of each item of 一达标、两不愁、三保障 (one query)."""
-    latest: dict[str, Assessment] = {}
-    for assessment in household.assessments.order_by("item", "-assessed_on"):
-        latest.setdefault(assessment.item, assessment)
-    return latest
 
 
 # --- data-quality checks -------------------------------------------------------------------

@@ -164,12 +164,6 @@ class Member(models.Model):
         return self.name
 
     @property
-    def sex(self) -> str:
-        from households.idnumber import sex_of
-
-        return sex_of(self.id_number)
-
-    @property
     def birth_date(self) -> datetime.date | None:
         from households.idnumber import birth_date_of
 
@@ -269,9 +263,6 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household.number} ← {self.cadre} ({self.start}–{self.end or ''})"
-
-    def covers(self, day: datetime.date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
 
 
 class HelpPlan(models.Model):

@@ -15,7 +15,7 @@ from django.db.models import Case, Q, Value, When
 from duties.models import RuleParameter
 from xigang.obligations import REGULATION_START
 
-# The regulation's and DESIGN.md's defaults, in force from the regulation's first day.
+# The regulation's and docs/design.md's defaults, in force from the regulation's first day.
 DEFAULTS: dict[tuple[str, str], int] = {
     ("member_change.report", "days"): 30,
     ("problem.resolve", "days"): 30,

@@ -41,14 +41,9 @@ def _day_in(rng: random.Random, start: datetime.date, end: datetime.date) -> dat
     return start + datetime.timedelta(days=rng.randint(0, (end - start).days))
 
 
-@transaction.atomic
-def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> dict[str, int]:
-    first = datetime.date(as_of.year - YEARS, as_of.month, 1)
-    pairings = list(
-        Pairing.objects.filter(start__lte=as_of)
-        .order_by("household_id", "start", "id")
-        .values_list("household_id", "cadre_id", "start", "end")
-    )
+def _visits(rng: random.Random, pairings: list, first: datetime.date, as_of: datetime.date):
+    """The visits of each pairing's span within the years shown, and the home visits among
+    them as (household id, cadre id, day)."""
     visits: list[Visit] = []
     seen: set[tuple[int, int, str, datetime.date]] = set()
     home_visits: list[tuple[int, int, datetime.date]] = []
@@ -77,9 +72,11 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
             if rng.random() < PHONE_SHARE:
                 on = _day_in(rng, max(month.start, span_start), min(month.end, span_end))
                 add(household_id, cadre_id, Visit.Kind.PHONE, on, rng.choice(PHONE_CONTENT))
+    return visits, home_visits
 
-    Visit.objects.bulk_create(visits, batch_size=BATCH)
 
+def _problems(rng: random.Random, home_visits: list, as_of: datetime.date) -> list[Problem]:
+    """Problems found on a share of the home visits, most of them resolved."""
     categories = list(ProblemCategory.objects.values_list("pk", "department_id", "name"))
     problems: list[Problem] = []
     days = in_force("problem.resolve", "days").on(as_of)
@@ -106,8 +103,13 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
                 resolution="已协调解决" if resolved_on else "",
             )
         )
-    Problem.objects.bulk_create(problems, batch_size=BATCH)
+    return problems
 
+
+def _emergencies(
+    rng: random.Random, pairings: list, first: datetime.date, as_of: datetime.date
+) -> list[EmergencyCase]:
+    """救急难 cases of a share of the households, reported to their last pairing cadre."""
     cases: list[EmergencyCase] = []
     last_pairing = {}
     for household_id, cadre_id, start, end in pairings:
@@ -135,5 +137,22 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
                 else None,
             )
         )
+    return cases
+
+
+@transaction.atomic
+def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> dict[str, int]:
+    first = datetime.date(as_of.year - YEARS, as_of.month, 1)
+    pairings = list(
+        Pairing.objects.filter(start__lte=as_of)
+        .order_by("household_id", "start", "id")
+        .values_list("household_id", "cadre_id", "start", "end")
+    )
+    # One rng drawn in this order (visits, problems, cases): the demo stays deterministic.
+    visits, home_visits = _visits(rng, pairings, first, as_of)
+    Visit.objects.bulk_create(visits, batch_size=BATCH)
+    problems = _problems(rng, home_visits, as_of)
+    Problem.objects.bulk_create(problems, batch_size=BATCH)
+    cases = _emergencies(rng, pairings, first, as_of)
     EmergencyCase.objects.bulk_create(cases, batch_size=BATCH)
     return {"visits": len(visits), "problems": len(problems), "emergencies": len(cases)}

@@ -71,6 +71,20 @@ def _next_day(column: str) -> str:
     return f"({column} + INTERVAL '1 day')"
 
 
+def _in_scope(households: QuerySet) -> tuple[str, list]:
+    """The condition on `h.id` that keeps the households in scope, and its parameters."""
+    if households.query.where and connection.vendor == "postgresql":
+        # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
+        ids = list(households.order_by().values_list("pk", flat=True))
+        if not ids:
+            raise EmptyResultSet  # nobody in scope: no statement to run
+        return "h.id = ANY(%s)", [ids]
+    if households.query.where:
+        household_sql, household_params = households.values("pk").query.sql_with_params()
+        return f"h.id IN ({household_sql})", list(household_params)
+    return "1 = 1", []  # the whole town, unfiltered
+
+
 def unmet_query(
     *,
     periods: list[Period],
@@ -93,20 +107,8 @@ def unmet_query(
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
-    params: list = []
-    for index, period in enumerate(periods):
-        params += [index, period.start, period.end]
-    if households.query.where and connection.vendor == "postgresql":
-        # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
-        ids = list(households.order_by().values_list("pk", flat=True))
-        if not ids:
-            raise EmptyResultSet  # nobody in scope: no statement to run
-        in_scope, household_params = "h.id = ANY(%s)", [ids]
-    elif households.query.where:
-        household_sql, household_params = households.values("pk").query.sql_with_params()
-        in_scope = f"h.id IN ({household_sql})"
-    else:  # the whole town, unfiltered
-        household_params, in_scope = [], "1 = 1"
+    params: list = [value for i, p in enumerate(periods) for value in (i, p.start, p.end)]
+    in_scope, household_params = _in_scope(households)
     pairing = Pairing._meta.db_table
     sql = f"""
 WITH periods (idx, ps, pe) AS (VALUES {values})

@@ -15,7 +15,6 @@ import random
 from decimal import Decimal
 
 from duties.models import Cadre, Department, Village
-from households.idnumber import compose
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -27,6 +26,7 @@ from households.models import (
 )
 from households.responsibility import MEASURE_DEPARTMENTS
 from xigang import roles
+from xigang.idnumber import compose
 
 PER_VILLAGE = {"tiny": 5, "town": 50, "county": 50}
 AREAS = ("370481", "370402", "370403")

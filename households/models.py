@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Cadre, Department, Village
-from households.idnumber import validate_id_number
+from xigang.idnumber import validate_id_number
 
 
 class Household(models.Model):
@@ -166,13 +166,13 @@ class Member(models.Model):
 
     @property
     def sex(self) -> str:
-        from households.idnumber import sex_of
+        from xigang.idnumber import sex_of
 
         return sex_of(self.id_number)
 
     @property
     def birth_date(self) -> datetime.date | None:
-        from households.idnumber import birth_date_of
+        from xigang.idnumber import birth_date_of
 
         return birth_date_of(self.id_number)
 

@@ -35,6 +35,7 @@ from openpyxl.styles import Font
 from python_calamine import CalamineWorkbook
 
 from xigang import history
+from xigang.idnumber import id_number_error, normalise
 
 HEADER_SEARCH_ROWS = 5
 
@@ -183,8 +184,6 @@ def parse_decimal(value: Any) -> decimal.Decimal:
 
 def parse_id_number(value: Any) -> str:
     """ID numbers must arrive as text: a number has lost its last digits (or its X)."""
-    from households.idnumber import id_number_error, normalise
-
     if isinstance(value, int | float):
         raise CellError(
             _(

@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from xigang import roles
+from xigang.idnumber import mask
 
 
 @dataclass(frozen=True)
@@ -273,8 +274,6 @@ def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet, **lookup)
 
 def mask_id(user: User | AnonymousUser, id_number: str) -> str:
     """The ID number as this user may read it: full for registry keepers, masked otherwise."""
-    from households.idnumber import mask
-
     if scope_of(user).sees_full_id and id_number:
         from xigang import history
 

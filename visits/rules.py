@@ -34,8 +34,9 @@ from duties.params import schedule
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.periods import PERIOD_OF, Period, periods_between
+from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.obligations import Filters, OverdueItem, Rule, Tally
-from xigang.scope import EMERGENCY_DEPARTMENT, visible
+from xigang.scope import visible
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
 PENDING_WINDOW = datetime.timedelta(days=14)

@@ -19,7 +19,6 @@ formula escaping).
 from __future__ import annotations
 
 import datetime
-import decimal
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -173,13 +172,6 @@ def parse_int(value: Any) -> int:
     if re.fullmatch(r"\d+", text):
         return int(text)
     raise CellError(_("「%(value)s」 is not a whole number") % {"value": text})
-
-
-def parse_decimal(value: Any) -> decimal.Decimal:
-    try:
-        return decimal.Decimal(str(value).strip()).quantize(decimal.Decimal("0.01"))
-    except decimal.InvalidOperation as exc:
-        raise CellError(_("「%(value)s」 is not an amount") % {"value": value}) from exc
 
 
 def parse_id_number(value: Any) -> str:
@@ -473,6 +465,7 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
 
 # --- registry --------------------------------------------------------------------------------
 
+# Filled by the business apps' `ledgers.py` (imported when the app is ready, xigang.apps).
 KINDS: dict[str, type[LedgerKind]] = {}
 
 
@@ -482,7 +475,6 @@ def register(kind: type[LedgerKind]) -> type[LedgerKind]:
 
 
 def get_kind(name: str) -> type[LedgerKind]:
-    _load_kinds()
     if name not in KINDS:
         raise LedgerError(
             _("unknown ledger 「%(name)s」; known: %(known)s")
@@ -490,15 +482,3 @@ def get_kind(name: str) -> type[LedgerKind]:
         )
     return KINDS[name]
 
-
-def _load_kinds() -> None:
-    from importlib import import_module
-
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        try:
-            import_module(f"{config.name}.ledgers")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.ledgers":
-                raise

@@ -25,7 +25,7 @@ from households.models import (
     Pairing,
 )
 from households.responsibility import MEASURE_DEPARTMENTS
-from xigang import roles
+from xigang import demo, roles
 from xigang.idnumber import compose
 
 PER_VILLAGE = {"tiny": 5, "town": 50, "county": 50}
@@ -88,6 +88,7 @@ class _Ids:
                 return number
 
 
+@demo.register(order=20)
 def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     villages = list(Village.objects.order_by("name"))
     cadres = list(Cadre.objects.filter(user__groups__name=roles.PAIRING).order_by("pk").distinct())

@@ -16,6 +16,7 @@ from django.db import transaction
 from duties.params import in_force
 from households.models import Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
+from xigang import demo
 from xigang.periods import MONTHLY, QUARTERLY, periods_overlapping
 
 BATCH = 5000
@@ -140,6 +141,7 @@ def _emergencies(
     return cases
 
 
+@demo.register(order=30)
 @transaction.atomic
 def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> dict[str, int]:
     first = datetime.date(as_of.year - YEARS, as_of.month, 1)

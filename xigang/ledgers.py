@@ -12,14 +12,13 @@ admin, the `import_ledger` / `export_ledger` commands and the tests:
 - exports use openpyxl's write-only mode and never write a cell a spreadsheet would run as a
   formula.
 
-See ../shared/ledger-formats.md and PITFALLS.md (title rows, Excel dates, float ID numbers,
-formula escaping).
+See docs/ledger-formats.md and docs/pitfalls.md, "Excel ledgers" (title rows, Excel dates, float
+ID numbers, formula escaping).
 """
 
 from __future__ import annotations
 
 import datetime
-import decimal
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -36,6 +35,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from xigang import history, upload_limits
+from xigang.idnumber import id_number_error, normalise
 
 HEADER_SEARCH_ROWS = 5
 
@@ -175,17 +175,8 @@ def parse_int(value: Any) -> int:
     raise CellError(_("「%(value)s」 is not a whole number") % {"value": text})
 
 
-def parse_decimal(value: Any) -> decimal.Decimal:
-    try:
-        return decimal.Decimal(str(value).strip()).quantize(decimal.Decimal("0.01"))
-    except decimal.InvalidOperation as exc:
-        raise CellError(_("「%(value)s」 is not an amount") % {"value": value}) from exc
-
-
 def parse_id_number(value: Any) -> str:
     """ID numbers must arrive as text: a number has lost its last digits (or its X)."""
-    from households.idnumber import id_number_error, normalise
-
     if isinstance(value, int | float):
         raise CellError(
             _(
@@ -236,11 +227,11 @@ class Column:
 
 
 def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
-    """The first worksheet's rows as values, read by calamine (Rust): about 18 times faster than
-    openpyxl's read-only mode, which was most of an import's time. Numbers arrive as floats and
-    empty cells as "": the cell parsers take both. The file is checked first and parsed in a
-    child process under a memory cap (`xigang.upload_limits`): a workbook built to exhaust the
-    parser is refused, and the worker lives on."""
+    """The first worksheet's rows as values, read by calamine (Rust), much faster than openpyxl's
+    read-only mode, which was most of an import's time. Numbers arrive as floats and empty cells
+    as "": the cell parsers take both. The file is checked first and parsed in a child process
+    under a memory cap (`xigang.upload_limits`): a workbook built to exhaust the parser is
+    refused, and the worker lives on."""
     try:
         upload_limits.check_workbook(source)
         yield from upload_limits.read_first_sheet(source)
@@ -443,6 +434,7 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
 
 # --- registry --------------------------------------------------------------------------------
 
+# Filled by the business apps' `ledgers.py` (imported when the app is ready, xigang.apps).
 KINDS: dict[str, type[LedgerKind]] = {}
 
 
@@ -452,7 +444,6 @@ def register(kind: type[LedgerKind]) -> type[LedgerKind]:
 
 
 def get_kind(name: str) -> type[LedgerKind]:
-    _load_kinds()
     if name not in KINDS:
         raise LedgerError(
             _("unknown ledger 「%(name)s」; known: %(known)s")
@@ -460,15 +451,3 @@ def get_kind(name: str) -> type[LedgerKind]:
         )
     return KINDS[name]
 
-
-def _load_kinds() -> None:
-    from importlib import import_module
-
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        try:
-            import_module(f"{config.name}.ledgers")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.ledgers":
-                raise

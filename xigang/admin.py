@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.forms.models import _get_foreign_key
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -30,7 +30,8 @@ admin.site.site_title = gettext_lazy("Xigang poverty alleviation")
 admin.site.index_title = gettext_lazy("Records")
 
 
-Related = tuple[tuple[type, str], ...]  # (model, foreign key name): rows a form shows with its own
+# (model, foreign key name): the rows a form shows with its own
+Related = tuple[tuple[type[models.Model], str], ...]
 
 
 def _rows(queryset, lock: bool) -> list:
@@ -40,13 +41,13 @@ def _rows(queryset, lock: bool) -> list:
     return list(queryset.order_by("pk").values_list(*names))
 
 
-def row_version(obj, related: Related = (), *, lock: bool = False) -> str:
+def row_version(obj: models.Model, related: Related = (), *, lock: bool = False) -> str:
     """A fingerprint of everything a form shows: the row and its related rows (an admin page's
     inlines) as the database holds them now. Keyed with the secret key: a masked ID number
     cannot be found by hashing guesses. `lock`: the rows are locked until the transaction ends."""
-    parts = [_rows(type(obj)._base_manager.filter(pk=obj.pk), lock)]
+    parts = [_rows(obj._meta.base_manager.filter(pk=obj.pk), lock)]
     for model, key in related:
-        parts.append(_rows(model._base_manager.filter(**{key: obj.pk}), lock))
+        parts.append(_rows(model._meta.base_manager.filter(**{key: obj.pk}), lock))
     return salted_hmac("xigang.row_version", repr(parts)).hexdigest()[:32]
 
 
@@ -111,10 +112,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def version_related(self) -> Related:
         """The inlines' rows: the page shows them, so its version covers them."""
-        return tuple(
-            (i.model, _get_foreign_key(self.model, i.model, fk_name=i.fk_name).name)
-            for i in self.inlines
-        )
+        related = []
+        for inline in self.inlines:
+            key = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
+            assert key is not None  # it raises rather than return None
+            related.append((inline.model, key.name))
+        return tuple(related)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None and obj.pk is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,7 +226,7 @@ class Column:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
+def _open_rows(source: str | Path | IO[bytes]) -> Generator[tuple[Any, ...], None, None]:
     """The first worksheet's rows as values, read by calamine (Rust), much faster than openpyxl's
     read-only mode, which was most of an import's time. Numbers arrive as floats and empty cells
     as "": the cell parsers take both. The file is checked first and parsed in a child process

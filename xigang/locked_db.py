@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 TRIES = 3
 PAUSE_SECONDS = 0.2  # before the second try; doubled before each next one, with jitter
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+_FLAG = "xigang_database_locked"  # set on the request when a try met the lock
 
 
 class _Locked(Exception):
@@ -36,7 +37,7 @@ def _note_locked(sender, request=None, **kwargs) -> None:
     """Django turns a view's exception into a 500 response before any middleware sees it; this
     receiver of got_request_exception marks the request so that the middleware knows why."""
     if request is not None and is_locked(sys.exc_info()[1]):
-        request.database_locked = True
+        setattr(request, _FLAG, True)
 
 
 got_request_exception.connect(_note_locked, dispatch_uid="xigang.locked_db")
@@ -56,7 +57,7 @@ class RetryLockedDatabaseMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         pause = PAUSE_SECONDS
         for attempt in range(1, TRIES + 1):
-            request.database_locked = False
+            setattr(request, _FLAG, False)
             try:
                 return self._try(request)
             except (_Locked, OperationalError) as exc:
@@ -70,11 +71,11 @@ class RetryLockedDatabaseMiddleware:
     def _try(self, request: HttpRequest) -> HttpResponse:
         if request.method in SAFE_METHODS:
             response = self.get_response(request)
-            if request.database_locked:
+            if getattr(request, _FLAG):
                 raise _Locked
             return response
         with transaction.atomic():
             response = self.get_response(request)
-            if request.database_locked:
+            if getattr(request, _FLAG):
                 raise _Locked  # leaves the transaction: whatever this try wrote is undone
         return response

@@ -233,15 +233,16 @@ def check_workbook(source: Source, name: str = "") -> None:
     if not name:
         name = Path(source).name if isinstance(source, str | Path) else getattr(source, "name", "")
     check_size(name or _("the file"), _source_size(source))
-    position = None if isinstance(source, str | Path) else source.tell()
+    handle = None if isinstance(source, str | Path) else source
+    position = handle.tell() if handle is not None else 0
     try:
         with zipfile.ZipFile(source) as archive:
             _check_archive(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError) as exc:
         raise _not_a_workbook() from exc
     finally:
-        if position is not None:
-            source.seek(position)
+        if handle is not None:
+            handle.seek(position)
 
 
 # --- parsing under a cap ----------------------------------------------------------------------

@@ -250,6 +250,7 @@ def test_m2_the_upload_handler_stores_no_more_than_the_limit(settings):
     for start in range(0, 5000, 500):
         handler.receive_data_chunk(b"x" * 500, start)
     stored = handler.file_complete(5000)
+    assert stored is not None
     assert stored.size == 5000  # its true size, so the size check refuses it
     stored.seek(0, os.SEEK_END)
     assert stored.tell() == 1000  # but the disk held no more than the limit

@@ -76,7 +76,8 @@ def _source_size(source: Source) -> int:
 # --- the shape of a workbook, before parsing --------------------------------------------------
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
-_MACRO_PARTS = ("vbaProject.bin", "macroEnabled")
+_MACRO_PART = "vbaProject.bin"  # where a workbook keeps its macros
+_MACRO_TYPE = b"macroEnabled"  # the content type of an .xlsm's main part
 _COMPRESSED_AT_ALL = MB  # parts smaller than this unpack to nothing that matters
 
 
@@ -211,15 +212,15 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
         raise _not_a_workbook()
+    _check_parts(infos)  # first: nothing is unpacked before its size is known to be sane
     content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    if any(n.endswith(_MACRO_PARTS[0]) for n in names) or _MACRO_PARTS[1].encode() in content_types:
+    if any(n.endswith(_MACRO_PART) for n in names) or _MACRO_TYPE in content_types:
         raise ValidationError(
             _(
                 "the file is refused: it contains macros (.xlsm); save it as an Excel workbook "
                 "(.xlsx) without macros"
             )
         )
-    _check_parts(infos)
     for name in sorted(names):
         if name.endswith((".xml", ".rels")):
             _check_no_dtd(archive, name)

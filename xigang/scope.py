@@ -8,15 +8,16 @@ A user's reach is computed once per request (`scope_of`) from
 Rows below the scope objects are filtered by a join, never by one permission row per household.
 
 `visible(user, queryset)` narrows any queryset of a business model to the user's scope; every
-view, admin changelist, export, JSON endpoint and command goes through it. Verbs (view, add,
-change, delete) come from the groups' model permissions and are checked with `user.has_perm`.
+view, admin changelist, export, JSON endpoint and command goes through it. `writable(user,
+queryset)` is the same scope for changes and deletes, within the user's own unit. Verbs (view,
+add, change, delete) come from the groups' model permissions and are checked with `user.has_perm`.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, Q, QuerySet
@@ -34,6 +35,9 @@ class Scope:
     department_ids: frozenset[int]
     cadre_id: int | None
     sees_full_id: bool
+    # A department reaches the households its problems and measures are routed to; for
+    # writes it is off (`write_filter`): it reads them to do its part, it edits its own rows.
+    routed_reach: bool = True
 
     @property
     def is_empty(self) -> bool:
@@ -101,8 +105,9 @@ def _today() -> datetime.date:
 
 
 def _household_q(scope: Scope, household_id: str, village_id: str) -> Q:
-    """Households in reach: their village, an active pairing, or something routed to the
-    user's department. `household_id` and `village_id` are the paths from the model."""
+    """Households in reach: their village, an active pairing, or (for reading) something
+    routed to the user's department. `household_id` and `village_id` are the paths from the
+    model."""
     from households.models import HelpMeasure, Pairing
     from visits.models import Problem
 
@@ -113,7 +118,7 @@ def _household_q(scope: Scope, household_id: str, village_id: str) -> Q:
             Q(end__isnull=True) | Q(end__gte=today)
         )
         q |= Q(**{f"{household_id}__in": paired.values("household_id")})
-    if scope.department_ids:
+    if scope.department_ids and scope.routed_reach:
         routed = Problem.objects.filter(department_id__in=scope.department_ids)
         measured = HelpMeasure.objects.filter(department_id__in=scope.department_ids)
         q |= Q(**{f"{household_id}__in": routed.values("household_id")})
@@ -220,8 +225,11 @@ def register(label: str, row_filter: Callable[[Scope], Q]) -> None:
     ROW_FILTERS[label] = row_filter
 
 
-def row_filter(user: User | AnonymousUser, model: type[Model]) -> Q | None:
-    """The Q that keeps the user's rows of `model`; None means every row."""
+def row_filter(user: User | AnonymousUser, model: type[Model], *, write: bool = False) -> Q | None:
+    """The Q that keeps the user's rows of `model`; None means every row. With `write`, the
+    rows the user may change or delete: the read scope within the user's own unit (a
+    department edits its own measures and the problems routed to it, not every row of the
+    households those lead it to)."""
     scope = scope_of(user)
     label = model._meta.label_lower
     if label in _PUBLIC and user.is_authenticated:
@@ -232,7 +240,7 @@ def row_filter(user: User | AnonymousUser, model: type[Model]) -> Q | None:
         # A model with no declared scope is visible to nobody but the whole-town roles:
         # forgetting a row filter must never leak rows.
         return Q(pk__in=[])
-    return ROW_FILTERS[label](scope)
+    return ROW_FILTERS[label](replace(scope, routed_reach=False) if write else scope)
 
 
 def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
@@ -240,6 +248,15 @@ def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
     if not user.is_authenticated:
         return queryset.none()
     q = row_filter(user, queryset.model)
+    return queryset if q is None else queryset.filter(q)
+
+
+def writable(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may change or delete (verbs still come from
+    `user.has_perm`): never more than `visible`."""
+    if not user.is_authenticated:
+        return queryset.none()
+    q = row_filter(user, queryset.model, write=True)
     return queryset if q is None else queryset.filter(q)
 
 
@@ -261,6 +278,12 @@ def units_in_reach(user: User | AnonymousUser) -> tuple[QuerySet, QuerySet]:
 
 def can_see(user: User | AnonymousUser, obj: Model) -> bool:
     return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can_write(user: User | AnonymousUser, obj: Model) -> bool:
+    if user.is_authenticated and row_filter(user, type(obj), write=True) is None:
+        return True  # every row: no query
+    return writable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
 def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet, **lookup) -> Model:

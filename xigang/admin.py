@@ -106,7 +106,50 @@ def _scoped_relation_kwargs(model_admin, db_field, request, kwargs):
     return kwargs
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class DeclaredLookupsOnly:
+    """A changelist that accepts from the URL only the lookups its declared `list_filter` and
+    `date_hierarchy` produce (search terms come as `q`). The stock check lets any local field
+    lookup through, so `?id_number__regex=` would read a masked number digit by digit. For
+    any ModelAdmin; ScopedAdmin has it."""
+
+    def lookup_allowed(self, lookup, value, request):
+        """A refused lookup answers like a wrong one: the list again, unfiltered, with `?e=1`,
+        whatever the value."""
+        if lookup in self._declared_lookups(request) or self._limits_choices(lookup, value):
+            return True
+        raise IncorrectLookupParameters(lookup)
+
+    def _declared_lookups(self, request) -> set[str]:
+        known = request.__dict__.setdefault("_xigang_lookups", {})
+        if type(self) not in known:
+            names = set()
+            for spec in self._filter_specs(request):
+                names.update(spec.expected_parameters())
+            if self.date_hierarchy:
+                names.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
+            known[type(self)] = names
+        return known[type(self)]
+
+    def _filter_specs(self, request):
+        for item in self.get_list_filter(request):
+            if callable(item):  # a SimpleListFilter
+                yield item(request, {}, self.model, self)
+                continue
+            path, make = item if isinstance(item, (list, tuple)) else (item, None)
+            field = get_fields_from_path(self.model, path)[-1]
+            make = make or admin.FieldListFilter.create
+            yield make(field, request, {}, self.model, self, field_path=path)
+
+    def _limits_choices(self, lookup, value) -> bool:
+        """A raw id popup carries the relation's `limit_choices_to` (as the stock check allows)."""
+        for limits in self.model._meta.related_fkey_lookups:
+            limits = limits() if callable(limits) else limits
+            if (lookup, value) in url_params_from_lookup_dict(limits).items():
+                return True
+        return False
+
+
+class ScopedAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """A ModelAdmin whose rows, objects and choices all come through the scope module.
 
     The change view fetches its object through `get_queryset`, so an object out of scope
@@ -145,44 +188,6 @@ class ScopedAdmin(admin.ModelAdmin):
             else item
             for item in super().get_list_filter(request)
         ]
-
-    def lookup_allowed(self, lookup, value, request):
-        """Only what the declared filters and date hierarchy put in the URL (search terms come
-        as `q`). The stock check lets any local field lookup through, so `?id_number__regex=`
-        would read a masked number digit by digit. A refused lookup answers like a wrong one:
-        the list again, unfiltered, with `?e=1`, whatever the value."""
-        if lookup in self._declared_lookups(request) or self._limits_choices(lookup, value):
-            return True
-        raise IncorrectLookupParameters(lookup)
-
-    def _declared_lookups(self, request) -> set[str]:
-        known = request.__dict__.setdefault("_xigang_lookups", {})
-        if type(self) not in known:
-            names = set()
-            for spec in self._filter_specs(request):
-                names.update(spec.expected_parameters())
-            if self.date_hierarchy:
-                names.update(f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day"))
-            known[type(self)] = names
-        return known[type(self)]
-
-    def _filter_specs(self, request):
-        for item in self.get_list_filter(request):
-            if callable(item):  # a SimpleListFilter
-                yield item(request, {}, self.model, self)
-                continue
-            path, make = item if isinstance(item, (list, tuple)) else (item, None)
-            field = get_fields_from_path(self.model, path)[-1]
-            make = make or admin.FieldListFilter.create
-            yield make(field, request, {}, self.model, self, field_path=path)
-
-    def _limits_choices(self, lookup, value) -> bool:
-        """A raw id popup carries the relation's `limit_choices_to` (as the stock check allows)."""
-        for limits in self.model._meta.related_fkey_lookups:
-            limits = limits() if callable(limits) else limits
-            if (lookup, value) in url_params_from_lookup_dict(limits).items():
-                return True
-        return False
 
     def get_changeform_initial_data(self, request):
         """Initial values from the URL name related rows only in scope."""

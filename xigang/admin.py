@@ -91,7 +91,7 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
 def _scoped_relation_kwargs(model_admin, db_field, request, kwargs):
     """A relation's choices, and the label of a raw id, come through the scope."""
     related = db_field.remote_field.model
-    if "queryset" not in kwargs and related._meta.label_lower in scope.ROW_FILTERS:
+    if "queryset" not in kwargs and scope.filters_rows(related):
         kwargs["queryset"] = scope.visible(request.user, related._default_manager.all())
     if db_field.name in model_admin.raw_id_fields and db_field.many_to_one:
         kwargs.setdefault(

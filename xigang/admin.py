@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.filters import ListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, url_params_from_lookup_dict
@@ -106,20 +109,21 @@ def _scoped_relation_kwargs(model_admin, db_field, request, kwargs):
     return kwargs
 
 
-class DeclaredLookupsOnly:
+class DeclaredLookupsOnly(admin.ModelAdmin):
     """A changelist that accepts from the URL only the lookups its declared `list_filter` and
     `date_hierarchy` produce (search terms come as `q`). The stock check lets any local field
-    lookup through, so `?id_number__regex=` would read a masked number digit by digit. For
-    any ModelAdmin; ScopedAdmin has it."""
+    lookup through, so `?id_number__regex=` would read a masked number digit by digit. The
+    base of ScopedAdmin; any other ModelAdmin may take it."""
 
-    def lookup_allowed(self, lookup, value, request):
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         """A refused lookup answers like a wrong one: the list again, unfiltered, with `?e=1`,
         whatever the value."""
-        if lookup in self._declared_lookups(request) or self._limits_choices(lookup, value):
+        declared = self._declared_lookups(request) if request else set()  # always given in 5.2
+        if lookup in declared or self._limits_choices(lookup, value):
             return True
         raise IncorrectLookupParameters(lookup)
 
-    def _declared_lookups(self, request) -> set[str]:
+    def _declared_lookups(self, request: HttpRequest) -> set[str]:
         known = request.__dict__.setdefault("_xigang_lookups", {})
         if type(self) not in known:
             names = set()
@@ -130,17 +134,20 @@ class DeclaredLookupsOnly:
             known[type(self)] = names
         return known[type(self)]
 
-    def _filter_specs(self, request):
+    def _filter_specs(self, request: HttpRequest) -> Iterator[ListFilter]:
+        make: Callable[..., ListFilter]
         for item in self.get_list_filter(request):
-            if callable(item):  # a SimpleListFilter
-                yield item(request, {}, self.model, self)
+            if isinstance(item, str):
+                path, make = item, admin.FieldListFilter.create
+            elif isinstance(item, (list, tuple)):  # (field path, FieldListFilter class)
+                path, make = str(item[0]), cast(Callable[..., ListFilter], item[1])
+            else:  # a SimpleListFilter
+                yield cast(type[ListFilter], item)(request, {}, self.model, self)
                 continue
-            path, make = item if isinstance(item, (list, tuple)) else (item, None)
             field = get_fields_from_path(self.model, path)[-1]
-            make = make or admin.FieldListFilter.create
             yield make(field, request, {}, self.model, self, field_path=path)
 
-    def _limits_choices(self, lookup, value) -> bool:
+    def _limits_choices(self, lookup: str, value: str) -> bool:
         """A raw id popup carries the relation's `limit_choices_to` (as the stock check allows)."""
         for limits in self.model._meta.related_fkey_lookups:
             limits = limits() if callable(limits) else limits
@@ -149,7 +156,7 @@ class DeclaredLookupsOnly:
         return False
 
 
-class ScopedAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+class ScopedAdmin(DeclaredLookupsOnly):
     """A ModelAdmin whose rows, objects and choices all come through the scope module.
 
     The change view fetches its object through `get_queryset`, so an object out of scope
@@ -203,7 +210,7 @@ class ScopedAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.request_user = request.user  # a new class each request: messages follow the scope
+        form.request_user = request.user  # type: ignore[attr-defined]  # a new class each request
         if obj is None or not issubclass(form, forms.ModelForm):
             return form
         return type(form.__name__, (_VersionCheckedForm, form), {})

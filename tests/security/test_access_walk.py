@@ -285,7 +285,7 @@ def _form_data(obj):
     """The row as its change form would post it, with one text changed where there is one."""
     from django.forms.models import model_to_dict
 
-    data = {}
+    data: dict[str, object] = {}
     for name, value in model_to_dict(obj).items():
         if value is None or value is False:
             continue

@@ -106,8 +106,9 @@ def check_anchor(count: int) -> AnchorReport:
             % {"at": anchor["at"], "n": anchor["count"], "m": count},
         )
     if anchor["count"]:
-        row = AuditEntry.objects.order_by("id").values("id", "hash")[anchor["count"] - 1]
-        if (row["id"], row["hash"]) != (anchor["last_id"], anchor["head"]):
+        row = AuditEntry.objects.filter(pk=anchor["last_id"]).values("hash").first()
+        upto = AuditEntry.objects.filter(pk__lte=anchor["last_id"]).count()
+        if row is None or row["hash"] != anchor["head"] or upto != anchor["count"]:
             return AnchorReport(
                 anchor,
                 _("entry %(id)d differs from the anchor of %(at)s: the chain was rewritten")

@@ -36,8 +36,7 @@ def _query(request) -> Query:
 
 
 def _json(data: dict, status: int = 200) -> HttpResponse:
-    """JSON in UTF-8, Chinese as is, through orjson: a county's whole overdue list is 42 MB,
-    which the standard library's encoder took 0.45 s to write and orjson 0.04 s."""
+    """JSON in UTF-8, Chinese as is, through orjson: a county's whole list is tens of MB."""
     return HttpResponse(orjson.dumps(data), content_type="application/json", status=status)
 
 
@@ -193,7 +192,7 @@ def item_export(request):
 
 
 def overdue_json(request):
-    """DESIGN.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
+    """docs/design.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
     With `limit` (and `offset`) a page of it, with the whole list's `total`."""
     if not request.user.is_authenticated:
         return _json({"error": _("Sign in to read the overdue list.")}, status=401)

@@ -6,7 +6,7 @@ from django.db.models import Case, Q, Value, When
 
 from duties.models import RuleParameter
 
-# The regulation's and DESIGN.md's defaults, in force from the regulation's first day.
+# The regulation's and docs/design.md's defaults, in force from the regulation's first day.
 REGULATION_START = datetime.date(2019, 6, 15)
 DEFAULTS: dict[tuple[str, str], int] = {
     ("member_change.report", "days"): 30,

@@ -265,16 +265,6 @@ def pairing_end(*, pairing: Pairing, end: datetime.date) -> Pairing:
     return pairing_save(pairing=pairing)
 
 
-def pairing_cadre_on(household: Household, day: datetime.date) -> Cadre | None:
-    pairing = (
-        Pairing.objects.filter(household=household, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gte=day))
-        .select_related("cadre")
-        .first()
-    )
-    return pairing.cadre if pairing else None
-
-
 # --- 一户一策 plans (arts. 34, 38) ---------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """The obligations of pairing work (arts. 38-40), each one set-based query per call.
 
 `pairing.home_visit` (art. 39, each quarter) and `pairing.phone_contact` (art. 39, each month)
-follow DESIGN.md exactly:
+follow docs/design.md, 'Exact semantics':
 - a period is owed for a household only if pairings (one cadre or a chain) cover every day of it;
 - it is met by a visit of the right kind dated inside it, made by a cadre paired with the
   household on the visit's day (a home visit also meets the month);
@@ -43,7 +43,7 @@ PENDING_WINDOW = datetime.timedelta(days=14)
 
 def _cadres(ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
     """id -> (username, name, department name): one query. Unordered: with the model's ordering,
-    SQLite planned a scan of the users probing the id list, 0.7-1.9 s for 2,500 ids (8 ms so)."""
+    SQLite plans a scan of every user against the id list."""
     return {
         row[0]: row[1:]
         for row in Cadre.objects.filter(pk__in=ids)
@@ -83,7 +83,7 @@ def unmet_query(
 
     The periods are a VALUES list crossed with the households, so that the database answers
     every period in one pass over the visits (the ORM cannot express that product; a UNION ALL
-    of one ORM query per period ran 2-5x slower). The households and cadres allowed come in as
+    of one ORM query per period was slower). The households and cadres allowed come in as
     ORM-built querysets, so that the scope stays in `xigang.scope`.
 
     Owed: the first day is covered by a pairing, and no pairing ends inside the period (before
@@ -98,10 +98,7 @@ def unmet_query(
     for index, period in enumerate(periods):
         params += [index, period.start, period.end]
     if households.query.where and connection.vendor == "postgresql":
-        # The ids first (one query), then one array parameter: given the scope as a subquery,
-        # PostgreSQL misjudged its size (1,525 households for 81) and scanned every visit,
-        # 60-90 ms for a pairing cadre's phone contacts against 25-28 ms so. (SQLite plans the
-        # subquery well: 4 ms, and 6 with the ids.)
+        # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
         ids = list(households.order_by().values_list("pk", flat=True))
         if not ids:
             raise EmptyResultSet  # nobody in scope: no statement to run
@@ -329,8 +326,7 @@ class ProblemResolveRule(Rule):
             problems = problems.filter(department__name=filters.department)
         return problems.order_by("due", "id")
 
-    # The columns an item needs, read as values: building the Problem, Household, Village,
-    # Department and Category objects took 140 ms of 165 for a county's 3,000 late problems.
+    # The columns an item needs, read as values: building the model objects would cost the most.
     _COLUMNS = (
         "found_on",
         "due",

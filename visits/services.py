@@ -157,10 +157,6 @@ def problem_resolve(
     return problem
 
 
-def emergency_due(reported_on: datetime.date) -> datetime.date:
-    return reported_on + datetime.timedelta(days=value_on("emergency.aid", "days", reported_on))
-
-
 @transaction.atomic
 def emergency_report(
     *,

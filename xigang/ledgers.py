@@ -12,8 +12,8 @@ admin, the `import_ledger` / `export_ledger` commands and the tests:
 - exports use openpyxl's write-only mode and never write a cell a spreadsheet would run as a
   formula.
 
-See ../shared/ledger-formats.md and PITFALLS.md (title rows, Excel dates, float ID numbers,
-formula escaping).
+See docs/ledger-formats.md and docs/pitfalls.md, "Excel ledgers" (title rows, Excel dates, float
+ID numbers, formula escaping).
 """
 
 from __future__ import annotations
@@ -263,8 +263,8 @@ def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
 
 
 def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
-    """The first worksheet's rows as values, read by calamine (Rust): about 18 times faster than
-    openpyxl's read-only mode, which was most of an import's time. Numbers arrive as floats and
+    """The first worksheet's rows as values, read by calamine (Rust), much faster than openpyxl's
+    read-only mode, which was most of an import's time. Numbers arrive as floats and
     empty cells as "": the cell parsers take both. Its XML reader expands no entities, and
     `_refuse_dtd` refuses a workbook that declares any before it is opened."""
     _refuse_dtd(source)

@@ -1,4 +1,4 @@
-"""The six roles of DESIGN.md as data: each Group and the model permissions it holds.
+"""The six roles of docs/design.md as data: each Group and the model permissions it holds.
 
 Row scope is not here: it comes from guardian object permissions on Village and Department and
 from pairings (see xigang.scope). `sync_groups` runs after every migrate, so a new model's

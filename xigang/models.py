@@ -84,6 +84,9 @@ class AccessCode(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
+    # A reset code redeemed for an account whose role needs a second factor and that had none:
+    # whoever redeemed it may not enrol one until a 安全管理员 resets the factor (releases it).
+    holds_factor = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("one-time code")

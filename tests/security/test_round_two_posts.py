@@ -310,3 +310,27 @@ def test_c3_a_post_holders_cadre_roles_change_only_through_the_security_administ
         cadre_save(username="dual", name="兼", roles=[roles.INSPECTOR], by=office)
     cadre_save(username="dual", name="兼任", roles=[roles.LEADER], by=office)  # roles kept: fine
     assert _groups(holder_user) == {roles.LEADER, roles.AUDIT_ADMIN}  # the post survives
+
+
+@pytest.mark.second_factor
+def test_c2_a_reset_code_cannot_enrol_a_second_factor_without_the_security_administrator(
+    system, security, office
+):
+    """The attack of C2 on an office account that never set up its authenticator: the code
+    sets the password, but nobody enrols a factor until a 安全管理员 releases it."""
+    office.set_password("Xigang-2026!")
+    office.save()
+    plain, code = access_code_issue(user=office, by=system)
+    client = Client()
+    assert _redeem(client, "office", plain)["Location"] == "/accounts/otp/setup/"
+    held = client.get("/accounts/otp/setup/")
+    assert held.status_code == 403 and "安全管理员" in held.content.decode()
+    assert not TOTPDevice.objects.filter(user=office).exists()
+    assert client.get("/households/quality/").status_code == 302  # no page without a factor
+
+    from xigang.security.second_factor import second_factor_reset
+
+    second_factor_reset(user=office, by=security)
+    again = Client()
+    again.force_login(get_user_model().objects.get(pk=office.pk))  # with its new password
+    assert "<svg" in again.get("/accounts/otp/setup/").content.decode()

@@ -66,6 +66,7 @@ class Migration(migrations.Migration):
                 ("expires_at", models.DateTimeField(verbose_name="expires at")),
                 ("used_at", models.DateTimeField(blank=True, null=True, verbose_name="used at")),
                 ("failures", models.PositiveSmallIntegerField(default=0)),
+                ("holds_factor", models.BooleanField(default=False)),
                 (
                     "user",
                     models.ForeignKey(

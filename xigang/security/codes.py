@@ -5,7 +5,9 @@ It issues a code, shown once and given in person, with which the user sets their
 Only the code's hash is kept, with an expiry; a new code voids the user's earlier ones, and five
 wrong tries void it. Issuing and redeeming are in the change history (who, whom, when; never the
 code). A reset code leaves a confirmed second factor in place: whoever redeems it still needs
-the user's authenticator."""
+the user's authenticator. Redeemed for an account whose role needs a second factor and that has
+none, a reset code lets nobody enrol one until a 安全管理员 resets the factor: the 系统管理员
+who saw the code cannot take such an account over alone (C2)."""
 
 from __future__ import annotations
 
@@ -103,6 +105,20 @@ def access_code_check(*, username: str, code: str) -> AccessCode:
     )
 
 
+def _factor_missing(user: User) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from xigang.security.middleware import needs_second_factor
+
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return needs_second_factor(user) and not confirmed
+
+
+def factor_held(user: User) -> bool:
+    """Whether enrolling a second factor waits for a 安全管理员 (see `holds_factor`)."""
+    return AccessCode.objects.filter(user=user, holds_factor=True).exists()
+
+
 @transaction.atomic
 def access_code_redeem(*, code: AccessCode, password: str) -> User:
     """Set the user's own password with their code (the password rules apply); the code is
@@ -114,7 +130,8 @@ def access_code_redeem(*, code: AccessCode, password: str) -> User:
     if locked.used_at is not None:
         raise ValidationError(_("This code has already been used."), code="used")
     locked.used_at = timezone.now()
-    locked.save(update_fields=["used_at"])
+    locked.holds_factor = code.purpose == AccessCode.Purpose.RESET and _factor_missing(user)
+    locked.save(update_fields=["used_at", "holds_factor"])
     user.set_password(password)
     user.save()
     with history.acting(user, "form"):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from xigang.security.codes import access_code_check, access_code_redeem
+from xigang.security.codes import access_code_check, access_code_redeem, factor_held
 from xigang.security.middleware import needs_second_factor
 
 
@@ -58,6 +58,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     """First time: a new secret, shown as text and as a QR code drawn here (no internet)."""
     if _confirmed(request.user) is not None:
         return redirect("otp_verify")
+    if factor_held(request.user):  # after a reset code: a 安全管理员 must release it
+        return render(request, "security/otp_held.html", status=403)
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "default"}
     )

@@ -125,10 +125,8 @@ class PortalUserAdmin(UserAdmin):
         user = request.user
         if not (user.is_superuser or holds_post(user, roles.SYSTEM_ADMIN)):
             locked |= set(ACCOUNT_FIELDS)  # 安全管理员: roles and posts only
-        if not (user.is_superuser or holds_post(user, roles.SYSTEM_ADMIN)) and not holds_post(
-            user, roles.SECURITY_ADMIN
-        ):
-            locked.add("groups")
+            if not holds_post(user, roles.SECURITY_ADMIN):
+                locked.add("groups")
         return sorted(locked)
 
     def user_change_password(self, request, id, form_url=""):

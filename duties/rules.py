@@ -32,7 +32,7 @@ from duties.models import (
 from duties.params import days_in_force
 from duties.schedule_data import scheduled_articles
 from duties.schedules import ensure_generated
-from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
 PENDING_WINDOW = datetime.timedelta(days=14)
@@ -82,6 +82,7 @@ def _people_fields(people: People, kind: str, unit_id: int) -> dict:
     }
 
 
+@register(order=70)
 class ScheduledDutyRule(Rule):
     id = "duty.scheduled"
     article = 3
@@ -190,6 +191,7 @@ class ScheduledDutyRule(Rule):
         return self._items(obligations, as_of)
 
 
+@register(order=80)
 class DisclosurePostRule(Rule):
     id = "disclosure.post"
     article = 35

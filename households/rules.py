@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from duties.params import schedule
 from households.models import MemberChange, Pairing
-from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
 RULE = "member_change.report"
@@ -52,6 +52,7 @@ def _paired_cadre(field: str) -> Subquery:
     return Subquery(pairing)
 
 
+@register(order=30)
 class MemberChangeReportRule(Rule):
     id = RULE
     article = 32

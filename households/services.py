@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department
-from households.idnumber import normalise
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -31,6 +30,7 @@ from households.models import (
     Pairing,
 )
 from households.responsibility import MEASURE_DEPARTMENTS
+from xigang.idnumber import normalise
 
 # --- pure helpers, shared with the ledgers ----------------------------------------------------
 

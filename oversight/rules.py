@@ -7,10 +7,11 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
 from oversight.models import Finding
-from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
 
+@register(order=60)
 class FindingRectifyRule(Rule):
     id = "finding.rectify"
     article = 41

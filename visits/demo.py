@@ -17,6 +17,7 @@ from duties.params import value_on
 from households.models import Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.periods import month_of, quarter_of
+from xigang import demo
 
 BATCH = 5000
 YEARS = 2
@@ -48,6 +49,7 @@ def _periods(of, first: datetime.date, last: datetime.date):
         period = of(period.end + datetime.timedelta(days=1))
 
 
+@demo.register(order=30)
 @transaction.atomic
 def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> dict[str, int]:
     first = datetime.date(as_of.year - YEARS, as_of.month, 1)

@@ -34,8 +34,9 @@ from duties.params import schedule
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.periods import PERIOD_OF, Period, periods_between
-from xigang.obligations import Filters, OverdueItem, Rule, Tally
-from xigang.scope import EMERGENCY_DEPARTMENT, visible
+from visits.scopes import EMERGENCY_DEPARTMENT
+from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
+from xigang.scope import visible
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
 PENDING_WINDOW = datetime.timedelta(days=14)
@@ -277,6 +278,7 @@ class PairingRule(Rule):
         return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=True)
 
 
+@register(order=10)
 class HomeVisitRule(PairingRule):
     id = "pairing.home_visit"
     title = "a home visit to each paired household every quarter"
@@ -287,6 +289,7 @@ class HomeVisitRule(PairingRule):
         return _("at least one home visit in %(period)s") % {"period": period.label}
 
 
+@register(order=20)
 class PhoneContactRule(PairingRule):
     id = "pairing.phone_contact"
     title = "a phone contact (or a home visit) with each paired household every month"
@@ -309,6 +312,7 @@ def problem_late_q(as_of: datetime.date) -> Q:
     return _open_on(as_of, "resolved_on") & Q(due__lt=as_of)
 
 
+@register(order=40)
 class ProblemResolveRule(Rule):
     """A problem still open on as_of after its due date (set when it was routed)."""
 
@@ -382,6 +386,7 @@ class ProblemResolveRule(Rule):
         return self._items(problems, as_of, pending=True)
 
 
+@register(order=50)
 class EmergencyAidRule(Rule):
     """A 救急难 case not aided within the days in force on the day it was reported (art. 40)."""
 

@@ -60,6 +60,7 @@ class FindingRectifyRule(Rule):
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        soon = as_of + datetime.timedelta(days=14)
-        findings = self._open(user, filters).filter(deadline__gte=as_of, deadline__lte=soon)
+        findings = self._open(user, filters).filter(
+            deadline__gte=as_of, deadline__lte=self.due_soon_until(as_of)
+        )
         return [self._item(f, 0) for f in findings]

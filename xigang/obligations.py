@@ -17,6 +17,9 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
 
+# 西发〔2019〕33号 is in force from this day: nothing is owed before it.
+REGULATION_START = datetime.date(2019, 6, 15)
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -120,6 +123,12 @@ class Rule:
     id: ClassVar[str]
     article: ClassVar[int]
     title: ClassVar[str]
+    # `pending` lists what falls due within this many days of the as-of date (due soon).
+    due_soon_days: ClassVar[int] = 14
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        """The last due day that counts as due soon as of `as_of`."""
+        return as_of + datetime.timedelta(days=self.due_soon_days)
 
     def overdue(
         self,
@@ -146,7 +155,8 @@ class Rule:
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        """Obligations not yet late that fall due soon (the current period); none by default."""
+        """Obligations not yet late that fall due soon (by `due_soon_until`, or the current
+        period); none by default."""
         return []
 
 

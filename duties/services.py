@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -60,7 +60,7 @@ def cadre_save(
     roles: Iterable[str] = (),
     mobile: str = "",
     title: str = "",
-    by: User | None = None,
+    by: User | AnonymousUser | None = None,
 ) -> Cadre:
     """Create or update a cadre and its user account; set its role groups to exactly `roles`
     (keeping any administrative post, which only a 安全管理员 changes) and grant the row scope

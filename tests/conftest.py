@@ -143,6 +143,6 @@ def _flush_lifts_the_history_guard():
         vendor = self.connection.vendor  # PostgreSQL flushes by TRUNCATE: no row trigger fires
         return [*guard.DROP.get(vendor, []), *statements, *guard.CREATE.get(vendor, [])]
 
-    ops.sql_flush = sql_flush
+    ops.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
-    ops.sql_flush = original
+    ops.sql_flush = original  # type: ignore[method-assign]

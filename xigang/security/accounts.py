@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -27,7 +27,9 @@ def group_names(user: User) -> set[str]:
     return set(user.groups.values_list("name", flat=True)) if user.pk else set()
 
 
-def groups_refusals(*, by: User | None, user: User, old: Iterable[str], new: Iterable[str]):
+def groups_refusals(
+    *, by: User | AnonymousUser | None, user: User, old: Iterable[str], new: Iterable[str]
+):
     """Why `by` may not change `user`'s groups from `old` to `new` (empty: it may). `by` None
     is the operator at the server's shell (setting up the first holders)."""
     old, new = set(old), set(new)
@@ -50,7 +52,9 @@ def groups_refusals(*, by: User | None, user: User, old: Iterable[str], new: Ite
     return errors
 
 
-def check_groups_change(*, by: User | None, user: User, old: Iterable[str], new: Iterable[str]):
+def check_groups_change(
+    *, by: User | AnonymousUser | None, user: User, old: Iterable[str], new: Iterable[str]
+):
     """Raise a ValidationError with every reason the change is refused."""
     new = set(new)
     errors = groups_refusals(by=by, user=user, old=old, new=new)
@@ -63,7 +67,7 @@ def check_groups_change(*, by: User | None, user: User, old: Iterable[str], new:
 
 
 @transaction.atomic
-def groups_set(*, user: User, names: Iterable[str], by: User | None = None) -> bool:
+def groups_set(*, user: User, names: Iterable[str], by: User | AnonymousUser | None = None) -> bool:
     """Set `user`'s groups to exactly `names`, if `by` may; record the change (actor from the
     history context). An account left with no group is signed out. Returns whether it changed."""
     names = set(names)

@@ -48,7 +48,7 @@ class _GroupsCheckedForm(forms.ModelForm):
     acting_user = None  # set by PortalUserAdmin.get_form
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         groups = cleaned.get("groups")
         if groups is not None:
             user = self.instance

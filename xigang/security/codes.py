@@ -16,7 +16,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -114,9 +114,9 @@ def _factor_missing(user: User) -> bool:
     return needs_second_factor(user) and not confirmed
 
 
-def factor_held(user: User) -> bool:
+def factor_held(user: User | AnonymousUser) -> bool:
     """Whether enrolling a second factor waits for a 安全管理员 (see `holds_factor`)."""
-    return AccessCode.objects.filter(user=user, holds_factor=True).exists()
+    return AccessCode.objects.filter(user_id=user.pk, holds_factor=True).exists()
 
 
 @transaction.atomic

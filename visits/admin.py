@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from visits import services
+from visits.checks import future_date_error
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.rules import problem_late_q
 from xigang.admin import LedgerAdminMixin, ScopedAdmin
@@ -112,8 +113,10 @@ class ProblemForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk and data.get("resolved_on") and not data.get("resolution", "").strip():
             self.add_error("resolution", _("say what was done"))
-        if data.get("resolved_on") and data["resolved_on"] > timezone.localdate():
-            self.add_error("resolved_on", _("the date is in the future"))
+        if data.get("resolved_on"):
+            error = future_date_error(day=data["resolved_on"], today=timezone.localdate())
+            if error:
+                self.add_error("resolved_on", error)
         return data
 
 

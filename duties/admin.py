@@ -15,6 +15,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from duties.checks import mobile_error
 from duties.models import (
     Article,
     Cadre,
@@ -235,6 +236,13 @@ class CadreForm(forms.ModelForm):
         if user is not None and (user.is_superuser or hasattr(user, "cadre")):
             raise forms.ValidationError(gettext("this user name is already taken"))
         return username
+
+    def clean_mobile(self):
+        mobile = self.cleaned_data["mobile"]
+        error = mobile_error(mobile)
+        if error:
+            raise forms.ValidationError(error)
+        return mobile
 
 
 @admin.register(Cadre)

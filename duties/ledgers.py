@@ -7,13 +7,13 @@ file of thousands of rows costs a handful of queries to plan; writes go through 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from duties.checks import mobile_error
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
 from duties.services import cadre_save, village_assignments_set
 from xigang import roles as role_names
@@ -33,7 +33,6 @@ from xigang.ledgers import (
 from xigang.scope import visible
 
 LIST_SEPARATOR = "、"
-MOBILE = re.compile(r"^1\d{10}$")
 
 
 def _duplicate_keys(kind: LedgerKind, rows: list[Row], attr: str, report: Report) -> None:
@@ -66,6 +65,19 @@ def _blank_to_none(value: str) -> str | None:
 
 
 # --- villages ---------------------------------------------------------------------------------
+
+
+def _village_changed(village: Village, wanted: dict[str, Any], assigned: set[str]) -> bool:
+    """Whether the row's values differ from the village's (`assigned`: its cadres' names)."""
+    current = {
+        "kind": village.kind,
+        "branch": village.branch.name if village.branch else None,
+        "cadres": assigned,
+    }
+    return any(
+        ({c.user.username for c in value} if field == "cadres" else value) != current[field]
+        for field, value in wanted.items()
+    )
 
 
 @register
@@ -132,19 +144,11 @@ class VillageLedger(LedgerKind):
                 wanted["cadres"] = [cadres[u] for u in listed]
             if village is None:
                 actions.append(Action("created", row.number, (row["name"], wanted)))
-                continue
-            current = {
-                "kind": village.kind,
-                "branch": village.branch.name if village.branch else None,
-                "cadres": assigned.get(village.pk, set()),
-            }
-            changed = any(
-                ({c.user.username for c in value} if field == "cadres" else value) != current[field]
-                for field, value in wanted.items()
-            )
-            actions.append(
-                Action("updated" if changed else "unchanged", row.number, (village, wanted))
-            )
+            else:
+                changed = _village_changed(village, wanted, assigned.get(village.pk, set()))
+                actions.append(
+                    Action("updated" if changed else "unchanged", row.number, (village, wanted))
+                )
         return actions
 
     def apply(self, actions: list[Action]) -> None:
@@ -194,10 +198,9 @@ class VillageLedger(LedgerKind):
 
 def parse_mobile(value: Any) -> str:
     text = parse_text(value)
-    if not MOBILE.match(text):
-        raise CellError(
-            _("「%(value)s」 is not an 11-digit mobile number beginning with 1") % {"value": text}
-        )
+    error = mobile_error(text)
+    if error:
+        raise CellError(error)
     return text
 
 
@@ -215,6 +218,18 @@ def parse_roles(value: Any) -> list[str]:
 def _roles_in_order(names) -> list[str]:
     held = set(names)
     return [r for r in role_names.ALL_ROLES if r in held]
+
+
+def _cadre_values(user, cadre: Cadre | None) -> dict[str, Any]:
+    """A cadre's values as the ledger's columns hold them (an account without a cadre: its
+    first name and roles)."""
+    return {
+        "name": cadre.name if cadre else (user.first_name if user else ""),
+        "mobile": cadre.mobile if cadre else "",
+        "unit": cadre.unit if cadre else None,
+        "title": cadre.title if cadre else "",
+        "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
+    }
 
 
 @register
@@ -248,8 +263,11 @@ class CadreLedger(LedgerKind):
             )
         )
         unit_names = {row["unit"] for row in rows if row["unit"]}
-        departments = {d.name: d for d in Department.objects.filter(name__in=unit_names)}
-        villages = {v.name: v for v in Village.objects.filter(name__in=unit_names)}
+        # A department's name wins over a village's of the same name.
+        units: dict[str, Department | Village] = {
+            v.name: v for v in Village.objects.filter(name__in=unit_names)
+        }
+        units.update({d.name: d for d in Department.objects.filter(name__in=unit_names)})
 
         actions = []
         for row in rows:
@@ -259,26 +277,15 @@ class CadreLedger(LedgerKind):
             user = users.get(username)
             cadre = getattr(user, "cadre", None) if user is not None else None
             if user is not None and user.is_superuser:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "用户名",
-                        _("this is an administrator's account; change it in the user admin"),
-                    )
-                )
+                refusal = _("this is an administrator's account; change it in the user admin")
+            elif cadre is not None and username not in in_scope:
+                refusal = _("you may not change this cadre")
+            else:
+                refusal = None
+            if refusal:
+                report.errors.append(RowError(row.number, "用户名", refusal))
                 continue
-            if cadre is not None and username not in in_scope:
-                report.errors.append(
-                    RowError(row.number, "用户名", _("you may not change this cadre"))
-                )
-                continue
-            current = {
-                "name": cadre.name if cadre else (user.first_name if user else ""),
-                "mobile": cadre.mobile if cadre else "",
-                "unit": cadre.unit if cadre else None,
-                "title": cadre.title if cadre else "",
-                "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
-            }
+            current = _cadre_values(user, cadre)
             wanted = dict(current)
             for attr in ("name", "mobile", "title"):
                 if attr in row.present:
@@ -286,26 +293,18 @@ class CadreLedger(LedgerKind):
             if "roles" in row.present:
                 wanted["roles"] = _roles_in_order(row["roles"] or [])
             if "unit" in row.present:
-                unit_name = row["unit"]
-                unit = departments.get(unit_name) or villages.get(unit_name)
-                if unit_name and unit is None:
+                unit = units.get(row["unit"])
+                if row["unit"] and unit is None:
+                    message = _("「%(value)s」 is neither a department nor a village")
                     report.errors.append(
-                        RowError(
-                            row.number,
-                            "单位",
-                            _("「%(value)s」 is neither a department nor a village")
-                            % {"value": unit_name},
-                        )
+                        RowError(row.number, "单位", message % {"value": row["unit"]})
                     )
                     continue
                 wanted["unit"] = unit
             if not wanted["name"]:
                 report.errors.append(RowError(row.number, "姓名", _("must not be empty")))
                 continue
-            if cadre is None:
-                kind = "created"
-            else:
-                kind = "updated" if wanted != current else "unchanged"
+            kind = "created" if cadre is None else "updated" if wanted != current else "unchanged"
             actions.append(Action(kind, row.number, {"username": username, **wanted}))
         return actions
 

@@ -6,9 +6,11 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from duties.checks import mobile_error
 from duties.models import Cadre, Department, Village, VillageAssignment
 from xigang import roles as role_names
 from xigang.security.sessions import ending_sessions_on_last_group
@@ -52,6 +54,9 @@ def cadre_save(
     unknown = set(roles) - set(role_names.ALL_ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
+    error = mobile_error(mobile)
+    if error:
+        raise ValidationError({"mobile": error})
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
     if user is None:

@@ -1,4 +1,5 @@
-"""The organisation's ledgers: `villages` (村（居）) and `cadres` (干部), as ledger-formats.md says.
+"""The organisation's ledgers: `villages` (村（居）) and `cadres` (干部), as docs/ledger-formats.md
+says.
 
 Both read every record a file refers to in one query per table before looking at any row, so a
 file of thousands of rows costs a handful of queries to plan; writes go through the services

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from households import services
-from households.idnumber import mask
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -22,6 +21,7 @@ from households.models import (
 )
 from xigang import history
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
+from xigang.idnumber import mask
 from xigang.scope import scope_of
 
 

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department
 from households import checks
-from households.idnumber import normalise
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -32,6 +31,7 @@ from households.models import (
     Pairing,
 )
 from households.responsibility import MEASURE_DEPARTMENTS
+from xigang.idnumber import normalise
 
 # --- households -------------------------------------------------------------------------------
 
@@ -210,16 +210,6 @@ def pairing_end(*, pairing: Pairing, end: datetime.date) -> Pairing:
     """End a pairing on `end` (the checks of `pairing_save`)."""
     pairing.end = end
     return pairing_save(pairing=pairing)
-
-
-def pairing_cadre_on(household: Household, day: datetime.date) -> Cadre | None:
-    pairing = (
-        Pairing.objects.filter(household=household, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gte=day))
-        .select_related("cadre")
-        .first()
-    )
-    return pairing.cadre if pairing else None
 
 
 # --- 一户一策 plans (arts. 34, 38) ---------------------------------------------------------------

@@ -81,7 +81,7 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def _scoped_choices(self, db_field, request, kwargs):
         related = db_field.remote_field.model
-        if "queryset" not in kwargs and related._meta.label_lower in scope.ROW_FILTERS:
+        if "queryset" not in kwargs and scope.filters_rows(related):
             kwargs["queryset"] = scope.visible(request.user, related._default_manager.all())
         return kwargs
 
@@ -101,7 +101,7 @@ class ScopedInline:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.remote_field.model
-        if "queryset" not in kwargs and related._meta.label_lower in scope.ROW_FILTERS:
+        if "queryset" not in kwargs and scope.filters_rows(related):
             kwargs["queryset"] = scope.visible(request.user, related._default_manager.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

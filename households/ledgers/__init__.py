@@ -1,5 +1,5 @@
 """The registry's ledgers: `households`, `members`, `member_changes`, `pairings`, exactly as
-ledger-formats.md says, on the `xigang.ledgers` engine.
+docs/ledger-formats.md says, on the `xigang.ledgers` engine.
 
 Fast by construction: `plan` reads each table it needs once (one query per table, whatever the
 file size), checks every row with the rules of `households.checks` (the services' own) and

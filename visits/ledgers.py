@@ -56,7 +56,7 @@ class VisitLedger(LedgerKind):
                 self.user, Household.objects.filter(number__in={r["household"] for r in keyed})
             ).values_list("number", "pk")
         )
-        self._cadres = {
+        self._cadres: dict[str, tuple[int | None, str]] = {
             username: (pk, name)
             for username, pk, name in Cadre.objects.filter(
                 user__username__in={r["cadre"] for r in keyed}
@@ -89,6 +89,7 @@ class VisitLedger(LedgerKind):
         that the rules of a visit accept; otherwise its error is reported."""
         household_id = self._households.get(row["household"])
         cadre_id, cadre_name = self._cadres.get(row["cadre"], (None, ""))
+        error: tuple[str, str] | None
         if household_id is None:
             message = _("no household 「%(number)s」 that you may record for")
             error = ("户编号", message % {"number": row["household"]})

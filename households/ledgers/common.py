@@ -59,7 +59,10 @@ def in_scope(user, households: Iterable[dict[str, Any]]) -> set[int]:
 def household_numbers(user) -> tuple[dict[str, dict[str, Any]], set[int]]:
     """Every household by number (one query) and the ids of those in the user's scope."""
     households = {
-        h["number"]: h for h in Household.objects.values("id", "number", "size", "status")
+        number: {"id": pk, "number": number, "size": size, "status": status}
+        for pk, number, size, status in Household.objects.values_list(
+            "id", "number", "size", "status"
+        )
     }
     return households, in_scope(user, households.values())
 

@@ -59,8 +59,8 @@ class MemberChangeLedger(LedgerKind):
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         refused = duplicate_keys(rows, self._key, "户编号", report)
         households, scope = household_numbers(self.user)
-        self._existing = {
-            (c["household_id"], c["name"], c["kind"], c["happened_on"]): c
+        self._existing: dict[tuple, dict[str, Any]] = {
+            (c["household_id"], c["name"], c["kind"], c["happened_on"]): dict(c)
             for c in MemberChange.objects.values(
                 "id", "household_id", "name", "kind", "happened_on", "reported_on", "id_number"
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -34,6 +34,8 @@ from xigang.ledgers import (
     register,
 )
 from xigang.scope import visible
+
+SpanKey = tuple[str, int]  # ("db", pairing id) or ("row", Excel row number)
 
 
 @register
@@ -65,7 +67,7 @@ class PairingLedger(LedgerKind):
         )
         # Each household's spans: the register's by ("db", id), the file's new ones by
         # ("row", number); a row that changes a registered pairing replaces its span.
-        self._spans: dict[int, dict[Hashable, PairingSpan]] = defaultdict(dict)
+        self._spans: dict[int, dict[SpanKey, PairingSpan]] = defaultdict(dict)
         self._existing: dict[tuple, int] = {}
         self._registered_end: dict[int, datetime.date | None] = {}
         for household_id, by_id in pairing_spans().items():
@@ -88,7 +90,7 @@ class PairingLedger(LedgerKind):
 
     def _plan_row(
         self, row: Row, household: dict[str, Any], report: Report
-    ) -> tuple[Row, int, Hashable] | None:
+    ) -> tuple[Row, int, SpanKey] | None:
         """The row's span among its household's, once its own checks pass."""
         cadre = self._cadres.get(row["cadre"])
         if cadre is None or row["cadre"] not in self._pairing_cadres:
@@ -113,7 +115,7 @@ class PairingLedger(LedgerKind):
         return row, household["id"], span_key
 
     def _action(
-        self, row: Row, household_id: int, span_key: Hashable, report: Report
+        self, row: Row, household_id: int, span_key: SpanKey, report: Report
     ) -> Action | None:
         span = self._spans[household_id][span_key]
         others = [s for key, s in self._spans[household_id].items() if key != span_key]

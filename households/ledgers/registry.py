@@ -333,12 +333,12 @@ class MemberLedger(LedgerKind):
                 )
 
     def _plan_row(self, row: Row, household_id: int, report: Report) -> Action | None:
-        wanted = {
+        wanted: dict[str, Any] = {
             attr: (row[attr] if row[attr] is not None else self.BLANK[attr])
             for attr in MEMBER_FIELDS
             if attr in row.present
         }
-        here = sorted(
+        here: list[dict[str, Any]] = sorted(
             (m for m in self._by_id.get(row["id_number"], []) if m["household_id"] == household_id),
             key=lambda m: not m["active"],
         )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from duties.checks import mobile_error
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
-from duties.services import cadre_save, village_assignments_set
+from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
 from xigang import roles as role_names
 from xigang.ledgers import (
     Action,
@@ -32,6 +32,7 @@ from xigang.ledgers import (
     register,
 )
 from xigang.scope import visible
+from xigang.security.accounts import group_names, groups_refusals
 
 LIST_SEPARATOR = "、"
 
@@ -233,6 +234,16 @@ def _cadre_values(user, cadre: Cadre | None) -> dict[str, Any]:
     }
 
 
+def _account_refusal(user, cadre: Cadre | None, in_scope: bool) -> str | None:
+    """Why a row may not touch this account, or None."""
+    if user is not None and user.is_superuser:
+        return _("this is an administrator's account; change it in the user admin")
+    refusal = username_refusal(user)
+    if not refusal and cadre is not None and not in_scope:
+        return _("you may not change this cadre")
+    return refusal
+
+
 @register
 class CadreLedger(LedgerKind):
     name = "cadres"
@@ -277,12 +288,7 @@ class CadreLedger(LedgerKind):
                 continue
             user = users.get(username)
             cadre = getattr(user, "cadre", None) if user is not None else None
-            if user is not None and user.is_superuser:
-                refusal = _("this is an administrator's account; change it in the user admin")
-            elif cadre is not None and username not in in_scope:
-                refusal = _("you may not change this cadre")
-            else:
-                refusal = None
+            refusal = _account_refusal(user, cadre, username in in_scope)
             if refusal:
                 report.errors.append(RowError(row.number, "用户名", refusal))
                 continue
@@ -293,6 +299,10 @@ class CadreLedger(LedgerKind):
                     wanted[attr] = _or_empty(row[attr])
             if "roles" in row.present:
                 wanted["roles"] = _roles_in_order(row["roles"] or [])
+                refusals = self._roles_refusals(user, wanted["roles"])
+                if refusals:
+                    report.errors.append(RowError(row.number, "角色", " ".join(refusals)))
+                    continue
             if "unit" in row.present:
                 unit = units.get(row["unit"])
                 if row["unit"] and unit is None:
@@ -309,10 +319,17 @@ class CadreLedger(LedgerKind):
             actions.append(Action(kind, row.number, {"username": username, **wanted}))
         return actions
 
+    def _roles_refusals(self, user, wanted: list[str]) -> list[str]:
+        """Nobody changes their own roles; a post holder's change only through 安全管理员."""
+        if user is None:
+            return []
+        old = group_names(user)
+        return groups_refusals(by=self.user, user=user, old=old, new=cadre_groups(user, wanted))
+
     def apply(self, actions: list[Action]) -> None:
         for action in actions:
             if action.kind != "unchanged":
-                cadre_save(**action.payload)
+                cadre_save(**action.payload, by=self.user)
 
     def export_rows(self):
         cadres = (

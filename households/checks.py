@@ -14,12 +14,14 @@ admin forms say the same words.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
 from households.models import Household, Member, Pairing
+from xigang.scope import visible
 
 Span = tuple[datetime.date, datetime.date | None]
 
@@ -40,6 +42,7 @@ class CountingMember(NamedTuple):
     """The member row under which an ID number counts in a household now (`active`)."""
 
     member_id: int | None  # None for a member a ledger plans to add
+    household_id: int
     household_number: str
 
 
@@ -72,6 +75,11 @@ def size_error(*, size: int, counting: int) -> str | None:
     ) % {"size": size, "count": counting}
 
 
+def number_unusable_message() -> str:
+    """A household number taken out of the user's scope: said without confirming where."""
+    return _("this household number cannot be used: ask the poverty-alleviation office")
+
+
 def closed_household_error(*, status: str) -> str | None:
     """A closed (已销户) household gets no new pairing."""
     if status != Household.Status.CLOSED:
@@ -83,14 +91,25 @@ def closed_household_error(*, status: str) -> str | None:
 
 
 def counting_elsewhere_error(
-    *, id_number: str, member_id: int | None, counting: Mapping[str, CountingMember]
+    *,
+    id_number: str,
+    member_id: int | None,
+    counting: Mapping[str, CountingMember],
+    in_scope: Container[int] | None = None,
 ) -> str | None:
     """An ID number counts in one household at most: refused when it already counts under
     another member row than `member_id` (None: a member not yet saved).
-    `counting`: the ID numbers that count now (`counting_members`)."""
+    `counting`: the ID numbers that count now (`counting_members`). The other household is named
+    only if it is `in_scope` (the ids the user may see; None: all): a typed ID number must not
+    tell a user where a person of another village is registered."""
     found = counting.get(id_number) if id_number else None
     if found is None or (member_id is not None and found.member_id == member_id):
         return None
+    if in_scope is not None and found.household_id not in in_scope:
+        return _(
+            "this ID number is already registered in another household: ask the "
+            "poverty-alleviation office"
+        )
     return _(
         "this ID number already counts in household 「%(number)s」: the same person cannot be in "
         "two households; record the move as a member change (迁出, then 迁入)"
@@ -178,8 +197,20 @@ def counting_members(*, id_numbers: Iterable[str] | None = None) -> dict[str, Co
     if id_numbers is not None:
         members = members.filter(id_number__in=[n for n in id_numbers if n])
     return {
-        id_number: CountingMember(pk, number)
-        for id_number, pk, number in members.order_by().values_list(
-            "id_number", "pk", "household__number"
+        id_number: CountingMember(pk, household_id, number)
+        for id_number, pk, household_id, number in members.order_by().values_list(
+            "id_number", "pk", "household_id", "household__number"
         )
     }
+
+
+def households_in_scope(
+    user: User | AnonymousUser | None, household_ids: Iterable[int]
+) -> set[int] | None:
+    """Which of these households `user` may see (None: no user, a command; everything)."""
+    if user is None:
+        return None
+    ids = set(household_ids)
+    if not ids:
+        return set()
+    return set(visible(user, Household.objects.filter(pk__in=ids)).values_list("pk", flat=True))

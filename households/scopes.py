@@ -1,8 +1,8 @@
 """The registry's row scope (plugged into xigang.scope), and the households a user reaches.
 
-A household is in reach by its village, by an active pairing of the user's cadre, or by
-something routed to the user's department: a help measure here, and what other apps add with
-`route_to_department` (visits: problems).
+A household is in reach by its village, by an active pairing of the user's cadre, or (for
+reading only) by something routed to the user's department: a help measure here, and what other
+apps add with `route_to_department` (visits: problems).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def household_q(s: Scope, household_id: str, village_id: str) -> Q:
             Q(end__isnull=True) | Q(end__gte=today)
         )
         q |= Q(**{f"{household_id}__in": paired.values("household_id")})
-    if s.department_ids:
+    if s.department_ids and s.routed_reach:  # off for writes: a department edits its own rows
         for routed in _ROUTES:
             q |= Q(**{f"{household_id}__in": routed(s.department_ids)})
     return q

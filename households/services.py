@@ -64,26 +64,30 @@ def pairings_end_for_closed(
 # --- members ----------------------------------------------------------------------------------
 
 
-def _check_counting_elsewhere(id_number: str, member_id: int | None) -> None:
+def _check_counting_elsewhere(id_number: str, member_id: int | None, user: User | None) -> None:
+    """Refuse an ID number counting under another member row; the message names that household
+    only to a `user` who may see it (no user: a command or the shell, told everything)."""
+    counting = checks.counting_members(id_numbers=[id_number])
     error = checks.counting_elsewhere_error(
         id_number=id_number,
         member_id=member_id,
-        counting=checks.counting_members(id_numbers=[id_number]),
+        counting=counting,
+        in_scope=checks.households_in_scope(user, [c.household_id for c in counting.values()]),
     )
     if error:
         raise ValidationError({"id_number": error})
 
 
 @transaction.atomic
-def member_save(*, member: Member) -> Member:
+def member_save(*, member: Member, user: User | None = None) -> Member:
     """Validate and save a member: the ID number (GB 11643) and the rule that the same ID
     number counts in one household at most (also the constraint
-    `member_id_number_in_one_household`)."""
+    `member_id_number_in_one_household`). `user`: who saves it, for the messages."""
     member.id_number = normalise(member.id_number or "")
     if member.active:
         member.left_on = None
         if member.id_number:
-            _check_counting_elsewhere(member.id_number, member.pk)
+            _check_counting_elsewhere(member.id_number, member.pk, user)
     member.full_clean()
     member.save()
     return member
@@ -110,7 +114,8 @@ def member_change_record(
     家庭人口 grows by one; a 新生 without an ID number yet is recorded and counted, and the member
     row follows when the number is issued (members ledger). 死亡/迁出/嫁出 end the membership on
     the day it happened (`active=False`, `left_on`), the member row stays as history, and
-    家庭人口 shrinks by one. The change itself is kept."""
+    家庭人口 shrinks by one. The change itself is kept. Refusals name other households only
+    as far as `reported_by` may see them."""
     id_number = normalise(id_number or "")
     if kind not in MemberChange.Kind.values:
         raise ValidationError({"kind": _("unknown kind of change 「%(kind)s」") % {"kind": kind}})
@@ -133,7 +138,9 @@ def member_change_record(
     )
     change.full_clean(exclude=["member"])
     if kind in MemberChange.ADDING:
-        member = _member_joins(household, id_number, name, relation) if id_number else None
+        member = (
+            _member_joins(household, id_number, name, relation, reported_by) if id_number else None
+        )
         household.size += 1
     else:
         member = _member_leaves(household, id_number, name, happened_on)
@@ -144,8 +151,10 @@ def member_change_record(
     return change
 
 
-def _member_joins(household: Household, id_number: str, name: str, relation: str) -> Member:
-    _check_counting_elsewhere(id_number, None)
+def _member_joins(
+    household: Household, id_number: str, name: str, relation: str, user: User | None
+) -> Member:
+    _check_counting_elsewhere(id_number, None, user)
     member = Member.objects.filter(household=household, id_number=id_number).first()
     if member is None:
         member = Member(household=household, id_number=id_number, name=name, relation=relation)

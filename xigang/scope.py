@@ -8,8 +8,9 @@ A user's reach is computed once per request (`scope_of`) from
 Rows below the scope objects are filtered by a join, never by one permission row per household.
 
 `visible(user, queryset)` narrows any queryset of a business model to the user's scope; every
-view, admin changelist, export, JSON endpoint and command goes through it. Verbs (view, add,
-change, delete) come from the groups' model permissions and are checked with `user.has_perm`.
+view, admin changelist, export, JSON endpoint and command goes through it. `writable(user,
+queryset)` is the same scope for changes and deletes, within the user's own unit. Verbs (view,
+add, change, delete) come from the groups' model permissions and are checked with `user.has_perm`.
 
 This module knows no app: each business app declares in its `scopes.py` the scope objects
 (`register_units`), its public models (`register_public`) and a row filter for each other
@@ -19,7 +20,7 @@ model (`register_rows`). A model with neither shows no rows to scoped users.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
@@ -38,6 +39,9 @@ class Scope:
     department_ids: frozenset[int]
     cadre_id: int | None
     sees_full_id: bool
+    # A department reaches the households its problems and measures are routed to; for
+    # writes it is off (`row_filter(write=True)`): it reads them, it edits its own unit's rows.
+    routed_reach: bool = True
 
 
 NO_SCOPE = Scope(frozenset(), False, frozenset(), frozenset(), None, False)
@@ -145,8 +149,11 @@ def filters_rows(model: type[Model]) -> bool:
     return model._meta.label_lower in _ROW_FILTERS
 
 
-def row_filter(user: User | AnonymousUser, model: type[Model]) -> Q | None:
-    """The Q that keeps the user's rows of `model`; None means every row."""
+def row_filter(user: User | AnonymousUser, model: type[Model], *, write: bool = False) -> Q | None:
+    """The Q that keeps the user's rows of `model`; None means every row. With `write`, the
+    rows the user may change or delete: the read scope within the user's own unit (a
+    department edits its own measures and the problems routed to it, not every row of the
+    households those lead it to)."""
     scope = scope_of(user)
     label = model._meta.label_lower
     if label in _PUBLIC and user.is_authenticated:
@@ -158,7 +165,7 @@ def row_filter(user: User | AnonymousUser, model: type[Model]) -> Q | None:
         # A model with no declared scope is visible to nobody but the whole-town roles:
         # forgetting a row filter must never leak rows.
         return no_rows(scope)
-    return build(scope)
+    return build(replace(scope, routed_reach=False) if write else scope)
 
 
 def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
@@ -166,6 +173,15 @@ def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
     if not user.is_authenticated:
         return queryset.none()
     q = row_filter(user, queryset.model)
+    return queryset if q is None else queryset.filter(q)
+
+
+def writable(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may change or delete (verbs still come from
+    `user.has_perm`): never more than `visible`."""
+    if not user.is_authenticated:
+        return queryset.none()
+    q = row_filter(user, queryset.model, write=True)
     return queryset if q is None else queryset.filter(q)
 
 
@@ -186,6 +202,12 @@ def units_in_reach(user: User | AnonymousUser) -> tuple[QuerySet, QuerySet]:
 
 def can_see(user: User | AnonymousUser, obj: Model) -> bool:
     return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can_write(user: User | AnonymousUser, obj: Model) -> bool:
+    if user.is_authenticated and row_filter(user, type(obj), write=True) is None:
+        return True  # every row: no query
+    return writable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
 def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet, **lookup) -> Model:

@@ -69,6 +69,7 @@ class MemberChangeLedger(LedgerKind):
         for m in Member.objects.only("id", "household_id", "id_number", "name", "active"):
             self._rosters[m.household_id].append(m)
         self._counting = counting_members()
+        self._scope = scope
         actions = []
         for row in rows:
             if self._key(row) is None or row.number in refused:
@@ -115,14 +116,14 @@ class MemberChangeLedger(LedgerKind):
         if not id_number:
             return None  # a 新生 without an ID number yet: counted, no member row
         error = counting_elsewhere_error(
-            id_number=id_number, member_id=None, counting=self._counting
+            id_number=id_number, member_id=None, counting=self._counting, in_scope=self._scope
         )
         if error:
             return error
         self._rosters[household["id"]].append(
             Member(household_id=household["id"], id_number=id_number, name=name)
         )
-        self._counting[id_number] = CountingMember(None, household["number"])
+        self._counting[id_number] = CountingMember(None, household["id"], household["number"])
         return None
 
     def _leaves(self, household_id: int, id_number: str, name: str) -> str | None:

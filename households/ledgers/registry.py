@@ -17,6 +17,7 @@ from households.checks import (
     counting_elsewhere_error,
     counting_members,
     exit_year_error,
+    number_unusable_message,
     size_error,
 )
 from households.ledgers.common import (
@@ -109,15 +110,15 @@ class HouseholdLedger(LedgerKind):
             if row["number"] is None or row.number in refused:
                 continue
             current = existing.get(row["number"])
-            if current is not None and current["id"] not in scope:
-                report.errors.append(
-                    RowError(row.number, "户编号", _("you may not change this household"))
-                )
-                continue
+            # A number kept out of the user's scope is checked like a new one: the answer must
+            # not confirm that another village has a household of that number.
+            taken = current is not None and current["id"] not in scope
+            current = None if taken else current
             wanted = self._wanted(row, current, report)
             if wanted is None:
                 continue
-            error = self._record_error(current, wanted)
+            error = ("户编号", number_unusable_message()) if taken else None
+            error = error or self._record_error(current, wanted)
             if error is not None:
                 report.errors.append(RowError(row.number, *error))
             elif current is None:
@@ -292,6 +293,7 @@ class MemberLedger(LedgerKind):
                 self._active_count[m["household_id"]] += 1
         count_before = dict(self._active_count)
         self._counting = counting_members()
+        self._scope = scope
         actions = []
         first_row_of: dict[int, int] = {}
         for row in rows:
@@ -349,6 +351,7 @@ class MemberLedger(LedgerKind):
                 id_number=row["id_number"],
                 member_id=current["id"] if current else None,
                 counting=self._counting,
+                in_scope=self._scope,
             )
             if error:
                 report.errors.append(RowError(row.number, "身份证号", error))

@@ -157,6 +157,24 @@ def test_a_member_who_counts_in_another_household(tmp_path, office, east_househo
     assert Member.objects.filter(id_number=idn(1)).count() == 1
 
 
+def test_a_member_who_counts_in_a_household_out_of_the_users_scope(
+    tmp_path, east_cadre, east_household, west_household
+):
+    member_save(member=Member(household=west_household, id_number=idn(1), name="甲"))
+    service = _refused_by_service(
+        lambda: member_save(
+            member=Member(household=east_household, id_number=idn(1), name="甲"), user=east_cadre
+        )
+    )
+    ledger = _refused_by_ledger(
+        tmp_path, east_cadre, "members", M_HEADERS, [idn(1), "东村-001", "甲", "是"]
+    )
+    # the other village's household is not named, by either
+    assert ledger == ("身份证号", service[0]) and service == [
+        "该身份证号已登记在其他户，请联系扶贫办"
+    ]
+
+
 def test_a_change_reported_before_it_happened(tmp_path, office, east_household):
     service = _refused_by_service(
         lambda: member_change_record(

@@ -1,5 +1,7 @@
 """Check the change history's hash chain; name the first entry that fails."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -9,7 +11,7 @@ from xigang.history import verify_chain
 class Command(BaseCommand):
     help = "Check that no change-history entry was edited, inserted or deleted (hash chain)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         report = verify_chain()
         if not report.ok:
             raise CommandError(

@@ -157,7 +157,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from duties.obligation_services import disclosure_record, evidence_add
-    from tests.schedules.conftest import make_obligation
+    from tests.duties.schedules.conftest import make_obligation
 
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from duties.ledgers import CadreLedger
-from tests.org.conftest import write_book
+from tests.duties.organisation.conftest import write_book
 from tests.security.helpers import holder, signed_in_verified
 from xigang import history, roles
 from xigang.ledgers import import_ledger

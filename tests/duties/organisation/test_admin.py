@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from duties.models import Cadre, Village
-from tests.org.conftest import write_book
+from tests.duties.organisation.conftest import write_book
 from xigang.scope import scope_of
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from duties.models import Village
-from tests.org.conftest import write_book
+from tests.duties.organisation.conftest import write_book
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from duties.ledgers import CadreLedger, VillageLedger
 from duties.models import Cadre, PartyBranch, Village, VillageAssignment
 from duties.services import cadre_save
-from tests.org.conftest import write_book
+from tests.duties.organisation.conftest import write_book
 from xigang import roles
 from xigang.ledgers import LedgerError, export_ledger, import_ledger
 from xigang.scope import scope_of

@@ -40,7 +40,7 @@ def test_every_duty_of_arts_3_to_31_and_33_to_36_has_a_default_schedule():
 def test_the_docs_table_lists_every_default_schedule():
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "duty-schedules.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "duty-schedules.md").read_text()
     for duty in Duty.objects.filter(schedules__isnull=False):
         assert f"| {duty.article_id}.{duty.clause} |" in doc
 

@@ -1,10 +1,13 @@
-"""The shared cast: one user per role, plus an outsider, around two villages.
+"""What every test directory shares: the cast, its world, workbooks, the hasher and the clock.
 
+The cast, one user per role plus an outsider, around two villages:
 - leader (镇领导), office (扶贫办), inspector (纪检督查): the whole town
 - dept (部门, 民政科)
 - east_cadre (村干部, 东村) and west_cadre (村干部, 西村)
-- pairing (帮扶责任人), paired with the household 东村-001 since 2026-01-01
+- pairing (帮扶责任人, 东村), paired with the household 东村-001 since 2026-01-01
+- west_pairing (帮扶责任人, 西村), paired with nobody until a test pairs them
 - outsider: signed in, no role
+A directory that needs more people builds them with `make_user`, on the same villages.
 """
 
 import datetime
@@ -16,6 +19,8 @@ from duties.models import Department, PartyBranch, Village
 from duties.services import cadre_save
 from households.models import Household, Pairing
 from xigang import roles
+
+# --- the world and the cast -------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -38,43 +43,49 @@ def civil_affairs(db):
     return Department.objects.get(name="民政科")
 
 
-def _user(username, role, unit=None):
-    return cadre_save(username=username, name=username, unit=unit, roles=[role]).user
+def make_user(username, role, unit=None, *, name=None):
+    """A user holding one role, with their cadre record in `unit` (a Village or Department)."""
+    return cadre_save(username=username, name=name or username, unit=unit, roles=[role]).user
 
 
 @pytest.fixture
 def leader(db):
-    return _user("leader", roles.LEADER)
+    return make_user("leader", roles.LEADER)
 
 
 @pytest.fixture
 def office(db):
-    return _user("office", roles.OFFICE, Department.objects.get(name="扶贫办"))
+    return make_user("office", roles.OFFICE, Department.objects.get(name="扶贫办"))
 
 
 @pytest.fixture
 def inspector(db):
-    return _user("inspector", roles.INSPECTOR, Department.objects.get(name="镇纪委"))
+    return make_user("inspector", roles.INSPECTOR, Department.objects.get(name="镇纪委"))
 
 
 @pytest.fixture
 def dept(civil_affairs):
-    return _user("dept", roles.DEPARTMENT, civil_affairs)
+    return make_user("dept", roles.DEPARTMENT, civil_affairs)
 
 
 @pytest.fixture
 def east_cadre(east):
-    return _user("east_cadre", roles.VILLAGE, east)
+    return make_user("east_cadre", roles.VILLAGE, east)
 
 
 @pytest.fixture
 def west_cadre(west):
-    return _user("west_cadre", roles.VILLAGE, west)
+    return make_user("west_cadre", roles.VILLAGE, west)
 
 
 @pytest.fixture
 def pairing(east):
-    return _user("pairing", roles.PAIRING, east)
+    return make_user("pairing", roles.PAIRING, east)
+
+
+@pytest.fixture
+def west_pairing(west):
+    return make_user("west_pairing", roles.PAIRING, west)
 
 
 @pytest.fixture
@@ -108,6 +119,9 @@ def cast(leader, office, inspector, dept, east_cadre, west_cadre, pairing, outsi
         "pairing": pairing,
         "outsider": outsider,
     }
+
+
+# --- settings every test gets -----------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)

@@ -3,19 +3,12 @@ import datetime
 import pytest
 
 from households.models import Household, Pairing
-from tests.conftest import _user
-from xigang import roles
 
 AS_OF = datetime.date(2026, 11, 29)  # since defaults to 2025-10-01 (a year before, whole quarter)
 PAIRED_SINCE = datetime.date(2026, 1, 1)
 # With no visit at all, each household paired since 2026-01-01 owes, as of 2026-11-29:
 # home visits 2026-Q1..Q3 (3) and phone contacts 2026-01..10 (10).
 PAIRING_ITEMS_PER_HOUSEHOLD = 13
-
-
-@pytest.fixture
-def west_pairing(west):
-    return _user("west_pairing", roles.PAIRING, west)
 
 
 @pytest.fixture

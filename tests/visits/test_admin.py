@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from duties.models import Department
-from duties.services import cadre_save
+from tests.conftest import make_user
 from visits.models import Problem, ProblemCategory
 from visits.services import problem_report
 from xigang import roles
@@ -16,12 +16,9 @@ D = datetime.date
 
 @pytest.fixture
 def housing_staff(db):
-    return cadre_save(
-        username="housing",
-        name="村建办科员",
-        unit=Department.objects.get(name="村建办"),
-        roles=[roles.DEPARTMENT],
-    ).user
+    return make_user(
+        "housing", roles.DEPARTMENT, Department.objects.get(name="村建办"), name="村建办科员"
+    )
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from duties.services import cadre_save
 from households.models import Household, Pairing
+from tests.conftest import make_user
 from visits.models import Visit
 from visits.rules import HomeVisitRule, PhoneContactRule
 from xigang import roles
@@ -20,12 +20,12 @@ AS_OF, SINCE, SINCE_Q2 = D(2026, 7, 15), D(2026, 1, 1), D(2026, 4, 1)
 
 @pytest.fixture
 def alice(east):
-    return cadre_save(username="alice", name="王丽", unit=east, roles=[roles.PAIRING])
+    return make_user("alice", roles.PAIRING, east, name="王丽").cadre
 
 
 @pytest.fixture
 def bob(east):
-    return cadre_save(username="bob", name="赵波", unit=east, roles=[roles.PAIRING])
+    return make_user("bob", roles.PAIRING, east, name="赵波").cadre
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from duties.ledgers import CadreLedger, VillageLedger
 from duties.models import Cadre, PartyBranch, Village, VillageAssignment
 from duties.services import cadre_save
+from tests.conftest import make_user
 from tests.duties.organisation.conftest import write_book
 from xigang import roles
 from xigang.ledgers import LedgerError, export_ledger, import_ledger
@@ -20,9 +21,7 @@ CADRE_HEADERS = ["用户名", "姓名", "手机号", "单位", "职务", "角色
 
 @pytest.fixture
 def town_cadre(civil_affairs):
-    return cadre_save(
-        username="wang_mz", name="王民政", unit=civil_affairs, roles=[roles.DEPARTMENT]
-    )
+    return make_user("wang_mz", roles.DEPARTMENT, civil_affairs, name="王民政").cadre
 
 
 def _rows(path):

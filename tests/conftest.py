@@ -12,6 +12,7 @@ A directory that needs more people builds them with `make_user`, on the same vil
 
 import datetime
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -119,6 +120,28 @@ def cast(leader, office, inspector, dept, east_cadre, west_cadre, pairing, outsi
         "pairing": pairing,
         "outsider": outsider,
     }
+
+
+# --- workbooks ----------------------------------------------------------------------------------
+
+
+def workbook(path, headers, rows, title=None):
+    """Write an .xlsx as the offices make them and return `path`: the title line(s) (a string or
+    a list of strings), each merged across the columns, then the header row, then the rows with
+    their cells as given (numbers, dates and None stay what they are)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    titles = [title] if isinstance(title, str) else list(title or [])
+    for line in titles:
+        sheet.append([line])
+        if len(headers) > 1:  # a single column has nothing to merge
+            row = sheet.max_row
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(headers))
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
 
 
 # --- settings every test gets -----------------------------------------------------------------

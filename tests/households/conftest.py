@@ -1,4 +1,4 @@
-"""Helpers for the registry tests: valid ID numbers and small workbooks."""
+"""Helpers for the registry tests: valid ID numbers, exported workbooks read back."""
 
 import datetime
 
@@ -11,19 +11,6 @@ from households.idnumber import compose
 def idn(n: int, birth: datetime.date = datetime.date(1980, 5, 17)) -> str:
     """The n-th valid ID number of a person born on `birth` (area 370481, 滕州)."""
     return compose("370481", birth, n)
-
-
-def workbook(path, headers, rows, title="西岗镇建档立卡贫困户台账"):
-    """An .xlsx like the offices keep: a title line above the header row, cells as given."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    if title:
-        sheet.append([title])
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
 def read_back(path):

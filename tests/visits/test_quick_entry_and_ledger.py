@@ -2,11 +2,11 @@
 
 import datetime
 
-import openpyxl
 import pytest
 from django.urls import reverse
 
 from households.models import Household
+from tests.conftest import workbook
 from visits.models import Problem, Visit
 from xigang.ledgers import export_ledger, get_kind, import_ledger
 
@@ -95,24 +95,19 @@ def test_a_village_cadre_without_pairings_sees_an_empty_list(client, east_cadre,
     assert "东村-001" not in page
 
 
-def _workbook(path, rows, title="西岗镇帮扶记录台账"):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append([title])
-    sheet.append(["户编号", "帮扶责任人", "方式", "日期", "内容", "发现问题"])
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
+HEADERS = ["户编号", "帮扶责任人", "方式", "日期", "内容", "发现问题"]
+TITLE = "西岗镇帮扶记录台账"
 
 
 def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_household):
-    path = _workbook(
+    path = workbook(
         tmp_path / "visits.xlsx",
+        HEADERS,
         [
             ["东村-001", "pairing", "入户", "2026/3/2", "宣传政策", ""],
             ["东村-001", "pairing", "电话", "2025年12月1日", "询问近况", ""],  # before the pairing
         ],
+        title=TITLE,
     )
     report = import_ledger(get_kind("visits")(office), path)
     assert not report.ok and not Visit.objects.exists()
@@ -120,12 +115,14 @@ def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_house
 
 
 def test_the_ledger_round_trip_changes_nothing(tmp_path, office, pairing, east_household):
-    path = _workbook(
+    path = workbook(
         tmp_path / "visits.xlsx",
+        HEADERS,
         [
             ["东村-001", "pairing", "入户", "2026-03-02", "-宣传政策", "漏雨"],
             ["东村-001", "pairing", "电话", D(2026, 4, 1), "询问近况", None],
         ],
+        title=TITLE,
     )
     report = import_ledger(get_kind("visits")(office), path)
     assert (report.ok, report.created) == (True, 2)

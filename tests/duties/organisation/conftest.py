@@ -1,22 +1,7 @@
-"""Helpers for the organisation's tests: real workbooks written with openpyxl."""
+"""Fixtures of the organisation's tests (workbooks: `tests.conftest.workbook`)."""
 
-import openpyxl
 import pytest
 from django.utils import translation
-
-
-def write_book(path, headers, rows, title=None):
-    """A workbook as an office keeps it: an optional merged title line above the headers."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    if title:
-        sheet.append([title])
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
 @pytest.fixture

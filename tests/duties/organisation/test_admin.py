@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from duties.models import Cadre, Village
-from tests.duties.organisation.conftest import write_book
+from tests.conftest import workbook
 from xigang.scope import scope_of
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_the_office_previews_then_confirms_a_cadre_import(client, office, east, 
     client.force_login(office)
     changelist = _changelist(client, "cadre").content.decode()
     assert "导入台账" in changelist and "导出台账" in changelist
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx",
         ["用户名", "姓名", "单位", "角色"],
         [["zhou", "周书记", "东村", "村干部"]],
@@ -158,7 +158,7 @@ def test_the_office_previews_then_confirms_a_cadre_import(client, office, east, 
 
 def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_path):
     client.force_login(office)
-    path = write_book(
+    path = workbook(
         tmp_path / "v.xlsx", ["村名称", "包村干部"], [["张庄村", None], ["李楼村", "ghost"]]
     )
     with open(path, "rb") as handle:
@@ -174,7 +174,7 @@ def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_pa
 def test_a_village_cadre_may_not_import_or_even_see_the_button(client, east_cadre, tmp_path):
     client.force_login(east_cadre)
     assert "导入台账" not in _changelist(client, "village").content.decode()
-    path = write_book(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
+    path = workbook(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
     with open(path, "rb") as handle:
         response = client.post(reverse("admin:duties_village_ledger_import"), {"file": handle})
     assert response.status_code == 403

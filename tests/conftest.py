@@ -148,6 +148,14 @@ def workbook(path, headers, rows, title=None):
 
 
 @pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    """Passwords set in tests and their fixtures hash with MD5, not the deliberately slow
+    production hasher. No test checks the production hashers; one that did would set
+    settings.PASSWORD_HASHERS back in its own body."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _second_factor_off_unless_asked(request, settings):
     """The second factor (扶贫办, the three posts) is enforced in production; tests that sign in
     with force_login skip it unless they are marked `second_factor` (tests/security)."""

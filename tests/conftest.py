@@ -11,6 +11,7 @@ A directory that needs more people builds them with `make_user`, on the same vil
 """
 
 import datetime
+import zoneinfo
 
 import openpyxl
 import pytest
@@ -20,6 +21,11 @@ from duties.models import Department, PartyBranch, Village
 from duties.services import cadre_save
 from households.models import Household, Pairing
 from xigang import roles
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+# The day `today` stops the clock on: a month's last day, so "this month" is still pending.
+FROZEN_DAY = datetime.date(2026, 11, 30)
+
 
 # --- the world and the cast -------------------------------------------------------------------
 
@@ -161,3 +167,16 @@ def _second_factor_off_unless_asked(request, settings):
     with force_login skip it unless they are marked `second_factor` (tests/security)."""
     if "second_factor" not in request.keywords:
         settings.OTP_REQUIRED = False
+
+
+# --- the clock ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def today(time_machine):
+    """For tests whose result depends on the date (what is late or pending, dates refused as in
+    the future, pairings active today): the clock set to noon of FROZEN_DAY in Shanghai, ticking
+    on from there. A test at a boundary (a quarter's or month's last day) sets its own moment
+    instead: time_machine.move_to(datetime.datetime(2026, 6, 30, 23, 30, tzinfo=SHANGHAI))."""
+    time_machine.move_to(datetime.datetime.combine(FROZEN_DAY, datetime.time(12), SHANGHAI))
+    return FROZEN_DAY

@@ -12,9 +12,9 @@ PAIRING_ITEMS_PER_HOUSEHOLD = 13
 
 
 @pytest.fixture
-def town(cast, east_household, west_household, west_pairing):
+def town(today, cast, east_household, west_household, west_pairing):
     """Both villages' households under pairing: 东村-001 with `pairing`, 西村-001 with
-    `west_pairing`, from 2026-01-01 on, no visit yet."""
+    `west_pairing`, from 2026-01-01 on, no visit yet; the clock on `today`."""
     Pairing.objects.create(household=west_household, cadre=west_pairing.cadre, start=PAIRED_SINCE)
     return {**cast, "west_pairing": west_pairing}
 

@@ -193,6 +193,7 @@ def test_exports_never_write_formulas(tmp_path, office, east):
     )
 
 
+@pytest.mark.usefixtures("today")
 def test_exports_are_scoped_and_masked(
     tmp_path, east_household, west_household, east_cadre, pairing, outsider
 ):
@@ -364,6 +365,7 @@ def test_a_pairing_with_an_unknown_cadre_is_refused(tmp_path, office, east_house
     assert str(report.errors[0]) == "第3行「帮扶责任人」列：没有用户名为「nobody」的帮扶责任人"
 
 
+@pytest.mark.usefixtures("today")
 def test_a_pairing_cadre_reports_changes_only_for_paired_households(
     tmp_path, pairing, east_household, west_household
 ):

@@ -140,6 +140,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_everywhere_but_public_pages(cli
         assert response.status_code == 302 and "/admin/login/" in response["Location"], url
 
 
+@pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says(client, cast, ids):
     for role in ROLES:
         client.force_login(cast[role])
@@ -208,6 +209,7 @@ def _versions(models):
     return {(m, obj.pk): row_version(obj) for m in models for obj in m.objects.all()}
 
 
+@pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
     from duties.models import Disclosure, Evidence, Obligation
 

@@ -22,7 +22,7 @@ def housing_staff(db):
 
 
 @pytest.fixture
-def problem(east_household):
+def problem(today, east_household):
     return problem_report(
         household=east_household,
         category=ProblemCategory.objects.get(name="危房改造"),
@@ -55,12 +55,12 @@ def test_another_department_does_not_see_it(client, dept, problem):
     assert not Problem.objects.filter(resolved_on__isnull=False).exists()
 
 
-def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staff, problem):
+def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staff, problem, today):
     on_time = problem_report(
         household=problem.household,
         category=ProblemCategory.objects.get(name="危房改造"),
         description="屋顶漏雨",
-        found_on=datetime.date.today(),
+        found_on=today,
     )
     client.force_login(housing_staff)
     late = client.get(reverse("admin:visits_problem_changelist") + "?state=late").content.decode()

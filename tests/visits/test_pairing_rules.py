@@ -182,6 +182,7 @@ def test_a_village_cadre_sees_only_its_village(east_cadre, west_cadre, household
     assert {h for h, _p, _c in home(west_cadre)} == {"西村-100"}
 
 
+@pytest.mark.usefixtures("today")
 def test_a_pairing_cadre_sees_only_its_households(household, alice, bob, east):
     other = Household.objects.create(number="东村-101", village=east, head_name="周三")
     pair(household, alice, D(2026, 1, 1))

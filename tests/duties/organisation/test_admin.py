@@ -295,15 +295,13 @@ def test_every_duties_admin_page_opens_in_chinese(client, office, east, dept, wh
 # --- rule parameters (art. 44) ------------------------------------------------------------
 
 
-def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
+def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office, today):
     import datetime
-
-    from django.utils import timezone
 
     from duties.models import RuleParameter
     from duties.params import value_on
 
-    start = timezone.localdate() + datetime.timedelta(days=10)
+    start = today + datetime.timedelta(days=10)
     client.force_login(office)
     response = client.post(
         reverse("admin:duties_ruleparameter_add"),
@@ -324,6 +322,7 @@ def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
     assert 'name="_save"' in client.get(url).content.decode()
 
 
+@pytest.mark.usefixtures("today")
 def test_a_rule_parameter_may_not_rewrite_the_past(client, office):
     import datetime
 
@@ -345,10 +344,8 @@ def test_a_rule_parameter_may_not_rewrite_the_past(client, office):
     assert client.post(url, {"value": "3"}).status_code == 403
 
 
-def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, office):
+def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, office, today):
     import datetime
-
-    from django.utils import timezone
 
     client.force_login(office)
     response = client.post(
@@ -357,7 +354,7 @@ def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, offi
             "rule": "visit.home",
             "name": "days",
             "value": "5",
-            "effective_from": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
+            "effective_from": (today + datetime.timedelta(days=1)).isoformat(),
         },
     )
     page = response.content.decode()

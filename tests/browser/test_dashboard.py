@@ -18,6 +18,7 @@ pytestmark = BROWSER
 PHONE = {"width": 390, "height": 844}
 
 
+# On the real clock: Chromium keeps real time and drops cookies a frozen server dated too early.
 def _paired_since():
     return datetime.date(timezone.localdate().year - 2, 1, 1)
 

@@ -107,12 +107,12 @@ def main(argv=None) -> int:
     from django.test import Client
 
     from benchmarks.overdue import _seed
-    from dashboard.selectors import default_since
     from households.models import Household
     from visits.models import Visit
-    from visits.periods import periods_between
     from visits.rules import HomeVisitRule, PhoneContactRule
     from xigang import obligations
+    from xigang.overdue_query import default_since
+    from xigang.periods import periods_between
 
     settings.OTP_REQUIRED = False  # the second factor is a sign-in step, not dashboard time
     as_of = args.as_of or datetime.date(2026, 11, 29)

@@ -135,10 +135,10 @@ def main(argv=None) -> int:
 
     from households.models import Household, Pairing
     from visits.models import Visit
-    from visits.periods import periods_between
     from visits.rules import HomeVisitRule, PhoneContactRule
     from xigang.commands import system_user
     from xigang.obligations import Filters
+    from xigang.periods import periods_between
 
     as_of = args.as_of or datetime.date(2026, 11, 29)
     started = time.perf_counter()

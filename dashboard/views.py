@@ -41,7 +41,7 @@ def _json(data: dict, status: int = 200) -> HttpResponse:
 
 
 def _bad_request(request, error: QueryError):
-    return render(request, "dashboard/bad_query.html", {"error": str(error)}, status=400)
+    return render(request, "dashboard/bad_query.html", {"errors": error.messages}, status=400)
 
 
 def visit_url(household_id: int) -> str:
@@ -198,10 +198,10 @@ def overdue_json(request):
         return _json({"error": _("Sign in to read the overdue list.")}, status=401)
     try:
         query = _query(request)
-        paging = selectors.parse_page(request.GET)
     except QueryError as error:
         return _json({"error": str(error)}, status=400)
     items = selectors.overdue(request.user, query)
+    paging = query.paging
     if paging is None:
         data = obligations.as_json(items, as_of=query.as_of, since=query.since)
     else:  # a page of the list, and where it stands in the whole

@@ -30,7 +30,7 @@ from duties.models import (
     VillageUserObjectPermission,
 )
 from duties.services import cadre_save
-from xigang import roles
+from xigang import demo, roles
 
 DEMO_PASSWORD = "Xigang-2026!demo"
 
@@ -201,6 +201,7 @@ class _Cast:
         return cadres
 
 
+@demo.register(order=10)
 def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     """Branches, villages, cadres of every role with their scope, 包村干部 assignments and the
     demo accounts (DEMO_ACCOUNTS, password DEMO_PASSWORD)."""
@@ -368,3 +369,6 @@ def _display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+# The scheduled duties register their demo builder too (run after the visits).
+from duties import schedule_demo  # noqa: E402, F401

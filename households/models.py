@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Cadre, Department, Village
-from households.idnumber import validate_id_number
+from xigang.idnumber import validate_id_number
 
 
 class Household(models.Model):
@@ -165,7 +165,7 @@ class Member(models.Model):
 
     @property
     def birth_date(self) -> datetime.date | None:
-        from households.idnumber import birth_date_of
+        from xigang.idnumber import birth_date_of
 
         return birth_date_of(self.id_number)
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre
-from duties.params import value_on
+from duties.params import in_force
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from xigang import scope
@@ -95,7 +95,7 @@ def visit_update(*, visit: Visit, content: str, problems_found: str) -> Visit:
 
 def problem_due(found_on: datetime.date) -> datetime.date:
     """The due date of a problem found on `found_on`: the days in force on that day (art. 44)."""
-    return found_on + datetime.timedelta(days=value_on("problem.resolve", "days", found_on))
+    return found_on + datetime.timedelta(days=in_force("problem.resolve", "days").on(found_on))
 
 
 @transaction.atomic

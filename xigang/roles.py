@@ -5,8 +5,9 @@ from pairings (see xigang.scope). `sync_groups` runs after every migrate, so a n
 permissions reach the roles as soon as its migration is applied.
 """
 
-from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+
+from xigang.apps import business_apps
 
 LEADER = "镇领导"
 OFFICE = "扶贫办"
@@ -27,8 +28,6 @@ ADMIN_POSTS = (SYSTEM_ADMIN, SECURITY_ADMIN, AUDIT_ADMIN)
 WHOLE_TOWN = frozenset({LEADER, OFFICE, INSPECTOR})
 # Roles that keep the registry and so see full ID numbers.
 REGISTRY_KEEPERS = frozenset({OFFICE, VILLAGE})
-
-BUSINESS_APPS = ("duties", "households", "visits", "oversight")
 
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
@@ -142,8 +141,8 @@ def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
     """(app_label, codename) pairs for a role's spec."""
     wanted: dict[str, tuple[str, ...]] = {}
     if "*" in spec:
-        for app_label in BUSINESS_APPS:
-            for model in apps.get_app_config(app_label).get_models():
+        for config in business_apps():
+            for model in config.get_models():
                 wanted[model._meta.label_lower] = spec["*"]
     wanted.update({label: verbs for label, verbs in spec.items() if label != "*"})
     pairs = set()
@@ -155,13 +154,14 @@ def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
 
 def sync_groups(**kwargs) -> None:
     """Create the role groups and set their permissions to exactly the matrix (idempotent)."""
+    app_labels = (*(config.label for config in business_apps()), "auth", "xigang")
     for role, spec in MATRIX.items():
         group, _created = Group.objects.get_or_create(name=role)
         pairs = _expand(spec)
         perms = [
             p
             for p in Permission.objects.filter(
-                content_type__app_label__in=(*BUSINESS_APPS, "auth", "xigang")
+                content_type__app_label__in=app_labels
             ).select_related("content_type")
             if (p.content_type.app_label, p.codename) in pairs
         ]

@@ -124,6 +124,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# The overdue list answers for at most this many years between its since and as-of dates (M5).
+OVERDUE_QUERY_MAX_YEARS = env_int("XIGANG_OVERDUE_QUERY_MAX_YEARS", 3)
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

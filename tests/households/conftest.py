@@ -5,7 +5,9 @@ import datetime
 import openpyxl
 import pytest
 
-from households.idnumber import compose
+from xigang.idnumber import compose
+
+TITLE = "西岗镇建档立卡贫困户台账"  # the title line above the headers of the registry's files
 
 
 def idn(n: int, birth: datetime.date = datetime.date(1980, 5, 17)) -> str:

@@ -311,6 +311,7 @@ def _refused(response) -> bool:
     return response.status_code in (403, 404)
 
 
+@pytest.mark.usefixtures("today")
 @pytest.mark.parametrize("label", _scoped_models())
 def test_every_role_writes_only_rows_in_its_write_scope(
     client, cast, east, west, east_household, west_household, label

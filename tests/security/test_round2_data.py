@@ -178,6 +178,7 @@ def test_h2_import_previews_do_not_name_a_household_out_of_scope(
     assert GENERIC in page and "西村-001" not in page
 
 
+@pytest.mark.usefixtures("today")
 def test_h2_the_member_forms_do_not_name_a_household_out_of_scope(
     client, east_cadre, pairing, registry
 ):
@@ -226,6 +227,7 @@ ADD_FORMS = {
 }
 
 
+@pytest.mark.usefixtures("today")
 def test_h3_add_forms_do_not_name_a_household_given_in_the_url_out_of_scope(client, cast, registry):
     east, west = registry
     for role, forms in ADD_FORMS.items():

@@ -23,7 +23,7 @@ from households.models import Household, Pairing
 from xigang import roles
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-# The day `today` stops the clock on: a month's last day, so "this month" is still pending.
+# The day `today` sets the clock to: a month's last day, so "this month" is still pending.
 FROZEN_DAY = datetime.date(2026, 11, 30)
 
 
@@ -141,8 +141,8 @@ def workbook(path, headers, rows, title=None):
     for line in titles:
         sheet.append([line])
         if len(headers) > 1:  # a single column has nothing to merge
-            row = sheet.max_row
-            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(headers))
+            at = sheet.max_row
+            sheet.merge_cells(start_row=at, start_column=1, end_row=at, end_column=len(headers))
     sheet.append(headers)
     for row in rows:
         sheet.append(row)

@@ -16,7 +16,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
-from duties.services import cadre_save, village_assignments_set
+from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
 from xigang import roles as role_names
 from xigang.ledgers import (
     Action,
@@ -32,6 +32,7 @@ from xigang.ledgers import (
     register,
 )
 from xigang.scope import visible
+from xigang.security.accounts import group_names, groups_refusals
 
 LIST_SEPARATOR = "、"
 MOBILE = re.compile(r"^1\d{10}$")
@@ -268,6 +269,10 @@ class CadreLedger(LedgerKind):
                     )
                 )
                 continue
+            refusal = username_refusal(user)
+            if refusal:
+                report.errors.append(RowError(row.number, "用户名", refusal))
+                continue
             if cadre is not None and username not in in_scope:
                 report.errors.append(
                     RowError(row.number, "用户名", _("you may not change this cadre"))
@@ -286,6 +291,10 @@ class CadreLedger(LedgerKind):
                     wanted[attr] = _or_empty(row[attr])
             if "roles" in row.present:
                 wanted["roles"] = _roles_in_order(row["roles"] or [])
+                refusals = self._roles_refusals(user, wanted["roles"])
+                if refusals:
+                    report.errors.append(RowError(row.number, "角色", " ".join(refusals)))
+                    continue
             if "unit" in row.present:
                 unit_name = row["unit"]
                 unit = departments.get(unit_name) or villages.get(unit_name)
@@ -310,10 +319,17 @@ class CadreLedger(LedgerKind):
             actions.append(Action(kind, row.number, {"username": username, **wanted}))
         return actions
 
+    def _roles_refusals(self, user, wanted: list[str]) -> list[str]:
+        """Nobody changes their own roles; a post holder's change only through 安全管理员."""
+        if user is None:
+            return []
+        old = group_names(user)
+        return groups_refusals(by=self.user, user=user, old=old, new=cadre_groups(user, wanted))
+
     def apply(self, actions: list[Action]) -> None:
         for action in actions:
             if action.kind != "unchanged":
-                cadre_save(**action.payload)
+                cadre_save(**action.payload, by=self.user)
 
     def export_rows(self):
         cadres = (

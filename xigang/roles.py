@@ -5,6 +5,9 @@ from pairings (see xigang.scope). `sync_groups` runs after every migrate, so a n
 permissions reach the roles as soon as its migration is applied.
 """
 
+import functools
+from collections.abc import Iterable
+
 from django.contrib.auth.models import Group, Permission
 
 from xigang.apps import business_apps
@@ -152,11 +155,26 @@ def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
     return pairs
 
 
+@functools.cache
+def _role_permissions(role: str) -> frozenset[str]:
+    return frozenset(f"{app}.{codename}" for app, codename in _expand(MATRIX.get(role, {})))
+
+
+def permissions_of(group_names: Iterable[str]) -> set[str]:
+    """The model permissions ("app.codename") that holding these groups gives, from the matrix
+    alone: a group's permission rows in the database give nobody anything (see
+    xigang.security.backends)."""
+    perms: set[str] = set()
+    for name in group_names:
+        perms |= _role_permissions(name)
+    return perms
+
+
 def sync_groups(**kwargs) -> None:
     """Create the role groups and set their permissions to exactly the matrix (idempotent)."""
     app_labels = (*(config.label for config in business_apps()), "auth", "xigang")
     for role, spec in MATRIX.items():
-        group, _created = Group.objects.get_or_create(name=role)
+        group, created = Group.objects.get_or_create(name=role)
         pairs = _expand(spec)
         perms = [
             p
@@ -165,4 +183,22 @@ def sync_groups(**kwargs) -> None:
             ).select_related("content_type")
             if (p.content_type.app_label, p.codename) in pairs
         ]
+        before = None if created else set(group.permissions.values_list("pk", flat=True))
         group.permissions.set(perms)
+        if before is not None and before != {p.pk for p in perms}:
+            _record_permissions(group, before, perms)
+
+
+def _record_permissions(group: Group, before: set[int], perms: list[Permission]) -> None:
+    """A role's permissions changed with the matrix (a new release): in the change history."""
+    from xigang import history
+
+    names = dict(Permission.objects.filter(pk__in=before).values_list("pk", "codename"))
+    history.record(
+        "perms",
+        model="auth.group",
+        object_pk=group.pk,
+        object_repr=group.name,
+        old={"permissions": sorted(names.values())},
+        new={"permissions": sorted(p.codename for p in perms)},
+    )

@@ -231,7 +231,8 @@ def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
     entities; we refuse such files outright, with a clear message."""
     import zipfile
 
-    position = source.tell() if hasattr(source, "tell") else None
+    stream = None if isinstance(source, (str, Path)) else source
+    position = stream.tell() if stream is not None else None
     try:
         with zipfile.ZipFile(source) as archive:
             for name in archive.namelist():
@@ -249,8 +250,8 @@ def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
     except zipfile.BadZipFile:
         pass  # openpyxl says it is not a workbook
     finally:
-        if position is not None:
-            source.seek(position)
+        if stream is not None and position is not None:
+            stream.seek(position)
 
 
 def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
@@ -260,10 +261,10 @@ def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
     `_refuse_dtd` refuses a workbook that declares any before it is opened."""
     _refuse_dtd(source)
     try:
-        if hasattr(source, "read"):
-            book = CalamineWorkbook.from_filelike(source)
-        else:
+        if isinstance(source, (str, Path)):
             book = CalamineWorkbook.from_path(str(source))
+        else:
+            book = CalamineWorkbook.from_filelike(source)
         sheet = book.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises several kinds for a file that is not xlsx
         raise LedgerError(
@@ -381,7 +382,8 @@ def import_ledger(
     """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused."""
     if not kind.importable:
         raise LedgerError(
-            _("the ledger 「%(title)s」 is exported only; it cannot be imported") % {"title": kind.title}
+            _("the ledger 「%(title)s」 is exported only; it cannot be imported")
+            % {"title": kind.title}
         )
     if not kind.user.has_perm(kind.permission):
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
@@ -481,4 +483,3 @@ def get_kind(name: str) -> type[LedgerKind]:
             % {"name": name, "known": ", ".join(sorted(KINDS))}
         )
     return KINDS[name]
-

@@ -9,8 +9,10 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -56,7 +58,7 @@ class Query:
     # The JSON's (offset, limit); None: the whole list.
     paging: tuple[int, int | None] | None = None
 
-    def params(self, **changes) -> str:
+    def params(self, **changes: str | None) -> str:
         """The query string of this query with `changes` applied (None drops a key)."""
         data = {
             "as_of": self.as_of.isoformat(),
@@ -67,7 +69,7 @@ class Query:
         data.update(changes)
         return urlencode({k: v for k, v in data.items() if v not in (None, "")})
 
-    def narrowed(self, **filters) -> Query:
+    def narrowed(self, **filters: Any) -> Query:
         return replace(self, filters=replace(self.filters, **filters))
 
 
@@ -94,7 +96,7 @@ def _due_before(query: Query, rows: list) -> list:
     return [row for row in rows if row.due < query.due_before]
 
 
-def overdue(user, query: Query) -> list[OverdueItem]:
+def overdue(user: User | AnonymousUser, query: Query) -> list[OverdueItem]:
     """The overdue list of the query, from the one engine."""
     return _due_before(
         query,
@@ -104,7 +106,7 @@ def overdue(user, query: Query) -> list[OverdueItem]:
     )
 
 
-def tallies(user, query: Query) -> list[Tally]:
+def tallies(user: User | AnonymousUser, query: Query) -> list[Tally]:
     """The same list counted (the whole-town summaries), from the one engine."""
     return _due_before(
         query,
@@ -193,6 +195,8 @@ class HouseholdItems:
     village: str | None
     overdue: list[OverdueItem]
     pending: list[OverdueItem]
+    # The quick-entry link, set by the view for households its user may visit.
+    visit_url: str | None = None
 
 
 def by_household(

@@ -8,11 +8,14 @@ go through `xigang.scope`, so every number and list is already the user's own.""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
+from typing import Any
 
 import orjson
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +27,7 @@ from duties.models import Department, Village
 from households.models import Household
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
+from xigang.obligations import OverdueItem
 from xigang.scope import get_visible_or_404, scope_of, visible
 
 RANKING_TOP = 10
@@ -31,16 +35,16 @@ PAGE_SIZE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _query(request) -> Query:
+def _query(request: HttpRequest) -> Query:
     return selectors.parse_query(request.GET, today=timezone.localdate())
 
 
-def _json(data: dict, status: int = 200) -> HttpResponse:
+def _json(data: dict[str, Any], status: int = 200) -> HttpResponse:
     """JSON in UTF-8, Chinese as is, through orjson: a county's whole list is tens of MB."""
     return HttpResponse(orjson.dumps(data), content_type="application/json", status=status)
 
 
-def _bad_request(request, error: QueryError):
+def _bad_request(request: HttpRequest, error: QueryError) -> HttpResponse:
     return render(request, "dashboard/bad_query.html", {"errors": error.messages}, status=400)
 
 
@@ -49,11 +53,11 @@ def visit_url(household_id: int) -> str:
     return reverse("visits:visit_new", kwargs={"household_id": household_id})
 
 
-def _list_url(query: Query, **changes) -> str:
+def _list_url(query: Query, **changes: str | None) -> str:
     return f"{reverse('dashboard:items')}?{query.params(**changes)}"
 
 
-def _rows(query: Query, items) -> list[tuple]:
+def _rows(query: Query, items: Iterable[OverdueItem]) -> list[tuple[OverdueItem, str, str | None]]:
     """(item, rule label, link to the same list narrowed to the item's cadre) per item."""
     return [
         (
@@ -65,14 +69,14 @@ def _rows(query: Query, items) -> list[tuple]:
     ]
 
 
-def _ranking_chart(query: Query, counts: list[selectors.Count], key: str) -> dict:
+def _ranking_chart(query: Query, counts: list[selectors.Count], key: str) -> dict[str, Any]:
     return charts.horizontal_bars(
         [(c.label, c.count, _list_url(query, **{key: c.key})) for c in counts[:RANKING_TOP]]
     )
 
 
 @login_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """Whole-town roles: counts, rankings and the trend. Others: their items by household."""
     try:
         query = _query(request)
@@ -133,7 +137,7 @@ def home(request):
     return render(request, "dashboard/home.html", context)
 
 
-def _filter_choices(user) -> dict:
+def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:
     # Two queries: the villages in the user's scope, and the departments (public in the scope).
     return {
         "villages": list(
@@ -147,7 +151,7 @@ def _filter_choices(user) -> dict:
 
 
 @login_required
-def item_list(request):
+def item_list(request: HttpRequest) -> HttpResponse:
     """The list behind every number, with its filters; the same query exports to Excel."""
     try:
         query = _query(request)
@@ -169,7 +173,7 @@ def item_list(request):
 
 
 @login_required
-def item_export(request):
+def item_export(request: HttpRequest) -> HttpResponse:
     """The list as an Excel workbook (formula-safe cells), the same items as on screen."""
     try:
         query = _query(request)
@@ -191,7 +195,7 @@ def item_export(request):
     return response
 
 
-def overdue_json(request):
+def overdue_json(request: HttpRequest) -> HttpResponse:
     """docs/design.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
     With `limit` (and `offset`) a page of it, with the whole list's `total`."""
     if not request.user.is_authenticated:
@@ -213,7 +217,7 @@ def overdue_json(request):
 
 
 @login_required
-def household(request, number: str):
+def household(request: HttpRequest, number: str) -> HttpResponse:
     """One household's overdue and due-soon items; out of scope answers 404 like a missing one."""
     try:
         query = _query(request)

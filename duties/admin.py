@@ -15,6 +15,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from duties.checks import mobile_error
 from duties.models import (
     Article,
     Cadre,
@@ -241,6 +242,13 @@ class CadreForm(forms.ModelForm):
         if refusal:
             raise forms.ValidationError(refusal)
         return username
+
+    def clean_mobile(self):
+        mobile = self.cleaned_data["mobile"]
+        error = mobile_error(mobile)
+        if error:
+            raise forms.ValidationError(error)
+        return mobile
 
     def clean(self):
         """Nobody changes their own roles; a post holder's change only through 安全管理员."""

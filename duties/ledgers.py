@@ -8,13 +8,13 @@ file of thousands of rows costs a handful of queries to plan; writes go through 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from duties.checks import mobile_error
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
 from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
 from xigang import roles as role_names
@@ -35,7 +35,6 @@ from xigang.scope import visible
 from xigang.security.accounts import group_names, groups_refusals
 
 LIST_SEPARATOR = "、"
-MOBILE = re.compile(r"^1\d{10}$")
 
 
 def _duplicate_keys(kind: LedgerKind, rows: list[Row], attr: str, report: Report) -> None:
@@ -68,6 +67,19 @@ def _blank_to_none(value: str) -> str | None:
 
 
 # --- villages ---------------------------------------------------------------------------------
+
+
+def _village_changed(village: Village, wanted: dict[str, Any], assigned: set[str]) -> bool:
+    """Whether the row's values differ from the village's (`assigned`: its cadres' names)."""
+    current = {
+        "kind": village.kind,
+        "branch": village.branch.name if village.branch else None,
+        "cadres": assigned,
+    }
+    return any(
+        ({c.user.username for c in value} if field == "cadres" else value) != current[field]
+        for field, value in wanted.items()
+    )
 
 
 @register
@@ -134,19 +146,11 @@ class VillageLedger(LedgerKind):
                 wanted["cadres"] = [cadres[u] for u in listed]
             if village is None:
                 actions.append(Action("created", row.number, (row["name"], wanted)))
-                continue
-            current = {
-                "kind": village.kind,
-                "branch": village.branch.name if village.branch else None,
-                "cadres": assigned.get(village.pk, set()),
-            }
-            changed = any(
-                ({c.user.username for c in value} if field == "cadres" else value) != current[field]
-                for field, value in wanted.items()
-            )
-            actions.append(
-                Action("updated" if changed else "unchanged", row.number, (village, wanted))
-            )
+            else:
+                changed = _village_changed(village, wanted, assigned.get(village.pk, set()))
+                actions.append(
+                    Action("updated" if changed else "unchanged", row.number, (village, wanted))
+                )
         return actions
 
     def apply(self, actions: list[Action]) -> None:
@@ -196,10 +200,9 @@ class VillageLedger(LedgerKind):
 
 def parse_mobile(value: Any) -> str:
     text = parse_text(value)
-    if not MOBILE.match(text):
-        raise CellError(
-            _("「%(value)s」 is not an 11-digit mobile number beginning with 1") % {"value": text}
-        )
+    error = mobile_error(text)
+    if error:
+        raise CellError(error)
     return text
 
 
@@ -217,6 +220,28 @@ def parse_roles(value: Any) -> list[str]:
 def _roles_in_order(names) -> list[str]:
     held = set(names)
     return [r for r in role_names.ALL_ROLES if r in held]
+
+
+def _cadre_values(user, cadre: Cadre | None) -> dict[str, Any]:
+    """A cadre's values as the ledger's columns hold them (an account without a cadre: its
+    first name and roles)."""
+    return {
+        "name": cadre.name if cadre else (user.first_name if user else ""),
+        "mobile": cadre.mobile if cadre else "",
+        "unit": cadre.unit if cadre else None,
+        "title": cadre.title if cadre else "",
+        "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
+    }
+
+
+def _account_refusal(user, cadre: Cadre | None, in_scope: bool) -> str | None:
+    """Why a row may not touch this account, or None."""
+    if user is not None and user.is_superuser:
+        return _("this is an administrator's account; change it in the user admin")
+    refusal = username_refusal(user)
+    if not refusal and cadre is not None and not in_scope:
+        return _("you may not change this cadre")
+    return refusal
 
 
 @register
@@ -250,8 +275,11 @@ class CadreLedger(LedgerKind):
             )
         )
         unit_names = {row["unit"] for row in rows if row["unit"]}
-        departments = {d.name: d for d in Department.objects.filter(name__in=unit_names)}
-        villages = {v.name: v for v in Village.objects.filter(name__in=unit_names)}
+        # A department's name wins over a village's of the same name.
+        units: dict[str, Department | Village] = {
+            v.name: v for v in Village.objects.filter(name__in=unit_names)
+        }
+        units.update({d.name: d for d in Department.objects.filter(name__in=unit_names)})
 
         actions = []
         for row in rows:
@@ -260,31 +288,11 @@ class CadreLedger(LedgerKind):
                 continue
             user = users.get(username)
             cadre = getattr(user, "cadre", None) if user is not None else None
-            if user is not None and user.is_superuser:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "用户名",
-                        _("this is an administrator's account; change it in the user admin"),
-                    )
-                )
-                continue
-            refusal = username_refusal(user)
+            refusal = _account_refusal(user, cadre, username in in_scope)
             if refusal:
                 report.errors.append(RowError(row.number, "用户名", refusal))
                 continue
-            if cadre is not None and username not in in_scope:
-                report.errors.append(
-                    RowError(row.number, "用户名", _("you may not change this cadre"))
-                )
-                continue
-            current = {
-                "name": cadre.name if cadre else (user.first_name if user else ""),
-                "mobile": cadre.mobile if cadre else "",
-                "unit": cadre.unit if cadre else None,
-                "title": cadre.title if cadre else "",
-                "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
-            }
+            current = _cadre_values(user, cadre)
             wanted = dict(current)
             for attr in ("name", "mobile", "title"):
                 if attr in row.present:
@@ -296,26 +304,18 @@ class CadreLedger(LedgerKind):
                     report.errors.append(RowError(row.number, "角色", " ".join(refusals)))
                     continue
             if "unit" in row.present:
-                unit_name = row["unit"]
-                unit = departments.get(unit_name) or villages.get(unit_name)
-                if unit_name and unit is None:
+                unit = units.get(row["unit"])
+                if row["unit"] and unit is None:
+                    message = _("「%(value)s」 is neither a department nor a village")
                     report.errors.append(
-                        RowError(
-                            row.number,
-                            "单位",
-                            _("「%(value)s」 is neither a department nor a village")
-                            % {"value": unit_name},
-                        )
+                        RowError(row.number, "单位", message % {"value": row["unit"]})
                     )
                     continue
                 wanted["unit"] = unit
             if not wanted["name"]:
                 report.errors.append(RowError(row.number, "姓名", _("must not be empty")))
                 continue
-            if cadre is None:
-                kind = "created"
-            else:
-                kind = "updated" if wanted != current else "unchanged"
+            kind = "created" if cadre is None else "updated" if wanted != current else "unchanged"
             actions.append(Action(kind, row.number, {"username": username, **wanted}))
         return actions
 

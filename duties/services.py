@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from duties.checks import mobile_error
 from duties.models import Cadre, Department, Village, VillageAssignment
 from xigang import roles as role_names
 from xigang.security.accounts import group_names, groups_set
@@ -73,6 +74,9 @@ def cadre_save(
     unknown = set(roles) - set(role_names.ALL_ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
+    error = mobile_error(mobile)
+    if error:
+        raise ValidationError({"mobile": error})
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
     refusal = username_refusal(user)
@@ -96,22 +100,30 @@ def cadre_save(
     cadre.village = unit if isinstance(unit, Village) else None
     cadre.full_clean()
     cadre.save()
+    _unit_scope_follows(cadre, unit, old_unit, roles)
+    return cadre
 
-    # The unit's scope follows the role that uses it: a cadre moved elsewhere, or no longer
-    # holding the role, loses it (a 包村干部 assignment to the village keeps its own grant).
+
+def _unit_scope_follows(
+    cadre: Cadre,
+    unit: Department | Village | None,
+    old_unit: Department | Village | None,
+    roles: list[str],
+) -> None:
+    """The unit's scope follows the role that uses it: a cadre moved elsewhere, or no longer
+    holding the role, loses it (a 包村干部 assignment to the village keeps its own grant)."""
     if old_unit is not None and old_unit != unit:
         _revoke_unit(cadre, old_unit)
     if isinstance(unit, Department):
         if role_names.DEPARTMENT in roles:
-            grant_department(user, unit)
+            grant_department(cadre.user, unit)
         elif old_unit == unit:
             _revoke_unit(cadre, unit)
     if isinstance(unit, Village):
         if role_names.VILLAGE in roles:
-            grant_village(user, unit)
+            grant_village(cadre.user, unit)
         elif old_unit == unit:
             _revoke_unit(cadre, unit)
-    return cadre
 
 
 def _revoke_unit(cadre: Cadre, unit: Department | Village) -> None:

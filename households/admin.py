@@ -3,13 +3,21 @@ for roles that do not keep the registry, the four ledgers on their changelists."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import ForeignKey
+from django.forms import BaseModelFormSet, ModelForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from households import services
+from households import checks, services
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -29,19 +37,24 @@ class _Rollback(Exception):
     pass
 
 
+def _staff(request: HttpRequest) -> User:
+    """The admin serves signed-in staff only: its user is never anonymous."""
+    return cast(User, request.user)
+
+
 class ServiceForm(forms.ModelForm):
     """A model form that runs the service's own checks on the instance it would save (inside
     a transaction that is rolled back), so a refusal shows on the form instead of failing the
     save. The admin's save_model then calls the same service for real. `request_user` is set
     by the admin (xigang.admin), so refusals name only what the user may see."""
 
-    request_user = None
+    request_user: User | None = None
 
-    def run_service(self, instance) -> None:
+    def run_service(self, instance: Any) -> None:
         raise NotImplementedError
 
-    def _post_clean(self):
-        super()._post_clean()
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's hook is missing from the stubs
         if self.errors:
             return
         try:
@@ -54,7 +67,7 @@ class ServiceForm(forms.ModelForm):
             self.add_error(None, error.messages)
 
 
-def _reset_pk(instance, had_pk: bool) -> None:
+def _reset_pk(instance: models.Model, had_pk: bool) -> None:
     """The dry run's row is rolled back: a new instance must not keep its primary key."""
     if not had_pk:
         instance.pk = None
@@ -80,17 +93,17 @@ class HouseholdForm(ServiceForm):
             "is_key",
         ]
 
-    def run_service(self, instance):
+    def run_service(self, instance: Household) -> None:
         had_pk = instance.pk is not None
         services.household_save(household=instance)
         _reset_pk(instance, had_pk)
 
-    def _post_clean(self):
+    def _post_clean(self) -> None:
         super()._post_clean()
         # A number taken in another village is refused as the ledger refuses it: unconfirmed.
         taken = any(e.code == "unique" for e in self.errors.as_data().get("number", []))
         if taken and not (self.request_user and scope_of(self.request_user).whole_town):
-            self.errors["number"] = self.error_class([services.number_unusable_message()])
+            self.errors["number"] = self.error_class([checks.number_unusable_message()])
 
 
 class MemberForm(ServiceForm):
@@ -113,7 +126,7 @@ class MemberForm(ServiceForm):
             "has_business",
         ]
 
-    def run_service(self, instance):
+    def run_service(self, instance: Member) -> None:
         if instance.household_id is None:
             return  # a member typed with a new household: checked when the household is saved
         had_pk = instance.pk is not None
@@ -126,70 +139,79 @@ class PairingForm(ServiceForm):
         model = Pairing
         fields = ["household", "cadre", "start", "end"]
 
-    def run_service(self, instance):
+    def run_service(self, instance: Pairing) -> None:
         had_pk = instance.pk is not None
         services.pairing_save(pairing=instance)
         _reset_pk(instance, had_pk)
 
 
-def _masked(field: str):
-    def shown(obj) -> str:
+def _masked(field: str) -> Callable[[models.Model], str]:
+    def shown(obj: models.Model) -> str:
         return mask(getattr(obj, field)) if getattr(obj, field) else ""
 
     shown.short_description = _("ID number")  # type: ignore[attr-defined]
     return shown
 
 
-class MaskedIdMixin:
-    """For roles that do not keep the registry, recorded ID numbers are shown masked in the list
-    and the form (read-only) and cannot be searched. A new record's number is typed in full:
+class MaskedIdFields(BaseModelAdmin):
+    """For roles that do not keep the registry, recorded ID numbers are shown masked and
+    read-only in the form, of an admin or an inline. A new record's number is typed in full:
     the person entering it knows it already."""
 
     id_fields: tuple[str, ...] = ()
 
-    def _masks(self, request, obj=None) -> bool:
+    def _masks(self, request: HttpRequest) -> bool:
         if scope_of(request.user).sees_full_id:
             history.note_full_id_read()  # this page shows full numbers: recorded once a request
             return False
         return True
 
-    def get_list_display(self, request):
-        shown = list(super().get_list_display(request))
-        if not self._masks(request):
-            return shown
-        return [f"masked_{f}" if f in self.id_fields else f for f in shown]
-
-    def get_search_fields(self, request):
-        fields = list(super().get_search_fields(request))
-        if not self._masks(request):
-            return fields
-        return [f for f in fields if f.lstrip("=^@") not in self.id_fields]
-
-    def _masks_form(self, request, obj) -> bool:
+    def _masks_form(self, request: HttpRequest, obj: models.Model | None) -> bool:
         return self._masks(request) and (
             obj is not None or isinstance(self, admin.options.InlineModelAdmin)
         )
 
-    def get_exclude(self, request, obj=None):
+    def get_exclude(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
         excluded = list(super().get_exclude(request, obj) or [])
         return [*excluded, *self.id_fields] if self._masks_form(request, obj) else excluded
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: models.Model | None = None
+    ) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if not self._masks_form(request, obj):
             return fields
         return [*fields, *(f"masked_{f}" for f in self.id_fields)]
 
-    def get_fields(self, request, obj=None):
+    def get_fields(
+        self, request: HttpRequest, obj: models.Model | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
         fields = list(super().get_fields(request, obj))
         if self._masks_form(request, obj):
             fields = [f"masked_{f}" if f in self.id_fields else f for f in fields]
         else:
-            fields = [f for f in fields if not f.startswith("masked_")]
+            fields = [f for f in fields if not (isinstance(f, str) and f.startswith("masked_"))]
         return list(dict.fromkeys(fields))
 
 
-class MemberInline(MaskedIdMixin, ScopedInline, admin.TabularInline):
+class MaskedIdAdmin(MaskedIdFields, admin.ModelAdmin):
+    """The masked ID numbers of `MaskedIdFields` in the changelist too, where they cannot be
+    searched."""
+
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Any], str | bool]]:
+        shown = list(super().get_list_display(request))
+        if not self._masks(request):
+            return shown
+        return [f"masked_{f}" if f in self.id_fields else f for f in shown]
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        fields = list(super().get_search_fields(request))
+        if not self._masks(request):
+            return fields
+        return [f for f in fields if f.lstrip("=^@") not in self.id_fields]
+
+
+class MemberInline(MaskedIdFields, ScopedInline, admin.TabularInline):
     model = Member
     form = MemberForm
     extra = 0
@@ -209,7 +231,7 @@ class MemberInline(MaskedIdMixin, ScopedInline, admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
+class HouseholdAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "households"
     form = HouseholdForm
     id_fields = ("head_id_number",)
@@ -229,20 +251,24 @@ class HouseholdAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
     inlines = [MemberInline]
     masked_head_id_number = staticmethod(_masked("head_id_number"))
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Household, form: ModelForm, change: bool
+    ) -> None:
         services.household_save(household=obj)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseModelFormSet, change: bool
+    ) -> None:
         instances = formset.save(commit=False)
         for removed in formset.deleted_objects:
             removed.delete()
         # Leaving members first, so the one-household rule holds at every step.
         for member in sorted(instances, key=lambda m: m.active):
-            services.member_save(member=member, user=request.user)
+            services.member_save(member=member, user=_staff(request))
 
 
 @admin.register(Member)
-class MemberAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
+class MemberAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "members"
     form = MemberForm
     id_fields = ("id_number",)
@@ -263,23 +289,23 @@ class MemberAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
     raw_id_fields = ["household"]
     masked_id_number = staticmethod(_masked("id_number"))
 
-    def save_model(self, request, obj, form, change):
-        services.member_save(member=obj, user=request.user)
+    def save_model(self, request: HttpRequest, obj: Member, form: ModelForm, change: bool) -> None:
+        services.member_save(member=obj, user=_staff(request))
 
 
 class MemberChangeForm(forms.ModelForm):
     """New changes go through `member_change_record` (it updates the household); the dry run
     shows its refusals on the form, as the user recording it may read them."""
 
-    request_user = None
+    request_user: User | None = None
 
     class Meta:
         model = MemberChange
         fields = ["household", "kind", "name", "id_number", "happened_on", "reported_on"]
 
-    def _post_clean(self):
+    def _post_clean(self) -> None:
         if self.instance.pk is not None:
-            return super()._post_clean()
+            return super()._post_clean()  # type: ignore[misc]  # missing from the stubs
         if self.errors:
             return None
         # The instance carries what was typed; the service validates it (not the model form).
@@ -305,7 +331,7 @@ class MemberChangeForm(forms.ModelForm):
 
 
 @admin.register(MemberChange)
-class MemberChangeAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
+class MemberChangeAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "member_changes"
     form = MemberChangeForm
     id_fields = ("id_number",)
@@ -325,13 +351,17 @@ class MemberChangeAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
     date_hierarchy = "happened_on"
     masked_id_number = staticmethod(_masked("id_number"))
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: models.Model | None = None
+    ) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:  # a recorded change is history: only its report date may be fixed
             fields += [f for f in ("household", "kind", "name", "happened_on") if f not in fields]
         return fields
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: MemberChange, form: ModelForm, change: bool
+    ) -> None:
         if change:
             obj.full_clean()
             obj.save()
@@ -343,7 +373,7 @@ class MemberChangeAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
             id_number=obj.id_number,
             happened_on=obj.happened_on,
             reported_on=obj.reported_on,
-            reported_by=request.user,
+            reported_by=_staff(request),
         )
         obj.pk = recorded.pk
         obj._state.adding = False
@@ -359,17 +389,19 @@ class PairingAdmin(LedgerAdminMixin, ScopedAdmin):
     list_select_related = ["household__village", "cadre"]
     raw_id_fields = ["household", "cadre"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Pairing, form: ModelForm, change: bool) -> None:
         services.pairing_save(pairing=obj)
 
 
-class DefaultDepartmentMixin:
+class DefaultDepartmentMixin(BaseModelAdmin):
     """The department may be left empty: the service fills in the one that answers for the
     measure's kind (households.responsibility.MEASURE_DEPARTMENTS)."""
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "department":
+        if db_field.name == "department" and field is not None:
             field.required = False
         return field
 
@@ -388,7 +420,9 @@ class HelpPlanAdmin(ScopedAdmin):
     raw_id_fields = ["household"]
     inlines = [HelpMeasureInline]
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseModelFormSet, change: bool
+    ) -> None:
         instances = formset.save(commit=False)
         for removed in formset.deleted_objects:
             removed.delete()
@@ -404,7 +438,9 @@ class HelpMeasureAdmin(DefaultDepartmentMixin, ScopedAdmin):
     list_select_related = ["plan__household", "department"]
     raw_id_fields = ["plan"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: HelpMeasure, form: ModelForm, change: bool
+    ) -> None:
         services.help_measure_save(measure=obj)
 
 
@@ -425,13 +461,15 @@ class AssessmentAdmin(ScopedAdmin):
     readonly_fields = ["assessed_by"]
 
     @admin.display(description=_("responsible department"))
-    def responsible_department(self, obj):
+    def responsible_department(self, obj: Assessment) -> str:
         if obj.responsible is None:
             return "—"
         name, article = obj.responsible
         return _("%(department)s (art. %(article)d)") % {"department": name, "article": article}
 
-    def save_model(self, request, obj, form, change):
-        obj.assessed_by = request.user
+    def save_model(
+        self, request: HttpRequest, obj: Assessment, form: ModelForm, change: bool
+    ) -> None:
+        obj.assessed_by = _staff(request)
         obj.full_clean()
         obj.save()

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from duties.models import Cadre, Department, Village
 from households.models import (
@@ -45,7 +47,10 @@ CATEGORY_WEIGHTS = [
 ]
 
 
-def _pick(rng: random.Random, weighted):
+_T = TypeVar("_T")
+
+
+def _pick(rng: random.Random, weighted: Sequence[tuple[_T, int]]) -> _T:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights=weights)[0]
 
@@ -199,7 +204,13 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     _seed_plans(rng, households, rosters, departments, as_of)
 
 
-def _seed_pairings(rng, households, cadres, since, as_of) -> None:
+def _seed_pairings(
+    rng: random.Random,
+    households: list[Household],
+    cadres: list[Cadre],
+    since: datetime.date,
+    as_of: datetime.date,
+) -> None:
     if not cadres:
         return
     pairings = []
@@ -228,7 +239,14 @@ def _seed_pairings(rng, households, cadres, since, as_of) -> None:
     Pairing.objects.bulk_create(pairings, batch_size=2000)
 
 
-def _seed_changes(rng, households, rosters, ids, since, as_of) -> None:
+def _seed_changes(
+    rng: random.Random,
+    households: list[Household],
+    rosters: list[list[Member]],
+    ids: _Ids,
+    since: datetime.date,
+    as_of: datetime.date,
+) -> None:
     """Births and deaths over the two years, about one household in twenty; one in four is
     reported after the 30 days allowed."""
     changes = []
@@ -288,7 +306,13 @@ def _seed_changes(rng, households, rosters, ids, since, as_of) -> None:
     MemberChange.objects.bulk_create(changes, batch_size=2000)
 
 
-def _seed_plans(rng, households, rosters, departments, as_of) -> None:
+def _seed_plans(
+    rng: random.Random,
+    households: list[Household],
+    rosters: list[list[Member]],
+    departments: dict[str, Department],
+    as_of: datetime.date,
+) -> None:
     plans = []
     wanted_measures = []
     for household, roster in zip(households, rosters, strict=True):
@@ -323,8 +347,8 @@ def _seed_plans(rng, households, rosters, departments, as_of) -> None:
         wanted_measures.append((plan, sorted(kinds)))
     HelpPlan.objects.bulk_create(plans, batch_size=2000)
     measures = []
-    for plan, kinds in wanted_measures:
-        for kind in kinds:
+    for plan, plan_kinds in wanted_measures:
+        for kind in plan_kinds:
             department = departments.get(MEASURE_DEPARTMENTS[kind])
             if department is None:
                 continue

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,13 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.head_name}"
+
+    def clean(self) -> None:
+        from households.checks import exit_year_error  # the checks module reads these models
+
+        error = exit_year_error(year_identified=self.year_identified, year_exited=self.year_exited)
+        if error:
+            raise ValidationError({"year_exited": error})
 
 
 class Member(models.Model):
@@ -230,6 +238,13 @@ class MemberChange(models.Model):
     def __str__(self) -> str:
         return f"{self.household.number} {self.name} {self.kind} {self.happened_on}"
 
+    def clean(self) -> None:
+        from households.checks import report_date_error  # the checks module reads these models
+
+        error = report_date_error(happened_on=self.happened_on, reported_on=self.reported_on)
+        if error:
+            raise ValidationError({"reported_on": error})
+
 
 class Pairing(models.Model):
     """结对帮扶: a cadre answers for a household from `start` to `end` (inclusive)."""
@@ -263,6 +278,13 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household.number} ← {self.cadre} ({self.start}–{self.end or ''})"
+
+    def clean(self) -> None:
+        from households.checks import pairing_dates_error  # the checks module reads these models
+
+        error = pairing_dates_error(start=self.start, end=self.end)
+        if error:
+            raise ValidationError({"end": error})
 
 
 class HelpPlan(models.Model):

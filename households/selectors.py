@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -18,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from duties.models import Village
 from households.models import Household, Member
 from xigang.scope import visible
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 SCHOOL_AGE = (6, 18)  # years, inclusive
 
@@ -114,7 +118,7 @@ def four_haves(*, user: User | AnonymousUser, village: Village | None = None) ->
 @dataclass(frozen=True)
 class Check:
     key: str
-    title: str
+    title: StrPromise
     article: int | None
 
 

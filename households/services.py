@@ -8,7 +8,7 @@ then saves inside a transaction.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department
+from households import checks
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -30,54 +31,7 @@ from households.models import (
     Pairing,
 )
 from households.responsibility import MEASURE_DEPARTMENTS
-from xigang import scope
 from xigang.idnumber import normalise
-
-# --- pure helpers, shared with the ledgers ----------------------------------------------------
-
-Span = tuple[datetime.date, datetime.date | None]
-
-
-def spans_overlap(a: Span, b: Span) -> bool:
-    """Two inclusive date spans (an open end lasts for ever) share at least one day."""
-    a_start, a_end = a
-    b_start, b_end = b
-    return (a_end is None or b_start <= a_end) and (b_end is None or a_start <= b_end)
-
-
-def first_overlap(span: Span, others: Iterable[tuple[Any, Span]]) -> Any | None:
-    """The label of the first of `others` whose span overlaps `span`, or None."""
-    for label, other in others:
-        if spans_overlap(span, other):
-            return label
-    return None
-
-
-def overlap_message(start: datetime.date, end: datetime.date | None, cadre_name: str) -> str:
-    return _(
-        "overlaps the pairing with %(cadre)s from %(start)s to %(end)s: a household has one "
-        "pairing cadre at a time"
-    ) % {"cadre": cadre_name, "start": start.isoformat(), "end": end.isoformat() if end else "—"}
-
-
-def active_elsewhere_message(number: str | None) -> str:
-    """`number` is the other household's, or None when the user may not see it: an ID number
-    typed must not tell a user which household of another village it counts in."""
-    if number is None:
-        return _(
-            "this ID number is already registered in another household: ask the "
-            "poverty-alleviation office"
-        )
-    return _(
-        "this ID number already counts in household 「%(number)s」: the same person cannot be in "
-        "two households; record the move as a member change (迁出, then 迁入)"
-    ) % {"number": number}
-
-
-def number_unusable_message() -> str:
-    """A household number taken out of the user's scope: said without confirming where."""
-    return _("this household number cannot be used: ask the poverty-alleviation office")
-
 
 # --- households -------------------------------------------------------------------------------
 
@@ -110,19 +64,18 @@ def pairings_end_for_closed(
 # --- members ----------------------------------------------------------------------------------
 
 
-def _check_active_elsewhere(id_number: str, exclude_pk: int | None, user: User | None) -> None:
-    """Refuse an ID number counting in another household; the message names that household
+def _check_counting_elsewhere(id_number: str, member_id: int | None, user: User | None) -> None:
+    """Refuse an ID number counting under another member row; the message names that household
     only to a `user` who may see it (no user: a command or the shell, told everything)."""
-    other = (
-        Member.objects.filter(id_number=id_number, active=True)
-        .exclude(pk=exclude_pk)
-        .select_related("household")
-        .first()
+    counting = checks.counting_members(id_numbers=[id_number])
+    error = checks.counting_elsewhere_error(
+        id_number=id_number,
+        member_id=member_id,
+        counting=counting,
+        in_scope=checks.households_in_scope(user, [c.household_id for c in counting.values()]),
     )
-    if other is not None:
-        shown = user is None or scope.can_see(user, other.household)
-        number = other.household.number if shown else None
-        raise ValidationError({"id_number": active_elsewhere_message(number)})
+    if error:
+        raise ValidationError({"id_number": error})
 
 
 @transaction.atomic
@@ -134,7 +87,7 @@ def member_save(*, member: Member, user: User | None = None) -> Member:
     if member.active:
         member.left_on = None
         if member.id_number:
-            _check_active_elsewhere(member.id_number, member.pk, user)
+            _check_counting_elsewhere(member.id_number, member.pk, user)
     member.full_clean()
     member.save()
     return member
@@ -166,10 +119,9 @@ def member_change_record(
     id_number = normalise(id_number or "")
     if kind not in MemberChange.Kind.values:
         raise ValidationError({"kind": _("unknown kind of change 「%(kind)s」") % {"kind": kind}})
-    if reported_on < happened_on:
-        raise ValidationError(
-            {"reported_on": _("the report date is before the date of the change")}
-        )
+    error = checks.report_date_error(happened_on=happened_on, reported_on=reported_on)
+    if error:
+        raise ValidationError({"reported_on": error})
     if MemberChange.objects.filter(
         household=household, name=name, kind=kind, happened_on=happened_on
     ).exists():
@@ -202,7 +154,7 @@ def member_change_record(
 def _member_joins(
     household: Household, id_number: str, name: str, relation: str, user: User | None
 ) -> Member:
-    _check_active_elsewhere(id_number, None, user)
+    _check_counting_elsewhere(id_number, None, user)
     member = Member.objects.filter(household=household, id_number=id_number).first()
     if member is None:
         member = Member(household=household, id_number=id_number, name=name, relation=relation)
@@ -213,25 +165,8 @@ def _member_joins(
     return member
 
 
-def find_leaving_member(
-    members: Sequence[Member], id_number: str, name: str
-) -> tuple[Member | None, str | None]:
-    """The active member a 死亡/迁出/嫁出 is about, matched by ID number, else by name;
-    or the reason none can be chosen. Shared by the service and the ledger."""
-    active = [m for m in members if m.active]
-    if id_number:
-        found = [m for m in active if m.id_number == id_number]
-    else:
-        found = [m for m in active if m.name == name]
-    if not found:
-        return None, _("no member of this household with this ID number or name counts in it now")
-    if len(found) > 1:
-        return None, _("several members have this name: give the ID number")
-    return found[0], None
-
-
 def _member_leaves(household: Household, id_number: str, name: str, day: datetime.date) -> Member:
-    member, error = find_leaving_member(list(household.members.all()), id_number, name)
+    member, error = checks.leaving_member(list(household.members.all()), id_number, name)
     if member is None:
         raise ValidationError({"id_number": error})
     member.active = False
@@ -246,18 +181,20 @@ def _member_leaves(household: Household, id_number: str, name: str, day: datetim
 
 @transaction.atomic
 def pairing_save(*, pairing: Pairing) -> Pairing:
-    """Validate and save a pairing: the household is not closed (for a new pairing) and its
-    span overlaps no other pairing of the household, so one cadre answers at a time."""
+    """Validate and save a pairing: the household is not closed (for a new pairing), the end is
+    not before the start (`Pairing.clean`) and the span overlaps no other pairing of the
+    household, so one cadre answers at a time."""
     household = Household.objects.select_for_update().get(pk=pairing.household_id)
-    if pairing.pk is None and household.status == Household.Status.CLOSED:
-        raise ValidationError(_("the household is closed (已销户): it is no longer paired"))
+    error = checks.closed_household_error(status=household.status) if pairing.pk is None else None
+    if error:
+        raise ValidationError(error)
     pairing.full_clean()
-    others = (
-        Pairing.objects.filter(household=household).exclude(pk=pairing.pk).select_related("cadre")
+    others = checks.pairing_spans(household_ids=[household.pk], exclude=pairing.pk)
+    error = checks.pairing_overlap_error(
+        start=pairing.start, end=pairing.end, others=others.get(household.pk, {}).values()
     )
-    clash = first_overlap((pairing.start, pairing.end), ((p, (p.start, p.end)) for p in others))
-    if clash is not None:
-        raise ValidationError(overlap_message(clash.start, clash.end, clash.cadre.name))
+    if error:
+        raise ValidationError(error)
     pairing.save()
     return pairing
 
@@ -279,10 +216,7 @@ def pairing_start(*, household: Household, cadre: Cadre, start: datetime.date) -
 
 @transaction.atomic
 def pairing_end(*, pairing: Pairing, end: datetime.date) -> Pairing:
-    if end < pairing.start:
-        raise ValidationError(
-            {"end": _("the last day is before the first day %(start)s") % {"start": pairing.start}}
-        )
+    """End a pairing on `end` (the checks of `pairing_save`)."""
     pairing.end = end
     return pairing_save(pairing=pairing)
 

@@ -1,7 +1,10 @@
 """The data-quality page for 扶贫办 and village cadres (arts. 32, 37)."""
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -15,7 +18,7 @@ DETAIL_LIMIT = 200
 
 
 @login_required
-def quality(request):
+def quality(request: HttpRequest) -> HttpResponse:
     """Per village in the user's scope, the findings of each check; one village in detail."""
     if not request.user.has_perm(QUALITY_PERMISSION):
         raise PermissionDenied
@@ -27,7 +30,9 @@ def quality(request):
             village_id = int(request.GET["village"])
         except ValueError:
             village_id = 0
-        village = get_visible_or_404(request.user, Village.objects.all(), pk=village_id)
+        village = cast(
+            Village, get_visible_or_404(request.user, Village.objects.all(), pk=village_id)
+        )
         checks = selectors.quality_checks(user=request.user, as_of=as_of, village=village)
         for check in selectors.CHECKS:
             rows = list(checks[check.key][:DETAIL_LIMIT])

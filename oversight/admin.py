@@ -1,4 +1,8 @@
+from typing import Any, cast
+
 from django.contrib import admin
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 
 from oversight.models import Accountability, Commendation, Finding, Inspection
 from xigang.admin import ScopedAdmin, ScopedInline
@@ -22,9 +26,9 @@ class InspectionAdmin(ScopedAdmin):
     list_select_related = ["department"]
     inlines = [FindingInline]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Inspection, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = cast(User, request.user)  # the admin serves signed-in staff only
         super().save_model(request, obj, form, change)
 
 

@@ -1,5 +1,7 @@
 """Ledger `findings` (督查问题整改台账): exported for inspectors and the units found."""
 
+from collections.abc import Iterator
+
 from django.utils.translation import pgettext
 
 from oversight.models import Finding
@@ -27,7 +29,7 @@ class FindingsLedger(LedgerKind):
         Column("状态", "status"),
     ]
 
-    def export_rows(self):
+    def export_rows(self) -> Iterator[tuple[object, ...]]:
         findings = visible(self.user, Finding.objects.all()).select_related(
             "inspection__department", "article", "department", "village", "cadre"
         )

@@ -1,14 +1,19 @@
-"""The shared cast: one user per role, plus an outsider, around two villages.
+"""What every test directory shares: the cast, its world, workbooks, the hasher and the clock.
 
+The cast, one user per role plus an outsider, around two villages:
 - leader (镇领导), office (扶贫办), inspector (纪检督查): the whole town
 - dept (部门, 民政科)
 - east_cadre (村干部, 东村) and west_cadre (村干部, 西村)
-- pairing (帮扶责任人), paired with the household 东村-001 since 2026-01-01
+- pairing (帮扶责任人, 东村), paired with the household 东村-001 since 2026-01-01
+- west_pairing (帮扶责任人, 西村), paired with nobody until a test pairs them
 - outsider: signed in, no role
+A directory that needs more people builds them with `make_user`, on the same villages.
 """
 
 import datetime
+import zoneinfo
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -16,6 +21,13 @@ from duties.models import Department, PartyBranch, Village
 from duties.services import cadre_save
 from households.models import Household, Pairing
 from xigang import roles
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+# The day `today` sets the clock to: a month's last day, so "this month" is still pending.
+FROZEN_DAY = datetime.date(2026, 11, 30)
+
+
+# --- the world and the cast -------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -38,43 +50,49 @@ def civil_affairs(db):
     return Department.objects.get(name="民政科")
 
 
-def _user(username, role, unit=None):
-    return cadre_save(username=username, name=username, unit=unit, roles=[role]).user
+def make_user(username, role, unit=None, *, name=None):
+    """A user holding one role, with their cadre record in `unit` (a Village or Department)."""
+    return cadre_save(username=username, name=name or username, unit=unit, roles=[role]).user
 
 
 @pytest.fixture
 def leader(db):
-    return _user("leader", roles.LEADER)
+    return make_user("leader", roles.LEADER)
 
 
 @pytest.fixture
 def office(db):
-    return _user("office", roles.OFFICE, Department.objects.get(name="扶贫办"))
+    return make_user("office", roles.OFFICE, Department.objects.get(name="扶贫办"))
 
 
 @pytest.fixture
 def inspector(db):
-    return _user("inspector", roles.INSPECTOR, Department.objects.get(name="镇纪委"))
+    return make_user("inspector", roles.INSPECTOR, Department.objects.get(name="镇纪委"))
 
 
 @pytest.fixture
 def dept(civil_affairs):
-    return _user("dept", roles.DEPARTMENT, civil_affairs)
+    return make_user("dept", roles.DEPARTMENT, civil_affairs)
 
 
 @pytest.fixture
 def east_cadre(east):
-    return _user("east_cadre", roles.VILLAGE, east)
+    return make_user("east_cadre", roles.VILLAGE, east)
 
 
 @pytest.fixture
 def west_cadre(west):
-    return _user("west_cadre", roles.VILLAGE, west)
+    return make_user("west_cadre", roles.VILLAGE, west)
 
 
 @pytest.fixture
 def pairing(east):
-    return _user("pairing", roles.PAIRING, east)
+    return make_user("pairing", roles.PAIRING, east)
+
+
+@pytest.fixture
+def west_pairing(west):
+    return make_user("west_pairing", roles.PAIRING, west)
 
 
 @pytest.fixture
@@ -108,6 +126,39 @@ def cast(leader, office, inspector, dept, east_cadre, west_cadre, pairing, outsi
         "pairing": pairing,
         "outsider": outsider,
     }
+
+
+# --- workbooks ----------------------------------------------------------------------------------
+
+
+def workbook(path, headers, rows, title=None):
+    """Write an .xlsx as the offices make them and return `path`: the title line(s) (a string or
+    a list of strings), each merged across the columns, then the header row, then the rows with
+    their cells as given (numbers, dates and None stay what they are)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    titles = [title] if isinstance(title, str) else list(title or [])
+    for line in titles:
+        sheet.append([line])
+        if len(headers) > 1:  # a single column has nothing to merge
+            at = sheet.max_row
+            sheet.merge_cells(start_row=at, start_column=1, end_row=at, end_column=len(headers))
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+# --- settings every test gets -----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    """Passwords set in tests and their fixtures hash with MD5, not the deliberately slow
+    production hasher. No test checks the production hashers; one that did would set
+    settings.PASSWORD_HASHERS back in its own body."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +197,16 @@ def _flush_lifts_the_history_guard():
     ops.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
     ops.sql_flush = original  # type: ignore[method-assign]
+
+
+# --- the clock ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def today(time_machine):
+    """For tests whose result depends on the date (what is late or pending, dates refused as in
+    the future, pairings active today): the clock set to noon of FROZEN_DAY in Shanghai, ticking
+    on from there. A test at a boundary (a quarter's or month's last day) sets its own moment
+    instead: time_machine.move_to(datetime.datetime(2026, 6, 30, 23, 30, tzinfo=SHANGHAI))."""
+    time_machine.move_to(datetime.datetime.combine(FROZEN_DAY, datetime.time(12), SHANGHAI))
+    return FROZEN_DAY

@@ -4,16 +4,34 @@ Department staff see the problems routed to their department and resolve them he
 routing itself (category -> department) is data the poverty-alleviation office edits.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from visits import services
+from visits.checks import future_date_error
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.rules import problem_late_q
 from xigang.admin import LedgerAdminMixin, ScopedAdmin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+
+def _staff(request: HttpRequest) -> User:
+    """The admin serves signed-in staff only: its user is never anonymous."""
+    return cast(User, request.user)
 
 
 class VisitForm(forms.ModelForm):
@@ -21,8 +39,9 @@ class VisitForm(forms.ModelForm):
         model = Visit
         fields = ["household", "cadre", "kind", "on", "content", "problems_found"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None and all(data.get(f) for f in ("household", "cadre", "on")):
             try:
                 services.visit_check(
@@ -46,12 +65,12 @@ class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
     date_hierarchy = "on"
     readonly_fields = ["created_at"]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Visit | None = None) -> list[str]:
         if obj is not None:  # who, how and when are kept as first entered
             return ["household", "cadre", "kind", "on", "created_at"]
-        return self.readonly_fields
+        return list(self.readonly_fields)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Visit, form: ModelForm, change: bool) -> None:
         data = form.cleaned_data
         if change:
             services.visit_update(
@@ -81,10 +100,12 @@ class OpenFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrPromise]]:
         return [("open", _("open")), ("late", _("open past due")), ("resolved", _("resolved"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Problem]) -> QuerySet[Problem]:
         if self.value() == "open":
             return queryset.filter(resolved_on__isnull=True)
         if self.value() == "late":
@@ -108,12 +129,15 @@ class ProblemForm(forms.ModelForm):
             "resolved_on",
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk and data.get("resolved_on") and not data.get("resolution", "").strip():
             self.add_error("resolution", _("say what was done"))
-        if data.get("resolved_on") and data["resolved_on"] > timezone.localdate():
-            self.add_error("resolved_on", _("the date is in the future"))
+        if data.get("resolved_on"):
+            error = future_date_error(day=data["resolved_on"], today=timezone.localdate())
+            if error:
+                self.add_error("resolved_on", error)
         return data
 
 
@@ -127,7 +151,7 @@ class ProblemAdmin(ScopedAdmin):
     raw_id_fields = ["household", "visit", "reported_by"]
     date_hierarchy = "due"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Problem | None = None) -> list[str]:
         if obj is None:
             return ["department", "due"]
         return [
@@ -142,18 +166,20 @@ class ProblemAdmin(ScopedAdmin):
             "resolved_by",
         ]
 
-    def get_fields(self, request, obj=None):
+    def get_fields(
+        self, request: HttpRequest, obj: Problem | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
         if obj is None:
             return ["household", "visit", "category", "description", "found_on", "reported_by"]
         return [*self.get_readonly_fields(request, obj), "resolution", "resolved_on"]
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         if obj is None or not allowed:
             return allowed
-        return services.can_resolve(request.user, obj)
+        return services.can_resolve(request.user, cast(Problem, obj))
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Problem, form: ModelForm, change: bool) -> None:
         data = form.cleaned_data
         if not change:
             created = services.problem_report(
@@ -170,7 +196,7 @@ class ProblemAdmin(ScopedAdmin):
                 problem=obj,
                 resolution=data["resolution"],
                 resolved_on=data["resolved_on"],
-                user=request.user,
+                user=_staff(request),
             )
         else:
             obj.save(update_fields=["resolution"])
@@ -184,12 +210,16 @@ class EmergencyCaseAdmin(ScopedAdmin):
     list_select_related = ["household", "cadre"]
     raw_id_fields = ["household", "cadre"]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: EmergencyCase | None = None
+    ) -> list[str]:
         if obj is None:
             return ["aided_on", "aid_amount"]
         return ["household", "cadre", "cause", "expense", "reported_on", "description"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: EmergencyCase, form: ModelForm, change: bool
+    ) -> None:
         data = form.cleaned_data
         if not change:
             created = services.emergency_report(
@@ -206,5 +236,5 @@ class EmergencyCaseAdmin(ScopedAdmin):
                 case=obj,
                 aided_on=data["aided_on"],
                 aid_amount=data["aid_amount"],
-                user=request.user,
+                user=_staff(request),
             )

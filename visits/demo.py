@@ -49,7 +49,7 @@ def _visits(rng: random.Random, pairings: list, first: datetime.date, as_of: dat
     seen: set[tuple[int, int, str, datetime.date]] = set()
     home_visits: list[tuple[int, int, datetime.date]] = []
 
-    def add(household_id, cadre_id, kind, on, content):
+    def add(household_id: int, cadre_id: int, kind: str, on: datetime.date, content: str) -> None:
         key = (household_id, cadre_id, kind, on)
         if key in seen:
             return
@@ -120,9 +120,8 @@ def _emergencies(
         if rng.random() >= EMERGENCY_SHARE:
             continue
         reported_on = _day_in(rng, max(first, start), min(end or as_of, as_of))
-        aided_on = reported_on + datetime.timedelta(days=rng.randint(1, aid_days + 5))
-        if aided_on > as_of or rng.random() < 0.1:
-            aided_on = None
+        aid_day = reported_on + datetime.timedelta(days=rng.randint(1, aid_days + 5))
+        aided_on = None if aid_day > as_of or rng.random() < 0.1 else aid_day
         expense = decimal.Decimal(rng.randrange(5000, 80000, 100))
         cases.append(
             EmergencyCase(

@@ -1,5 +1,7 @@
 """The quick-entry form of a visit, for a pairing cadre on a phone."""
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,8 +35,9 @@ class VisitForm(forms.Form):
         help_text=_("the department answering for this kind of problem gets it, with a due date"),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("category") and not data.get("problems_found", "").strip():
             self.add_error("problems_found", _("describe the problem to route it"))
         return data

@@ -3,18 +3,18 @@
 Key: 户编号 + 帮扶责任人 + 方式 + 日期. Planning reads the households, cadres, pairings and
 existing visits the file refers to in one query each, so a file of thousands of rows costs a
 handful of queries; writing is one bulk insert and one bulk update. The rules of a visit are the
-service's (`visit_record`): the cadre was paired with the household that day, no future date.
+service's (`visits.checks`): the cadre was paired with the household that day, no future date.
 """
 
 from __future__ import annotations
-
-import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre
-from households.models import Household, Pairing
+from households.checks import pairing_spans
+from households.models import Household
+from visits.checks import future_date_error, unpaired_error
 from visits.models import Visit
 from xigang.ledgers import (
     Action,
@@ -51,105 +51,89 @@ class VisitLedger(LedgerKind):
         keyed = [
             r for r in rows if all(r[a] is not None for a in ("household", "cadre", "kind", "on"))
         ]
-        numbers = {r["household"] for r in keyed}
-        usernames = {r["cadre"] for r in keyed}
-        households = dict(
-            visible(self.user, Household.objects.filter(number__in=numbers)).values_list(
-                "number", "pk"
-            )
+        self._households = dict(
+            visible(
+                self.user, Household.objects.filter(number__in={r["household"] for r in keyed})
+            ).values_list("number", "pk")
         )
-        cadres = dict(
-            Cadre.objects.filter(user__username__in=usernames).values_list("user__username", "pk")
-        )
-        spans: dict[tuple[int, int], list[tuple[datetime.date, datetime.date | None]]] = {}
-        for household_id, cadre_id, start, end in Pairing.objects.filter(
-            household_id__in=households.values()
-        ).values_list("household_id", "cadre_id", "start", "end"):
-            spans.setdefault((household_id, cadre_id), []).append((start, end))
-        existing = {
-            (v.household_id, v.cadre_id, v.kind, v.on): v
-            for v in Visit.objects.filter(household_id__in=households.values())
+        self._cadres: dict[str, tuple[int | None, str]] = {
+            username: (pk, name)
+            for username, pk, name in Cadre.objects.filter(
+                user__username__in={r["cadre"] for r in keyed}
+            ).values_list("user__username", "pk", "name")
         }
-        today = timezone.localdate()
+        self._pairings = pairing_spans(household_ids=self._households.values())
+        self._existing = {
+            (v.household_id, v.cadre_id, v.kind, v.on): v
+            for v in Visit.objects.filter(household_id__in=self._households.values())
+        }
+        self._today = timezone.localdate()
         first_row: dict[tuple, int] = {}
         actions = []
         for row in keyed:
-            household_id = households.get(row["household"])
-            cadre_id = cadres.get(row["cadre"])
-            if household_id is None:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "户编号",
-                        _("no household 「%(number)s」 that you may record for")
-                        % {"number": row["household"]},
-                    )
-                )
+            key = self._key(row, report)
+            if key is None:
                 continue
-            if cadre_id is None:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "帮扶责任人",
-                        _("no cadre 「%(name)s」") % {"name": row["cadre"]},
-                    )
-                )
-                continue
-            on = row["on"]
-            if on > today:
-                report.errors.append(
-                    RowError(
-                        row.number, "日期", _("the date %(date)s is in the future") % {"date": on}
-                    )
-                )
-                continue
-            if not any(
-                start <= on and (end is None or on <= end)
-                for start, end in spans.get((household_id, cadre_id), [])
-            ):
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "帮扶责任人",
-                        _("%(cadre)s was not paired with household %(household)s on %(date)s")
-                        % {"cadre": row["cadre"], "household": row["household"], "date": on},
-                    )
-                )
-                continue
-            key = (household_id, cadre_id, row["kind"], on)
             if key in first_row:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "",
-                        _("the same visit already appears in row %(row)d")
-                        % {"row": first_row[key]},
-                    )
-                )
+                message = _("the same visit already appears in row %(row)d") % {
+                    "row": first_row[key]
+                }
+                report.errors.append(RowError(row.number, "", message))
                 continue
             first_row[key] = row.number
-            wanted = {f: (row[f] or "") for f in TEXT_FIELDS if f in row.present}
-            visit = existing.get(key)
-            if visit is None:
-                actions.append(
-                    Action(
-                        "created",
-                        row.number,
-                        Visit(
-                            household_id=household_id,
-                            cadre_id=cadre_id,
-                            kind=row["kind"],
-                            on=on,
-                            **{f: wanted.get(f, "") for f in TEXT_FIELDS},
-                        ),
-                    )
-                )
-                continue
-            changed = {f: v for f, v in wanted.items() if getattr(visit, f) != v}
-            for field, value in changed.items():
-                setattr(visit, field, value)
-            actions.append(Action("updated" if changed else "unchanged", row.number, visit))
+            actions.append(self._action(row, key))
         return actions
+
+    def _key(self, row: Row, report: Report) -> tuple | None:
+        """(household, cadre, kind, date) of a row naming a household and a cadre it may, and
+        that the rules of a visit accept; otherwise its error is reported."""
+        household_id = self._households.get(row["household"])
+        cadre_id, cadre_name = self._cadres.get(row["cadre"], (None, ""))
+        error: tuple[str, str] | None
+        if household_id is None:
+            message = _("no household 「%(number)s」 that you may record for")
+            error = ("户编号", message % {"number": row["household"]})
+        elif cadre_id is None:
+            error = ("帮扶责任人", _("no cadre 「%(name)s」") % {"name": row["cadre"]})
+        else:
+            error = self._rule_error(row, household_id, cadre_id, cadre_name)
+        if error is not None:
+            report.errors.append(RowError(row.number, *error))
+            return None
+        return (household_id, cadre_id, row["kind"], row["on"])
+
+    def _rule_error(
+        self, row: Row, household_id: int, cadre_id: int, cadre_name: str
+    ) -> tuple[str, str] | None:
+        error = future_date_error(day=row["on"], today=self._today)
+        if error:
+            return "日期", error
+        error = unpaired_error(
+            cadre_id=cadre_id,
+            cadre_name=cadre_name,
+            household_number=row["household"],
+            on=row["on"],
+            pairings=self._pairings.get(household_id, {}).values(),
+        )
+        if error:
+            return "帮扶责任人", error
+        return None
+
+    def _action(self, row: Row, key: tuple) -> Action:
+        wanted = {f: (row[f] or "") for f in TEXT_FIELDS if f in row.present}
+        visit = self._existing.get(key)
+        if visit is None:
+            household_id, cadre_id, kind, on = key
+            fields = {f: wanted.get(f, "") for f in TEXT_FIELDS}
+            return Action(
+                "created",
+                row.number,
+                Visit(household_id=household_id, cadre_id=cadre_id, kind=kind, on=on, **fields),
+            )
+        changed = {f: v for f, v in wanted.items() if getattr(visit, f) != v}
+        for field, value in changed.items():
+            setattr(visit, field, value)
+        return Action("updated" if changed else "unchanged", row.number, visit)
 
     def apply(self, actions: list[Action]) -> None:
         Visit.objects.bulk_create(

@@ -455,6 +455,8 @@ class EmergencyAidRule(Rule):
         )
         return self._items(cases, as_of, pending=True)
 
-    def _items(self, cases, as_of, pending):
+    def _items(
+        self, cases: Iterable[EmergencyCase], as_of: datetime.date, pending: bool
+    ) -> list[OverdueItem]:
         days = in_force("emergency.aid", "days")
         return [self._item(case, as_of, pending, days) for case in cases]

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 
 from duties.models import Cadre
 from duties.params import in_force
+from households.checks import pairing_spans
 from households.models import Household, Pairing
+from visits.checks import future_date_error, unpaired_error
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from xigang import scope
 
@@ -36,26 +38,24 @@ def paired_cadre_on(household: Household, day: datetime.date) -> Cadre | None:
 
 
 def _not_in_future(day: datetime.date, field: str) -> None:
-    if day > timezone.localdate():
-        raise ValidationError({field: _("the date %(date)s is in the future") % {"date": day}})
+    error = future_date_error(day=day, today=timezone.localdate())
+    if error:
+        raise ValidationError({field: error})
 
 
 def visit_check(*, household: Household, cadre: Cadre, on: datetime.date) -> None:
     """A visit is dated today or earlier and made by a cadre paired with the household that day
     (a visit by anyone else would not count for art. 39)."""
     _not_in_future(on, "on")
-    paired = (
-        Pairing.objects.filter(household=household, cadre=cadre, start__lte=on)
-        .filter(Q(end__isnull=True) | Q(end__gte=on))
-        .exists()
+    error = unpaired_error(
+        cadre_id=cadre.pk,
+        cadre_name=cadre.name,
+        household_number=household.number,
+        on=on,
+        pairings=pairing_spans(household_ids=[household.pk]).get(household.pk, {}).values(),
     )
-    if not paired:
-        raise ValidationError(
-            {
-                "cadre": _("%(cadre)s was not paired with household %(household)s on %(date)s")
-                % {"cadre": cadre.name, "household": household.number, "date": on}
-            }
-        )
+    if error:
+        raise ValidationError({"cadre": error})
 
 
 @transaction.atomic

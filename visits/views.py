@@ -1,11 +1,14 @@
 """Quick entry for pairing cadres: their households, the last contacts, a visit in a few taps."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,10 +22,10 @@ from xigang.scope import get_visible_or_404, visible
 
 
 def _my_cadre(request: HttpRequest) -> Cadre | None:
-    return Cadre.objects.filter(user=request.user).first()
+    return Cadre.objects.filter(user=cast(User, request.user)).first()  # signed in: a User
 
 
-def paired_households(user, cadre: Cadre | None) -> QuerySet:
+def paired_households(user: User | AnonymousUser, cadre: Cadre | None) -> QuerySet[Household]:
     """The households this cadre is paired with today, within the user's scope."""
     if cadre is None:
         return Household.objects.none()
@@ -56,11 +59,16 @@ def my_households(request: HttpRequest) -> HttpResponse:
 @login_required
 def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
     cadre = _my_cadre(request)
-    household = get_visible_or_404(
-        request.user,
-        paired_households(request.user, cadre).select_related("village"),
-        pk=household_id,
+    household = cast(
+        Household,
+        get_visible_or_404(
+            request.user,
+            paired_households(request.user, cadre).select_related("village"),
+            pk=household_id,
+        ),
     )
+    if cadre is None:  # unreachable: with no cadre there is no paired household
+        raise Http404
     if not request.user.has_perm("visits.add_visit"):
         raise PermissionDenied
     form = VisitForm(request.POST or None)

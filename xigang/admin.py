@@ -7,29 +7,38 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.filters import ListFilter
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IncorrectLookupParameters, InlineModelAdmin
+from django.contrib.admin.sites import AdminSite
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, url_params_from_lookup_dict
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.forms.models import _get_foreign_key
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.db.models.fields.related import RelatedField
+from django.db.models.fields.reverse_related import ManyToOneRel
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
+from django.forms.models import BaseInlineFormSet, _get_foreign_key
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xigang import scope
-from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
+from xigang.ledgers import LedgerError, LedgerKind, export_ledger, get_kind, import_ledger
 from xigang.upload_limits import check_size
+
+if TYPE_CHECKING:  # django-stubs' companion, installed with the test tools only
+    from django_stubs_ext import StrOrPromise
 
 admin.site.site_header = gettext_lazy("Xigang poverty-alleviation responsibility records")
 admin.site.site_title = gettext_lazy("Xigang poverty alleviation")
@@ -57,7 +66,7 @@ def row_version(obj: models.Model, related: Related = (), *, lock: bool = False)
     return salted_hmac("xigang.row_version", repr(parts)).hexdigest()[:32]
 
 
-def refuse_stale(obj, shown: str, related: Related = ()) -> None:
+def refuse_stale(obj: models.Model, shown: str, related: Related = ()) -> None:
     """Optimistic locking, for the admin and the portal's forms alike: `shown` is the
     `row_version` the form carried when it was displayed; if someone saved the row (or a row
     shown with it) since, or the form carried no version, refuse the save (the caller keeps
@@ -93,17 +102,19 @@ class _VersionCheckedForm(forms.ModelForm):
 
     version_related: Related = ()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
         refuse_stale(self.instance, self.data.get("_row_version", ""), self.version_related)
-        return cleaned
+        return self.cleaned_data
 
 
 class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
     """A relation's filter lists only the related rows found among the user's own rows (a
     village cadre's village filter names their village, not every village of the town)."""
 
-    def field_choices(self, field, request, model_admin):
+    def field_choices(
+        self, field: RelatedField, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         if scope.row_filter(request.user, field.remote_field.model) is None:
             return admin.RelatedFieldListFilter.field_choices(self, field, request, model_admin)
         return super().field_choices(field, request, model_admin)
@@ -113,11 +124,17 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
     """A raw id's label names the related row only when it is in the user's scope: an id put
     in the URL (`?household=N`) must not print another village's household and its head."""
 
-    def __init__(self, rel, admin_site, user, **kwargs):
+    def __init__(
+        self,
+        rel: ManyToOneRel,
+        admin_site: AdminSite,
+        user: User | AnonymousUser,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(rel, admin_site, **kwargs)
         self.user = user
 
-    def label_and_url_for_value(self, value):
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
         rows = self.rel.model._default_manager.filter(**{self.rel.get_related_field().name: value})
         try:
             shown = scope.visible(self.user, rows).exists()
@@ -126,7 +143,12 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value) if shown else ("", "")
 
 
-def _scoped_relation_kwargs(model_admin, db_field, request, kwargs):
+def _scoped_relation_kwargs(
+    model_admin: admin.options.BaseModelAdmin,
+    db_field: RelatedField,
+    request: HttpRequest,
+    kwargs: dict[str, Any],
+) -> dict[str, Any]:
     """A relation's choices, and the label of a raw id, come through the scope."""
     related = db_field.remote_field.model
     if "queryset" not in kwargs and scope.filters_rows(related):
@@ -135,7 +157,7 @@ def _scoped_relation_kwargs(model_admin, db_field, request, kwargs):
         kwargs.setdefault(
             "widget",
             ScopedRawIdWidget(
-                db_field.remote_field,
+                cast(ManyToOneRel, db_field.remote_field),  # many_to_one, checked above
                 model_admin.admin_site,
                 request.user,
                 using=kwargs.get("using"),
@@ -202,16 +224,16 @@ class ScopedAdmin(DeclaredLookupsOnly):
     the URL go through the scope. Two users editing the same record: the second save is
     refused (`_VersionCheckedForm`)."""
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return scope.visible(request.user, super().get_queryset(request))
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_change_permission(request, obj) and self._writable(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_delete_permission(request, obj) and self._writable(request, obj)
 
-    def _writable(self, request, obj) -> bool:
+    def _writable(self, request: HttpRequest, obj: models.Model | None) -> bool:
         if obj is None or obj.pk is None:
             return True
         known = request.__dict__.setdefault("_xigang_writable", {})  # asked several times a page
@@ -220,10 +242,10 @@ class ScopedAdmin(DeclaredLookupsOnly):
             known[key] = scope.can_write(request.user, obj)
         return known[key]
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         super().delete_queryset(request, scope.writable(request.user, queryset))
 
-    def get_list_filter(self, request):
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         return [
             (item, ScopedRelatedFilter)
             if isinstance(item, str) and get_fields_from_path(self.model, item)[-1].is_relation
@@ -231,7 +253,7 @@ class ScopedAdmin(DeclaredLookupsOnly):
             for item in super().get_list_filter(request)
         ]
 
-    def get_changeform_initial_data(self, request):
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str | list[str]]:
         """Initial values from the URL name related rows only in scope."""
         initial = super().get_changeform_initial_data(request)
         for name, value in list(initial.items()):
@@ -243,7 +265,13 @@ class ScopedAdmin(DeclaredLookupsOnly):
                 del initial[name]
         return initial
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: models.Model | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request_user = request.user  # type: ignore[attr-defined]  # a new class each request
         if obj is None or not issubclass(form, forms.ModelForm):
@@ -260,21 +288,33 @@ class ScopedAdmin(DeclaredLookupsOnly):
             related.append((inline.model, key.name))
         return tuple(related)
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: models.Model | None = None,
+    ) -> HttpResponse:
         if change and obj is not None and obj.pk is not None:
             context["row_version"] = row_version(obj, self.version_related())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         kwargs = _scoped_relation_kwargs(self, db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField | None:
         kwargs = _scoped_relation_kwargs(self, db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-def _all_visible(user, field, value) -> bool:
+def _all_visible(user: User | AnonymousUser, field: RelatedField, value: str | list[str]) -> bool:
     """`value` (an id, or ids as the URL gives them for a many-to-many) names rows in scope."""
     ids = value if isinstance(value, list) else str(value).split(",")
     try:
@@ -284,17 +324,21 @@ def _all_visible(user, field, value) -> bool:
         return False
 
 
-class ScopedInline:
+class ScopedInline(InlineModelAdmin):
     """Mixin for inlines: the related rows offered, and raw id labels, come through the scope;
     the forms know the user, like the ScopedAdmin's."""
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         kwargs = _scoped_relation_kwargs(self, db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_formset(self, request, obj=None, **kwargs):
+    def get_formset(
+        self, request: HttpRequest, obj: models.Model | None = None, **kwargs: Any
+    ) -> type[BaseInlineFormSet]:
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form.request_user = request.user  # a new class each request
+        formset.form.request_user = request.user  # type: ignore[attr-defined]  # a new class each request
         return formset
 
 
@@ -310,7 +354,7 @@ def _upload_dir() -> Path:
     return directory
 
 
-class LedgerAdminMixin:
+class LedgerAdminMixin(admin.ModelAdmin):
     """Adds 导入台账 (upload, preview, confirm) and 导出台账 to a changelist.
 
     The preview runs the import as a dry run; the uploaded file waits under MEDIA_ROOT, named by
@@ -319,7 +363,7 @@ class LedgerAdminMixin:
     ledger_kind: str
     change_list_template = "admin/ledger_change_list.html"
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.model._meta.app_label, self.model._meta.model_name
         return [
             path(
@@ -335,7 +379,9 @@ class LedgerAdminMixin:
             *super().get_urls(),
         ]
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = extra_context or {}
         kind = get_kind(self.ledger_kind)
         info = self.model._meta.app_label, self.model._meta.model_name
@@ -345,7 +391,7 @@ class LedgerAdminMixin:
             extra_context["ledger_export_url"] = reverse("admin:%s_%s_ledger_export" % info)
         return super().changelist_view(request, extra_context)
 
-    def ledger_export_view(self, request):
+    def ledger_export_view(self, request: HttpRequest) -> FileResponse:
         kind = get_kind(self.ledger_kind)(request.user)
         if not request.user.has_perm(kind.export_permission):
             raise PermissionDenied
@@ -355,7 +401,7 @@ class LedgerAdminMixin:
         filename = f"{kind.title}-{timezone.localdate().isoformat()}.xlsx"
         return FileResponse(handle, as_attachment=True, filename=filename)
 
-    def ledger_import_view(self, request):
+    def ledger_import_view(self, request: HttpRequest) -> HttpResponse:
         kind = get_kind(self.ledger_kind)(request.user)
         if not request.user.has_perm(kind.permission):
             raise PermissionDenied
@@ -371,7 +417,9 @@ class LedgerAdminMixin:
             self._preview(request, kind, request.FILES["file"], context)
         return TemplateResponse(request, "admin/ledger_import.html", context)
 
-    def _preview(self, request, kind, upload, context) -> None:
+    def _preview(
+        self, request: HttpRequest, kind: LedgerKind, upload, context: dict[str, Any]
+    ) -> None:
         """A dry run of the upload; only a file that passes waits for its confirmation."""
         try:
             check_size(upload.name, upload.size)
@@ -392,7 +440,9 @@ class LedgerAdminMixin:
         else:
             stored.unlink(missing_ok=True)
 
-    def _confirm(self, request, kind, token, context):
+    def _confirm(
+        self, request: HttpRequest, kind: LedgerKind, token: str, context: dict[str, Any]
+    ) -> HttpResponse:
         if (
             not token.startswith(f"{request.user.pk}-")
             or not token[len(str(request.user.pk)) + 1 :].isalnum()

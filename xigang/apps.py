@@ -20,7 +20,7 @@ class BusinessApp:
     that Django still finds the app's own config as the only one in its apps.py."""
 
     name: str
-    module: ModuleType
+    module: ModuleType | None  # as AppConfig declares it
 
     def ready(self) -> None:
         super().ready()  # type: ignore[misc]

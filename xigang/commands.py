@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 
@@ -27,7 +27,7 @@ def acting_user(username: str | None) -> User:
     return user
 
 
-def add_user_argument(parser) -> None:
+def add_user_argument(parser: CommandParser) -> None:
     parser.add_argument(
         "--user",
         help="act as this user: only their scope is read or written (default: the operator, "

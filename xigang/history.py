@@ -39,6 +39,7 @@ from django.utils import timezone
 from xigang.apps import BusinessApp
 
 GENESIS = "0" * 64
+_OLD = "_xigang_old"  # the attribute that carries a row's values from pre_ to post_ signal
 _LOCK_KEY = 0x5847_4A53  # "XGJS": the advisory lock that serialises appends on PostgreSQL
 
 
@@ -262,23 +263,31 @@ def _tracked(sender: type[models.Model], raw: bool = False) -> bool:
     )
 
 
-def _pre_save(sender, instance, raw=False, **kwargs):
+def _pre_save(
+    sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any
+) -> None:
     if not _tracked(sender, raw) or instance._state.adding or instance.pk is None:
         return
     old = sender._base_manager.filter(pk=instance.pk).first()
-    instance._xigang_old = values_of(old) if old is not None else None
+    setattr(instance, _OLD, values_of(old) if old is not None else None)
 
 
-def _post_save(sender, instance, created, raw=False, **kwargs):
+def _post_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    created: bool,
+    raw: bool = False,
+    **kwargs: Any,
+) -> None:
     if not _tracked(sender, raw):
         return
     new = values_of(instance)
-    old = None if created else getattr(instance, "_xigang_old", None)
+    old = None if created else getattr(instance, _OLD, None)
     if old is not None:
         changed = {k for k in new if old.get(k) != new[k]}
         old = {k: old.get(k) for k in sorted(changed)}
         new = {k: new[k] for k in sorted(changed)}
-    instance.__dict__.pop("_xigang_old", None)
+    instance.__dict__.pop(_OLD, None)
     record(
         "create" if created else "update",
         model=sender._meta.label_lower,
@@ -289,12 +298,12 @@ def _post_save(sender, instance, created, raw=False, **kwargs):
     )
 
 
-def _pre_delete(sender, instance, **kwargs):
+def _pre_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if _tracked(sender):
-        instance._xigang_old = values_of(instance)
+        setattr(instance, _OLD, values_of(instance))
 
 
-def _post_delete(sender, instance, **kwargs):
+def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if not _tracked(sender):
         return
     record(
@@ -302,7 +311,7 @@ def _post_delete(sender, instance, **kwargs):
         model=sender._meta.label_lower,
         object_pk=instance.pk,
         object_repr=_repr(instance),
-        old=getattr(instance, "_xigang_old", None),
+        old=getattr(instance, _OLD, None),
     )
 
 

@@ -350,7 +350,8 @@ def import_ledger(
     """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused."""
     if not kind.importable:
         raise LedgerError(
-            _("the ledger 「%(title)s」 is exported only; it cannot be imported") % {"title": kind.title}
+            _("the ledger 「%(title)s」 is exported only; it cannot be imported")
+            % {"title": kind.title}
         )
     if not kind.user.has_perm(kind.permission):
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
@@ -450,4 +451,3 @@ def get_kind(name: str) -> type[LedgerKind]:
             % {"name": name, "known": ", ".join(sorted(KINDS))}
         )
     return KINDS[name]
-

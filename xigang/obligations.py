@@ -32,6 +32,9 @@ class Filters:
     article: int | None = None
 
 
+NO_FILTERS = Filters()  # immutable, so one shared default serves every call
+
+
 # Not frozen (nobody changes an item): a frozen dataclass sets each field through __setattr__.
 @dataclass(slots=True)
 class OverdueItem:
@@ -90,7 +93,9 @@ TALLY_FIELDS = ("rule", "article", "due", "village", "department", "cadre", "cad
 def tally(items: Iterable[OverdueItem]) -> list[Tally]:
     """The tallies of a list of items."""
     counts = Counter(tuple(getattr(item, key) for key in TALLY_FIELDS) for item in items)
-    return [Tally(*key, count=n) for key, n in counts.items()]
+    return [
+        Tally(**dict(zip(TALLY_FIELDS, key, strict=True)), count=n) for key, n in counts.items()
+    ]
 
 
 # Column headers of the list as a text or Excel report, shared by the `overdue` command and the
@@ -200,7 +205,9 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
-def _gather(user: User | AnonymousUser, filters: Filters, method: str, **dates) -> list:
+def _gather(
+    user: User | AnonymousUser, filters: Filters, method: str, **dates: datetime.date
+) -> list:
     """What the selected rules' `method` returns, together; nothing for anonymous users."""
     if not user.is_authenticated:
         return []
@@ -215,7 +222,7 @@ def overdue_items(
     user: User | AnonymousUser,
     as_of: datetime.date,
     since: datetime.date,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
 ) -> list[OverdueItem]:
     """Every overdue item in the user's scope: owed periods starting on or after `since` and
     ending before `as_of`, worst first."""
@@ -228,14 +235,14 @@ def overdue_tallies(
     user: User | AnonymousUser,
     as_of: datetime.date,
     since: datetime.date,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
 ) -> list[Tally]:
     """The items of `overdue_items`, counted: what the whole-town summaries draw on."""
     return _gather(user, filters, "tallies", as_of=as_of, since=since)
 
 
 def pending_items(
-    *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters = Filters()
+    *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters = NO_FILTERS
 ) -> list[OverdueItem]:
     items = _gather(user, filters, "pending", as_of=as_of)
     return sorted(items, key=lambda i: (i.due, i.rule, i.household or ""))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -39,7 +41,7 @@ def default_since(as_of: datetime.date) -> datetime.date:
 class IsoDateField(forms.Field):
     """A date written YYYY-MM-DD; empty is None."""
 
-    def to_python(self, value):
+    def to_python(self, value: str | None) -> datetime.date | None:
         value = (value or "").strip()
         if not value:
             return None
@@ -56,11 +58,11 @@ class IsoDateField(forms.Field):
 class WholeNumberField(forms.Field):
     """A whole number written in digits, within bounds; empty is None."""
 
-    def __init__(self, *, lowest: int, highest: int, **kwargs):
+    def __init__(self, *, lowest: int, highest: int, **kwargs: Any) -> None:
         super().__init__(required=False, **kwargs)
         self.lowest, self.highest = lowest, highest
 
-    def to_python(self, value):
+    def to_python(self, value: str | None) -> int | None:
         value = (value or "").strip()
         if not value:
             return None
@@ -101,7 +103,7 @@ class OverdueQueryForm(forms.Form):
     offset = WholeNumberField(lowest=0, highest=MAX_OFFSET, label="offset")
     limit = WholeNumberField(lowest=1, highest=MAX_LIMIT, label="limit")
 
-    def __init__(self, data, *, today: datetime.date):
+    def __init__(self, data: Mapping[str, Any], *, today: datetime.date) -> None:
         super().__init__(data)
         self.today = today
 
@@ -129,8 +131,9 @@ class OverdueQueryForm(forms.Form):
             raise ValidationError(_("article must be between 1 and 45"))
         return article
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if "as_of" not in data or "since" not in data:
             return data  # a date already refused
         as_of = data["as_of"] = data["as_of"] or self.today

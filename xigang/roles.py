@@ -7,6 +7,7 @@ permissions reach the roles as soon as its migration is applied.
 
 import functools
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 
@@ -148,7 +149,7 @@ def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
             for model in config.get_models():
                 wanted[model._meta.label_lower] = spec["*"]
     wanted.update({label: verbs for label, verbs in spec.items() if label != "*"})
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for label, verbs in wanted.items():
         app_label, model_name = label.split(".")
         pairs.update((app_label, f"{verb}_{model_name}") for verb in verbs)
@@ -170,7 +171,7 @@ def permissions_of(group_names: Iterable[str]) -> set[str]:
     return perms
 
 
-def sync_groups(**kwargs) -> None:
+def sync_groups(**kwargs: Any) -> None:
     """Create the role groups and set their permissions to exactly the matrix (idempotent)."""
     app_labels = (*(config.label for config in business_apps()), "auth", "xigang")
     for role, spec in MATRIX.items():

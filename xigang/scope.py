@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -45,13 +46,16 @@ class Scope:
 
 
 NO_SCOPE = Scope(frozenset(), False, frozenset(), frozenset(), None, False)
+# The attribute of the user object that caches its scope for the request.
+_CACHE = "_xigang_scope"
+M = TypeVar("M", bound=Model)
 
 
 def scope_of(user: User | AnonymousUser) -> Scope:
     """The user's reach, computed once and cached on the user object (4 queries at most)."""
     if not user.is_authenticated or not user.is_active:
         return NO_SCOPE
-    cached = getattr(user, "_xigang_scope", None)
+    cached = getattr(user, _CACHE, None)
     if cached is not None:
         return cached
     if user.is_superuser:
@@ -67,7 +71,7 @@ def scope_of(user: User | AnonymousUser) -> Scope:
             cadre_id=_cadre_id(user),
             sees_full_id=bool(role_names & roles.REGISTRY_KEEPERS),
         )
-    user._xigang_scope = scope
+    setattr(user, _CACHE, scope)
     return scope
 
 
@@ -79,12 +83,13 @@ def _granted(user: User, unit: str, codename: str) -> frozenset[int]:
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
     model = _UNITS[unit]
-    user_perms = get_user_obj_perms_model(model)
-    group_perms = get_group_obj_perms_model(model)
-    direct = user_perms.objects.filter(user=user, permission__codename=codename).values_list(
-        "content_object_id", flat=True
-    )
-    via_group = group_perms.objects.filter(
+    # guardian's hints say an instance; it takes the model class as well (its own code checks).
+    user_perms = get_user_obj_perms_model(model)  # type: ignore[arg-type]
+    group_perms = get_group_obj_perms_model(model)  # type: ignore[arg-type]
+    direct = user_perms._default_manager.filter(
+        user=user, permission__codename=codename
+    ).values_list("content_object_id", flat=True)
+    via_group = group_perms._default_manager.filter(
         group__user=user, permission__codename=codename
     ).values_list("content_object_id", flat=True)
     return frozenset(direct.union(via_group))
@@ -97,8 +102,8 @@ def _cadre_id(user: User) -> int | None:
 
 def invalidate(user: User) -> None:
     """Forget the cached reach (after grants change within one request or test)."""
-    if hasattr(user, "_xigang_scope"):
-        del user._xigang_scope
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
 
 
 # --- the registry: each business app plugs in its models' row filters (APP/scopes.py) ---------
@@ -168,7 +173,7 @@ def row_filter(user: User | AnonymousUser, model: type[Model], *, write: bool = 
     return build(replace(scope, routed_reach=False) if write else scope)
 
 
-def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
+def visible(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """`queryset` narrowed to the rows `user` may see."""
     if not user.is_authenticated:
         return queryset.none()
@@ -176,7 +181,7 @@ def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
-def writable(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
+def writable(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """`queryset` narrowed to the rows `user` may change or delete (verbs still come from
     `user.has_perm`): never more than `visible`."""
     if not user.is_authenticated:
@@ -210,11 +215,11 @@ def can_write(user: User | AnonymousUser, obj: Model) -> bool:
     return writable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
-def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet, **lookup) -> Model:
+def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet[M], **lookup: Any) -> M:
     """Fetch one row in scope; out of scope answers 404 exactly like a missing row."""
     try:
         return visible(user, queryset).get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise Http404 from exc
 
 

@@ -228,9 +228,10 @@ TRUSTED_PROXIES = env_list("XIGANG_TRUSTED_PROXIES", [])
 
 # The change history's anchors (xigang.security.anchors): the HMAC key is not in the database;
 # in production set XIGANG_HISTORY_KEY (check --deploy asks), else it is derived from SECRET_KEY.
-HISTORY_KEY = env_str("XIGANG_HISTORY_KEY") or hmac.new(
-    SECRET_KEY.encode(), b"xigang-history-anchor", hashlib.sha256
-).hexdigest()
+HISTORY_KEY = (
+    env_str("XIGANG_HISTORY_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"xigang-history-anchor", hashlib.sha256).hexdigest()
+)
 HISTORY_KEY_FROM_ENV = bool(env_str("XIGANG_HISTORY_KEY"))
 HISTORY_ANCHOR_DIR = Path(env_str("XIGANG_HISTORY_ANCHOR_DIR", str(BASE_DIR / "var" / "anchors")))
 
@@ -244,7 +245,7 @@ OTP_REQUIRED = env_bool("XIGANG_OTP_REQUIRED", True)
 # Anchors of the change history also go to syslog when XIGANG_SYSLOG_ADDRESS names it
 # (/dev/log, or host:port of the log host), out of the database user's reach.
 SYSLOG_ADDRESS = env_str("XIGANG_SYSLOG_ADDRESS")
-_anchor_handler = {"class": "logging.StreamHandler"}
+_anchor_handler: dict[str, object] = {"class": "logging.StreamHandler"}
 if SYSLOG_ADDRESS:
     _host, _sep, _port = SYSLOG_ADDRESS.rpartition(":")
     _anchor_handler = {

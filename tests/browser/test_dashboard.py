@@ -18,17 +18,14 @@ pytestmark = BROWSER
 PHONE = {"width": 390, "height": 844}
 
 
+# On the real clock: Chromium keeps real time and drops cookies a frozen server dated too early.
 def _paired_since():
     return datetime.date(timezone.localdate().year - 2, 1, 1)
 
 
 @pytest.fixture
-def scene(cast, east_household, west_household):
+def scene(cast, east_household, west_household, west_pairing):
     """东村-001 paired with `pairing` and 西村-001 with `west_pairing`, for two years."""
-    from tests.conftest import _user
-    from xigang import roles
-
-    west_pairing = _user("west_pairing", roles.PAIRING, west_household.village)
     Pairing.objects.filter(household=east_household).update(start=_paired_since())
     Pairing.objects.create(
         household=west_household, cadre=west_pairing.cadre, start=_paired_since()

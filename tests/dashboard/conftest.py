@@ -3,8 +3,6 @@ import datetime
 import pytest
 
 from households.models import Household, Pairing
-from tests.conftest import _user
-from xigang import roles
 
 AS_OF = datetime.date(2026, 11, 29)  # since defaults to 2025-10-01 (a year before, whole quarter)
 PAIRED_SINCE = datetime.date(2026, 1, 1)
@@ -14,14 +12,9 @@ PAIRING_ITEMS_PER_HOUSEHOLD = 13
 
 
 @pytest.fixture
-def west_pairing(west):
-    return _user("west_pairing", roles.PAIRING, west)
-
-
-@pytest.fixture
-def town(cast, east_household, west_household, west_pairing):
+def town(today, cast, east_household, west_household, west_pairing):
     """Both villages' households under pairing: 东村-001 with `pairing`, 西村-001 with
-    `west_pairing`, from 2026-01-01 on, no visit yet."""
+    `west_pairing`, from 2026-01-01 on, no visit yet; the clock on `today`."""
     Pairing.objects.create(household=west_household, cadre=west_pairing.cadre, start=PAIRED_SINCE)
     return {**cast, "west_pairing": west_pairing}
 

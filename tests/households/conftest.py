@@ -1,4 +1,4 @@
-"""Helpers for the registry tests: valid ID numbers and small workbooks."""
+"""Helpers for the registry tests: valid ID numbers, exported workbooks read back."""
 
 import datetime
 
@@ -7,23 +7,12 @@ import pytest
 
 from xigang.idnumber import compose
 
+TITLE = "西岗镇建档立卡贫困户台账"  # the title line above the headers of the registry's files
+
 
 def idn(n: int, birth: datetime.date = datetime.date(1980, 5, 17)) -> str:
     """The n-th valid ID number of a person born on `birth` (area 370481, 滕州)."""
     return compose("370481", birth, n)
-
-
-def workbook(path, headers, rows, title="西岗镇建档立卡贫困户台账"):
-    """An .xlsx like the offices keep: a title line above the header row, cells as given."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    if title:
-        sheet.append([title])
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
 def read_back(path):

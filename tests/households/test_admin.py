@@ -2,6 +2,8 @@
 
 import datetime
 
+import pytest
+
 from households.models import Member, Pairing
 from tests.households.conftest import idn
 
@@ -12,6 +14,7 @@ def _member(household):
     return Member.objects.create(household=household, id_number=idn(1), name="张三")
 
 
+@pytest.mark.usefixtures("today")
 def test_id_numbers_are_masked_for_roles_that_do_not_keep_the_registry(
     client, cast, east_household
 ):

@@ -9,7 +9,8 @@ import pytest
 from duties.services import cadre_save
 from households.models import Household, Member, MemberChange, Pairing
 from households.services import member_save
-from tests.households.conftest import idn, read_back, workbook
+from tests.conftest import workbook
+from tests.households.conftest import TITLE, idn, read_back
 from xigang.ledgers import export_ledger, get_kind, import_ledger
 
 D = datetime.date
@@ -68,6 +69,7 @@ def test_households_import_under_a_title_row_and_round_trip_unchanged(tmp_path, 
             _household_row(1),
             _household_row(2, "西村", 脱贫状态="已脱贫（享受政策）", 脱贫年度=2019),
         ],
+        title=TITLE,
     )
     report = _import(office, "households", source)
     assert report.ok and (report.created, report.written) == (2, True)
@@ -95,6 +97,7 @@ def test_one_bad_row_refuses_the_whole_file_with_row_and_header(tmp_path, office
             _household_row(2, 贫困户属性="富裕户"),
             _household_row(3, 村="北村"),
         ],
+        title=TITLE,
     )
     report = _import(office, "households", source)
     assert not report.ok and not report.written
@@ -108,7 +111,10 @@ def test_one_bad_row_refuses_the_whole_file_with_row_and_header(tmp_path, office
         == "第4行「贫困户属性」列：「富裕户」不在可选值中：一般贫困户 / 低保贫困户 / 特困供养贫困户"
     )
     del_row = workbook(
-        tmp_path / "in2.xlsx", H_HEADERS, [_household_row(1), _household_row(3, 村="北村")]
+        tmp_path / "in2.xlsx",
+        H_HEADERS,
+        [_household_row(1), _household_row(3, 村="北村")],
+        title=TITLE,
     )
     report = _import(office, "households", del_row)
     assert report.lines()[1:] == ["第4行「村」列：没有名为「北村」的村（居）"]
@@ -117,7 +123,10 @@ def test_one_bad_row_refuses_the_whole_file_with_row_and_header(tmp_path, office
 
 def test_an_id_number_excel_turned_into_a_number_is_refused_with_the_reason(tmp_path, office, east):
     source = workbook(
-        tmp_path / "in.xlsx", H_HEADERS, [_household_row(1, 户主身份证号=3.70481198005171e17)]
+        tmp_path / "in.xlsx",
+        H_HEADERS,
+        [_household_row(1, 户主身份证号=3.70481198005171e17)],
+        title=TITLE,
     )
     report = _import(office, "households", source)
     assert Household.objects.count() == 0
@@ -130,14 +139,16 @@ def test_a_wrong_check_digit_is_refused(tmp_path, office, east):
     report = _import(
         office,
         "households",
-        workbook(tmp_path / "in.xlsx", H_HEADERS, [_household_row(1, 户主身份证号=bad)]),
+        workbook(
+            tmp_path / "in.xlsx", H_HEADERS, [_household_row(1, 户主身份证号=bad)], title=TITLE
+        ),
     )
     assert "校验码不对" in str(report.errors[0])
 
 
 def test_household_size_is_checked_against_the_members(tmp_path, office, east_household):
     member_save(member=Member(household=east_household, id_number=idn(1), name="张三"))
-    source = workbook(tmp_path / "in.xlsx", H_HEADERS, [_household_row(1, 家庭人口=3)])
+    source = workbook(tmp_path / "in.xlsx", H_HEADERS, [_household_row(1, 家庭人口=3)], title=TITLE)
     report = _import(office, "households", source)
     assert str(report.errors[0]) == (
         "第3行「家庭人口」列：家庭人口为3，但登记在册的家庭成员为1人，请更正人口数或成员信息"
@@ -149,6 +160,7 @@ def test_a_village_cadre_cannot_import_into_another_village(tmp_path, east_cadre
         tmp_path / "in.xlsx",
         H_HEADERS,
         [_household_row(2, "西村"), _household_row(1, "西村", 户编号="西村-001")],
+        title=TITLE,
     )
     report = _import(east_cadre, "households", source)
     # 西村-001 exists: answered exactly like the new number of row 3 (round two, L1)
@@ -163,6 +175,7 @@ def test_closing_a_household_by_ledger_ends_its_pairing(tmp_path, office, east_h
         tmp_path / "in.xlsx",
         H_HEADERS,
         [_household_row(1, 户编号="东村-001", 户主姓名="张三", 脱贫状态="已销户", 脱贫年度=2020)],
+        title=TITLE,
     )
     assert _import(office, "households", source).ok
     assert not Pairing.objects.filter(household=east_household, end__isnull=True).exists()
@@ -180,6 +193,7 @@ def test_exports_never_write_formulas(tmp_path, office, east):
     )
 
 
+@pytest.mark.usefixtures("today")
 def test_exports_are_scoped_and_masked(
     tmp_path, east_household, west_household, east_cadre, pairing, outsider
 ):
@@ -201,7 +215,7 @@ def test_planning_a_file_costs_the_same_queries_whatever_its_size(
     tmp_path, office, east, django_assert_max_num_queries
 ):
     rows = [_household_row(n) for n in range(1, 301)]
-    source = workbook(tmp_path / "in.xlsx", H_HEADERS, rows)
+    source = workbook(tmp_path / "in.xlsx", H_HEADERS, rows, title=TITLE)
     # Queries: scope (groups, 2 grants, cadre), villages, households, member counts, savepoint
     # and release; the permission check (2). 300 rows plan in the same as 3 would.
     with django_assert_max_num_queries(12):
@@ -251,7 +265,9 @@ def test_members_round_trip_and_size_check(tmp_path, office, east_household, wes
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     # one member more than the household's 家庭人口: refused, naming the household
     rows.append([idn(5), "东村-001", "李五", "其他", None, None, None, None, "是"])
-    report = _import(office, "members", workbook(tmp_path / "m2.xlsx", M_HEADERS, rows))
+    report = _import(
+        office, "members", workbook(tmp_path / "m2.xlsx", M_HEADERS, rows, title=TITLE)
+    )
     assert not report.ok and Member.objects.count() == 2
     assert "「东村-001」户：家庭人口为2，但登记在册的家庭成员为3人" in str(report.errors[0])
 
@@ -261,7 +277,7 @@ def test_a_member_counting_in_another_household_is_refused(
 ):
     member_save(member=Member(household=east_household, id_number=idn(1), name="张三"))
     rows = [[idn(1), "西村-001", "张三", "户主", None, None, None, None, "是"]]
-    report = _import(office, "members", workbook(tmp_path / "m.xlsx", M_HEADERS, rows))
+    report = _import(office, "members", workbook(tmp_path / "m.xlsx", M_HEADERS, rows, title=TITLE))
     assert "该身份证号已在「东村-001」户在册" in str(report.errors[0])
     assert str(report.errors[0]).startswith("第3行「身份证号」列")
 
@@ -278,7 +294,9 @@ def test_member_changes_update_the_household_through_the_service(tmp_path, offic
         ["东村-001", baby, "张小宝", "新生", "2026/2/1", "2026年2月20日"],
         ["东村-001", None, "张三", "死亡", D(2026, 3, 5), D(2026, 5, 1)],
     ]
-    report = _import(office, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows))
+    report = _import(
+        office, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows, title=TITLE)
+    )
     assert report.ok and report.created == 2
     east_household.refresh_from_db()
     assert east_household.size == 1  # 1 + birth - death
@@ -296,7 +314,9 @@ def test_a_bad_member_change_refuses_the_file(tmp_path, office, east_household):
         ["东村-001", None, "无此人", "迁出", "2026-02-01", "2026-02-03"],
         ["东村-001", None, "乙", "新生", "2026-02-05", "2026-02-01"],
     ]
-    report = _import(office, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows))
+    report = _import(
+        office, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows, title=TITLE)
+    )
     assert [str(e) for e in report.errors] == [
         "第4行「姓名」列：本户目前没有该身份证号或姓名的在册成员",
         "第5行「上报日期」列：上报日期早于变动日期",
@@ -315,7 +335,9 @@ def test_pairings_handover_round_trip_and_overlap(tmp_path, office, east_househo
         ["东村-001", "pairing", "2026-01-01", "2026-06-30"],
         ["东村-001", "zhao", "2026-07-01", None],
     ]
-    report = _import(office, "pairings", workbook(tmp_path / "p.xlsx", P_HEADERS, rows))
+    report = _import(
+        office, "pairings", workbook(tmp_path / "p.xlsx", P_HEADERS, rows, title=TITLE)
+    )
     assert report.ok and (report.created, report.updated) == (1, 1)
     assert list(east_household.pairings.order_by("start").values_list("cadre", "end")) == [
         (pairing.cadre.pk, D(2026, 6, 30)),
@@ -326,7 +348,9 @@ def test_pairings_handover_round_trip_and_overlap(tmp_path, office, east_househo
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
     clash = [["东村-001", "pairing", "2026-09-01", None]]
-    report = _import(office, "pairings", workbook(tmp_path / "p2.xlsx", P_HEADERS, clash))
+    report = _import(
+        office, "pairings", workbook(tmp_path / "p2.xlsx", P_HEADERS, clash, title=TITLE)
+    )
     assert str(report.errors[0]) == (
         "第3行「开始日期」列：与赵六自2026-07-01至—的结对时间重叠：一户同一时间只有一名帮扶责任人"
     )
@@ -335,10 +359,13 @@ def test_pairings_handover_round_trip_and_overlap(tmp_path, office, east_househo
 
 def test_a_pairing_with_an_unknown_cadre_is_refused(tmp_path, office, east_household):
     rows = [["东村-001", "nobody", "2026-01-01", None]]
-    report = _import(office, "pairings", workbook(tmp_path / "p.xlsx", P_HEADERS, rows))
+    report = _import(
+        office, "pairings", workbook(tmp_path / "p.xlsx", P_HEADERS, rows, title=TITLE)
+    )
     assert str(report.errors[0]) == "第3行「帮扶责任人」列：没有用户名为「nobody」的帮扶责任人"
 
 
+@pytest.mark.usefixtures("today")
 def test_a_pairing_cadre_reports_changes_only_for_paired_households(
     tmp_path, pairing, east_household, west_household
 ):
@@ -346,13 +373,17 @@ def test_a_pairing_cadre_reports_changes_only_for_paired_households(
         ["东村-001", None, "张小宝", "新生", "2026-02-01", "2026-02-05"],
         ["西村-001", None, "李小宝", "新生", "2026-02-01", "2026-02-05"],
     ]
-    report = _import(pairing, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows))
+    report = _import(
+        pairing, "member_changes", workbook(tmp_path / "c.xlsx", C_HEADERS, rows, title=TITLE)
+    )
     # out of scope reads like a household that does not exist
     assert [str(e) for e in report.errors] == [
         "第4行「户编号」列：没有户编号为「西村-001」的贫困户"
     ]
     assert not MemberChange.objects.exists()
-    report = _import(pairing, "member_changes", workbook(tmp_path / "c2.xlsx", C_HEADERS, rows[:1]))
+    report = _import(
+        pairing, "member_changes", workbook(tmp_path / "c2.xlsx", C_HEADERS, rows[:1], title=TITLE)
+    )
     assert report.ok and east_household.changes.get().name == "张小宝"
 
 

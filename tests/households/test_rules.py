@@ -2,6 +2,8 @@
 
 import datetime
 
+import pytest
+
 from duties.models import RuleParameter
 from households.models import MemberChange
 from xigang.obligations import Filters, overdue_items
@@ -79,6 +81,7 @@ def test_the_cadre_is_the_one_paired_on_the_day_and_filters_apply(
     assert _items(office, Filters(rule=ONLY.rule, department="民政科")) == []
 
 
+@pytest.mark.usefixtures("today")
 def test_each_user_sees_only_their_scope(cast, east_household, west_household):
     _change(east_household, D(2026, 2, 1), D(2026, 4, 1))
     _change(west_household, D(2026, 2, 1), D(2026, 4, 1))

@@ -26,8 +26,8 @@ from households.models import (
     Pairing,
 )
 from oversight.models import Accountability, Commendation, Finding, Inspection
+from tests.duties.schedules.conftest import make_obligation
 from tests.households.conftest import idn
-from tests.schedules.conftest import make_obligation
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 
 DAY = datetime.date(2026, 3, 2)

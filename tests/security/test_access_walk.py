@@ -135,6 +135,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_everywhere_but_public_pages(cli
         assert response.status_code == 302 and "/admin/login/" in response["Location"], url
 
 
+@pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says(client, cast, ids):
     for role in ROLES:
         client.force_login(cast[role])
@@ -152,7 +153,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from duties.obligation_services import disclosure_record, evidence_add
-    from tests.schedules.conftest import make_obligation
+    from tests.duties.schedules.conftest import make_obligation
 
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -203,6 +204,7 @@ def _versions(models):
     return {(m, obj.pk): row_version(obj) for m in models for obj in m.objects.all()}
 
 
+@pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
     from duties.models import Disclosure, Evidence, Obligation
 
@@ -304,6 +306,7 @@ def _refused(response) -> bool:
     return response.status_code in (403, 404)
 
 
+@pytest.mark.usefixtures("today")
 @pytest.mark.parametrize("label", _scoped_models())
 def test_every_role_writes_only_rows_in_its_write_scope(
     client, cast, east, west, east_household, west_household, label

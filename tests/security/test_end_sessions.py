@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from duties.ledgers import CadreLedger
-from tests.org.conftest import write_book
+from tests.conftest import workbook
 from tests.security.helpers import holder, signed_in_verified
 from xigang import history, roles
 from xigang.ledgers import import_ledger
@@ -133,7 +133,7 @@ def test_a_cadre_left_without_roles_by_the_cadres_ledger_is_signed_out(
     tmp_path, office, east_cadre, west_cadre, pairing
 ):
     theirs, neighbour, moved = _signed_in(east_cadre), _signed_in(west_cadre), _signed_in(pairing)
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx",
         ["用户名", "姓名", "单位", "角色"],
         [["east_cadre", "east_cadre", "东村", None], ["pairing", "pairing", "东村", "村干部"]],

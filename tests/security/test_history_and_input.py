@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from duties.models import PartyBranch
+from tests.conftest import workbook
 from tests.security.helpers import history_unguarded
 from xigang import history, roles
 from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
@@ -56,16 +57,11 @@ def test_creates_and_deletes_are_recorded_and_nobody_may_change_history(client, 
 
 
 def test_a_ledger_import_records_every_row_under_one_batch(office, branch, tmp_path):
-    path = tmp_path / "villages.xlsx"
-    book = openpyxl.Workbook()
-    sheet = book.active
     kind = get_kind("villages")
-    sheet.append([c.header for c in kind.columns if c.required or c.key])
-    headers = [c.attr for c in kind.columns if c.required or c.key]
+    columns = [c for c in kind.columns if c.required or c.key]
     values = {"name": ["甲村", "乙村"], "branch": ["西岗党总支"] * 2, "kind": ["村", "村"]}
-    for i in range(2):
-        sheet.append([values.get(attr, ["", ""])[i] for attr in headers])
-    book.save(path)
+    rows = [[values.get(c.attr, ["", ""])[i] for c in columns] for i in range(2)]
+    path = workbook(tmp_path / "villages.xlsx", [c.header for c in columns], rows)
     with history.acting(office, "admin"):
         report = import_ledger(kind(office), path)
     assert report.ok, report.lines()
@@ -170,8 +166,7 @@ def test_the_posts_have_their_own_powers(db):
 
 def test_an_xlsx_with_an_entity_bomb_is_refused(office, tmp_path):
     assert openpyxl.DEFUSEDXML  # openpyxl parses through defusedxml
-    good = tmp_path / "good.xlsx"
-    openpyxl.Workbook().save(good)
+    good = workbook(tmp_path / "good.xlsx", ["村名称"], [["甲村"]])
     import zipfile
 
     bomb = tmp_path / "bomb.xlsx"

@@ -14,8 +14,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.test import RequestFactory
 
 from households.models import HelpMeasure, HelpPlan, Member
+from tests.conftest import workbook
 from tests.forms import shown_version
-from tests.households.conftest import idn, workbook
+from tests.households.conftest import TITLE, idn
 from tests.security.test_access_walk import ROLES
 from xigang.admin import ScopedAdmin
 
@@ -164,6 +165,7 @@ def test_h2_import_previews_do_not_name_a_household_out_of_scope(
         tmp_path / "m.xlsx",
         M_HEADERS,
         [[WEST_MEMBER, "东村-001", "王五", "其他", None, None, None]],
+        title=TITLE,
     )
     page = _preview(client, "/admin/households/member/ledger-import/", members)
     assert GENERIC in page and "西村-001" not in page
@@ -171,11 +173,13 @@ def test_h2_import_previews_do_not_name_a_household_out_of_scope(
         tmp_path / "c.xlsx",
         C_HEADERS,
         [["东村-001", WEST_MEMBER, "王五", "迁入", "2026-03-01", "2026-03-02"]],
+        title=TITLE,
     )
     page = _preview(client, "/admin/households/memberchange/ledger-import/", changes)
     assert GENERIC in page and "西村-001" not in page
 
 
+@pytest.mark.usefixtures("today")
 def test_h2_the_member_forms_do_not_name_a_household_out_of_scope(
     client, east_cadre, pairing, registry
 ):
@@ -224,6 +228,7 @@ ADD_FORMS = {
 }
 
 
+@pytest.mark.usefixtures("today")
 def test_h3_add_forms_do_not_name_a_household_given_in_the_url_out_of_scope(client, cast, registry):
     east, west = registry
     for role, forms in ADD_FORMS.items():
@@ -304,7 +309,7 @@ def test_l1_a_household_number_out_of_scope_is_not_confirmed(
     from tests.households.test_ledgers import H_HEADERS, _household_row, _import
 
     def errors(*rows):
-        source = workbook(tmp_path / "h.xlsx", H_HEADERS, list(rows))
+        source = workbook(tmp_path / "h.xlsx", H_HEADERS, list(rows), title=TITLE)
         return [str(e) for e in _import(east_cadre, "households", source).errors]
 
     # 西村-001 exists, 西村-008 does not: the same answer

@@ -15,8 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from duties.ledgers import CadreLedger
 from duties.models import Department
 from duties.services import cadre_save
+from tests.conftest import workbook
 from tests.forms import shown_version
-from tests.org.conftest import write_book
 from tests.security.helpers import holder
 from xigang import history, roles
 from xigang.ledgers import import_ledger
@@ -264,7 +264,7 @@ def test_c3_the_office_cannot_give_itself_a_role(office, tmp_path):
     url = f"/admin/duties/cadre/{office.cadre.pk}/change/"
     response = client.post(url, _cadre_form(office.cadre, [roles.OFFICE, roles.INSPECTOR]))
     assert response.status_code == 200 and "自己的角色" in response.content.decode()
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx", ["用户名", "姓名", "角色"], [["office", "office", "扶贫办、纪检督查"]]
     )
     with history.acting(office, "ledger"):
@@ -280,7 +280,7 @@ def test_c3_a_new_cadre_never_takes_an_existing_account(office, tmp_path):
     form = {"username": "auditor", "name": "冒名", "department": "", "village": "", "title": ""}
     response = client.post("/admin/duties/cadre/add/", {**form, "mobile": "", "roles": []})
     assert response.status_code == 200 and "另一个账号" in response.content.decode()
-    path = write_book(tmp_path / "c.xlsx", ["用户名", "姓名", "角色"], [["auditor", "冒名", None]])
+    path = workbook(tmp_path / "c.xlsx", ["用户名", "姓名", "角色"], [["auditor", "冒名", None]])
     report = import_ledger(CadreLedger(office), path)
     assert [e.header for e in report.errors] == ["用户名"] and "另一个账号" in str(report.errors[0])
     with pytest.raises(ValidationError):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from duties.models import Department
-from duties.services import cadre_save
+from tests.conftest import make_user
 from tests.forms import shown_version
 from visits.models import Problem, ProblemCategory
 from visits.services import problem_report
@@ -17,16 +17,13 @@ D = datetime.date
 
 @pytest.fixture
 def housing_staff(db):
-    return cadre_save(
-        username="housing",
-        name="村建办科员",
-        unit=Department.objects.get(name="村建办"),
-        roles=[roles.DEPARTMENT],
-    ).user
+    return make_user(
+        "housing", roles.DEPARTMENT, Department.objects.get(name="村建办"), name="村建办科员"
+    )
 
 
 @pytest.fixture
-def problem(east_household):
+def problem(today, east_household):
     return problem_report(
         household=east_household,
         category=ProblemCategory.objects.get(name="危房改造"),
@@ -62,12 +59,12 @@ def test_another_department_does_not_see_it(client, dept, problem):
     assert not Problem.objects.filter(resolved_on__isnull=False).exists()
 
 
-def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staff, problem):
+def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staff, problem, today):
     on_time = problem_report(
         household=problem.household,
         category=ProblemCategory.objects.get(name="危房改造"),
         description="屋顶漏雨",
-        found_on=datetime.date.today(),
+        found_on=today,
     )
     client.force_login(housing_staff)
     late = client.get(reverse("admin:visits_problem_changelist") + "?state=late").content.decode()

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from duties.services import cadre_save
 from households.models import Household, Pairing
+from tests.conftest import make_user
 from visits.models import Visit
 from visits.rules import HomeVisitRule, PhoneContactRule
 from xigang import roles
@@ -20,12 +20,12 @@ AS_OF, SINCE, SINCE_Q2 = D(2026, 7, 15), D(2026, 1, 1), D(2026, 4, 1)
 
 @pytest.fixture
 def alice(east):
-    return cadre_save(username="alice", name="王丽", unit=east, roles=[roles.PAIRING])
+    return make_user("alice", roles.PAIRING, east, name="王丽").cadre
 
 
 @pytest.fixture
 def bob(east):
-    return cadre_save(username="bob", name="赵波", unit=east, roles=[roles.PAIRING])
+    return make_user("bob", roles.PAIRING, east, name="赵波").cadre
 
 
 @pytest.fixture
@@ -182,6 +182,7 @@ def test_a_village_cadre_sees_only_its_village(east_cadre, west_cadre, household
     assert {h for h, _p, _c in home(west_cadre)} == {"西村-100"}
 
 
+@pytest.mark.usefixtures("today")
 def test_a_pairing_cadre_sees_only_its_households(household, alice, bob, east):
     other = Household.objects.create(number="东村-101", village=east, head_name="周三")
     pair(household, alice, D(2026, 1, 1))

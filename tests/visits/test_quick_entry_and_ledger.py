@@ -2,11 +2,11 @@
 
 import datetime
 
-import openpyxl
 import pytest
 from django.urls import reverse
 
 from households.models import Household
+from tests.conftest import SHANGHAI, workbook
 from visits.models import Problem, Visit
 from xigang.ledgers import export_ledger, get_kind, import_ledger
 
@@ -19,6 +19,7 @@ def other_household(east):
     return Household.objects.create(number="东村-002", village=east, head_name="王五")
 
 
+@pytest.mark.usefixtures("today")
 def test_the_list_shows_my_households_with_their_last_contacts(
     client, pairing, east_household, other_household, django_assert_max_num_queries
 ):
@@ -37,7 +38,11 @@ def test_the_list_shows_my_households_with_their_last_contacts(
     assert "东村-002" not in page
 
 
-def test_a_visit_in_a_few_taps_with_a_routed_problem(client, pairing, east_household):
+def test_a_visit_in_a_few_taps_with_a_routed_problem(
+    client, pairing, east_household, time_machine
+):
+    # Late on a quarter's last day: a visit dated that day is not in the future.
+    time_machine.move_to(datetime.datetime(2026, 6, 30, 23, 30, tzinfo=SHANGHAI))
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[east_household.pk])
     form = client.get(url).content.decode()
@@ -71,6 +76,7 @@ def test_a_visit_in_a_few_taps_with_a_routed_problem(client, pairing, east_house
     )
 
 
+@pytest.mark.usefixtures("today")
 def test_an_error_is_said_in_chinese_and_what_was_typed_is_kept(client, pairing, east_household):
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[east_household.pk])
@@ -95,37 +101,36 @@ def test_a_village_cadre_without_pairings_sees_an_empty_list(client, east_cadre,
     assert "东村-001" not in page
 
 
-def _workbook(path, rows, title="西岗镇帮扶记录台账"):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append([title])
-    sheet.append(["户编号", "帮扶责任人", "方式", "日期", "内容", "发现问题"])
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
+HEADERS = ["户编号", "帮扶责任人", "方式", "日期", "内容", "发现问题"]
+TITLE = "西岗镇帮扶记录台账"
 
 
+@pytest.mark.usefixtures("today")
 def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_household):
-    path = _workbook(
+    path = workbook(
         tmp_path / "visits.xlsx",
+        HEADERS,
         [
             ["东村-001", "pairing", "入户", "2026/3/2", "宣传政策", ""],
             ["东村-001", "pairing", "电话", "2025年12月1日", "询问近况", ""],  # before the pairing
         ],
+        title=TITLE,
     )
     report = import_ledger(get_kind("visits")(office), path)
     assert not report.ok and not Visit.objects.exists()
     assert any(e.row == 4 and e.header == "帮扶责任人" for e in report.errors)
 
 
+@pytest.mark.usefixtures("today")
 def test_the_ledger_round_trip_changes_nothing(tmp_path, office, pairing, east_household):
-    path = _workbook(
+    path = workbook(
         tmp_path / "visits.xlsx",
+        HEADERS,
         [
             ["东村-001", "pairing", "入户", "2026-03-02", "-宣传政策", "漏雨"],
             ["东村-001", "pairing", "电话", D(2026, 4, 1), "询问近况", None],
         ],
+        title=TITLE,
     )
     report = import_ledger(get_kind("visits")(office), path)
     assert (report.ok, report.created) == (True, 2)

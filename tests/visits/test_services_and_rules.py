@@ -42,6 +42,7 @@ def test_the_categories_of_art_39_are_routed_by_the_regulation(db):
     assert ProblemCategory.objects.get(name="危房改造").article_id == 11
 
 
+@pytest.mark.usefixtures("today")
 def test_a_visit_is_recorded_by_the_paired_cadre(east_household, pairing):
     visit = visit_record(
         household=east_household,
@@ -53,6 +54,7 @@ def test_a_visit_is_recorded_by_the_paired_cadre(east_household, pairing):
     assert (visit.content, visit.created_at is not None) == ("宣传政策", True)
 
 
+@pytest.mark.usefixtures("today")
 def test_a_visit_before_the_pairing_or_in_the_future_is_refused(east_household, pairing):
     with pytest.raises(ValidationError) as exc:
         visit_record(
@@ -66,6 +68,7 @@ def test_a_visit_before_the_pairing_or_in_the_future_is_refused(east_household, 
     assert not Visit.objects.exists()
 
 
+@pytest.mark.usefixtures("today")
 def test_a_problem_goes_to_its_department_due_after_the_days_in_force(
     east_household, pairing, housing, office
 ):
@@ -89,6 +92,7 @@ def test_a_problem_goes_to_its_department_due_after_the_days_in_force(
     assert problem.due == D(2026, 4, 1)
 
 
+@pytest.mark.usefixtures("today")
 def test_only_the_department_routed_to_resolves(east_household, housing, dept, office):
     problem = problem_report(
         household=east_household, category=housing, description="墙体裂缝", found_on=D(2026, 3, 2)
@@ -100,6 +104,7 @@ def test_only_the_department_routed_to_resolves(east_household, housing, dept, o
     assert (problem.resolved_on, problem.resolved_by) == (D(2026, 3, 20), office)
 
 
+@pytest.mark.usefixtures("today")
 def test_problem_resolve_rule_lists_problems_open_past_due(east_household, housing, office):
     problem = problem_report(
         household=east_household, category=housing, description="墙体裂缝", found_on=D(2026, 3, 2)
@@ -124,6 +129,7 @@ def test_problem_resolve_rule_lists_problems_open_past_due(east_household, housi
     assert late(D(2026, 4, 10)) == []
 
 
+@pytest.mark.usefixtures("today")
 def test_emergency_aid_rule_counts_seven_days_from_the_report(east_household, pairing, office):
     case = emergency_report(
         household=east_household,

@@ -29,7 +29,7 @@ def group_names(user: User) -> set[str]:
 
 def groups_refusals(
     *, by: User | AnonymousUser | None, user: User, old: Iterable[str], new: Iterable[str]
-):
+) -> list[str]:
     """Why `by` may not change `user`'s groups from `old` to `new` (empty: it may). `by` None
     is the operator at the server's shell (setting up the first holders)."""
     old, new = set(old), set(new)
@@ -54,7 +54,7 @@ def groups_refusals(
 
 def check_groups_change(
     *, by: User | AnonymousUser | None, user: User, old: Iterable[str], new: Iterable[str]
-):
+) -> None:
     """Raise a ValidationError with every reason the change is refused."""
     new = set(new)
     errors = groups_refusals(by=by, user=user, old=old, new=new)

@@ -3,12 +3,16 @@ the accounts admin with the three posts apart."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,22 +36,22 @@ class AuditEntryAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
     show_full_result_count = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
 
 class _GroupsCheckedForm(forms.ModelForm):
     """Groups change only as `xigang.security.accounts` allows (posts apart, never one's own)."""
 
-    acting_user = None  # set by PortalUserAdmin.get_form
+    acting_user: User | None = None  # set by PortalUserAdmin.get_form
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         groups = cleaned.get("groups")
         if groups is not None:
@@ -80,7 +84,7 @@ class AccountCreationForm(forms.ModelForm):
         model = User
         fields = ["username", "first_name"]
 
-    def save(self, commit=True):
+    def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)
         user.set_unusable_password()
         if commit:
@@ -112,15 +116,17 @@ class PortalUserAdmin(UserAdmin):
         (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             return form
         return type(form.__name__, (_GroupsCheckedForm, form), {"acting_user": request.user})
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         if obj is None:
-            return ()
+            return []
         locked = {"is_staff", "is_superuser", "user_permissions", "last_login", "date_joined"}
         user = request.user
         if not (user.is_superuser or holds_post(user, roles.SYSTEM_ADMIN)):
@@ -129,11 +135,13 @@ class PortalUserAdmin(UserAdmin):
                 locked.add("groups")
         return sorted(locked)
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         """No screen sets another's password: a 系统管理员 issues a one-time code instead."""
         raise PermissionDenied
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         changed = [f for f in ACCOUNT_FIELDS if f in form.changed_data]
         super().save_model(request, obj, form, change)
         if changed or not change:
@@ -146,27 +154,30 @@ class PortalUserAdmin(UserAdmin):
                 new={f: getattr(obj, f) for f in (changed if change else ACCOUNT_FIELDS)},
             )
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Groups through `groups_set`: checked, recorded, an account left without any role or
         post signed out. Nothing else is related (single permissions are read-only)."""
         if "groups" in form.cleaned_data:
             names = {g.name for g in form.cleaned_data["groups"]}
             groups_set(user=form.instance, names=names, by=request.user)
 
-    def has_issue_access_code_permission(self, request) -> bool:
+    def has_issue_access_code_permission(self, request: HttpRequest) -> bool:
         return holds_post(request.user, roles.SYSTEM_ADMIN)
 
     @admin.action(
         permissions=["issue_access_code"],
         description=gettext_lazy("Issue a one-time code to the selected user"),
     )
-    def issue_access_code(self, request, queryset):
+    def issue_access_code(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> HttpResponse | None:
         users = list(queryset[:2])
         if len(users) != 1:
             self.message_user(request, _("Choose exactly one user."), messages.ERROR)
             return None
         try:
-            plain, code = access_code_issue(user=users[0], by=request.user)
+            # the admin serves signed-in staff only
+            plain, code = access_code_issue(user=users[0], by=cast(User, request.user))
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return None
@@ -180,19 +191,19 @@ class PortalUserAdmin(UserAdmin):
         }
         return TemplateResponse(request, "security/access_code_issued.html", context)
 
-    def has_reset_second_factor_permission(self, request) -> bool:
+    def has_reset_second_factor_permission(self, request: HttpRequest) -> bool:
         return holds_post(request.user, roles.SECURITY_ADMIN)
 
     @admin.action(
         permissions=["reset_second_factor"],
         description=gettext_lazy("Reset the second factor of the selected users"),
     )
-    def reset_second_factor(self, request, queryset):
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         users = list(queryset.order_by("username"))
         try:
             with transaction.atomic():  # all of them or, if one is refused, none
                 for user in users:
-                    second_factor_reset(user=user, by=request.user)
+                    second_factor_reset(user=user, by=cast(User, request.user))
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
@@ -210,13 +221,13 @@ class PortalUserAdmin(UserAdmin):
 class ReadOnlyGroupAdmin(GroupAdmin):
     """The roles' permissions come from the code's matrix (xigang.roles): shown, never edited."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
         return False
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,37 +26,37 @@ class SignInLockAdmin(admin.ModelAdmin):
     fields = ("username", "ip_address", "user_agent", "failures_since_start", "attempt_time")
     readonly_fields = fields
 
-    def _security(self, request) -> bool:
+    def _security(self, request: HttpRequest) -> bool:
         # asked by every admin page's menu: the scope's roles are read once a request
         return roles.SECURITY_ADMIN in scope_of(request.user).roles
 
-    def has_module_permission(self, request) -> bool:
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return self._security(request)
 
-    def has_view_permission(self, request, obj=None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: AccessAttempt | None = None) -> bool:
         return self._security(request)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AccessAttempt | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AccessAttempt | None = None) -> bool:
         return False
 
-    def has_clear_locks_permission(self, request) -> bool:
+    def has_clear_locks_permission(self, request: HttpRequest) -> bool:
         return self._security(request)
 
     @admin.display(description=gettext_lazy("paused until"))
-    def paused(self, obj) -> str:
+    def paused(self, obj: AccessAttempt) -> str:
         until = lock_until(obj.username, obj.ip_address)
         return timezone.localtime(until).strftime("%Y-%m-%d %H:%M") if until else "-"
 
     @admin.action(
         permissions=["clear_locks"], description=gettext_lazy("Clear the selected sign-in failures")
     )
-    def clear_locks(self, request, queryset):
+    def clear_locks(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
         rows = list(queryset.values("username", "ip_address", "failures_since_start"))
         with transaction.atomic():
             AccessAttempt.objects.filter(pk__in=queryset.values("pk")).delete()

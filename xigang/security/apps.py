@@ -1,4 +1,8 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.checks import CheckMessage
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,7 +25,9 @@ class SecurityConfig(AppConfig):
         checks.register(history_key_check, checks.Tags.security, deploy=True)
 
 
-def history_key_check(app_configs=None, **kwargs):
+def history_key_check(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """In production the history's anchor key must not be derivable from SECRET_KEY alone."""
     from django.conf import settings
     from django.core import checks

@@ -116,6 +116,8 @@ def _factor_missing(user: User) -> bool:
 
 def factor_held(user: User | AnonymousUser) -> bool:
     """Whether enrolling a second factor waits for a 安全管理员 (see `holds_factor`)."""
+    if user.pk is None:  # anonymous: no code, no factor
+        return False
     return AccessCode.objects.filter(user_id=user.pk, holds_factor=True).exists()
 
 

@@ -4,10 +4,13 @@ the second factor, and no-store on signed-in pages."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -34,7 +37,7 @@ class ActorMiddleware:
     """Entries of the change history written during a request name its user; a page that showed
     full ID numbers is recorded once, after the view."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -51,7 +54,9 @@ class ActorMiddleware:
         return response
 
 
-def start_session_clock(sender, request, user, **kwargs) -> None:
+def start_session_clock(
+    sender: type[User], request: HttpRequest | None, user: User, **kwargs: Any
+) -> None:
     """user_logged_in: the absolute 8 hours count from here."""
     if request is not None and hasattr(request, "session"):
         request.session[LOGIN_AT] = time.time()
@@ -61,7 +66,7 @@ class SessionLimitsMiddleware:
     """A session ends 8 hours after sign-in, however active (the 30 idle minutes are Django's
     SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -79,13 +84,13 @@ class SessionLimitsMiddleware:
 class PasswordAgeMiddleware:
     """A password older than PASSWORD_MAX_AGE_DAYS (90) must be changed before anything else."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and user.has_usable_password():
-            if self._expired(request) and not _open(
+            if self._expired(request, user) and not _open(
                 request, "password_change", "password_change_done"
             ):
                 messages.warning(
@@ -97,20 +102,20 @@ class PasswordAgeMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _expired(request: HttpRequest) -> bool:
+    def _expired(request: HttpRequest, user: User) -> bool:
         from xigang.security.passwords import password_set_at
 
-        tail = request.user.password[-16:]
+        tail = user.password[-16:]
         cached = request.session.get(PASSWORD_OK)
         if not cached or cached[0] != tail:  # first request, or the password has changed
             max_age = settings.PASSWORD_MAX_AGE_DAYS * 86400
-            expires = password_set_at(request.user).timestamp() + max_age
+            expires = password_set_at(user).timestamp() + max_age
             cached = [tail, expires]
             request.session[PASSWORD_OK] = cached
         return time.time() > cached[1]
 
 
-def needs_second_factor(user) -> bool:
+def needs_second_factor(user: User | AnonymousUser) -> bool:
     """Those who administer users (the three posts, superusers) and 扶贫办."""
     if user.is_superuser:
         return True
@@ -124,7 +129,7 @@ class SecondFactorMiddleware:
     """Until a one-time password has been verified in this session, such users reach only the
     pages that set up or verify it."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -132,7 +137,7 @@ class SecondFactorMiddleware:
         if (
             settings.OTP_REQUIRED
             and user.is_authenticated
-            and not user.is_verified()
+            and not user.is_verified()  # type: ignore[attr-defined]  # set by django-otp's middleware
             and needs_second_factor(user)
             and not _open(request, "otp_setup", "otp_verify")
         ):
@@ -143,7 +148,7 @@ class SecondFactorMiddleware:
 class NoStoreMiddleware:
     """Pages for a signed-in user carry personal data: no browser or proxy may keep them."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

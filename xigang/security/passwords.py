@@ -7,6 +7,7 @@ import datetime
 import re
 
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -21,10 +22,10 @@ CLASSES = (
 class ComplexityValidator:
     """At least 3 of the 4 character classes, and not the user name (in any case, or reversed)."""
 
-    def __init__(self, classes: int = 3):
+    def __init__(self, classes: int = 3) -> None:
         self.classes = classes
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if sum(bool(c.search(password)) for c in CLASSES) < self.classes:
             raise ValidationError(
                 _(
@@ -49,10 +50,10 @@ class ComplexityValidator:
 class HistoryValidator:
     """Not one of the user's last `keep` passwords; records each new password's hash."""
 
-    def __init__(self, keep: int = 5):
+    def __init__(self, keep: int = 5) -> None:
         self.keep = keep
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if user is None or user.pk is None:
             return
         from xigang.models import PasswordRecord
@@ -66,7 +67,7 @@ class HistoryValidator:
                     code="password_reused",
                 )
 
-    def password_changed(self, password: str, user=None) -> None:
+    def password_changed(self, password: str, user: User | None = None) -> None:
         if user is None or user.pk is None or not user.has_usable_password():
             return
         from xigang.models import PasswordRecord
@@ -79,10 +80,9 @@ class HistoryValidator:
         return _("Not one of your last %(n)d passwords.") % {"n": self.keep}
 
 
-def password_set_at(user) -> datetime.datetime:
+def password_set_at(user: User) -> datetime.datetime:
     """When the user's current password was set (the account's creation if never recorded)."""
     from xigang.models import PasswordRecord
 
     latest = PasswordRecord.objects.filter(user=user).values_list("set_at", flat=True).first()
     return latest or user.date_joined
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,7 @@ def check_posts(group_names: Iterable[str]) -> None:
         )
 
 
-def holds_post(user, post: str) -> bool:
+def holds_post(user: User | AnonymousUser, post: str) -> bool:
     """Whether `user` holds `post` themself. A superuser holds no post unless given it: the
     powers that belong to one post alone are not granted by being a superuser."""
     if post not in roles.ADMIN_POSTS:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -87,7 +88,13 @@ def ending_sessions_on_last_group(user: User) -> Iterator[None]:
 # --- an account turned inactive ----------------------------------------------------------------
 
 
-def _note_deactivation(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
+def _note_deactivation(
+    sender: type[User],
+    instance: User,
+    update_fields: frozenset[str] | None = None,
+    raw: bool = False,
+    **kwargs: Any,
+) -> None:
     instance.__dict__.pop("_xigang_deactivated", None)
     if raw or instance.is_active or instance._state.adding or instance.pk is None:
         return
@@ -95,10 +102,12 @@ def _note_deactivation(sender, instance, update_fields=None, raw=False, **kwargs
         return
     was_active = sender._base_manager.filter(pk=instance.pk, is_active=True).exists()
     if was_active:
-        instance._xigang_deactivated = True
+        instance.__dict__["_xigang_deactivated"] = True
 
 
-def _end_sessions_of_deactivated(sender, instance, raw=False, **kwargs) -> None:
+def _end_sessions_of_deactivated(
+    sender: type[User], instance: User, raw: bool = False, **kwargs: Any
+) -> None:
     if instance.__dict__.pop("_xigang_deactivated", False):
         end_sessions(instance, reason=DEACTIVATED)
 

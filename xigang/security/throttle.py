@@ -15,12 +15,14 @@ clears the others (admin, "sign-in failures"), in the change history."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Count, Max, Sum
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -29,7 +31,7 @@ def _delay(excess: int) -> datetime.timedelta:
     return min(settings.XIGANG_LOCK_BASE * 2 ** min(excess, 30), settings.XIGANG_LOCK_MAX)
 
 
-def _until(counts: dict, limit: int, key: str = "n") -> datetime.datetime | None:
+def _until(counts: dict[str, Any], limit: int, key: str = "n") -> datetime.datetime | None:
     n = counts[key] or 0
     return counts["last"] + _delay(n - limit) if n >= limit else None
 
@@ -63,22 +65,32 @@ def lock_until(username: str | None, address: str | None) -> datetime.datetime |
 class ThrottleHandler(AxesDatabaseHandler):
     """axes' database handler (it records the failures) with our lock rule."""
 
-    def is_locked(self, request, credentials=None) -> bool:
+    def is_locked(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
         username = get_client_username(request, credentials)
         return lock_until(username, getattr(request, "axes_ip_address", None)) is not None
 
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+    def user_login_failed(
+        self,
+        sender: Any,
+        credentials: dict[str, Any],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
         if (
             request is not None
-            and not request.axes_locked_out
+            and not request.axes_locked_out  # type: ignore[attr-defined]  # set by axes
             and self.is_locked(request, credentials)
         ):
-            request.axes_locked_out = True
-            request.axes_credentials = credentials
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            request.axes_credentials = credentials  # type: ignore[attr-defined]
 
 
-def lockout_response(request, original_response=None, credentials=None):
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     """The page a locked sign-in gets (429): how long to wait, and who can clear it."""
     username = get_client_username(request, credentials)
     until = lock_until(username, getattr(request, "axes_ip_address", None))

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from xigang.commands import acting_user, add_user_argument
@@ -8,12 +10,12 @@ from xigang.ledgers import LedgerError, export_ledger, get_kind
 class Command(BaseCommand):
     help = "Export an Excel ledger of the records in scope. KIND as in docs/ledger-formats.md."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind")
         parser.add_argument("file")
         add_user_argument(parser)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         user = acting_user(options["user"])
         try:
             kind = get_kind(options["kind"])(user)

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xigang.commands import acting_user, add_user_argument
 from xigang.ledgers import LedgerError, get_kind, import_ledger
@@ -7,13 +9,13 @@ from xigang.ledgers import LedgerError, get_kind, import_ledger
 class Command(BaseCommand):
     help = "Import an Excel ledger (all-or-nothing). KIND as in docs/ledger-formats.md."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind")
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
         add_user_argument(parser)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         user = acting_user(options["user"])
         try:
             kind = get_kind(options["kind"])(user)

@@ -4,8 +4,9 @@ an Excel workbook. It only formats what `xigang.obligations` computes."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,7 @@ from xigang.ledgers import write_workbook
 from xigang.overdue_query import FILTERS, OverdueQueryForm
 
 
-def parse(options: dict) -> OverdueQueryForm:
+def parse(options: dict[str, Any]) -> OverdueQueryForm:
     """The command's options through the one form of the overdue list's parameters; its errors,
     in the user's language, as a CommandError."""
     pending = options["pending"]
@@ -33,7 +34,7 @@ def parse(options: dict) -> OverdueQueryForm:
 class Command(BaseCommand):
     help = "List overdue obligations (or, with --pending, those falling due soon)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", required=True, help="YYYY-MM-DD")
         parser.add_argument("--since", help="YYYY-MM-DD (required unless --pending)")
         parser.add_argument("--village")
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         )
         add_user_argument(parser)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         form = parse(options)
         as_of, since = form.cleaned_data["as_of"], form.cleaned_data["since"]
         filters = form.filters()

@@ -8,8 +8,10 @@ adding data to one app never changes another's.
 import datetime
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +21,13 @@ from xigang import demo
 SCALES = ("town", "county", "tiny")  # tiny: a handful of rows, for quick tests
 
 
-def seed_all(*, seed: int, scale: str, as_of: datetime.date, log=None) -> list[str]:
+def seed_all(
+    *,
+    seed: int,
+    scale: str,
+    as_of: datetime.date,
+    log: Callable[[str, float], None] | None = None,
+) -> list[str]:
     """Run every registered demo builder, in order and in one transaction; returns their names."""
     ran = []
     with transaction.atomic():
@@ -35,7 +43,7 @@ def seed_all(*, seed: int, scale: str, as_of: datetime.date, log=None) -> list[s
 class Command(BaseCommand):
     help = "Load deterministic demo data: villages, cadres of every role, households, visits."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", choices=SCALES, default="town")
         parser.add_argument("--seed", type=int, default=2019)
         parser.add_argument(
@@ -47,7 +55,7 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing when villages already exist"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         from duties.models import Village
 
         if Village.objects.exists():
@@ -59,7 +67,7 @@ class Command(BaseCommand):
             )
         started = time.perf_counter()
 
-        def log(name, seconds):
+        def log(name: str, seconds: float) -> None:
             self.stdout.write(f"  {name}: {seconds:.1f} s")
 
         seed_all(

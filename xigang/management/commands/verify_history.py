@@ -1,5 +1,7 @@
 """Check the change history's hash chain, then the table against the latest anchor."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -13,7 +15,7 @@ class Command(BaseCommand):
         "that none was cut off or rewritten since the latest anchor."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         report = verify_chain()
         if not report.ok:
             raise CommandError(

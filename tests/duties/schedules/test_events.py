@@ -6,20 +6,20 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from duties.models import Department, Duty, Obligation
 from duties.obligation_services import obligation_open_for_event
 from duties.schedules import schedule_change
+from tests.conftest import FROZEN_DAY
 from xigang.models import AuditEntry
 from xigang.obligations import Filters, overdue_items
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("today")]
 
 URL = reverse("duties:event_record")
 SCHEDULED = Filters(rule="duty.scheduled")
 DAY = datetime.timedelta(days=1)
-TODAY = timezone.localdate()
+TODAY = FROZEN_DAY  # every test here runs on it
 EVENT_ON = TODAY - 40 * DAY  # 5.3 (30 days) and 15.3 (7 days) are both overdue by today
 
 

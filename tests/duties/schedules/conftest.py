@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from duties.models import Department, Duty, DutySchedule, Obligation
-from duties.services import cadre_save
+from tests.conftest import make_user
 from xigang import roles
 
 
@@ -14,12 +14,7 @@ def media(settings, tmp_path):
 
 
 def department_staff(username, name, department):
-    return cadre_save(
-        username=username,
-        name=name,
-        unit=Department.objects.get(name=department),
-        roles=[roles.DEPARTMENT],
-    ).user
+    return make_user(username, roles.DEPARTMENT, Department.objects.get(name=department), name=name)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from duties.models import Cadre, Village
+from tests.conftest import workbook
 from tests.forms import shown_version
-from tests.org.conftest import write_book
 from xigang.scope import scope_of
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_the_office_previews_then_confirms_a_cadre_import(client, office, east, 
     client.force_login(office)
     changelist = _changelist(client, "cadre").content.decode()
     assert "导入台账" in changelist and "导出台账" in changelist
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx",
         ["用户名", "姓名", "单位", "角色"],
         [["zhou", "周书记", "东村", "村干部"]],
@@ -159,7 +159,7 @@ def test_the_office_previews_then_confirms_a_cadre_import(client, office, east, 
 
 def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_path):
     client.force_login(office)
-    path = write_book(
+    path = workbook(
         tmp_path / "v.xlsx", ["村名称", "包村干部"], [["张庄村", None], ["李楼村", "ghost"]]
     )
     with open(path, "rb") as handle:
@@ -175,7 +175,7 @@ def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_pa
 def test_a_village_cadre_may_not_import_or_even_see_the_button(client, east_cadre, tmp_path):
     client.force_login(east_cadre)
     assert "导入台账" not in _changelist(client, "village").content.decode()
-    path = write_book(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
+    path = workbook(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
     with open(path, "rb") as handle:
         response = client.post(reverse("admin:duties_village_ledger_import"), {"file": handle})
     assert response.status_code == 403
@@ -297,15 +297,13 @@ def test_every_duties_admin_page_opens_in_chinese(client, office, east, dept, wh
 # --- rule parameters (art. 44) ------------------------------------------------------------
 
 
-def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
+def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office, today):
     import datetime
-
-    from django.utils import timezone
 
     from duties.models import RuleParameter
     from duties.params import in_force
 
-    start = timezone.localdate() + datetime.timedelta(days=10)
+    start = today + datetime.timedelta(days=10)
     client.force_login(office)
     response = client.post(
         reverse("admin:duties_ruleparameter_add"),
@@ -326,6 +324,7 @@ def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
     assert 'name="_save"' in client.get(url).content.decode()
 
 
+@pytest.mark.usefixtures("today")
 def test_a_rule_parameter_may_not_rewrite_the_past(client, office):
     import datetime
 
@@ -347,10 +346,8 @@ def test_a_rule_parameter_may_not_rewrite_the_past(client, office):
     assert client.post(url, {"value": "3"}).status_code == 403
 
 
-def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, office):
+def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, office, today):
     import datetime
-
-    from django.utils import timezone
 
     client.force_login(office)
     response = client.post(
@@ -359,7 +356,7 @@ def test_an_unknown_rule_parameter_is_refused_naming_the_known_ones(client, offi
             "rule": "visit.home",
             "name": "days",
             "value": "5",
-            "effective_from": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
+            "effective_from": (today + datetime.timedelta(days=1)).isoformat(),
         },
     )
     page = response.content.decode()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from duties.models import Disclosure, Evidence
 from duties.obligation_services import disclosure_record
-from tests.schedules.test_disclosures import _post
+from tests.duties.schedules.test_disclosures import _post
 from xigang.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ import pytest
 
 from duties.models import Disclosure, Obligation
 from duties.obligation_services import obligation_complete
+from tests.conftest import SHANGHAI
 from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,12 @@ def _rows(path):
 
 
 def test_the_ledger_lists_the_users_units_only_and_refuses_import(
-    tmp_path, dept, civil_may, finance_q2, east_q2
+    tmp_path, dept, civil_may, finance_q2, east_q2, time_machine
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # Half an hour into May in Shanghai (still April 30th in UTC): April's obligation is late.
+    time_machine.move_to(datetime.datetime(2026, 5, 1, 0, 30, tzinfo=SHANGHAI))
 
     obligation_complete(
         obligation=civil_may, user=dept, files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4\n")]

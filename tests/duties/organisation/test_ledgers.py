@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from duties.ledgers import CadreLedger, VillageLedger
 from duties.models import Cadre, PartyBranch, Village, VillageAssignment
 from duties.services import cadre_save
-from tests.org.conftest import write_book
+from tests.conftest import make_user, workbook
 from xigang import roles
 from xigang.ledgers import LedgerError, export_ledger, import_ledger
 from xigang.scope import scope_of
@@ -20,9 +20,7 @@ CADRE_HEADERS = ["用户名", "姓名", "手机号", "单位", "职务", "角色
 
 @pytest.fixture
 def town_cadre(civil_affairs):
-    return cadre_save(
-        username="wang_mz", name="王民政", unit=civil_affairs, roles=[roles.DEPARTMENT]
-    )
+    return make_user("wang_mz", roles.DEPARTMENT, civil_affairs, name="王民政").cadre
 
 
 def _rows(path):
@@ -34,7 +32,7 @@ def _rows(path):
 
 
 def test_it_imports_villages_below_a_merged_title_row(tmp_path, office, town_cadre):
-    path = write_book(
+    path = workbook(
         tmp_path / "v.xlsx",
         VILLAGE_HEADERS,
         [["张庄村", "村", "前进党总支", "wang_mz"], ["西岗居", "居", "前进党总支", None]],
@@ -52,7 +50,7 @@ def test_it_imports_villages_below_a_merged_title_row(tmp_path, office, town_cad
 
 
 def test_it_updates_an_existing_village_by_its_name(tmp_path, office, east, town_cadre):
-    path = write_book(tmp_path / "v.xlsx", ["村名称", "包村干部"], [["东村", "wang_mz"]])
+    path = workbook(tmp_path / "v.xlsx", ["村名称", "包村干部"], [["东村", "wang_mz"]])
     report = import_ledger(VillageLedger(office), path)
     assert (report.created, report.updated) == (0, 1)
     east.refresh_from_db()
@@ -61,7 +59,7 @@ def test_it_updates_an_existing_village_by_its_name(tmp_path, office, east, town
 
 
 def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(tmp_path, office, chinese):
-    path = write_book(
+    path = workbook(
         tmp_path / "v.xlsx",
         VILLAGE_HEADERS,
         [["张庄村", "村", None, None], ["李楼村", "镇", None, "nobody"]],
@@ -75,9 +73,7 @@ def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(tmp_path, office
 
 
 def test_an_unknown_assigned_cadre_names_row_and_column(tmp_path, office, chinese):
-    path = write_book(
-        tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村", "村", None, "nobody、wang"]]
-    )
+    path = workbook(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村", "村", None, "nobody、wang"]])
     report = import_ledger(VillageLedger(office), path)
     assert [str(e) for e in report.errors] == [
         "第2行「包村干部」列：没有用户名为「nobody」、「wang」的干部"
@@ -86,19 +82,19 @@ def test_an_unknown_assigned_cadre_names_row_and_column(tmp_path, office, chines
 
 
 def test_a_village_named_twice_in_one_file_is_refused(tmp_path, office, chinese):
-    path = write_book(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村"], ["张庄村"]])
+    path = workbook(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村"], ["张庄村"]])
     report = import_ledger(VillageLedger(office), path)
     assert [str(e) for e in report.errors] == ["第3行「村名称」列：「张庄村」已在第2行出现"]
 
 
 def test_a_missing_required_header_refuses_the_file_naming_it(tmp_path, office, chinese):
-    path = write_book(tmp_path / "v.xlsx", ["名称", "类型"], [["张庄村", "村"]])
+    path = workbook(tmp_path / "v.xlsx", ["名称", "类型"], [["张庄村", "村"]])
     with pytest.raises(LedgerError, match="缺少必填列：村名称"):
         import_ledger(VillageLedger(office), path)
 
 
 def test_a_dry_run_writes_nothing(tmp_path, office):
-    path = write_book(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村", "村", "新党总支", None]])
+    path = workbook(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村", "村", "新党总支", None]])
     report = import_ledger(VillageLedger(office), path, dry_run=True)
     assert (report.created, report.written) == (1, False)
     assert not Village.objects.exists()
@@ -106,7 +102,7 @@ def test_a_dry_run_writes_nothing(tmp_path, office):
 
 
 def test_a_village_cadre_may_not_import_villages(tmp_path, east_cadre, chinese):
-    path = write_book(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村"]])
+    path = workbook(tmp_path / "v.xlsx", VILLAGE_HEADERS, [["张庄村"]])
     with pytest.raises(LedgerError, match="没有导入台账"):
         import_ledger(VillageLedger(east_cadre), path)
 
@@ -131,7 +127,7 @@ def test_planning_a_village_file_costs_the_same_queries_for_any_number_of_rows(
     tmp_path, office, town_cadre, django_assert_max_num_queries
 ):
     rows = [[f"村{i:03d}", "村", f"党总支{i % 3}", "wang_mz"] for i in range(200)]
-    path = write_book(tmp_path / "v.xlsx", VILLAGE_HEADERS, rows)
+    path = workbook(tmp_path / "v.xlsx", VILLAGE_HEADERS, rows)
     office = get_user_model().objects.get(pk=office.pk)
     # permissions (user, groups), villages, scope (groups, department grants, cadre),
     # villages in scope, cadres, assignments, and the savepoint pair
@@ -146,7 +142,7 @@ def test_planning_a_village_file_costs_the_same_queries_for_any_number_of_rows(
 def test_importing_a_cadre_creates_the_account_with_groups_and_scope(
     tmp_path, office, east, civil_affairs
 ):
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx",
         CADRE_HEADERS,
         [
@@ -168,7 +164,7 @@ def test_importing_a_cadre_creates_the_account_with_groups_and_scope(
 
 
 def test_changing_a_cadres_unit_moves_its_scope(tmp_path, office, east_cadre, east, west):
-    path = write_book(tmp_path / "c.xlsx", ["用户名", "单位"], [["east_cadre", "西村"]])
+    path = workbook(tmp_path / "c.xlsx", ["用户名", "单位"], [["east_cadre", "西村"]])
     report = import_ledger(CadreLedger(office), path)
     assert report.updated == 1
     user = get_user_model().objects.get(username="east_cadre")
@@ -198,7 +194,7 @@ def test_a_bad_cadre_cell_refuses_the_file(tmp_path, office, chinese, header, va
         "角色": None,
     }
     row[header] = value
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx",
         CADRE_HEADERS,
         [["ok_one", "好人", None, None, None, None], list(row.values())],
@@ -210,16 +206,14 @@ def test_a_bad_cadre_cell_refuses_the_file(tmp_path, office, chinese, header, va
 
 
 def test_a_new_cadre_needs_a_name(tmp_path, office, chinese):
-    path = write_book(tmp_path / "c.xlsx", CADRE_HEADERS, [["sun", None, None, None, None, "部门"]])
+    path = workbook(tmp_path / "c.xlsx", CADRE_HEADERS, [["sun", None, None, None, None, "部门"]])
     report = import_ledger(CadreLedger(office), path)
     assert [str(e) for e in report.errors] == ["第2行「姓名」列：不能为空"]
 
 
 def test_an_administrators_account_is_not_changed_by_a_ledger(tmp_path, office, chinese):
     get_user_model().objects.create_superuser("root", password="Xx-secret-2026")
-    path = write_book(
-        tmp_path / "c.xlsx", CADRE_HEADERS, [["root", "某人", None, None, None, None]]
-    )
+    path = workbook(tmp_path / "c.xlsx", CADRE_HEADERS, [["root", "某人", None, None, None, None]])
     report = import_ledger(CadreLedger(office), path)
     assert report.errors and report.errors[0].header == "用户名"
     assert get_user_model().objects.get(username="root").is_staff
@@ -273,7 +267,7 @@ def test_planning_a_cadre_file_costs_the_same_queries_for_any_number_of_rows(
     tmp_path, office, east, django_assert_max_num_queries
 ):
     rows = [[f"u{i:03d}", f"干部{i}", None, "东村", None, "村干部"] for i in range(200)]
-    path = write_book(tmp_path / "c.xlsx", CADRE_HEADERS, rows)
+    path = workbook(tmp_path / "c.xlsx", CADRE_HEADERS, rows)
     office = get_user_model().objects.get(pk=office.pk)
     # permissions (user, groups), users, their groups, scope (groups, cadre), cadres in
     # scope, departments, villages, and the savepoint pair

@@ -14,7 +14,7 @@ from duties.models import Cadre, PartyBranch, Village, VillageAssignment
 from xigang import roles
 from xigang.scope import scope_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_hashing")]
+pytestmark = pytest.mark.django_db
 
 
 AS_OF = datetime.date(2026, 6, 30)

@@ -13,6 +13,7 @@ def _numbers(user):
     return sorted(visible(user, Household.objects.all()).values_list("number", flat=True))
 
 
+@pytest.mark.usefixtures("today")
 def test_it_gives_each_role_exactly_its_households(cast, east_household, west_household):
     expected = {
         "leader": ["东村-001", "西村-001"],

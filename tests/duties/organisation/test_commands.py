@@ -7,13 +7,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from duties.models import Village
-from tests.org.conftest import write_book
+from tests.conftest import workbook
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_dry_run_reports_in_chinese_and_writes_nothing(tmp_path, branch):
-    path = write_book(
+    path = workbook(
         tmp_path / "v.xlsx", ["村名称", "党总支", "备注"], [["张庄村", "西岗党总支", "x"]]
     )
     out = io.StringIO()
@@ -25,7 +25,7 @@ def test_a_dry_run_reports_in_chinese_and_writes_nothing(tmp_path, branch):
 
 
 def test_a_bad_file_fails_the_command_naming_row_and_column(tmp_path, east):
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx", ["用户名", "姓名", "单位"], [["a", "甲", "东村"], ["b", "乙", "南村"]]
     )
     out = io.StringIO()

@@ -17,7 +17,7 @@ def test_anonymous_users_are_sent_to_sign_in(client):
     assert response["Location"] == "/accounts/login/?next=/"
 
 
-def test_signing_in_with_the_form_leads_to_the_start_page(client, east_cadre, quick_hashing):
+def test_signing_in_with_the_form_leads_to_the_start_page(client, east_cadre):
     east_cadre.set_password("Xigang-2026!test")
     east_cadre.save()
     response = client.post(

@@ -194,6 +194,7 @@ def test_disclosures_are_listed_in_a_fixed_number_of_queries(
     assert len(items) == 19
 
 
+@pytest.mark.usefixtures("today")
 def test_on_event_obligations_fall_due_after_the_event(office, civil_affairs):
     from duties.models import Duty
     from duties.obligation_services import obligation_open_for_event

@@ -1,13 +1,11 @@
 """Completing and waiving obligations, and evidence files, in the portal: all through scope."""
 
-import io
-import zipfile
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from duties.models import Evidence, Obligation
+from tests.conftest import workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +15,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 def _pdf(name="发放明细.pdf", content=PDF):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
-
-
-def _xlsx_bytes():
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-    return buffer.getvalue()
 
 
 def _complete(client, user, obligation, **data):
@@ -52,9 +42,10 @@ def test_department_staff_complete_their_own_obligation_with_evidence(
 
 
 def test_a_village_cadre_completes_the_villages_obligation_with_a_workbook(
-    client, east_cadre, east_q2
+    client, east_cadre, east_q2, tmp_path
 ):
-    xlsx = SimpleUploadedFile("三会一课记录.xlsx", _xlsx_bytes())
+    path = workbook(tmp_path / "记录.xlsx", ["日期", "会议"], [["2026-05-12", "支部委员会"]])
+    xlsx = SimpleUploadedFile("三会一课记录.xlsx", path.read_bytes())
     assert _complete(client, east_cadre, east_q2, files=[xlsx]).status_code == 302
     east_q2.refresh_from_db()
     assert east_q2.status == "done"

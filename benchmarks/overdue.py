@@ -109,11 +109,11 @@ def _seed(scale: str, as_of: datetime.date) -> None:
     except ModuleNotFoundError:
         from django.db import transaction
 
-        import duties.demo
+        import duties.organisation.demo
         import visits.demo
 
         with transaction.atomic():
-            duties.demo.seed(rng=random.Random(f"{seed}:duties.demo"), scale=scale, as_of=as_of)
+            duties.organisation.demo.seed(rng=random.Random(f"{seed}:duties.demo"), scale=scale, as_of=as_of)
             _seed_households(random.Random(f"{seed}:bench"), SCALES[scale], as_of)
             visits.demo.seed(rng=random.Random(f"{seed}:visits.demo"), scale=scale, as_of=as_of)
     else:

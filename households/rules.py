@@ -23,7 +23,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
-from duties.params import schedule
+from duties.organisation.params import schedule
 from households.models import MemberChange, Pairing
 from xigang.obligations import Filters, OverdueItem, Rule
 from xigang.scope import visible

@@ -13,7 +13,7 @@ import random
 
 from django.db import transaction
 
-from duties.params import value_on
+from duties.organisation.params import value_on
 from households.models import Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.periods import month_of, quarter_of

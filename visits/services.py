@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre
-from duties.params import value_on
+from duties.organisation.params import value_on
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from xigang import scope

@@ -159,8 +159,8 @@ RULE_PATHS = [
     "visits.rules.ProblemResolveRule",
     "visits.rules.EmergencyAidRule",
     "oversight.rules.FindingRectifyRule",
-    "duties.rules.ScheduledDutyRule",
-    "duties.rules.DisclosurePostRule",
+    "duties.schedules.rules.ScheduledDutyRule",
+    "duties.schedules.rules.DisclosurePostRule",
 ]
 
 

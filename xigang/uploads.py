@@ -6,7 +6,7 @@ so that there is one implementation."""
 
 from __future__ import annotations
 
-from duties.evidence import ALL, IMAGES, MAX_BYTES, check_upload, sniff
+from duties.schedules.evidence import ALL, IMAGES, MAX_BYTES, check_upload, sniff
 
 __all__ = ["ALL", "IMAGES", "MAX_BYTES", "sniff", "validate_upload"]
 

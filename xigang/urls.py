@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("duties/", include("duties.urls")),
+    path("duties/", include("duties.schedules.urls")),
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
 ]

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from duties.models import Department, Duty, DutySchedule, Obligation
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from xigang import roles
 
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from duties.models import Department, Duty, Obligation
-from duties.obligation_services import obligation_open_for_event
-from duties.schedules import schedule_change
+from duties.schedules.generation import schedule_change
+from duties.schedules.services import obligation_open_for_event
 from xigang.models import AuditEntry
 from xigang.obligations import Filters, overdue_items
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from duties.models import Department
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from visits.models import Problem, ProblemCategory
 from visits.services import problem_report
 from xigang import roles

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from households.models import Household, Pairing
 from visits.models import Visit
 from visits.rules import HomeVisitRule, PhoneContactRule

@@ -16,7 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 # In dependency order: the organisation, then households and pairings, visits, schedules.
-DEMO_MODULES = ("duties.demo", "households.demo", "visits.demo", "duties.schedule_demo")
+DEMO_MODULES = (
+    "duties.organisation.demo",
+    "households.demo",
+    "visits.demo",
+    "duties.schedules.demo",
+)
+# A module's random stream is named after the module; these keep the names they had before
+# the duties split, so that a seed still gives the same data.
+STREAM_NAMES = {
+    "duties.organisation.demo": "duties.demo",
+    "duties.schedules.demo": "duties.schedule_demo",
+}
 SCALES = ("town", "county", "tiny")  # tiny: a handful of rows, for quick tests
 
 
@@ -32,7 +43,8 @@ def seed_all(*, seed: int, scale: str, as_of: datetime.date, log=None) -> list[s
                     raise
                 continue
             started = time.perf_counter()
-            module.seed(rng=random.Random(f"{seed}:{name}"), scale=scale, as_of=as_of)
+            stream = STREAM_NAMES.get(name, name)
+            module.seed(rng=random.Random(f"{seed}:{stream}"), scale=scale, as_of=as_of)
             ran.append(name)
             if log:
                 log(name, time.perf_counter() - started)

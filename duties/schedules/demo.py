@@ -23,7 +23,7 @@ from duties.models import (
     Village,
     VillageUserObjectPermission,
 )
-from duties.schedules import Planned, mark_generated, planned, save_in_batches
+from duties.schedules.generation import Planned, mark_generated, planned, save_in_batches
 from xigang import roles
 
 # Of the obligations already due: done on time, done late, waived; the rest stay missing.

@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
-from duties.services import cadre_save, village_assignments_set
+from duties.organisation.services import cadre_save, village_assignments_set
 from xigang import roles as role_names
 from xigang.ledgers import (
     Action,
@@ -333,7 +333,3 @@ class CadreLedger(LedgerKind):
                     LIST_SEPARATOR.join(_roles_in_order(g.name for g in cadre.user.groups.all()))
                 ),
             )
-
-
-# The obligations ledger (export only) is kept beside the scheduled duties.
-from duties import ledgers_obligations  # noqa: E402, F401

@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duties.evidence import ALL, IMAGES, check_upload
 from duties.models import (
     Department,
     Disclosure,
@@ -25,7 +24,8 @@ from duties.models import (
     Obligation,
     Village,
 )
-from duties.schedules import schedule_in_force
+from duties.schedules.evidence import ALL, IMAGES, check_upload
+from duties.schedules.generation import schedule_in_force
 from xigang.admin import refuse_stale
 
 

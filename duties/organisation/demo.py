@@ -29,7 +29,7 @@ from duties.models import (
     VillageAssignment,
     VillageUserObjectPermission,
 )
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from xigang import roles
 
 DEMO_PASSWORD = "Xigang-2026!demo"

@@ -23,7 +23,7 @@ from duties.models import (
     Village,
     VillageUserObjectPermission,
 )
-from duties.schedules.generation import Planned, mark_generated, planned, save_in_batches
+from duties.schedules.generation import mark_generated, planned, save_in_batches
 from xigang import roles
 
 # Of the obligations already due: done on time, done late, waived; the rest stay missing.
@@ -63,7 +63,7 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
         .first()
     )
 
-    def decide(o: Planned) -> Planned:
+    def decide(o: Obligation) -> Obligation:
         user_id = department_user.get(o.department_id) or village_user.get(o.village_id)
         draw = rng.random()
         if o.due < as_of:

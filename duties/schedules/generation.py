@@ -13,8 +13,9 @@ import calendar
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
@@ -27,8 +28,8 @@ from duties.models import (
 )
 
 Frequency = DutySchedule.Frequency
-BATCH = 5000
-PG_ROWS = 1000  # rows per INSERT on PostgreSQL (16 columns: 16,000 parameters)
+BATCH = 5000  # obligations built in memory at a time
+ROWS_PER_INSERT = 1000  # at most; SQLite's variable limit makes Django send fewer
 
 
 @dataclass(frozen=True)
@@ -90,37 +91,9 @@ def due_date(schedule: DutySchedule, period: Period) -> datetime.date:
     return min(period.end, period.start + datetime.timedelta(days=schedule.due_day - 1))
 
 
-@dataclass(slots=True)
-class Planned:
-    """An obligation about to be inserted: the columns of `Obligation`, without a model
-    instance (building 300k of those is most of the cost of a county-scale generation)."""
-
-    schedule_id: int
-    duty_id: int
-    period_label: str
-    period_start: datetime.date
-    period_end: datetime.date
-    due: datetime.date
-    department_id: int | None = None
-    village_id: int | None = None
-    status: str = "open"
-    completed_at: datetime.datetime | None = None
-    completed_by_id: int | None = None
-    note: str = ""
-    event_description: str = ""
-    waived_reason: str = ""
-    waived_at: datetime.datetime | None = None
-    waived_by_id: int | None = None
-
-
-COLUMNS = tuple(Planned.__dataclass_fields__)
-DATES = ("period_start", "period_end", "due")
-DATETIMES = ("completed_at", "waived_at")
-
-
-def _obligation(schedule: DutySchedule, period: Period, **unit) -> Planned:
+def _obligation(schedule: DutySchedule, period: Period, **unit) -> Obligation:
     due = due_date(schedule, period)
-    return Planned(
+    return Obligation(
         schedule_id=schedule.pk,
         duty_id=schedule.duty_id,
         period_label=period.label,
@@ -154,7 +127,7 @@ def planned(
     through: datetime.date,
     since: datetime.date | None = None,
     villages_after: int | None = None,
-) -> Iterator[Planned]:
+) -> Iterator[Obligation]:
     """The obligations (unsaved) of every period that starts on or before `through` and, when
     `since` is given, after it: one per period and responsible unit (each village for
     village-level duties). `villages_after`: only the village-level ones of the villages whose
@@ -183,60 +156,12 @@ def planned(
                     yield _obligation(schedule, period, village_id=village_id)
 
 
-def save_in_batches(obligations: Iterable[Planned]) -> None:
+def save_in_batches(obligations: Iterable[Obligation]) -> None:
     """Insert, ignoring the rows that exist (the unique duty, period and unit): a row already
-    there is left exactly as it is, so generating twice changes nothing.
-
-    One `executemany` per batch with the database's own "ignore conflicts" clause (SQLite and
-    PostgreSQL, the two we run on): Django's bulk_create spends most of its time building
-    and compiling model instances, which made the county demo (~300k obligations) slow.
-    Dates and datetimes are adapted by the backend's own operations."""
-    connection = connections[router.db_for_write(Obligation)]
-    fields = {f.attname: f for f in Obligation._meta.concrete_fields if not f.primary_key}
-    assert set(fields) == set(COLUMNS), "Planned must list exactly the columns of Obligation"
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(fields[name].column) for name in COLUMNS)
-    values = ", ".join(["%s"] * len(COLUMNS))
-    table = quote(Obligation._meta.db_table)
-    if connection.vendor == "postgresql":
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
-    else:
-        sql = f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({values})"
-    date = connection.ops.adapt_datefield_value
-    moment = connection.ops.adapt_datetimefield_value
-    adapt = {name: date for name in DATES} | {name: moment for name in DATETIMES}
-    adapt["status"] = str  # a TextChoices member as its value (psycopg would send its name)
-
-    def row(o: Planned) -> tuple:
-        return tuple(
-            adapt[name](getattr(o, name)) if name in adapt else getattr(o, name) for name in COLUMNS
-        )
-
-    if connection.vendor == "postgresql":
-        # One statement of many rows per chunk: psycopg's executemany sends a row at a time.
-        many = f"INSERT INTO {table} ({columns}) VALUES %s ON CONFLICT DO NOTHING"
-
-        def write(cursor, rows: list[tuple]) -> None:
-            for start in range(0, len(rows), PG_ROWS):
-                chunk = rows[start : start + PG_ROWS]
-                cursor.execute(
-                    many % ", ".join([f"({values})"] * len(chunk)),
-                    [value for r in chunk for value in r],
-                )
-    else:
-
-        def write(cursor, rows: list[tuple]) -> None:
-            cursor.executemany(sql, rows)
-
-    with connection.cursor() as cursor:
-        batch: list[tuple] = []
-        for obligation in obligations:
-            batch.append(row(obligation))
-            if len(batch) >= BATCH:
-                write(cursor, batch)
-                batch.clear()
-        if batch:
-            write(cursor, batch)
+    there is left exactly as it is, so generating twice changes nothing."""
+    obligations = iter(obligations)
+    while batch := list(islice(obligations, BATCH)):
+        Obligation.objects.bulk_create(batch, batch_size=ROWS_PER_INSERT, ignore_conflicts=True)
 
 
 @transaction.atomic

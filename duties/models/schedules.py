@@ -297,16 +297,25 @@ class Evidence(models.Model):
 
 
 class GenerationMark(models.Model):
-    """How far obligations have been generated, and for which schedules and villages.
+    """How far obligations have been generated, and from which schedules and villages: they
+    are counted, so that adding, removing or editing one shows as a change.
 
-    Lets the overdue rule check in two small queries that nothing is missing before it reads."""
+    Lets the overdue rule check in three small queries that nothing is missing before it reads."""
 
     through = models.DateField()
-    signature = models.CharField(max_length=200)
+    schedule_count = models.PositiveIntegerField()
+    schedule_last_pk = models.PositiveIntegerField(null=True)
+    schedule_last_recorded_at = models.DateTimeField(null=True)
+    village_count = models.PositiveIntegerField()
+    village_last_pk = models.PositiveIntegerField(null=True)
 
     class Meta:
         verbose_name = _("obligation generation mark")
         verbose_name_plural = _("obligation generation marks")
 
     def __str__(self) -> str:
-        return f"{self.through} {self.signature}"
+        return (
+            f"{self.through} schedules {self.schedule_count} (last {self.schedule_last_pk}, "
+            f"{self.schedule_last_recorded_at}) villages {self.village_count} "
+            f"(last {self.village_last_pk})"
+        )

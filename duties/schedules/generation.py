@@ -3,7 +3,7 @@
 Calendar periods come from the calendar (months, quarters, half-years, years), never from a
 count of days. `generate_obligations(through=...)` is idempotent: it creates, in bulk, the
 obligations missing for every period that has started by `through`, and never touches one that
-exists. `ensure_generated(through=...)` is what readers call first: two small queries when
+exists. `ensure_generated(through=...)` is what readers call first: three small queries when
 nothing is missing.
 """
 
@@ -115,11 +115,26 @@ def _versions() -> list[tuple[DutySchedule, datetime.date | None]]:
     return out
 
 
-def _signature() -> str:
-    """Changes whenever a schedule or a village is added, removed or edited (one query)."""
-    s = DutySchedule.objects.aggregate(n=Count("id"), top=Max("id"), at=Max("recorded_at"))
-    v = Village.objects.aggregate(n=Count("id"), top=Max("id"))
-    return f"s{s['n']}:{s['top']}:{s['at']}|v{v['n']}:{v['top']}"
+SCHEDULE_COUNTS = ("schedule_count", "schedule_last_pk", "schedule_last_recorded_at")
+VILLAGE_COUNTS = ("village_count", "village_last_pk")
+
+
+def _counts() -> dict:
+    """The schedules and the villages generation reads from, counted (two queries): adding,
+    removing or editing any of them changes these."""
+    schedules = DutySchedule.objects.aggregate(
+        schedule_count=Count("id"),
+        schedule_last_pk=Max("id"),
+        schedule_last_recorded_at=Max("recorded_at"),
+    )
+    villages = Village.objects.aggregate(village_count=Count("id"), village_last_pk=Max("id"))
+    return schedules | villages
+
+
+def _unchanged(
+    mark: GenerationMark | None, counts: dict, names=SCHEDULE_COUNTS + VILLAGE_COUNTS
+) -> bool:
+    return mark is not None and all(getattr(mark, name) == counts[name] for name in names)
 
 
 def planned(
@@ -180,54 +195,46 @@ def generate_obligations(
 
 def ensure_generated(*, through: datetime.date) -> None:
     """Make sure no period that started by `through` is missing. Three small queries (the mark
-    and the two counts of the signature) when nothing is; otherwise it generates what is
+    and the two counts) when nothing is; otherwise it generates what is
     missing and moves the mark."""
     mark = GenerationMark.objects.filter(pk=1).first()
-    signature = _signature()
-    if mark is not None and mark.signature == signature:
+    counts = _counts()
+    if _unchanged(mark, counts):
         if mark.through >= through:
             return
         generate_obligations(through=through, since=mark.through)
-    elif mark is not None and _only_villages_added(mark.signature, signature):
+    elif _only_villages_added(mark, counts):
         # The common change (a village added): its obligations only, then the new periods.
-        old_top = int(mark.signature.rsplit(":", 1)[1])
-        generate_obligations(through=mark.through, villages_after=old_top)
+        generate_obligations(through=mark.through, villages_after=mark.village_last_pk)
         if through > mark.through:
             generate_obligations(through=through, since=mark.through)
         through = max(through, mark.through)
     else:
         generate_obligations(through=through)
-    _set_mark(through, signature, mark)
+    _set_mark(through, counts, mark)
 
 
-def _only_villages_added(old: str, new: str) -> bool:
-    """Same schedules, and villages only added (the count grew by as many as the top id)."""
-    old_s, old_v = old.split("|")
-    new_s, new_v = new.split("|")
-    if old_s != new_s or old_v.endswith("None") or new_v.endswith("None"):
+def _only_villages_added(mark: GenerationMark | None, counts: dict) -> bool:
+    """Same schedules, and villages only added: the count grew by as many villages as there
+    are above the highest one of the mark (one query when it has to count them)."""
+    if not _unchanged(mark, counts, SCHEDULE_COUNTS):
         return False
-    (old_n, old_top), (new_n, new_top) = (
-        map(int, old_v[1:].split(":")),
-        map(int, new_v[1:].split(":")),
-    )
-    return new_top > old_top and new_n - old_n == _count_after(old_top) and new_n > old_n
-
-
-def _count_after(top: int) -> int:
-    return Village.objects.filter(id__gt=top).count()
+    old_last, new_last = mark.village_last_pk, counts["village_last_pk"]
+    if old_last is None or new_last is None or new_last <= old_last:
+        return False
+    added = counts["village_count"] - mark.village_count
+    return added > 0 and added == Village.objects.filter(id__gt=old_last).count()
 
 
 def mark_generated(*, through: datetime.date) -> None:
     """Record that everything through `through` was generated (after a full generation)."""
-    _set_mark(through, _signature(), GenerationMark.objects.filter(pk=1).first())
+    _set_mark(through, _counts(), GenerationMark.objects.filter(pk=1).first())
 
 
-def _set_mark(through: datetime.date, signature: str, mark: GenerationMark | None) -> None:
-    if mark is not None and mark.signature == signature:
+def _set_mark(through: datetime.date, counts: dict, mark: GenerationMark | None) -> None:
+    if _unchanged(mark, counts):
         through = max(through, mark.through)
-    GenerationMark.objects.update_or_create(
-        pk=1, defaults={"through": through, "signature": signature}
-    )
+    GenerationMark.objects.update_or_create(pk=1, defaults={"through": through, **counts})
 
 
 def schedule_in_force(duty: Duty, on: datetime.date) -> DutySchedule | None:

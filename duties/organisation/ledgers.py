@@ -111,41 +111,40 @@ class VillageLedger(LedgerKind):
                     RowError(row.number, "村名称", _("you may not change this village"))
                 )
                 continue
-            wanted: dict[str, Any] = {}
-            if "kind" in row.present:
-                wanted["kind"] = row["kind"] or Village.Kind.VILLAGE
-            if "branch" in row.present:
-                wanted["branch"] = row["branch"]
-            if "cadres" in row.present:
-                listed = list(dict.fromkeys(row["cadres"] or []))
-                unknown = [u for u in listed if u not in cadres]
-                if unknown:
-                    report.errors.append(
-                        RowError(
-                            row.number,
-                            "包村干部",
-                            _("no cadre has the user name %(names)s")
-                            % {"names": "、".join(f"「{u}」" for u in unknown)},
-                        )
-                    )
-                    continue
-                wanted["cadres"] = [cadres[u] for u in listed]
+            wanted = self._wanted(row, cadres, report)
+            if wanted is None:
+                continue
             if village is None:
                 actions.append(Action("created", row.number, (row["name"], wanted)))
                 continue
-            current = {
-                "kind": village.kind,
-                "branch": village.branch.name if village.branch else None,
-                "cadres": assigned.get(village.pk, set()),
-            }
-            changed = any(
-                ({c.user.username for c in value} if field == "cadres" else value) != current[field]
-                for field, value in wanted.items()
-            )
+            changed = _village_changed(village, wanted, assigned.get(village.pk, set()))
             actions.append(
                 Action("updated" if changed else "unchanged", row.number, (village, wanted))
             )
         return actions
+
+    def _wanted(self, row: Row, cadres: dict[str, Cadre], report: Report) -> dict | None:
+        """What the row sets, from the columns it has; None when it names an unknown cadre."""
+        wanted: dict[str, Any] = {}
+        if "kind" in row.present:
+            wanted["kind"] = row["kind"] or Village.Kind.VILLAGE
+        if "branch" in row.present:
+            wanted["branch"] = row["branch"]
+        if "cadres" in row.present:
+            listed = list(dict.fromkeys(row["cadres"] or []))
+            unknown = [u for u in listed if u not in cadres]
+            if unknown:
+                report.errors.append(
+                    RowError(
+                        row.number,
+                        "包村干部",
+                        _("no cadre has the user name %(names)s")
+                        % {"names": "、".join(f"「{u}」" for u in unknown)},
+                    )
+                )
+                return None
+            wanted["cadres"] = [cadres[u] for u in listed]
+        return wanted
 
     def apply(self, actions: list[Action]) -> None:
         branch_names = {
@@ -189,6 +188,18 @@ class VillageLedger(LedgerKind):
             )
 
 
+def _village_changed(village: Village, wanted: dict, assigned: set[str]) -> bool:
+    current = {
+        "kind": village.kind,
+        "branch": village.branch.name if village.branch else None,
+        "cadres": assigned,
+    }
+    return any(
+        ({c.user.username for c in value} if field == "cadres" else value) != current[field]
+        for field, value in wanted.items()
+    )
+
+
 # --- cadres -----------------------------------------------------------------------------------
 
 
@@ -215,6 +226,48 @@ def parse_roles(value: Any) -> list[str]:
 def _roles_in_order(names) -> list[str]:
     held = set(names)
     return [r for r in role_names.ALL_ROLES if r in held]
+
+
+def _cadre_current(user, cadre: Cadre | None) -> dict:
+    """The cadre as it stands (a user without a cadre record: its name; neither: blanks)."""
+    return {
+        "name": cadre.name if cadre else (user.first_name if user else ""),
+        "mobile": cadre.mobile if cadre else "",
+        "unit": cadre.unit if cadre else None,
+        "title": cadre.title if cadre else "",
+        "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
+    }
+
+
+def _cadre_wanted(
+    row: Row,
+    current: dict,
+    departments: dict[str, Department],
+    villages: dict[str, Village],
+    report: Report,
+) -> dict | None:
+    """The cadre as the row leaves it (columns it lacks keep their value); None when it names
+    a unit that is neither a department nor a village."""
+    wanted = dict(current)
+    for attr in ("name", "mobile", "title"):
+        if attr in row.present:
+            wanted[attr] = _or_empty(row[attr])
+    if "roles" in row.present:
+        wanted["roles"] = _roles_in_order(row["roles"] or [])
+    if "unit" in row.present:
+        unit_name = row["unit"]
+        unit = departments.get(unit_name) or villages.get(unit_name)
+        if unit_name and unit is None:
+            report.errors.append(
+                RowError(
+                    row.number,
+                    "单位",
+                    _("「%(value)s」 is neither a department nor a village") % {"value": unit_name},
+                )
+            )
+            return None
+        wanted["unit"] = unit
+    return wanted
 
 
 @register
@@ -272,33 +325,10 @@ class CadreLedger(LedgerKind):
                     RowError(row.number, "用户名", _("you may not change this cadre"))
                 )
                 continue
-            current = {
-                "name": cadre.name if cadre else (user.first_name if user else ""),
-                "mobile": cadre.mobile if cadre else "",
-                "unit": cadre.unit if cadre else None,
-                "title": cadre.title if cadre else "",
-                "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
-            }
-            wanted = dict(current)
-            for attr in ("name", "mobile", "title"):
-                if attr in row.present:
-                    wanted[attr] = _or_empty(row[attr])
-            if "roles" in row.present:
-                wanted["roles"] = _roles_in_order(row["roles"] or [])
-            if "unit" in row.present:
-                unit_name = row["unit"]
-                unit = departments.get(unit_name) or villages.get(unit_name)
-                if unit_name and unit is None:
-                    report.errors.append(
-                        RowError(
-                            row.number,
-                            "单位",
-                            _("「%(value)s」 is neither a department nor a village")
-                            % {"value": unit_name},
-                        )
-                    )
-                    continue
-                wanted["unit"] = unit
+            current = _cadre_current(user, cadre)
+            wanted = _cadre_wanted(row, current, departments, villages, report)
+            if wanted is None:
+                continue
             if not wanted["name"]:
                 report.errors.append(RowError(row.number, "姓名", _("must not be empty")))
                 continue

@@ -115,28 +115,6 @@ def _versions() -> list[tuple[DutySchedule, datetime.date | None]]:
     return out
 
 
-SCHEDULE_COUNTS = ("schedule_count", "schedule_last_pk", "schedule_last_recorded_at")
-VILLAGE_COUNTS = ("village_count", "village_last_pk")
-
-
-def _counts() -> dict:
-    """The schedules and the villages generation reads from, counted (two queries): adding,
-    removing or editing any of them changes these."""
-    schedules = DutySchedule.objects.aggregate(
-        schedule_count=Count("id"),
-        schedule_last_pk=Max("id"),
-        schedule_last_recorded_at=Max("recorded_at"),
-    )
-    villages = Village.objects.aggregate(village_count=Count("id"), village_last_pk=Max("id"))
-    return schedules | villages
-
-
-def _unchanged(
-    mark: GenerationMark | None, counts: dict, names=SCHEDULE_COUNTS + VILLAGE_COUNTS
-) -> bool:
-    return mark is not None and all(getattr(mark, name) == counts[name] for name in names)
-
-
 def planned(
     *,
     through: datetime.date,
@@ -193,10 +171,32 @@ def generate_obligations(
     return Obligation.objects.count() - before
 
 
+SCHEDULE_COUNTS = ("schedule_count", "schedule_last_pk", "schedule_last_recorded_at")
+VILLAGE_COUNTS = ("village_count", "village_last_pk")
+
+
+def _counts() -> dict:
+    """The schedules and the villages generation reads from, counted (two queries): adding,
+    removing or editing any of them changes these."""
+    schedules = DutySchedule.objects.aggregate(
+        schedule_count=Count("id"),
+        schedule_last_pk=Max("id"),
+        schedule_last_recorded_at=Max("recorded_at"),
+    )
+    villages = Village.objects.aggregate(village_count=Count("id"), village_last_pk=Max("id"))
+    return schedules | villages
+
+
+def _unchanged(
+    mark: GenerationMark | None, counts: dict, names=SCHEDULE_COUNTS + VILLAGE_COUNTS
+) -> bool:
+    return mark is not None and all(getattr(mark, name) == counts[name] for name in names)
+
+
 def ensure_generated(*, through: datetime.date) -> None:
     """Make sure no period that started by `through` is missing. Three small queries (the mark
-    and the two counts) when nothing is; otherwise it generates what is
-    missing and moves the mark."""
+    and the two counts) when nothing is; otherwise it generates what is missing and moves the
+    mark."""
     mark = GenerationMark.objects.filter(pk=1).first()
     counts = _counts()
     if _unchanged(mark, counts):

@@ -120,11 +120,13 @@ def planned(
     through: datetime.date,
     since: datetime.date | None = None,
     villages_after: int | None = None,
+    existing: frozenset[tuple] | set[tuple] = frozenset(),
 ) -> Iterator[Obligation]:
     """The obligations (unsaved) of every period that starts on or before `through` and, when
     `since` is given, after it: one per period and responsible unit (each village for
     village-level duties). `villages_after`: only the village-level ones of the villages whose
-    id is greater (villages added since the last generation). Pure computation after three
+    id is greater (villages added since the last generation). `existing`: the keys (duty,
+    period start, department, village) of obligations left out. Pure computation after two
     queries."""
     villages = Village.objects.all()
     if villages_after is not None:
@@ -143,10 +145,13 @@ def planned(
             first = since + datetime.timedelta(days=1)
         for period in periods(schedule.frequency, first=first, until=until, through=through):
             if level == Duty.Level.TOWN:
-                yield _obligation(schedule, period, department_id=schedule.duty.department_id)
+                department_id = schedule.duty.department_id
+                if (schedule.duty_id, period.start, department_id, None) not in existing:
+                    yield _obligation(schedule, period, department_id=department_id)
             else:
                 for village_id in village_ids:
-                    yield _obligation(schedule, period, village_id=village_id)
+                    if (schedule.duty_id, period.start, None, village_id) not in existing:
+                        yield _obligation(schedule, period, village_id=village_id)
 
 
 def save_in_batches(obligations: Iterable[Obligation]) -> None:
@@ -165,9 +170,21 @@ def generate_obligations(
     villages_after: int | None = None,
 ) -> int:
     """Create the obligations missing for every period that starts on or before `through`
-    (and, when `since` is given, after it). Idempotent; returns how many were created."""
+    (and, when `since` is given, after it). Idempotent; returns how many were created.
+
+    Only the missing ones are built and sent: a full pass (after a schedule changed) finds
+    nearly all there, and building and compiling each row for the database to ignore cost
+    several times the inserts themselves. One generating at the same time is still ignored."""
+    rows = Obligation.objects.all()
+    if since is not None:
+        rows = rows.filter(period_start__gt=since)
+    if villages_after is not None:
+        rows = rows.filter(village_id__gt=villages_after)
+    existing = set(rows.values_list("duty_id", "period_start", "department_id", "village_id"))
     before = Obligation.objects.count()
-    save_in_batches(planned(through=through, since=since, villages_after=villages_after))
+    save_in_batches(
+        planned(through=through, since=since, villages_after=villages_after, existing=existing)
+    )
     return Obligation.objects.count() - before
 
 

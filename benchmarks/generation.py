@@ -55,11 +55,14 @@ def _seed(scale: str, as_of: datetime.date) -> None:
 
 
 def _clear() -> None:
+    from django.db import connection
+
     from duties.models import Disclosure, GenerationMark, Obligation
 
-    Obligation.objects.all().delete()
-    Disclosure.objects.all().delete()
-    GenerationMark.objects.all().delete()
+    # In SQL: the ORM's delete records each row in the change history, for minutes.
+    with connection.cursor() as cursor:
+        for model in (Obligation, Disclosure, GenerationMark):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _timed(fn) -> float:

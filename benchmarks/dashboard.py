@@ -51,7 +51,7 @@ def _setup(scale: str, fresh: bool) -> None:
     else:
         db["TEST"]["NAME"] = f"bench_dashboard_{scale}"
     setup_test_environment()  # the test Client's host; DEBUG off as in production
-    # No serialized copy of the data (the test runner's default): at county scale it took minutes.
+    # No serialized copy of the data (the test runner's default): too slow at county scale.
     setup_databases(verbosity=0, interactive=False, keepdb=not fresh, serialized_aliases=[])
 
 
@@ -107,12 +107,12 @@ def main(argv=None) -> int:
     from django.test import Client
 
     from benchmarks.overdue import _seed
-    from dashboard.selectors import default_since
     from households.models import Household
     from visits.models import Visit
-    from visits.periods import periods_between
     from visits.rules import HomeVisitRule, PhoneContactRule
     from xigang import obligations
+    from xigang.overdue_query import default_since
+    from xigang.periods import periods_between
 
     settings.OTP_REQUIRED = False  # the second factor is a sign-in step, not dashboard time
     as_of = args.as_of or datetime.date(2026, 11, 29)
@@ -120,8 +120,7 @@ def main(argv=None) -> int:
     _seed(args.scale, as_of)
     seeded = time.perf_counter() - started
     with connection.cursor() as cursor:
-        # Fresh bulk-seeded tables have no planner statistics yet (autovacuum would gather them
-        # later): without them PostgreSQL picks nested loops 10-20x slower for the visit rules.
+        # Fresh bulk-seeded tables have no planner statistics: PostgreSQL would misplan the rules.
         cursor.execute("ANALYZE")
     since = default_since(as_of)
     print(
@@ -176,9 +175,8 @@ def main(argv=None) -> int:
 
 
 def _every_role(params: dict, repeat: int) -> None:
-    """The pages each role opens in the load test (benchmarks.load), for the first user of the
-    role: a page that is slow for one role only shows here (the registry's quality page took
-    2 s for 扶贫办 before its missing index was found this way)."""
+    """The pages each role opens in the load test, for the first user of the role: a page that
+    is slow for one role only shows here."""
     from django.contrib.auth.models import User
     from django.test import Client
 

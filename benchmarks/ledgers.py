@@ -63,7 +63,7 @@ def _setup() -> None:
 def _workbook(path: Path, rows: int) -> None:
     import openpyxl
 
-    from households.idnumber import compose
+    from xigang.idnumber import compose
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("户")

@@ -5,8 +5,7 @@
 
 It works in its own database (SQLite: a file under /tmp; PostgreSQL: `bench_overdue_SCALE`),
 kept between runs so that the seeding is paid once; `--fresh` seeds again. The data comes from
-seed_demo's modules; while the households module is missing, a minimal seeding of households
-and pairings (with handovers and gaps) stands in for it.
+seed_demo's modules.
 
 For each of `pairing.home_visit` and `pairing.phone_contact` it times (best of --repeat):
 - the engine: `Rule.overdue(...)` as the whole-town office sees it, OverdueItems built;
@@ -19,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import random
 import sys
 import time
 
@@ -57,69 +55,14 @@ def _exists(connection, name: str, sqlite: bool) -> bool:
         return cursor.fetchone() is not None
 
 
-def _seed_households(rng: random.Random, count: int, as_of: datetime.date) -> None:
-    """Stand-in for households.demo: `count` households spread over the villages, each paired
-    from before the two years, 10% handed over once, 3% with a gap of a few days."""
-    from duties.models import Cadre, Village
-    from households.models import Household, Pairing
-    from xigang import roles
-
-    villages = list(Village.objects.values_list("pk", flat=True))
-    cadres = list(
-        Cadre.objects.filter(user__groups__name=roles.PAIRING).values_list("pk", flat=True)
-    )
-    households = [
-        Household(number=f"H{n:06d}", village_id=villages[n % len(villages)], head_name="户主")
-        for n in range(count)
-    ]
-    Household.objects.bulk_create(households, batch_size=5000)
-    start = datetime.date(as_of.year - 3, 1, 1)
-    window = (as_of - datetime.date(as_of.year - 2, 1, 1)).days
-    pairings = []
-    for household in households:
-        cadre = rng.choice(cadres)
-        draw = rng.random()
-        if draw < 0.13:
-            end = datetime.date(as_of.year - 2, 1, 1) + datetime.timedelta(rng.randrange(window))
-            gap = rng.randint(2, 6) if draw < 0.03 else 1
-            pairings.append(Pairing(household=household, cadre_id=cadre, start=start, end=end))
-            pairings.append(
-                Pairing(
-                    household=household,
-                    cadre_id=rng.choice(cadres),
-                    start=end + datetime.timedelta(days=gap),
-                )
-            )
-        else:
-            pairings.append(Pairing(household=household, cadre_id=cadre, start=start))
-    Pairing.objects.bulk_create(pairings, batch_size=5000)
-
-
 def _seed(scale: str, as_of: datetime.date) -> None:
-    from importlib import import_module
-
     from duties.models import Village
     from households.models import Household
+    from xigang.management.commands.seed_demo import seed_all
 
     if Village.objects.exists():
         return
-    seed = 2019
-    try:
-        import_module("households.demo")
-    except ModuleNotFoundError:
-        from django.db import transaction
-
-        import duties.organisation.demo
-        import visits.demo
-
-        with transaction.atomic():
-            duties.organisation.demo.seed(rng=random.Random(f"{seed}:duties.demo"), scale=scale, as_of=as_of)
-            _seed_households(random.Random(f"{seed}:bench"), SCALES[scale], as_of)
-            visits.demo.seed(rng=random.Random(f"{seed}:visits.demo"), scale=scale, as_of=as_of)
-    else:
-        from xigang.management.commands.seed_demo import seed_all
-
-        seed_all(seed=seed, scale=scale, as_of=as_of)
+    seed_all(seed=2019, scale=scale, as_of=as_of)
     assert Household.objects.exists()
 
 
@@ -192,10 +135,10 @@ def main(argv=None) -> int:
 
     from households.models import Household, Pairing
     from visits.models import Visit
-    from visits.periods import periods_between
     from visits.rules import HomeVisitRule, PhoneContactRule
     from xigang.commands import system_user
     from xigang.obligations import Filters
+    from xigang.periods import periods_between
 
     as_of = args.as_of or datetime.date(2026, 11, 29)
     started = time.perf_counter()

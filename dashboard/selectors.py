@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from xigang import obligations
 from xigang.obligations import Filters, OverdueItem, Tally
+from xigang.overdue_query import FILTERS, OverdueQueryForm
+from xigang.periods import MONTHLY, periods_ending_with
 
 # Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
 RULE_LABELS = {
@@ -30,25 +32,18 @@ RULE_LABELS = {
 }
 
 TREND_MONTHS = 12
-FILTER_KEYS = ("village", "department", "cadre", "rule", "article")
 
 
 class QueryError(ValueError):
-    """A parameter the user got wrong; the message is in the user's language."""
+    """Parameters the user got wrong; `messages` are in the user's language."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("；".join(messages))
+        self.messages = messages
 
 
 def rule_label(rule_id: str) -> str:
     return str(RULE_LABELS.get(rule_id, rule_id))
-
-
-def _quarter_start(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def default_since(as_of: datetime.date) -> datetime.date:
-    """The start of the quarter a year before `as_of`: the year the trend shows, and whole
-    quarters so that the quarterly home visits of that year are all in."""
-    return _quarter_start(datetime.date(as_of.year - 1, as_of.month, 1))
 
 
 @dataclass(frozen=True)
@@ -58,13 +53,15 @@ class Query:
     filters: Filters = Filters()
     # Only items falling due before this day (the trend's drill-down); None: all.
     due_before: datetime.date | None = None
+    # The JSON's (offset, limit); None: the whole list.
+    paging: tuple[int, int | None] | None = None
 
     def params(self, **changes) -> str:
         """The query string of this query with `changes` applied (None drops a key)."""
         data = {
             "as_of": self.as_of.isoformat(),
             "since": self.since.isoformat(),
-            **{key: getattr(self.filters, key) for key in FILTER_KEYS},
+            **{key: getattr(self.filters, key) for key in FILTERS},
             "due_before": self.due_before.isoformat() if self.due_before else None,
         }
         data.update(changes)
@@ -73,82 +70,21 @@ class Query:
     def narrowed(self, **filters) -> Query:
         return replace(self, filters=replace(self.filters, **filters))
 
-    @property
-    def is_filtered(self) -> bool:
-        return self.due_before is not None or any(
-            getattr(self.filters, key) is not None for key in FILTER_KEYS
-        )
-
-
-def _date(params: Mapping[str, str], key: str, label: str) -> datetime.date | None:
-    value = (params.get(key) or "").strip()
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(
-            _("%(field)s 「%(value)s」 is not a date; write it as YYYY-MM-DD")
-            % {"field": label, "value": value}
-        ) from None
-
 
 def parse_query(params: Mapping[str, str], *, today: datetime.date) -> Query:
-    """The query behind a page or the JSON, from its GET parameters; QueryError if bad."""
-    as_of = _date(params, "as_of", _("As-of date")) or today
-    since = _date(params, "since", _("Since date")) or default_since(as_of)
-    if since > as_of:
-        raise QueryError(
-            _("the since date %(since)s is after the as-of date %(as_of)s")
-            % {"since": since.isoformat(), "as_of": as_of.isoformat()}
-        )
-    due_before = _date(params, "due_before", _("Due before"))
-    text = {key: (params.get(key) or "").strip() or None for key in FILTER_KEYS}
-    if text["rule"] and text["rule"] not in {r.id for r in obligations.rules()}:
-        raise QueryError(_("unknown rule 「%(rule)s」") % {"rule": text["rule"]})
-    article = None
-    if text["article"]:
-        try:
-            article = int(text["article"])
-        except ValueError:
-            raise QueryError(
-                _("article 「%(value)s」 is not a number") % {"value": text["article"]}
-            ) from None
-        if not 1 <= article <= 45:
-            raise QueryError(_("article must be between 1 and 45"))
-    filters = Filters(
-        village=text["village"],
-        department=text["department"],
-        cadre=text["cadre"],
-        rule=text["rule"],
-        article=article,
+    """The query behind a page or the JSON, from its GET parameters (validated by the one
+    form the `overdue` command uses too); QueryError if bad."""
+    form = OverdueQueryForm(params, today=today)
+    if not form.is_valid():
+        raise QueryError(form.messages())
+    data = form.cleaned_data
+    return Query(
+        as_of=data["as_of"],
+        since=data["since"],
+        filters=form.filters(),
+        due_before=data["due_before"],
+        paging=form.paging(),
     )
-    return Query(as_of=as_of, since=since, filters=filters, due_before=due_before)
-
-
-MAX_LIMIT = 5000
-
-
-def _whole_number(params: Mapping[str, str], key: str) -> int | None:
-    value = (params.get(key) or "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise QueryError(
-            _("%(field)s 「%(value)s」 is not a whole number") % {"field": key, "value": value}
-        )
-    return int(value)
-
-
-def parse_page(params: Mapping[str, str]) -> tuple[int, int | None] | None:
-    """The JSON's optional `offset` and `limit` (at most MAX_LIMIT items a page); None when
-    neither is given: the whole list."""
-    offset, limit = _whole_number(params, "offset"), _whole_number(params, "limit")
-    if offset is None and limit is None:
-        return None
-    if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(_("limit must be between 1 and %(max)d") % {"max": MAX_LIMIT})
-    return offset or 0, limit
 
 
 def _due_before(query: Query, rows: list) -> list:
@@ -228,10 +164,6 @@ def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) ->
     ]
 
 
-def _month_end(year: int, month: int) -> datetime.date:
-    return datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
-
-
 def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
     """(month label, month-end as-of, count) for the 12 months ending with as_of's month.
 
@@ -241,11 +173,6 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     visits are dated inside it; for items that can still be closed (problems, cases, duties,
     findings) it leaves out those closed since, so past months may read a little low. This keeps
     the dashboard to one engine call whatever the span."""
-    months = []
-    year, month = as_of.year, as_of.month
-    for _i in range(TREND_MONTHS):
-        months.append((year, month))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
         per_day[t.due] += t.count
@@ -254,9 +181,9 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     for day in dues:
         before.append(before[-1] + per_day[day])
     result = []
-    for year, month in reversed(months):
-        cut = min(_month_end(year, month), as_of)
-        result.append((f"{year}-{month:02d}", cut, before[bisect_left(dues, cut)]))
+    for month in periods_ending_with(MONTHLY, as_of, TREND_MONTHS):
+        cut = min(month.end, as_of)
+        result.append((month.label, cut, before[bisect_left(dues, cut)]))
     return result
 
 

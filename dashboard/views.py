@@ -36,13 +36,12 @@ def _query(request) -> Query:
 
 
 def _json(data: dict, status: int = 200) -> HttpResponse:
-    """JSON in UTF-8, Chinese as is, through orjson: a county's whole overdue list is 42 MB,
-    which the standard library's encoder took 0.45 s to write and orjson 0.04 s."""
+    """JSON in UTF-8, Chinese as is, through orjson: a county's whole list is tens of MB."""
     return HttpResponse(orjson.dumps(data), content_type="application/json", status=status)
 
 
 def _bad_request(request, error: QueryError):
-    return render(request, "dashboard/bad_query.html", {"error": str(error)}, status=400)
+    return render(request, "dashboard/bad_query.html", {"errors": error.messages}, status=400)
 
 
 def visit_url(household_id: int) -> str:
@@ -193,16 +192,16 @@ def item_export(request):
 
 
 def overdue_json(request):
-    """DESIGN.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
+    """docs/design.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
     With `limit` (and `offset`) a page of it, with the whole list's `total`."""
     if not request.user.is_authenticated:
         return _json({"error": _("Sign in to read the overdue list.")}, status=401)
     try:
         query = _query(request)
-        paging = selectors.parse_page(request.GET)
     except QueryError as error:
         return _json({"error": str(error)}, status=400)
     items = selectors.overdue(request.user, query)
+    paging = query.paging
     if paging is None:
         data = obligations.as_json(items, as_of=query.as_of, since=query.since)
     else:  # a page of the list, and where it stands in the whole

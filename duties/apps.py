@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from xigang.apps import BusinessApp
 
-class DutiesConfig(AppConfig):
+
+class DutiesConfig(BusinessApp, AppConfig):
     name = "duties"
     verbose_name = _("regulation and organisation")

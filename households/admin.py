@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from households import services
-from households.idnumber import mask
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -22,6 +21,7 @@ from households.models import (
 )
 from xigang import history
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
+from xigang.idnumber import mask
 from xigang.scope import scope_of
 
 
@@ -32,7 +32,10 @@ class _Rollback(Exception):
 class ServiceForm(forms.ModelForm):
     """A model form that runs the service's own checks on the instance it would save (inside
     a transaction that is rolled back), so a refusal shows on the form instead of failing the
-    save. The admin's save_model then calls the same service for real."""
+    save. The admin's save_model then calls the same service for real. `request_user` is set
+    by the admin (xigang.admin), so refusals name only what the user may see."""
+
+    request_user = None
 
     def run_service(self, instance) -> None:
         raise NotImplementedError
@@ -82,6 +85,13 @@ class HouseholdForm(ServiceForm):
         services.household_save(household=instance)
         _reset_pk(instance, had_pk)
 
+    def _post_clean(self):
+        super()._post_clean()
+        # A number taken in another village is refused as the ledger refuses it: unconfirmed.
+        taken = any(e.code == "unique" for e in self.errors.as_data().get("number", []))
+        if taken and not (self.request_user and scope_of(self.request_user).whole_town):
+            self.errors["number"] = self.error_class([services.number_unusable_message()])
+
 
 class MemberForm(ServiceForm):
     class Meta:
@@ -107,7 +117,7 @@ class MemberForm(ServiceForm):
         if instance.household_id is None:
             return  # a member typed with a new household: checked when the household is saved
         had_pk = instance.pk is not None
-        services.member_save(member=instance)
+        services.member_save(member=instance, user=self.request_user)
         _reset_pk(instance, had_pk)
 
 
@@ -228,7 +238,7 @@ class HouseholdAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
             removed.delete()
         # Leaving members first, so the one-household rule holds at every step.
         for member in sorted(instances, key=lambda m: m.active):
-            services.member_save(member=member)
+            services.member_save(member=member, user=request.user)
 
 
 @admin.register(Member)
@@ -254,12 +264,14 @@ class MemberAdmin(MaskedIdMixin, LedgerAdminMixin, ScopedAdmin):
     masked_id_number = staticmethod(_masked("id_number"))
 
     def save_model(self, request, obj, form, change):
-        services.member_save(member=obj)
+        services.member_save(member=obj, user=request.user)
 
 
 class MemberChangeForm(forms.ModelForm):
     """New changes go through `member_change_record` (it updates the household); the dry run
-    shows its refusals on the form."""
+    shows its refusals on the form, as the user recording it may read them."""
+
+    request_user = None
 
     class Meta:
         model = MemberChange
@@ -282,6 +294,7 @@ class MemberChangeForm(forms.ModelForm):
                     id_number=data.get("id_number") or "",
                     happened_on=data["happened_on"],
                     reported_on=data["reported_on"],
+                    reported_by=self.request_user,
                 )
                 raise _Rollback
         except _Rollback:

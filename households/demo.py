@@ -15,7 +15,6 @@ import random
 from decimal import Decimal
 
 from duties.models import Cadre, Department, Village
-from households.idnumber import compose
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -26,7 +25,8 @@ from households.models import (
     Pairing,
 )
 from households.responsibility import MEASURE_DEPARTMENTS
-from xigang import roles
+from xigang import demo, roles
+from xigang.idnumber import compose
 
 PER_VILLAGE = {"tiny": 5, "town": 50, "county": 50}
 AREAS = ("370481", "370402", "370403")
@@ -88,6 +88,7 @@ class _Ids:
                 return number
 
 
+@demo.register(order=20)
 def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     villages = list(Village.objects.order_by("name"))
     cadres = list(Cadre.objects.filter(user__groups__name=roles.PAIRING).order_by("pk").distinct())

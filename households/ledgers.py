@@ -1,5 +1,5 @@
 """The registry's ledgers: `households`, `members`, `member_changes`, `pairings`, exactly as
-ledger-formats.md says, on the `xigang.ledgers` engine.
+docs/ledger-formats.md says, on the `xigang.ledgers` engine.
 
 Fast by construction: `plan` reads each table it needs once (one query per table, whatever the
 file size), validates every row in Python and decides its action; `apply` writes with
@@ -29,6 +29,7 @@ from households.services import (
     active_elsewhere_message,
     find_leaving_member,
     member_change_record,
+    number_unusable_message,
     overlap_message,
     pairings_end_for_closed,
     spans_overlap,
@@ -121,6 +122,11 @@ def _household_of(
     return household
 
 
+def _elsewhere(household_id: int, number_of: dict[int, str], in_scope: set[int]) -> str:
+    """An ID number already counts in another household: named only if the user keeps it."""
+    return active_elsewhere_message(number_of[household_id] if household_id in in_scope else None)
+
+
 def _active_counts() -> dict[int, int]:
     return dict(
         Member.objects.filter(active=True)
@@ -202,11 +208,10 @@ class HouseholdLedger(LedgerKind):
             if row["number"] is None or row.number in refused:
                 continue
             current = existing.get(row["number"])
-            if current is not None and current["id"] not in in_scope:
-                report.errors.append(
-                    RowError(row.number, "户编号", _("you may not change this household"))
-                )
-                continue
+            # A number kept out of the user's scope is checked like a new one: the answer must
+            # not confirm that another village has a household of that number.
+            taken = current is not None and current["id"] not in in_scope
+            current = None if taken else current
             wanted: dict[str, Any] = {}
             ok = True
             for column in self.columns[1:]:
@@ -245,6 +250,9 @@ class HouseholdLedger(LedgerKind):
                 else:
                     wanted[attr] = value
             if not ok:
+                continue
+            if taken:
+                report.errors.append(RowError(row.number, "户编号", number_unusable_message()))
                 continue
             merged = {
                 **(current or {"size": 1, "year_identified": None, "year_exited": None}),
@@ -430,7 +438,7 @@ class MemberLedger(LedgerKind):
                     RowError(
                         row.number,
                         "身份证号",
-                        active_elsewhere_message(number_of[elsewhere["household_id"]]),
+                        _elsewhere(elsewhere["household_id"], number_of, in_scope),
                     )
                 )
                 continue
@@ -583,9 +591,7 @@ class MemberChangeLedger(LedgerKind):
                     other = active_in.get(id_number)
                     if other is not None:
                         report.errors.append(
-                            RowError(
-                                row.number, "身份证号", active_elsewhere_message(number_of[other])
-                            )
+                            RowError(row.number, "身份证号", _elsewhere(other, number_of, in_scope))
                         )
                         continue
                     joined = Member(

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Cadre, Department, Village
-from households.idnumber import validate_id_number
+from xigang.idnumber import validate_id_number
 
 
 class Household(models.Model):
@@ -72,8 +72,7 @@ class Household(models.Model):
                 name="household_exit_after_identification",
             )
         ]
-        # The duplicate-ID check looks up each member's ID number among the heads': without it
-        # a scan of every household per member (2 s for the town, quadratic in the county).
+        # Heads are looked up by ID number: the admin's exact search, the duplicate-ID check.
         indexes = [models.Index(fields=["head_id_number"], name="household_head_id_idx")]
 
     def __str__(self) -> str:
@@ -165,14 +164,8 @@ class Member(models.Model):
         return self.name
 
     @property
-    def sex(self) -> str:
-        from households.idnumber import sex_of
-
-        return sex_of(self.id_number)
-
-    @property
     def birth_date(self) -> datetime.date | None:
-        from households.idnumber import birth_date_of
+        from xigang.idnumber import birth_date_of
 
         return birth_date_of(self.id_number)
 
@@ -270,9 +263,6 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household.number} ← {self.cadre} ({self.start}–{self.end or ''})"
-
-    def covers(self, day: datetime.date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
 
 
 class HelpPlan(models.Model):

@@ -23,22 +23,12 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
-from duties.organisation.params import schedule
+from duties.organisation.params import in_force
 from households.models import MemberChange, Pairing
-from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
 RULE = "member_change.report"
-
-
-def _steps() -> list[tuple[datetime.date | None, datetime.date | None, int]]:
-    """(from, until-exclusive, days) for each parameter period; the first has no lower bound."""
-    rows = schedule(RULE, "days")
-    out = []
-    for index, (start, days) in enumerate(rows):
-        until = rows[index + 1][0] if index + 1 < len(rows) else None
-        out.append((None if index == 0 else start, until, days))
-    return out
 
 
 def _paired_cadre(field: str) -> Subquery:
@@ -52,6 +42,7 @@ def _paired_cadre(field: str) -> Subquery:
     return Subquery(pairing)
 
 
+@register(order=30)
 class MemberChangeReportRule(Rule):
     id = RULE
     article = 32
@@ -69,15 +60,15 @@ class MemberChangeReportRule(Rule):
             return []  # the rule charges villages and pairing cadres, no department
         # Queries: the parameter schedule (1), the user's scope (cached per user, ≤4), the
         # changes with household, village and the cadre paired on the day (1).
-        steps = _steps()
+        allowed = in_force(RULE, "days")
         late = Q(pk__in=[])
-        for start, until, days in steps:
-            span = Q(happened_on__lt=as_of - datetime.timedelta(days=days))
-            if start is not None:
-                span &= Q(happened_on__gte=start)
-            if until is not None:
-                span &= Q(happened_on__lt=until)
-            late |= span & Q(reported_on__gt=F("happened_on") + datetime.timedelta(days=days))
+        for span, days in allowed.spans("happened_on"):
+            allowance = datetime.timedelta(days=days)
+            late |= (
+                span
+                & Q(happened_on__lt=as_of - allowance)
+                & Q(reported_on__gt=F("happened_on") + allowance)
+            )
         changes = visible(user, MemberChange.objects.filter(happened_on__gte=since)).filter(late)
         if filters.village:
             changes = changes.filter(household__village__name=filters.village)
@@ -90,12 +81,7 @@ class MemberChangeReportRule(Rule):
         changes = changes.select_related("household__village").order_by("happened_on", "pk")
         items = []
         for change in changes:
-            days = next(
-                d
-                for start, until, d in steps
-                if (start is None or change.happened_on >= start)
-                and (until is None or change.happened_on < until)
-            )
+            days = allowed.on(change.happened_on)
             due = change.happened_on + datetime.timedelta(days=days)
             items.append(
                 OverdueItem(

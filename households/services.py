@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department
-from households.idnumber import normalise
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -31,6 +30,8 @@ from households.models import (
     Pairing,
 )
 from households.responsibility import MEASURE_DEPARTMENTS
+from xigang import scope
+from xigang.idnumber import normalise
 
 # --- pure helpers, shared with the ledgers ----------------------------------------------------
 
@@ -59,11 +60,23 @@ def overlap_message(start: datetime.date, end: datetime.date | None, cadre_name:
     ) % {"cadre": cadre_name, "start": start.isoformat(), "end": end.isoformat() if end else "—"}
 
 
-def active_elsewhere_message(number: str) -> str:
+def active_elsewhere_message(number: str | None) -> str:
+    """`number` is the other household's, or None when the user may not see it: an ID number
+    typed must not tell a user which household of another village it counts in."""
+    if number is None:
+        return _(
+            "this ID number is already registered in another household: ask the "
+            "poverty-alleviation office"
+        )
     return _(
         "this ID number already counts in household 「%(number)s」: the same person cannot be in "
         "two households; record the move as a member change (迁出, then 迁入)"
     ) % {"number": number}
+
+
+def number_unusable_message() -> str:
+    """A household number taken out of the user's scope: said without confirming where."""
+    return _("this household number cannot be used: ask the poverty-alleviation office")
 
 
 # --- households -------------------------------------------------------------------------------
@@ -97,7 +110,9 @@ def pairings_end_for_closed(
 # --- members ----------------------------------------------------------------------------------
 
 
-def _check_active_elsewhere(id_number: str, household: Household, exclude_pk: int | None) -> None:
+def _check_active_elsewhere(id_number: str, exclude_pk: int | None, user: User | None) -> None:
+    """Refuse an ID number counting in another household; the message names that household
+    only to a `user` who may see it (no user: a command or the shell, told everything)."""
     other = (
         Member.objects.filter(id_number=id_number, active=True)
         .exclude(pk=exclude_pk)
@@ -105,19 +120,21 @@ def _check_active_elsewhere(id_number: str, household: Household, exclude_pk: in
         .first()
     )
     if other is not None:
-        raise ValidationError({"id_number": active_elsewhere_message(other.household.number)})
+        shown = user is None or scope.can_see(user, other.household)
+        number = other.household.number if shown else None
+        raise ValidationError({"id_number": active_elsewhere_message(number)})
 
 
 @transaction.atomic
-def member_save(*, member: Member) -> Member:
+def member_save(*, member: Member, user: User | None = None) -> Member:
     """Validate and save a member: the ID number (GB 11643) and the rule that the same ID
     number counts in one household at most (also the constraint
-    `member_id_number_in_one_household`)."""
+    `member_id_number_in_one_household`). `user`: who saves it, for the messages."""
     member.id_number = normalise(member.id_number or "")
     if member.active:
         member.left_on = None
         if member.id_number:
-            _check_active_elsewhere(member.id_number, member.household, member.pk)
+            _check_active_elsewhere(member.id_number, member.pk, user)
     member.full_clean()
     member.save()
     return member
@@ -144,7 +161,8 @@ def member_change_record(
     家庭人口 grows by one; a 新生 without an ID number yet is recorded and counted, and the member
     row follows when the number is issued (members ledger). 死亡/迁出/嫁出 end the membership on
     the day it happened (`active=False`, `left_on`), the member row stays as history, and
-    家庭人口 shrinks by one. The change itself is kept."""
+    家庭人口 shrinks by one. The change itself is kept. Refusals name other households only
+    as far as `reported_by` may see them."""
     id_number = normalise(id_number or "")
     if kind not in MemberChange.Kind.values:
         raise ValidationError({"kind": _("unknown kind of change 「%(kind)s」") % {"kind": kind}})
@@ -168,7 +186,9 @@ def member_change_record(
     )
     change.full_clean(exclude=["member"])
     if kind in MemberChange.ADDING:
-        member = _member_joins(household, id_number, name, relation) if id_number else None
+        member = (
+            _member_joins(household, id_number, name, relation, reported_by) if id_number else None
+        )
         household.size += 1
     else:
         member = _member_leaves(household, id_number, name, happened_on)
@@ -179,8 +199,10 @@ def member_change_record(
     return change
 
 
-def _member_joins(household: Household, id_number: str, name: str, relation: str) -> Member:
-    _check_active_elsewhere(id_number, household, None)
+def _member_joins(
+    household: Household, id_number: str, name: str, relation: str, user: User | None
+) -> Member:
+    _check_active_elsewhere(id_number, None, user)
     member = Member.objects.filter(household=household, id_number=id_number).first()
     if member is None:
         member = Member(household=household, id_number=id_number, name=name, relation=relation)
@@ -263,16 +285,6 @@ def pairing_end(*, pairing: Pairing, end: datetime.date) -> Pairing:
         )
     pairing.end = end
     return pairing_save(pairing=pairing)
-
-
-def pairing_cadre_on(household: Household, day: datetime.date) -> Cadre | None:
-    pairing = (
-        Pairing.objects.filter(household=household, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gte=day))
-        .select_related("cadre")
-        .first()
-    )
-    return pairing.cadre if pairing else None
 
 
 # --- 一户一策 plans (arts. 34, 38) ---------------------------------------------------------------

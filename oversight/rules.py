@@ -7,10 +7,11 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
 from oversight.models import Finding
-from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
 
+@register(order=60)
 class FindingRectifyRule(Rule):
     id = "finding.rectify"
     article = 41
@@ -59,6 +60,7 @@ class FindingRectifyRule(Rule):
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        soon = as_of + datetime.timedelta(days=14)
-        findings = self._open(user, filters).filter(deadline__gte=as_of, deadline__lte=soon)
+        findings = self._open(user, filters).filter(
+            deadline__gte=as_of, deadline__lte=self.due_soon_until(as_of)
+        )
         return [self._item(f, 0) for f in findings]

@@ -116,3 +116,33 @@ def _second_factor_off_unless_asked(request, settings):
     with force_login skip it unless they are marked `second_factor` (tests/security)."""
     if "second_factor" not in request.keywords:
         settings.OTP_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def _history_anchors_per_test(settings, tmp_path):
+    """Each test's history anchors in its own folder: a test database starts empty."""
+    settings.HISTORY_ANCHOR_DIR = tmp_path / "anchors"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_lifts_the_history_guard():
+    """Tests that flush the database (live_server, transaction=True) empty the history too, which
+    the guard triggers refuse: in tests only, flush drops them first and puts them back."""
+    import importlib
+
+    from django.db import connection
+
+    guard = importlib.import_module("xigang.migrations.0006_history_guard_all_vendors")
+    ops = type(connection.ops)
+    original = ops.sql_flush
+
+    def sql_flush(self, style, tables, *args, **kwargs):
+        statements = original(self, style, tables, *args, **kwargs)
+        if "xigang_auditentry" not in tables:
+            return statements
+        vendor = self.connection.vendor  # PostgreSQL flushes by TRUNCATE: no row trigger fires
+        return [*guard.DROP.get(vendor, []), *statements, *guard.CREATE.get(vendor, [])]
+
+    ops.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    ops.sql_flush = original  # type: ignore[method-assign]

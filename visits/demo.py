@@ -13,10 +13,11 @@ import random
 
 from django.db import transaction
 
-from duties.organisation.params import value_on
+from duties.organisation.params import in_force
 from households.models import Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
-from visits.periods import month_of, quarter_of
+from xigang import demo
+from xigang.periods import MONTHLY, QUARTERLY, periods_overlapping
 
 BATCH = 5000
 YEARS = 2
@@ -41,21 +42,9 @@ def _day_in(rng: random.Random, start: datetime.date, end: datetime.date) -> dat
     return start + datetime.timedelta(days=rng.randint(0, (end - start).days))
 
 
-def _periods(of, first: datetime.date, last: datetime.date):
-    period = of(first)
-    while period.start <= last:
-        yield period
-        period = of(period.end + datetime.timedelta(days=1))
-
-
-@transaction.atomic
-def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> dict[str, int]:
-    first = datetime.date(as_of.year - YEARS, as_of.month, 1)
-    pairings = list(
-        Pairing.objects.filter(start__lte=as_of)
-        .order_by("household_id", "start", "id")
-        .values_list("household_id", "cadre_id", "start", "end")
-    )
+def _visits(rng: random.Random, pairings: list, first: datetime.date, as_of: datetime.date):
+    """The visits of each pairing's span within the years shown, and the home visits among
+    them as (household id, cadre id, day)."""
     visits: list[Visit] = []
     seen: set[tuple[int, int, str, datetime.date]] = set()
     home_visits: list[tuple[int, int, datetime.date]] = []
@@ -76,20 +65,22 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
         span_end = min(end or as_of, as_of)
         if span_start > span_end:
             continue
-        for quarter in _periods(quarter_of, span_start, span_end):
+        for quarter in periods_overlapping(QUARTERLY, span_start, span_end):
             if rng.random() < HOME_SHARE:
                 on = _day_in(rng, max(quarter.start, span_start), min(quarter.end, span_end))
                 add(household_id, cadre_id, Visit.Kind.HOME, on, rng.choice(CONTENT))
-        for month in _periods(month_of, span_start, span_end):
+        for month in periods_overlapping(MONTHLY, span_start, span_end):
             if rng.random() < PHONE_SHARE:
                 on = _day_in(rng, max(month.start, span_start), min(month.end, span_end))
                 add(household_id, cadre_id, Visit.Kind.PHONE, on, rng.choice(PHONE_CONTENT))
+    return visits, home_visits
 
-    Visit.objects.bulk_create(visits, batch_size=BATCH)
 
+def _problems(rng: random.Random, home_visits: list, as_of: datetime.date) -> list[Problem]:
+    """Problems found on a share of the home visits, most of them resolved."""
     categories = list(ProblemCategory.objects.values_list("pk", "department_id", "name"))
     problems: list[Problem] = []
-    days = value_on("problem.resolve", "days", as_of)
+    days = in_force("problem.resolve", "days").on(as_of)
     for household_id, cadre_id, on in home_visits:
         if not categories or rng.random() >= PROBLEM_SHARE:
             continue
@@ -113,13 +104,18 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
                 resolution="已协调解决" if resolved_on else "",
             )
         )
-    Problem.objects.bulk_create(problems, batch_size=BATCH)
+    return problems
 
+
+def _emergencies(
+    rng: random.Random, pairings: list, first: datetime.date, as_of: datetime.date
+) -> list[EmergencyCase]:
+    """救急难 cases of a share of the households, reported to their last pairing cadre."""
     cases: list[EmergencyCase] = []
     last_pairing = {}
     for household_id, cadre_id, start, end in pairings:
         last_pairing[household_id] = (cadre_id, start, end)
-    aid_days = value_on("emergency.aid", "days", as_of)
+    aid_days = in_force("emergency.aid", "days").on(as_of)
     for household_id, (cadre_id, start, end) in sorted(last_pairing.items()):
         if rng.random() >= EMERGENCY_SHARE:
             continue
@@ -142,5 +138,23 @@ def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> di
                 else None,
             )
         )
+    return cases
+
+
+@demo.register(order=30)
+@transaction.atomic
+def seed(*, rng: random.Random, scale: str = "town", as_of: datetime.date) -> dict[str, int]:
+    first = datetime.date(as_of.year - YEARS, as_of.month, 1)
+    pairings = list(
+        Pairing.objects.filter(start__lte=as_of)
+        .order_by("household_id", "start", "id")
+        .values_list("household_id", "cadre_id", "start", "end")
+    )
+    # One rng drawn in this order (visits, problems, cases): the demo stays deterministic.
+    visits, home_visits = _visits(rng, pairings, first, as_of)
+    Visit.objects.bulk_create(visits, batch_size=BATCH)
+    problems = _problems(rng, home_visits, as_of)
+    Problem.objects.bulk_create(problems, batch_size=BATCH)
+    cases = _emergencies(rng, pairings, first, as_of)
     EmergencyCase.objects.bulk_create(cases, batch_size=BATCH)
     return {"visits": len(visits), "problems": len(problems), "emergencies": len(cases)}

@@ -1,4 +1,4 @@
-"""The `visits` ledger (帮扶记录), as ledger-formats.md says.
+"""The `visits` ledger (帮扶记录), as docs/ledger-formats.md says.
 
 Key: 户编号 + 帮扶责任人 + 方式 + 日期. Planning reads the households, cadres, pairings and
 existing visits the file refers to in one query each, so a file of thousands of rows costs a

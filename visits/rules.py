@@ -1,7 +1,7 @@
 """The obligations of pairing work (arts. 38-40), each one set-based query per call.
 
 `pairing.home_visit` (art. 39, each quarter) and `pairing.phone_contact` (art. 39, each month)
-follow DESIGN.md exactly:
+follow docs/design.md, 'Exact semantics':
 - a period is owed for a household only if pairings (one cadre or a chain) cover every day of it;
 - it is met by a visit of the right kind dated inside it, made by a cadre paired with the
   household on the visit's day (a home visit also meets the month);
@@ -30,20 +30,20 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Village
-from duties.organisation.params import schedule
+from duties.organisation.params import InForce, in_force
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
-from visits.periods import PERIOD_OF, Period, periods_between
-from xigang.obligations import Filters, OverdueItem, Rule, Tally
-from xigang.scope import EMERGENCY_DEPARTMENT, visible
+from visits.scopes import EMERGENCY_DEPARTMENT
+from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
+from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
+from xigang.scope import visible
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
-PENDING_WINDOW = datetime.timedelta(days=14)
 
 
 def _cadres(ids: set[int]) -> dict[int, tuple[str, str, str | None]]:
     """id -> (username, name, department name): one query. Unordered: with the model's ordering,
-    SQLite planned a scan of the users probing the id list, 0.7-1.9 s for 2,500 ids (8 ms so)."""
+    SQLite plans a scan of every user against the id list."""
     return {
         row[0]: row[1:]
         for row in Cadre.objects.filter(pk__in=ids)
@@ -72,6 +72,20 @@ def _next_day(column: str) -> str:
     return f"({column} + INTERVAL '1 day')"
 
 
+def _in_scope(households: QuerySet) -> tuple[str, list]:
+    """The condition on `h.id` that keeps the households in scope, and its parameters."""
+    if households.query.where and connection.vendor == "postgresql":
+        # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
+        ids = list(households.order_by().values_list("pk", flat=True))
+        if not ids:
+            raise EmptyResultSet  # nobody in scope: no statement to run
+        return "h.id = ANY(%s)", [ids]
+    if households.query.where:
+        household_sql, household_params = households.values("pk").query.sql_with_params()
+        return f"h.id IN ({household_sql})", list(household_params)
+    return "1 = 1", []  # the whole town, unfiltered
+
+
 def unmet_query(
     *,
     periods: list[Period],
@@ -83,7 +97,7 @@ def unmet_query(
 
     The periods are a VALUES list crossed with the households, so that the database answers
     every period in one pass over the visits (the ORM cannot express that product; a UNION ALL
-    of one ORM query per period ran 2-5x slower). The households and cadres allowed come in as
+    of one ORM query per period was slower). The households and cadres allowed come in as
     ORM-built querysets, so that the scope stays in `xigang.scope`.
 
     Owed: the first day is covered by a pairing, and no pairing ends inside the period (before
@@ -94,23 +108,8 @@ def unmet_query(
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
-    params: list = []
-    for index, period in enumerate(periods):
-        params += [index, period.start, period.end]
-    if households.query.where and connection.vendor == "postgresql":
-        # The ids first (one query), then one array parameter: given the scope as a subquery,
-        # PostgreSQL misjudged its size (1,525 households for 81) and scanned every visit,
-        # 60-90 ms for a pairing cadre's phone contacts against 25-28 ms so. (SQLite plans the
-        # subquery well: 4 ms, and 6 with the ids.)
-        ids = list(households.order_by().values_list("pk", flat=True))
-        if not ids:
-            raise EmptyResultSet  # nobody in scope: no statement to run
-        in_scope, household_params = "h.id = ANY(%s)", [ids]
-    elif households.query.where:
-        household_sql, household_params = households.values("pk").query.sql_with_params()
-        in_scope = f"h.id IN ({household_sql})"
-    else:  # the whole town, unfiltered
-        household_params, in_scope = [], "1 = 1"
+    params: list = [value for i, p in enumerate(periods) for value in (i, p.start, p.end)]
+    in_scope, household_params = _in_scope(households)
     pairing = Pairing._meta.db_table
     sql = f"""
 WITH periods (idx, ps, pe) AS (VALUES {values})
@@ -276,24 +275,26 @@ class PairingRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         """The current period, owed (pairing through its last day as known) and not yet met."""
-        periods = [PERIOD_OF[self.period_kind](as_of)]
+        periods = [period_of(self.period_kind, as_of)]
         return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=True)
 
 
+@register(order=10)
 class HomeVisitRule(PairingRule):
     id = "pairing.home_visit"
     title = "a home visit to each paired household every quarter"
-    period_kind = "quarter"
+    period_kind = QUARTERLY
     kinds = (Visit.Kind.HOME,)
 
     def subject(self, period: Period) -> str:
         return _("at least one home visit in %(period)s") % {"period": period.label}
 
 
+@register(order=20)
 class PhoneContactRule(PairingRule):
     id = "pairing.phone_contact"
     title = "a phone contact (or a home visit) with each paired household every month"
-    period_kind = "month"
+    period_kind = MONTHLY
     kinds = (Visit.Kind.PHONE, Visit.Kind.HOME)
 
     def subject(self, period: Period) -> str:
@@ -312,6 +313,7 @@ def problem_late_q(as_of: datetime.date) -> Q:
     return _open_on(as_of, "resolved_on") & Q(due__lt=as_of)
 
 
+@register(order=40)
 class ProblemResolveRule(Rule):
     """A problem still open on as_of after its due date (set when it was routed)."""
 
@@ -329,8 +331,7 @@ class ProblemResolveRule(Rule):
             problems = problems.filter(department__name=filters.department)
         return problems.order_by("due", "id")
 
-    # The columns an item needs, read as values: building the Problem, Household, Village,
-    # Department and Category objects took 140 ms of 165 for a county's 3,000 late problems.
+    # The columns an item needs, read as values: building the model objects would cost the most.
     _COLUMNS = (
         "found_on",
         "due",
@@ -381,11 +382,12 @@ class ProblemResolveRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         problems = self._open(user, as_of, filters).filter(
-            found_on__lte=as_of, due__gte=as_of, due__lte=as_of + PENDING_WINDOW
+            found_on__lte=as_of, due__gte=as_of, due__lte=self.due_soon_until(as_of)
         )
         return self._items(problems, as_of, pending=True)
 
 
+@register(order=50)
 class EmergencyAidRule(Rule):
     """A 救急难 case not aided within the days in force on the day it was reported (art. 40)."""
 
@@ -405,22 +407,14 @@ class EmergencyAidRule(Rule):
 
     @staticmethod
     def _due_before(day: datetime.date) -> Q:
-        """Cases whose due date (report + the days in force on the report day) is before `day`:
-        built from the parameter's schedule in Python, so the database does no date sums."""
-        steps = schedule("emergency.aid", "days")
-        q = Q()
-        for i, (start, days) in enumerate(steps):
-            span = Q(reported_on__lt=day - datetime.timedelta(days=days))
-            if i > 0:
-                span &= Q(reported_on__gte=start)
-            if i + 1 < len(steps):
-                span &= Q(reported_on__lt=steps[i + 1][0])
-            q = q | span if q else span
-        return q
+        """Cases whose due date (report + the days in force on the report day) is before `day`
+        (one query)."""
+        return in_force("emergency.aid", "days").due_before("reported_on", day)
 
-    def _item(self, case: EmergencyCase, as_of: datetime.date, pending: bool, steps) -> OverdueItem:
-        days = next((v for start, v in reversed(steps) if start <= case.reported_on), steps[0][1])
-        due = case.reported_on + datetime.timedelta(days=days)
+    def _item(
+        self, case: EmergencyCase, as_of: datetime.date, pending: bool, days: InForce
+    ) -> OverdueItem:
+        due = case.reported_on + datetime.timedelta(days=days.on(case.reported_on))
         return OverdueItem(
             rule=self.id,
             article=self.article,
@@ -462,5 +456,5 @@ class EmergencyAidRule(Rule):
         return self._items(cases, as_of, pending=True)
 
     def _items(self, cases, as_of, pending):
-        steps = schedule("emergency.aid", "days")
-        return [self._item(case, as_of, pending, steps) for case in cases]
+        days = in_force("emergency.aid", "days")
+        return [self._item(case, as_of, pending, days) for case in cases]

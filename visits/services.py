@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre
-from duties.organisation.params import value_on
+from duties.organisation.params import in_force
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from xigang import scope
@@ -95,7 +95,7 @@ def visit_update(*, visit: Visit, content: str, problems_found: str) -> Visit:
 
 def problem_due(found_on: datetime.date) -> datetime.date:
     """The due date of a problem found on `found_on`: the days in force on that day (art. 44)."""
-    return found_on + datetime.timedelta(days=value_on("problem.resolve", "days", found_on))
+    return found_on + datetime.timedelta(days=in_force("problem.resolve", "days").on(found_on))
 
 
 @transaction.atomic
@@ -155,10 +155,6 @@ def problem_resolve(
     problem.full_clean()
     problem.save()
     return problem
-
-
-def emergency_due(reported_on: datetime.date) -> datetime.date:
-    return reported_on + datetime.timedelta(days=value_on("emergency.aid", "days", reported_on))
 
 
 @transaction.atomic

@@ -1,6 +1,36 @@
-from django.apps import AppConfig
+from importlib import import_module
+from types import ModuleType
+
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext_lazy as _
+
+# The modules a business app may have, each registering what it brings with the core's
+# registry: row filters (xigang.scope), obligation rules (xigang.obligations), ledger kinds
+# (xigang.ledgers), demo data builders (xigang.demo).
+PLUGIN_MODULES = ("scopes", "rules", "ledgers", "demo")
+
+
+class BusinessApp:
+    """Mixin for the AppConfig of an app of business data (`class XConfig(BusinessApp,
+    AppConfig)`). Being one means: the change history records its models, the roles' "*" covers
+    them, every model declares its row scope, and its plug-in modules are imported when the app
+    is ready (the way the admin discovers `admin.py`). A mixin, not an AppConfig subclass, so
+    that Django still finds the app's own config as the only one in its apps.py."""
+
+    name: str
+    module: ModuleType
+
+    def ready(self) -> None:
+        super().ready()  # type: ignore[misc]
+        for plugin in PLUGIN_MODULES:
+            if module_has_submodule(self.module, plugin):
+                import_module(f"{self.name}.{plugin}")
+
+
+def business_apps() -> list[AppConfig]:
+    return [config for config in apps.get_app_configs() if isinstance(config, BusinessApp)]
 
 
 class XigangConfig(AppConfig):

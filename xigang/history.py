@@ -1,9 +1,10 @@
 """The change history: who did what to which record, when, with old and new values.
 
 What is recorded (docs/security.md, "Change history"):
-- every create, update and delete of a model of the business apps, whatever the path (admin,
-  portal forms, services called by commands): model signals, with the old values read just
-  before an update. This is logging, not business rules: nothing here changes the data;
+- every create, update and delete of a model of the business apps (their AppConfig is a
+  `xigang.apps.BusinessApp`), whatever the path (admin, portal forms, services called by
+  commands): model signals, with the old values read just before an update. This is logging,
+  not business rules: nothing here changes the data;
 - ledger imports, which write with bulk_create/bulk_update (no signals): `import_ledger` calls
   `record_import` with one entry per imported row, all under one batch id (the row's values
   as the engine planned them); single saves made during an import carry the same batch id;
@@ -35,7 +36,8 @@ from django.db import connection, models, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
-TRACKED_APPS = frozenset({"duties", "households", "visits", "oversight"})
+from xigang.apps import BusinessApp
+
 GENESIS = "0" * 64
 _LOCK_KEY = 0x5847_4A53  # "XGJS": the advisory lock that serialises appends on PostgreSQL
 
@@ -255,7 +257,7 @@ def _tracked(sender: type[models.Model], raw: bool = False) -> bool:
     # Historical models of migrations live in the module "__fake__": not recorded.
     return (
         not raw
-        and sender._meta.app_label in TRACKED_APPS
+        and isinstance(sender._meta.app_config, BusinessApp)
         and sender.__module__ != "__fake__"
     )
 

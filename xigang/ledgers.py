@@ -12,14 +12,13 @@ admin, the `import_ledger` / `export_ledger` commands and the tests:
 - exports use openpyxl's write-only mode and never write a cell a spreadsheet would run as a
   formula.
 
-See ../shared/ledger-formats.md and PITFALLS.md (title rows, Excel dates, float ID numbers,
-formula escaping).
+See docs/ledger-formats.md and docs/pitfalls.md, "Excel ledgers" (title rows, Excel dates, float
+ID numbers, formula escaping).
 """
 
 from __future__ import annotations
 
 import datetime
-import decimal
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from openpyxl.styles import Font
 from python_calamine import CalamineWorkbook
 
 from xigang import history
+from xigang.idnumber import id_number_error, normalise
 
 HEADER_SEARCH_ROWS = 5
 
@@ -174,17 +174,8 @@ def parse_int(value: Any) -> int:
     raise CellError(_("「%(value)s」 is not a whole number") % {"value": text})
 
 
-def parse_decimal(value: Any) -> decimal.Decimal:
-    try:
-        return decimal.Decimal(str(value).strip()).quantize(decimal.Decimal("0.01"))
-    except decimal.InvalidOperation as exc:
-        raise CellError(_("「%(value)s」 is not an amount") % {"value": value}) from exc
-
-
 def parse_id_number(value: Any) -> str:
     """ID numbers must arrive as text: a number has lost its last digits (or its X)."""
-    from households.idnumber import id_number_error, normalise
-
     if isinstance(value, int | float):
         raise CellError(
             _(
@@ -263,8 +254,8 @@ def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
 
 
 def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
-    """The first worksheet's rows as values, read by calamine (Rust): about 18 times faster than
-    openpyxl's read-only mode, which was most of an import's time. Numbers arrive as floats and
+    """The first worksheet's rows as values, read by calamine (Rust), much faster than openpyxl's
+    read-only mode, which was most of an import's time. Numbers arrive as floats and
     empty cells as "": the cell parsers take both. Its XML reader expands no entities, and
     `_refuse_dtd` refuses a workbook that declares any before it is opened."""
     _refuse_dtd(source)
@@ -474,6 +465,7 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
 
 # --- registry --------------------------------------------------------------------------------
 
+# Filled by the business apps' `ledgers.py` (imported when the app is ready, xigang.apps).
 KINDS: dict[str, type[LedgerKind]] = {}
 
 
@@ -483,7 +475,6 @@ def register(kind: type[LedgerKind]) -> type[LedgerKind]:
 
 
 def get_kind(name: str) -> type[LedgerKind]:
-    _load_kinds()
     if name not in KINDS:
         raise LedgerError(
             _("unknown ledger 「%(name)s」; known: %(known)s")
@@ -491,15 +482,3 @@ def get_kind(name: str) -> type[LedgerKind]:
         )
     return KINDS[name]
 
-
-def _load_kinds() -> None:
-    from importlib import import_module
-
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        try:
-            import_module(f"{config.name}.ledgers")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.ledgers":
-                raise

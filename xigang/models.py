@@ -24,6 +24,12 @@ class AuditEntry(models.Model):
         IMPORT = "import", _("import")
         RESET_OTP = "reset_otp", _("reset second factor")
         LOGOUT_ALL = "logout_all", _("end all sessions")
+        GROUPS = "groups", _("change roles and posts")
+        PERMS = "perms", _("change a role's permissions")
+        ACCOUNT = "account", _("change an account")
+        ISSUE_CODE = "issue_code", _("issue a one-time code")
+        PASSWORD = "password", _("set a password")
+        UNLOCK = "unlock", _("clear a sign-in lock")
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("records screens")
@@ -57,6 +63,39 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.model} {self.object_pk}"
+
+
+class AccessCode(models.Model):
+    """A one-time code with which a user sets their own password (and second factor): issued by
+    a 系统管理员, shown once, given in person. Only its hash is kept (xigang.security.codes)."""
+
+    class Purpose(models.TextChoices):
+        ENROL = "enrol", _("enrolment")
+        RESET = "reset", _("reset")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_codes"
+    )
+    purpose = models.CharField(_("purpose"), max_length=5, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=128)
+    issued_by_id = models.BigIntegerField(null=True, blank=True)
+    issued_by = models.CharField(_("issued by"), max_length=150)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    # A reset code redeemed for an account whose role needs a second factor and that had none:
+    # whoever redeemed it may not enrol one until a 安全管理员 resets the factor (releases it).
+    holds_factor = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        default_permissions = ()  # no screen: issued and redeemed through the services only
+        indexes = [models.Index(fields=["user", "-issued_at"], name="accesscode_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.purpose} {self.issued_at:%Y-%m-%d %H:%M}"
 
 
 class PasswordRecord(models.Model):

@@ -1,12 +1,16 @@
-"""The six roles of DESIGN.md as data: each Group and the model permissions it holds.
+"""The six roles of docs/design.md as data: each Group and the model permissions it holds.
 
 Row scope is not here: it comes from guardian object permissions on Village and Department and
 from pairings (see xigang.scope). `sync_groups` runs after every migrate, so a new model's
 permissions reach the roles as soon as its migration is applied.
 """
 
-from django.apps import apps
+import functools
+from collections.abc import Iterable
+
 from django.contrib.auth.models import Group, Permission
+
+from xigang.apps import business_apps
 
 LEADER = "镇领导"
 OFFICE = "扶贫办"
@@ -27,8 +31,6 @@ ADMIN_POSTS = (SYSTEM_ADMIN, SECURITY_ADMIN, AUDIT_ADMIN)
 WHOLE_TOWN = frozenset({LEADER, OFFICE, INSPECTOR})
 # Roles that keep the registry and so see full ID numbers.
 REGISTRY_KEEPERS = frozenset({OFFICE, VILLAGE})
-
-BUSINESS_APPS = ("duties", "households", "visits", "oversight")
 
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
@@ -142,8 +144,8 @@ def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
     """(app_label, codename) pairs for a role's spec."""
     wanted: dict[str, tuple[str, ...]] = {}
     if "*" in spec:
-        for app_label in BUSINESS_APPS:
-            for model in apps.get_app_config(app_label).get_models():
+        for config in business_apps():
+            for model in config.get_models():
                 wanted[model._meta.label_lower] = spec["*"]
     wanted.update({label: verbs for label, verbs in spec.items() if label != "*"})
     pairs = set()
@@ -153,16 +155,50 @@ def _expand(spec: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
     return pairs
 
 
+@functools.cache
+def _role_permissions(role: str) -> frozenset[str]:
+    return frozenset(f"{app}.{codename}" for app, codename in _expand(MATRIX.get(role, {})))
+
+
+def permissions_of(group_names: Iterable[str]) -> set[str]:
+    """The model permissions ("app.codename") that holding these groups gives, from the matrix
+    alone: a group's permission rows in the database give nobody anything (see
+    xigang.security.backends)."""
+    perms: set[str] = set()
+    for name in group_names:
+        perms |= _role_permissions(name)
+    return perms
+
+
 def sync_groups(**kwargs) -> None:
     """Create the role groups and set their permissions to exactly the matrix (idempotent)."""
+    app_labels = (*(config.label for config in business_apps()), "auth", "xigang")
     for role, spec in MATRIX.items():
-        group, _created = Group.objects.get_or_create(name=role)
+        group, created = Group.objects.get_or_create(name=role)
         pairs = _expand(spec)
         perms = [
             p
             for p in Permission.objects.filter(
-                content_type__app_label__in=(*BUSINESS_APPS, "auth", "xigang")
+                content_type__app_label__in=app_labels
             ).select_related("content_type")
             if (p.content_type.app_label, p.codename) in pairs
         ]
+        before = None if created else set(group.permissions.values_list("pk", flat=True))
         group.permissions.set(perms)
+        if before is not None and before != {p.pk for p in perms}:
+            _record_permissions(group, before, perms)
+
+
+def _record_permissions(group: Group, before: set[int], perms: list[Permission]) -> None:
+    """A role's permissions changed with the matrix (a new release): in the change history."""
+    from xigang import history
+
+    names = dict(Permission.objects.filter(pk__in=before).values_list("pk", "codename"))
+    history.record(
+        "perms",
+        model="auth.group",
+        object_pk=group.pk,
+        object_repr=group.name,
+        old={"permissions": sorted(names.values())},
+        new={"permissions": sorted(p.codename for p in perms)},
+    )

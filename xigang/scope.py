@@ -8,22 +8,27 @@ A user's reach is computed once per request (`scope_of`) from
 Rows below the scope objects are filtered by a join, never by one permission row per household.
 
 `visible(user, queryset)` narrows any queryset of a business model to the user's scope; every
-view, admin changelist, export, JSON endpoint and command goes through it. Verbs (view, add,
-change, delete) come from the groups' model permissions and are checked with `user.has_perm`.
+view, admin changelist, export, JSON endpoint and command goes through it. `writable(user,
+queryset)` is the same scope for changes and deletes, within the user's own unit. Verbs (view,
+add, change, delete) come from the groups' model permissions and are checked with `user.has_perm`.
+
+This module knows no app: each business app declares in its `scopes.py` the scope objects
+(`register_units`), its public models (`register_public`) and a row filter for each other
+model (`register_rows`). A model with neither shows no rows to scoped users.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from xigang import roles
+from xigang.idnumber import mask
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,9 @@ class Scope:
     department_ids: frozenset[int]
     cadre_id: int | None
     sees_full_id: bool
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.whole_town or self.village_ids or self.department_ids or self.cadre_id)
+    # A department reaches the households its problems and measures are routed to; for
+    # writes it is off (`row_filter(write=True)`): it reads them, it edits its own unit's rows.
+    routed_reach: bool = True
 
 
 NO_SCOPE = Scope(frozenset(), False, frozenset(), frozenset(), None, False)
@@ -50,8 +54,6 @@ def scope_of(user: User | AnonymousUser) -> Scope:
     cached = getattr(user, "_xigang_scope", None)
     if cached is not None:
         return cached
-    from duties.models import Cadre, Department, Village
-
     if user.is_superuser:
         scope = Scope(frozenset(roles.ALL_ROLES), True, frozenset(), frozenset(), None, True)
     else:
@@ -60,22 +62,23 @@ def scope_of(user: User | AnonymousUser) -> Scope:
         scope = Scope(
             roles=role_names,
             whole_town=whole_town,
-            village_ids=frozenset() if whole_town else _granted(user, Village, "work_in_village"),
-            department_ids=_granted(user, Department, "work_in_department"),
-            cadre_id=Cadre.objects.filter(user=user).values_list("id", flat=True).first(),
+            village_ids=frozenset() if whole_town else _granted(user, "village", "work_in_village"),
+            department_ids=_granted(user, "department", "work_in_department"),
+            cadre_id=_cadre_id(user),
             sees_full_id=bool(role_names & roles.REGISTRY_KEEPERS),
         )
     user._xigang_scope = scope
     return scope
 
 
-def _granted(user: User, model: type[Model], codename: str) -> frozenset[int]:
-    """Ids of `model` rows on which the user, or one of the user's groups, holds `codename`.
+def _granted(user: User, unit: str, codename: str) -> frozenset[int]:
+    """Ids of the `unit` rows on which the user, or one of the user's groups, holds `codename`.
 
     Reads guardian's direct-foreign-key permission tables; model-wide permissions do not count
     (a global `work_in_village` must not mean "every village")."""
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+    model = _UNITS[unit]
     user_perms = get_user_obj_perms_model(model)
     group_perms = get_group_obj_perms_model(model)
     direct = user_perms.objects.filter(user=user, permission__codename=codename).values_list(
@@ -87,152 +90,82 @@ def _granted(user: User, model: type[Model], codename: str) -> frozenset[int]:
     return frozenset(direct.union(via_group))
 
 
+def _cadre_id(user: User) -> int | None:
+    cadres = _UNITS["cadre"]._default_manager.filter(user=user)
+    return cadres.values_list("id", flat=True).first()
+
+
 def invalidate(user: User) -> None:
     """Forget the cached reach (after grants change within one request or test)."""
     if hasattr(user, "_xigang_scope"):
         del user._xigang_scope
 
 
-# --- row filters, one per business model -------------------------------------------------
+# --- the registry: each business app plugs in its models' row filters (APP/scopes.py) ---------
+
+RowFilter = Callable[[Scope], Q]
+
+# Models every signed-in user may read (the regulation and the shape of the organisation).
+_PUBLIC: set[str] = set()
+# "app.model" -> the Q that keeps a scope's rows; one dict lookup per call.
+_ROW_FILTERS: dict[str, RowFilter] = {}
+_UNITS: dict[str, type[Model]] = {}
 
 
-def _today() -> datetime.date:
-    return timezone.localdate()
+def register_units(*, village: type[Model], department: type[Model], cadre: type[Model]) -> None:
+    """The scope objects (DESIGN.md): reach is granted on villages and departments, and a
+    user's pairings are those of their cadre (a model with a `user` field)."""
+    _UNITS.update(village=village, department=department, cadre=cadre)
 
 
-def _household_q(scope: Scope, household_id: str, village_id: str) -> Q:
-    """Households in reach: their village, an active pairing, or something routed to the
-    user's department. `household_id` and `village_id` are the paths from the model."""
-    from households.models import HelpMeasure, Pairing
-    from visits.models import Problem
-
-    q = Q(**{f"{village_id}__in": scope.village_ids}) if scope.village_ids else Q(pk__in=[])
-    if scope.cadre_id:
-        today = _today()
-        paired = Pairing.objects.filter(cadre_id=scope.cadre_id, start__lte=today).filter(
-            Q(end__isnull=True) | Q(end__gte=today)
-        )
-        q |= Q(**{f"{household_id}__in": paired.values("household_id")})
-    if scope.department_ids:
-        routed = Problem.objects.filter(department_id__in=scope.department_ids)
-        measured = HelpMeasure.objects.filter(department_id__in=scope.department_ids)
-        q |= Q(**{f"{household_id}__in": routed.values("household_id")})
-        q |= Q(**{f"{household_id}__in": measured.values("plan__household_id")})
-    return q
+def register_public(*labels: str) -> None:
+    for label in labels:
+        _claim(label)
+        _PUBLIC.add(label)
 
 
-def _below_household(household_id: str, village_id: str) -> Callable[[Scope], Q]:
-    return lambda scope: _household_q(scope, household_id, village_id)
+def register_rows(label: str, row_filter: RowFilter) -> None:
+    _claim(label)
+    _ROW_FILTERS[label] = row_filter
 
 
-def _village_q(scope: Scope) -> Q:
-    return Q(pk__in=scope.village_ids)
+def _claim(label: str) -> None:
+    if label in _PUBLIC or label in _ROW_FILTERS:
+        raise ImproperlyConfigured(f"the scope of {label} is declared twice")
 
 
-def _cadre_q(scope: Scope) -> Q:
-    q = Q(village_id__in=scope.village_ids) | Q(department_id__in=scope.department_ids)
-    if scope.cadre_id:
-        q |= Q(pk=scope.cadre_id)
-    return q
+def no_rows(scope: Scope) -> Q:
+    """The filter of models that only the whole-town roles read."""
+    return Q(pk__in=[])
 
 
-def _routed_q(household_id: str, village_id: str) -> Callable[[Scope], Q]:
-    """Rows owned by a department (problems, measures) reach that department too."""
-
-    def build(scope: Scope) -> Q:
-        return _household_q(scope, household_id, village_id) | Q(
-            department_id__in=scope.department_ids
-        )
-
-    return build
+def declared(label: str) -> bool:
+    """Whether `label` has a row filter or is public (tests/test_architecture.py)."""
+    return label in _PUBLIC or label in _ROW_FILTERS
 
 
-def _answers_for_emergencies(scope: Scope) -> Q:
-    """救急难 cases reach the department art. 40 and art. 15 make answerable (民政科)."""
-    from django.db.models import Exists
-
-    from duties.models import Department
-
-    if not scope.department_ids:
-        return Q(pk__in=[])
-    return Q(
-        Exists(Department.objects.filter(pk__in=scope.department_ids, name=EMERGENCY_DEPARTMENT))
-    )
+def filters_rows(model: type[Model]) -> bool:
+    """Whether `model` has a row filter of its own (choices offered by the admin narrow to it)."""
+    return model._meta.label_lower in _ROW_FILTERS
 
 
-def _subject_q(scope: Scope) -> Q:
-    """Oversight records reach the unit or person they are about."""
-    q = Q(department_id__in=scope.department_ids) | Q(village_id__in=scope.village_ids)
-    if scope.cadre_id:
-        q |= Q(cadre_id=scope.cadre_id)
-    return q
-
-
-def _unit_q(prefix: str) -> Callable[[Scope], Q]:
-    """Scheduled obligations reach their department's staff or their village's cadres."""
-    return lambda scope: (
-        Q(**{f"{prefix}department_id__in": scope.department_ids})
-        | Q(**{f"{prefix}village_id__in": scope.village_ids})
-    )
-
-
-EMERGENCY_DEPARTMENT = "民政科"
-
-# Models every signed-in user may read: the regulation and the shape of the organisation.
-_PUBLIC = {
-    "duties.article",
-    "duties.department",  # the units the regulation names, needed to read any routed item
-    "duties.duty",
-    "duties.dutyschedule",
-    "duties.partybranch",
-    "visits.problemcategory",
-}
-
-ROW_FILTERS: dict[str, Callable[[Scope], Q]] = {
-    "duties.village": _village_q,
-    "duties.cadre": _cadre_q,
-    "duties.villageassignment": lambda s: Q(village_id__in=s.village_ids),
-    "households.household": _below_household("id", "village_id"),
-    "households.member": _below_household("household_id", "household__village_id"),
-    "households.memberchange": _below_household("household_id", "household__village_id"),
-    "households.pairing": _below_household("household_id", "household__village_id"),
-    "households.helpplan": _below_household("household_id", "household__village_id"),
-    "households.helpmeasure": _routed_q("plan__household_id", "plan__household__village_id"),
-    "households.assessment": _below_household("household_id", "household__village_id"),
-    "visits.visit": _below_household("household_id", "household__village_id"),
-    "visits.problem": _routed_q("household_id", "household__village_id"),
-    "visits.emergencycase": lambda s: (
-        _household_q(s, "household_id", "household__village_id") | _answers_for_emergencies(s)
-    ),
-    "oversight.finding": _subject_q,
-    "oversight.accountability": _subject_q,
-    "oversight.commendation": _subject_q,
-    "duties.obligation": _unit_q(""),
-    "duties.disclosure": lambda s: Q(village_id__in=s.village_ids),
-    "duties.evidence": lambda s: (
-        _unit_q("obligation__")(s) | Q(disclosure__village_id__in=s.village_ids)
-    ),
-}
-
-
-def register(label: str, row_filter: Callable[[Scope], Q]) -> None:
-    """Add the row filter of a model defined later (kept beside the others at import time)."""
-    ROW_FILTERS[label] = row_filter
-
-
-def row_filter(user: User | AnonymousUser, model: type[Model]) -> Q | None:
-    """The Q that keeps the user's rows of `model`; None means every row."""
+def row_filter(user: User | AnonymousUser, model: type[Model], *, write: bool = False) -> Q | None:
+    """The Q that keeps the user's rows of `model`; None means every row. With `write`, the
+    rows the user may change or delete: the read scope within the user's own unit (a
+    department edits its own measures and the problems routed to it, not every row of the
+    households those lead it to)."""
     scope = scope_of(user)
     label = model._meta.label_lower
     if label in _PUBLIC and user.is_authenticated:
         return None
     if scope.whole_town:
         return None
-    if label not in ROW_FILTERS:
+    build = _ROW_FILTERS.get(label)
+    if build is None:
         # A model with no declared scope is visible to nobody but the whole-town roles:
         # forgetting a row filter must never leak rows.
-        return Q(pk__in=[])
-    return ROW_FILTERS[label](scope)
+        return no_rows(scope)
+    return build(replace(scope, routed_reach=False) if write else scope)
 
 
 def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
@@ -243,14 +176,22 @@ def visible(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
+def writable(user: User | AnonymousUser, queryset: QuerySet) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may change or delete (verbs still come from
+    `user.has_perm`): never more than `visible`."""
+    if not user.is_authenticated:
+        return queryset.none()
+    q = row_filter(user, queryset.model, write=True)
+    return queryset if q is None else queryset.filter(q)
+
+
 def units_in_reach(user: User | AnonymousUser) -> tuple[QuerySet, QuerySet]:
     """The departments and villages whose obligations the user answers for: every unit for the
     whole-town roles, else the departments and villages granted. Departments are public to
     read (`visible` returns them all), so their reach is decided here."""
-    from duties.models import Department, Village
-
     scope = scope_of(user)
-    departments, villages = Department.objects.all(), Village.objects.all()
+    departments = _UNITS["department"]._default_manager.all()
+    villages = _UNITS["village"]._default_manager.all()
     if scope.whole_town:
         return departments, villages
     return (
@@ -263,6 +204,12 @@ def can_see(user: User | AnonymousUser, obj: Model) -> bool:
     return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
+def can_write(user: User | AnonymousUser, obj: Model) -> bool:
+    if user.is_authenticated and row_filter(user, type(obj), write=True) is None:
+        return True  # every row: no query
+    return writable(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
 def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet, **lookup) -> Model:
     """Fetch one row in scope; out of scope answers 404 exactly like a missing row."""
     try:
@@ -273,8 +220,6 @@ def get_visible_or_404(user: User | AnonymousUser, queryset: QuerySet, **lookup)
 
 def mask_id(user: User | AnonymousUser, id_number: str) -> str:
     """The ID number as this user may read it: full for registry keepers, masked otherwise."""
-    from households.idnumber import mask
-
     if scope_of(user).sees_full_id and id_number:
         from xigang import history
 

@@ -2,6 +2,8 @@
 environment (see README, "Production"); defaults are safe: debug off, SQLite embedded."""
 
 import datetime
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -91,7 +93,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any check
-    "django.contrib.auth.backends.ModelBackend",
+    # Group permissions from the code's matrix, not from group rows (docs/security.md).
+    "xigang.security.backends.RoleMatrixBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # no anonymous access: guardian creates no anonymous user
@@ -123,6 +126,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# The overdue list answers for at most this many years between its since and as-of dates (M5).
+OVERDUE_QUERY_MAX_YEARS = env_int("XIGANG_OVERDUE_QUERY_MAX_YEARS", 3)
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -180,27 +186,58 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Sign-in lockout (django-axes): the *account* is locked for 30 minutes after 5 failures,
-# whatever the address (behind nginx every user would share one). The client address recorded
-# is the one nginx saw (the last X-Forwarded-For entry) when XIGANG_BEHIND_PROXY is on.
+# Sign-in throttling (django-axes records failures; xigang.security.throttle decides): 5
+# failures of one user name from one address, 20 from one address, or failures of one user name
+# from 10 addresses pause sign-in for a delay that doubles from 1 minute to at most an hour;
+# failures are remembered for a day. A user name alone is never locked by one stranger.
+AXES_HANDLER = "xigang.security.throttle.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "xigang.security.throttle.lockout_response"
 AXES_FAILURE_LIMIT = 5
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(days=1)
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "xigang.security.client_ip"
-AXES_LOCKOUT_TEMPLATE = "security/locked_out.html"
-BEHIND_PROXY = env_bool("XIGANG_BEHIND_PROXY", HTTPS)
-# axes.W006 asks to lock by address too: 等保 asks to lock the account, and behind nginx an
-# address-based lock would shut out a whole office (docs/security.md).
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+XIGANG_ADDRESS_FAILURE_LIMIT = env_int("XIGANG_ADDRESS_FAILURE_LIMIT", 20)
+XIGANG_USERNAME_ADDRESS_LIMIT = env_int("XIGANG_USERNAME_ADDRESS_LIMIT", 10)
+XIGANG_LOCK_BASE = datetime.timedelta(minutes=1)
+XIGANG_LOCK_MAX = datetime.timedelta(hours=1)
+# X-Forwarded-For is believed only from these peers (addresses or networks, e.g. the nginx in
+# front: 127.0.0.1); with none named it is ignored (xigang.security.client_ip).
+TRUSTED_PROXIES = env_list("XIGANG_TRUSTED_PROXIES", [])
+
+# The change history's anchors (xigang.security.anchors): the HMAC key is not in the database;
+# in production set XIGANG_HISTORY_KEY (check --deploy asks), else it is derived from SECRET_KEY.
+HISTORY_KEY = env_str("XIGANG_HISTORY_KEY") or hmac.new(
+    SECRET_KEY.encode(), b"xigang-history-anchor", hashlib.sha256
+).hexdigest()
+HISTORY_KEY_FROM_ENV = bool(env_str("XIGANG_HISTORY_KEY"))
+HISTORY_ANCHOR_DIR = Path(env_str("XIGANG_HISTORY_ANCHOR_DIR", str(BASE_DIR / "var" / "anchors")))
+
+# One-time codes with which users set their own password (xigang.security.codes).
+ACCESS_CODE_HOURS = env_int("XIGANG_ACCESS_CODE_HOURS", 24)
 
 # Second factor (django-otp TOTP) for those who administer users and for 扶贫办.
 OTP_TOTP_ISSUER = "西岗镇脱贫攻坚"
 OTP_REQUIRED = env_bool("XIGANG_OTP_REQUIRED", True)
 
+# Anchors of the change history also go to syslog when XIGANG_SYSLOG_ADDRESS names it
+# (/dev/log, or host:port of the log host), out of the database user's reach.
+SYSLOG_ADDRESS = env_str("XIGANG_SYSLOG_ADDRESS")
+_anchor_handler = {"class": "logging.StreamHandler"}
+if SYSLOG_ADDRESS:
+    _host, _sep, _port = SYSLOG_ADDRESS.rpartition(":")
+    _anchor_handler = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": (_host, int(_port)) if _sep and _port.isdigit() else SYSLOG_ADDRESS,
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"}, "anchor": _anchor_handler},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "xigang.history.anchor": {"handlers": ["anchor"], "level": "INFO", "propagate": False}
+    },
 }

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dashboard import views as dashboard_views
@@ -7,7 +8,10 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("dashboard/", include("dashboard.urls")),
     path("accounts/", include("xigang.security.urls")),  # before auth's: password change, OTP
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Of django.contrib.auth's pages only these two: no password reset by e-mail (a one-time
+    # code from the 系统管理员 replaces it, /accounts/code/).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("duties/", include("duties.schedules.urls")),

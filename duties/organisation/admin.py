@@ -26,9 +26,15 @@ from duties.models import (
     VillageAssignment,
 )
 from duties.organisation.params import DEFAULTS
-from duties.organisation.services import cadre_save, village_assignments_set
+from duties.organisation.services import (
+    cadre_groups,
+    cadre_save,
+    username_refusal,
+    village_assignments_set,
+)
 from xigang import roles as role_names
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
+from xigang.security.accounts import group_names, groups_refusals
 
 
 class ReadOnlyInline(ScopedInline, admin.TabularInline):
@@ -206,6 +212,8 @@ class CadreForm(forms.ModelForm):
     """A cadre with its account name and roles: saved by `cadre_save`, which sets the groups
     and grants the scope of the unit."""
 
+    acting_user = None  # set by CadreAdmin.get_form: whose change the roles would be
+
     username = forms.CharField(label=_("user name"), max_length=150)
     roles = forms.MultipleChoiceField(
         label=_("roles"),
@@ -234,7 +242,22 @@ class CadreForm(forms.ModelForm):
         user = get_user_model().objects.filter(username=username).first()
         if user is not None and (user.is_superuser or hasattr(user, "cadre")):
             raise forms.ValidationError(gettext("this user name is already taken"))
+        refusal = username_refusal(user)
+        if refusal:
+            raise forms.ValidationError(refusal)
         return username
+
+    def clean(self):
+        """Nobody changes their own roles; a post holder's change only through 安全管理员."""
+        cleaned = super().clean()
+        user = self.instance.user if self.instance.pk else None
+        if user is not None and "roles" in cleaned:
+            wanted = cadre_groups(user, cleaned["roles"])
+            for message in groups_refusals(
+                by=self.acting_user, user=user, old=group_names(user), new=wanted
+            ):
+                self.add_error("roles", message)
+        return cleaned
 
 
 @admin.register(Cadre)
@@ -250,6 +273,10 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("user__groups")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
 
     @admin.display(description=_("user name"), ordering="user__username")
     def username(self, obj):
@@ -269,6 +296,7 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
             roles=data.get("roles") or [],
             mobile=data.get("mobile") or "",
             title=data.get("title") or "",
+            by=request.user,
         )
         obj.pk, obj.user = cadre.pk, cadre.user
 
@@ -379,3 +407,4 @@ class RuleParameterAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._settled(request, obj)
+

@@ -2,7 +2,7 @@
 role with their scope, and 包村干部 assignments. Called by `manage.py seed_demo`.
 
 Deterministic: everything is drawn from the `rng` passed in. Bulk writes keep the county scale
-(about 1,200 villages and 6,000 cadres) within seconds; the few well-known demo accounts go
+(about 1,200 villages and 6,000 cadres) quick to seed; the few well-known demo accounts go
 through `cadre_save` like any cadre entered by hand.
 
 Other apps' demo modules find the cadres by role: `Cadre.objects.filter(user__groups__name=...)`;
@@ -31,7 +31,7 @@ from duties.models import (
     VillageUserObjectPermission,
 )
 from duties.organisation.services import cadre_save
-from xigang import roles
+from xigang import demo, roles
 
 DEMO_PASSWORD = "Xigang-2026!demo"
 
@@ -210,6 +210,7 @@ class _Cast:
         )
 
 
+@demo.register(order=10, name="duties.demo")  # its name before the duties split
 def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     """Branches, villages, cadres of every role with their scope, 包村干部 assignments and the
     demo accounts (DEMO_ACCOUNTS, password DEMO_PASSWORD)."""
@@ -325,8 +326,8 @@ def _assign_villages(chosen: list[tuple[Village, list[int]]], cadres: list[Cadre
 def _demo_accounts(first_village: Village) -> None:
     """The well-known accounts, through the service, with the demo password.
 
-    The password is public and the same for all: it is hashed once (a hash costs about a
-    second by design) and that hash is given to each account."""
+    The password is public and the same for all: it is hashed once (hashing is slow by design)
+    and that hash is given to each account."""
     departments = {d.name: d for d in Department.objects.all()}
     encoded = make_password(DEMO_PASSWORD)
     for account in DEMO_ACCOUNTS:

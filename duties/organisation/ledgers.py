@@ -1,4 +1,5 @@
-"""The organisation's ledgers: `villages` (村（居）) and `cadres` (干部), as ledger-formats.md says.
+"""The organisation's ledgers: `villages` (村（居）) and `cadres` (干部), as docs/ledger-formats.md
+says.
 
 Both read every record a file refers to in one query per table before looking at any row, so a
 file of thousands of rows costs a handful of queries to plan; writes go through the services
@@ -15,7 +16,12 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
-from duties.organisation.services import cadre_save, village_assignments_set
+from duties.organisation.services import (
+    cadre_groups,
+    cadre_save,
+    username_refusal,
+    village_assignments_set,
+)
 from xigang import roles as role_names
 from xigang.ledgers import (
     Action,
@@ -31,6 +37,7 @@ from xigang.ledgers import (
     register,
 )
 from xigang.scope import visible
+from xigang.security.accounts import group_names, groups_refusals
 
 LIST_SEPARATOR = "、"
 MOBILE = re.compile(r"^1\d{10}$")
@@ -111,40 +118,41 @@ class VillageLedger(LedgerKind):
                     RowError(row.number, "村名称", _("you may not change this village"))
                 )
                 continue
-            wanted = self._wanted(row, cadres, report)
-            if wanted is None:
-                continue
+            wanted: dict[str, Any] = {}
+            if "kind" in row.present:
+                wanted["kind"] = row["kind"] or Village.Kind.VILLAGE
+            if "branch" in row.present:
+                wanted["branch"] = row["branch"]
+            if "cadres" in row.present:
+                listed = list(dict.fromkeys(row["cadres"] or []))
+                unknown = [u for u in listed if u not in cadres]
+                if unknown:
+                    report.errors.append(
+                        RowError(
+                            row.number,
+                            "包村干部",
+                            _("no cadre has the user name %(names)s")
+                            % {"names": "、".join(f"「{u}」" for u in unknown)},
+                        )
+                    )
+                    continue
+                wanted["cadres"] = [cadres[u] for u in listed]
             if village is None:
                 actions.append(Action("created", row.number, (row["name"], wanted)))
                 continue
-            changed = _village_changed(village, wanted, assigned.get(village.pk, set()))
+            current = {
+                "kind": village.kind,
+                "branch": village.branch.name if village.branch else None,
+                "cadres": assigned.get(village.pk, set()),
+            }
+            changed = any(
+                ({c.user.username for c in value} if field == "cadres" else value) != current[field]
+                for field, value in wanted.items()
+            )
             actions.append(
                 Action("updated" if changed else "unchanged", row.number, (village, wanted))
             )
         return actions
-
-    def _wanted(self, row: Row, cadres: dict[str, Cadre], report: Report) -> dict | None:
-        """What the row sets, from the columns it has; None when it names an unknown cadre."""
-        wanted: dict[str, Any] = {}
-        if "kind" in row.present:
-            wanted["kind"] = row["kind"] or Village.Kind.VILLAGE
-        if "branch" in row.present:
-            wanted["branch"] = row["branch"]
-        if "cadres" in row.present:
-            listed = list(dict.fromkeys(row["cadres"] or []))
-            unknown = [u for u in listed if u not in cadres]
-            if unknown:
-                report.errors.append(
-                    RowError(
-                        row.number,
-                        "包村干部",
-                        _("no cadre has the user name %(names)s")
-                        % {"names": "、".join(f"「{u}」" for u in unknown)},
-                    )
-                )
-                return None
-            wanted["cadres"] = [cadres[u] for u in listed]
-        return wanted
 
     def apply(self, actions: list[Action]) -> None:
         branch_names = {
@@ -188,18 +196,6 @@ class VillageLedger(LedgerKind):
             )
 
 
-def _village_changed(village: Village, wanted: dict, assigned: set[str]) -> bool:
-    current = {
-        "kind": village.kind,
-        "branch": village.branch.name if village.branch else None,
-        "cadres": assigned,
-    }
-    return any(
-        ({c.user.username for c in value} if field == "cadres" else value) != current[field]
-        for field, value in wanted.items()
-    )
-
-
 # --- cadres -----------------------------------------------------------------------------------
 
 
@@ -226,48 +222,6 @@ def parse_roles(value: Any) -> list[str]:
 def _roles_in_order(names) -> list[str]:
     held = set(names)
     return [r for r in role_names.ALL_ROLES if r in held]
-
-
-def _cadre_current(user, cadre: Cadre | None) -> dict:
-    """The cadre as it stands (a user without a cadre record: its name; neither: blanks)."""
-    return {
-        "name": cadre.name if cadre else (user.first_name if user else ""),
-        "mobile": cadre.mobile if cadre else "",
-        "unit": cadre.unit if cadre else None,
-        "title": cadre.title if cadre else "",
-        "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
-    }
-
-
-def _cadre_wanted(
-    row: Row,
-    current: dict,
-    departments: dict[str, Department],
-    villages: dict[str, Village],
-    report: Report,
-) -> dict | None:
-    """The cadre as the row leaves it (columns it lacks keep their value); None when it names
-    a unit that is neither a department nor a village."""
-    wanted = dict(current)
-    for attr in ("name", "mobile", "title"):
-        if attr in row.present:
-            wanted[attr] = _or_empty(row[attr])
-    if "roles" in row.present:
-        wanted["roles"] = _roles_in_order(row["roles"] or [])
-    if "unit" in row.present:
-        unit_name = row["unit"]
-        unit = departments.get(unit_name) or villages.get(unit_name)
-        if unit_name and unit is None:
-            report.errors.append(
-                RowError(
-                    row.number,
-                    "单位",
-                    _("「%(value)s」 is neither a department nor a village") % {"value": unit_name},
-                )
-            )
-            return None
-        wanted["unit"] = unit
-    return wanted
 
 
 @register
@@ -320,15 +274,46 @@ class CadreLedger(LedgerKind):
                     )
                 )
                 continue
+            refusal = username_refusal(user)
+            if refusal:
+                report.errors.append(RowError(row.number, "用户名", refusal))
+                continue
             if cadre is not None and username not in in_scope:
                 report.errors.append(
                     RowError(row.number, "用户名", _("you may not change this cadre"))
                 )
                 continue
-            current = _cadre_current(user, cadre)
-            wanted = _cadre_wanted(row, current, departments, villages, report)
-            if wanted is None:
-                continue
+            current = {
+                "name": cadre.name if cadre else (user.first_name if user else ""),
+                "mobile": cadre.mobile if cadre else "",
+                "unit": cadre.unit if cadre else None,
+                "title": cadre.title if cadre else "",
+                "roles": _roles_in_order(g.name for g in user.groups.all()) if user else [],
+            }
+            wanted = dict(current)
+            for attr in ("name", "mobile", "title"):
+                if attr in row.present:
+                    wanted[attr] = _or_empty(row[attr])
+            if "roles" in row.present:
+                wanted["roles"] = _roles_in_order(row["roles"] or [])
+                refusals = self._roles_refusals(user, wanted["roles"])
+                if refusals:
+                    report.errors.append(RowError(row.number, "角色", " ".join(refusals)))
+                    continue
+            if "unit" in row.present:
+                unit_name = row["unit"]
+                unit = departments.get(unit_name) or villages.get(unit_name)
+                if unit_name and unit is None:
+                    report.errors.append(
+                        RowError(
+                            row.number,
+                            "单位",
+                            _("「%(value)s」 is neither a department nor a village")
+                            % {"value": unit_name},
+                        )
+                    )
+                    continue
+                wanted["unit"] = unit
             if not wanted["name"]:
                 report.errors.append(RowError(row.number, "姓名", _("must not be empty")))
                 continue
@@ -339,10 +324,17 @@ class CadreLedger(LedgerKind):
             actions.append(Action(kind, row.number, {"username": username, **wanted}))
         return actions
 
+    def _roles_refusals(self, user, wanted: list[str]) -> list[str]:
+        """Nobody changes their own roles; a post holder's change only through 安全管理员."""
+        if user is None:
+            return []
+        old = group_names(user)
+        return groups_refusals(by=self.user, user=user, old=old, new=cadre_groups(user, wanted))
+
     def apply(self, actions: list[Action]) -> None:
         for action in actions:
             if action.kind != "unchanged":
-                cadre_save(**action.payload)
+                cadre_save(**action.payload, by=self.user)
 
     def export_rows(self):
         cadres = (
@@ -363,3 +355,4 @@ class CadreLedger(LedgerKind):
                     LIST_SEPARATOR.join(_roles_in_order(g.name for g in cadre.user.groups.all()))
                 ),
             )
+

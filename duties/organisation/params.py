@@ -1,13 +1,21 @@
-"""Effective-dated rule parameters (art. 44): the value in force on a date."""
+"""Effective-dated rule parameters (art. 44): the value in force on a date.
+
+`in_force(rule, name)` is the one way to read a parameter: it reads the parameter's history
+once, and then answers for a day in Python or for each row's date in a query, so that a change
+applies from its date on and never rewrites the past.
+"""
+
+from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Case, Q, Value, When
 
 from duties.models import RuleParameter
+from xigang.obligations import REGULATION_START
 
-# The regulation's and DESIGN.md's defaults, in force from the regulation's first day.
-REGULATION_START = datetime.date(2019, 6, 15)
+# The regulation's and docs/design.md's defaults, in force from the regulation's first day.
 DEFAULTS: dict[tuple[str, str], int] = {
     ("member_change.report", "days"): 30,
     ("problem.resolve", "days"): 30,
@@ -16,8 +24,52 @@ DEFAULTS: dict[tuple[str, str], int] = {
 }
 
 
-def schedule(rule: str, name: str) -> list[tuple[datetime.date, int]]:
-    """(effective_from, value) pairs, oldest first, the default standing from the start."""
+@dataclass(frozen=True)
+class InForce:
+    """A parameter's values over time: (effective_from, value) steps, oldest first. The first
+    step also stands for any day before it."""
+
+    steps: tuple[tuple[datetime.date, int], ...]
+
+    def on(self, day: datetime.date) -> int:
+        """The value in force on `day`."""
+        value = self.steps[0][1]
+        for start, step_value in self.steps:
+            if start <= day:
+                value = step_value
+        return value
+
+    def spans(self, field: str) -> list[tuple[Q, int]]:
+        """For each step, a filter on the date column `field` selecting the rows whose date is
+        under that step, and the step's value."""
+        found = []
+        for index, (start, value) in enumerate(self.steps):
+            span = Q(**{f"{field}__gte": start}) if index else Q()
+            if index + 1 < len(self.steps):
+                span &= Q(**{f"{field}__lt": self.steps[index + 1][0]})
+            found.append((span, value))
+        return found
+
+    def due_before(self, field: str, day: datetime.date) -> Q:
+        """Rows whose `field` plus the days in force on it falls before `day`: the date sums
+        are done here, not in the database."""
+        due = Q(pk__in=[])
+        for span, days in self.spans(field):
+            due |= span & Q(**{f"{field}__lt": day - datetime.timedelta(days=days)})
+        return due
+
+    def case(self, field: str) -> Case:
+        """An SQL expression: the value in force on each row's `field`."""
+        whens = [
+            When(Q(**{f"{field}__gte": start}), then=Value(value))
+            for start, value in reversed(self.steps[1:])
+        ]
+        return Case(*whens, default=Value(self.steps[0][1]))
+
+
+def in_force(rule: str, name: str) -> InForce:
+    """The parameter's steps, the default standing from the regulation's first day (one
+    query)."""
     rows = list(
         RuleParameter.objects.filter(rule=rule, name=name)
         .order_by("effective_from")
@@ -25,26 +77,4 @@ def schedule(rule: str, name: str) -> list[tuple[datetime.date, int]]:
     )
     if not rows or rows[0][0] > REGULATION_START:
         rows.insert(0, (REGULATION_START, DEFAULTS[(rule, name)]))
-    return rows
-
-
-def value_on(rule: str, name: str, day: datetime.date) -> int:
-    """The parameter in force on `day` (one query)."""
-    current = DEFAULTS[(rule, name)]
-    for start, value in schedule(rule, name):
-        if start <= day:
-            current = value
-    return current
-
-
-def days_in_force(rule: str, name: str, date_field: str) -> Case:
-    """An SQL expression: the parameter in force on each row's `date_field` (one query to build).
-
-    Used by set-based overdue queries so that a change applies from its date on and never
-    rewrites the past."""
-    steps = schedule(rule, name)
-    whens = [
-        When(Q(**{f"{date_field}__gte": start}), then=Value(value))
-        for start, value in reversed(steps[1:])
-    ]
-    return Case(*whens, default=Value(steps[0][1]))
+    return InForce(tuple(rows))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from duties.models import Cadre, Department, Village, VillageAssignment
 from xigang import roles as role_names
-from xigang.security.sessions import ending_sessions_on_last_group
+from xigang.security.accounts import group_names, groups_set
 
 VILLAGE_PERM = "duties.work_in_village"
 DEPARTMENT_PERM = "duties.work_in_department"
@@ -33,6 +35,22 @@ def revoke_department(user: User, department: Department) -> None:
     remove_perm(DEPARTMENT_PERM, user, department)
 
 
+def username_refusal(user: User | None) -> str | None:
+    """A new cadre never takes over an existing account (an administrator's, or one made in the
+    accounts admin): its user name must be free."""
+    if user is not None and not hasattr(user, "cadre"):
+        return _("the user name 「%(name)s」 belongs to another account; choose another") % {
+            "name": user.get_username()
+        }
+    return None
+
+
+def cadre_groups(user: User | None, roles: Iterable[str]) -> set[str]:
+    """The groups a cadre saved with `roles` holds: those roles, and the posts it held."""
+    posts = group_names(user) & set(role_names.ADMIN_POSTS) if user is not None else set()
+    return set(roles) | posts
+
+
 @transaction.atomic
 def cadre_save(
     *,
@@ -42,26 +60,32 @@ def cadre_save(
     roles: Iterable[str] = (),
     mobile: str = "",
     title: str = "",
+    by: User | AnonymousUser | None = None,
 ) -> Cadre:
     """Create or update a cadre and its user account; set its role groups to exactly `roles`
-    and grant the row scope of its unit (its department, or its village for village cadres).
+    (keeping any administrative post, which only a 安全管理员 changes) and grant the row scope
+    of its unit (its department, or its village for village cadres). `by` is who acts (None:
+    the operator); `xigang.security.accounts` decides whose roles they may change.
 
-    A new account gets no usable password: the person sets one through the reset path or an
-    administrator sets it."""
+    A new account gets no usable password: a 系统管理员 issues a one-time code with which the
+    person sets their own."""
     roles = list(dict.fromkeys(roles))
     unknown = set(roles) - set(role_names.ALL_ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
+    refusal = username_refusal(user)
+    if refusal:
+        raise ValidationError(refusal, code="username_taken")
     if user is None:
         user = user_model(username=username)
         user.set_unusable_password()
+    groups = cadre_groups(user, roles)
     user.first_name = name
-    user.is_staff = bool(roles)  # the admin screens are where records are entered
+    user.is_staff = bool(groups) or user.is_superuser  # the admin screens are for role holders
     user.save()
-    with ending_sessions_on_last_group(user):  # a cadre left with no role is signed out
-        user.groups.set(Group.objects.filter(name__in=roles))
+    groups_set(user=user, names=groups, by=by)  # refused for oneself; recorded; may sign out
 
     cadre = Cadre.objects.filter(user=user).first() or Cadre(user=user)
     old_unit = cadre.unit if cadre.pk else None

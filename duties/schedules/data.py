@@ -9,7 +9,7 @@ Art. 32 (village information and member changes) is followed by the `member_chan
 rule and arts. 37-40 by the pairing rules, so they carry no schedule here.
 """
 
-import datetime
+from xigang.obligations import REGULATION_START
 
 ONCE, MONTHLY, QUARTERLY, HALF, YEARLY, EVENT = (
     "once",
@@ -19,7 +19,7 @@ ONCE, MONTHLY, QUARTERLY, HALF, YEARLY, EVENT = (
     "yearly",
     "on-event",
 )
-EFFECTIVE_FROM = datetime.date(2019, 6, 15)  # the regulation's first day in force
+EFFECTIVE_FROM = REGULATION_START  # the default schedules start with the regulation
 
 DEFAULT_SCHEDULES: dict[tuple[int, int], tuple[str, int | None, str, str]] = {
     # art. 3 镇党委、政府

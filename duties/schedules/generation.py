@@ -1,7 +1,7 @@
 """Periods of a schedule and the generation of obligations from the schedules.
 
-Calendar periods come from the calendar (months, quarters, half-years, years), never from a
-count of days. `generate_obligations(through=...)` is idempotent: it creates, in bulk, the
+Calendar periods come from `xigang.periods` (a schedule's frequency names its kind of
+period). `generate_obligations(through=...)` is idempotent: it creates, in bulk, the
 obligations missing for every period that has started by `through`, and never touches one that
 exists. `ensure_generated(through=...)` is what readers call first: three small queries when
 nothing is missing.
@@ -9,7 +9,6 @@ nothing is missing.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,37 +25,11 @@ from duties.models import (
     Obligation,
     Village,
 )
+from xigang.periods import Period, periods_from
 
 Frequency = DutySchedule.Frequency
 BATCH = 5000  # obligations built in memory at a time
 ROWS_PER_INSERT = 1000  # at most; SQLite's variable limit makes Django send fewer
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: datetime.date
-    end: datetime.date
-
-
-def _month_end(year: int, month: int) -> datetime.date:
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def period_containing(frequency: str, day: datetime.date) -> Period:
-    """The calendar period of `frequency` that contains `day` (not for once / on-event)."""
-    y, m = day.year, day.month
-    if frequency == Frequency.MONTHLY:
-        return Period(f"{y}-{m:02d}", datetime.date(y, m, 1), _month_end(y, m))
-    if frequency == Frequency.QUARTERLY:
-        q = (m - 1) // 3 + 1
-        return Period(f"{y}-Q{q}", datetime.date(y, 3 * q - 2, 1), _month_end(y, 3 * q))
-    if frequency == Frequency.HALF_YEARLY:
-        h = 1 if m <= 6 else 2
-        return Period(f"{y}-H{h}", datetime.date(y, 6 * h - 5, 1), _month_end(y, 6 * h))
-    if frequency == Frequency.YEARLY:
-        return Period(str(y), datetime.date(y, 1, 1), datetime.date(y, 12, 31))
-    raise ValueError(frequency)
 
 
 def periods(
@@ -71,12 +44,10 @@ def periods(
             # Ends on the due day; the label is the day the schedule came into force.
             yield Period(first.isoformat(), first, first)
         return
-    period = period_containing(frequency, first)
-    if period.start < first:
-        period = period_containing(frequency, period.end + datetime.timedelta(days=1))
-    while period.start <= through and (until is None or period.start < until):
+    for period in periods_from(frequency, first):
+        if period.start > through or (until is not None and period.start >= until):
+            return
         yield period
-        period = period_containing(frequency, period.end + datetime.timedelta(days=1))
 
 
 def due_date(schedule: DutySchedule, period: Period) -> datetime.date:

@@ -29,13 +29,12 @@ from duties.models import (
     Obligation,
     VillageUserObjectPermission,
 )
-from duties.organisation.params import days_in_force
+from duties.organisation.params import in_force
 from duties.schedules.data import scheduled_articles
 from duties.schedules.generation import ensure_generated
-from xigang.obligations import Filters, OverdueItem, Rule
+from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
-PENDING_WINDOW = datetime.timedelta(days=14)
 People = dict[tuple[str, int], list[tuple[str, str]]]
 
 
@@ -82,6 +81,7 @@ def _people_fields(people: People, kind: str, unit_id: int) -> dict:
     }
 
 
+@register(order=70)
 class ScheduledDutyRule(Rule):
     id = "duty.scheduled"
     article = 3
@@ -185,11 +185,12 @@ class ScheduledDutyRule(Rule):
     ) -> Iterable[OverdueItem]:
         ensure_generated(through=as_of)
         obligations = self._open(user, filters).filter(
-            due__gte=as_of, due__lte=as_of + PENDING_WINDOW
+            due__gte=as_of, due__lte=self.due_soon_until(as_of)
         )
         return self._items(obligations, as_of)
 
 
+@register(order=80)
 class DisclosurePostRule(Rule):
     id = "disclosure.post"
     article = 35
@@ -205,7 +206,7 @@ class DisclosurePostRule(Rule):
     ) -> Iterable[OverdueItem]:
         if filters.department:
             return []  # a 公示 is a village's
-        required = days_in_force("disclosure.post", "days", "posted_from")  # one query
+        required = in_force("disclosure.post", "days").case("posted_from")  # one query
         disclosures = (
             visible(user, Disclosure.objects.all())
             .filter(posted_until__isnull=False, posted_until__lt=as_of, posted_from__gte=since)

@@ -26,7 +26,7 @@ from duties.schedules.services import (
     obligation_waive,
 )
 from xigang.admin import row_version
-from xigang.scope import get_visible_or_404, units_in_reach, visible
+from xigang.scope import can_write, get_visible_or_404, units_in_reach, visible
 
 PAGE_SIZE = 50
 STATUS_FILTERS = ("open", "done", "waived", "all")
@@ -90,7 +90,7 @@ def obligation_complete_view(request, pk: int):
     can_waive = request.user.has_perm("duties.waive_obligation")
     form = CompleteForm()
     if request.method == "POST":
-        if not can_complete:
+        if not (can_complete and can_write(request.user, obligation)):
             raise PermissionDenied
         form = CompleteForm(request.POST, request.FILES)
         if form.is_valid():
@@ -126,7 +126,9 @@ def obligation_complete_view(request, pk: int):
 @require_POST
 def obligation_waive_view(request, pk: int):
     obligation = _obligation_or_404(request, pk)
-    if not request.user.has_perm("duties.waive_obligation"):
+    if not (
+        request.user.has_perm("duties.waive_obligation") and can_write(request.user, obligation)
+    ):
         raise PermissionDenied
     form = WaiveForm(request.POST)
     if form.is_valid():
@@ -279,6 +281,8 @@ def disclosure_edit(request, pk: int | None = None):
         needed = "duties.add_disclosure"
     if not request.user.has_perm(needed):
         raise PermissionDenied
+    if disclosure is not None and not can_write(request.user, disclosure):
+        raise PermissionDenied  # read but not kept by the user: 403, like the admin
     villages = visible(request.user, Village.objects.all())
     initial = {}
     if disclosure is not None:

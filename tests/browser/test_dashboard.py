@@ -11,8 +11,8 @@ from django.utils import timezone
 from households.models import Pairing
 from tests.browser.conftest import BROWSER, screenshot, sign_in
 from visits.models import Visit
-from visits.periods import month_of, quarter_of
 from visits.services import visit_record
+from xigang.periods import MONTHLY, QUARTERLY, period_of
 
 pytestmark = BROWSER
 PHONE = {"width": 390, "height": 844}
@@ -37,7 +37,7 @@ def scene(cast, east_household, west_household):
 
 
 def _previous_quarter(today):
-    return quarter_of(quarter_of(today).start - datetime.timedelta(days=1))
+    return period_of(QUARTERLY, period_of(QUARTERLY, today).start - datetime.timedelta(days=1))
 
 
 def _all_visits_but_last_quarters_home_visit(household, cadre):
@@ -45,14 +45,14 @@ def _all_visits_but_last_quarters_home_visit(household, cadre):
     met but the last one: its home visit is the only overdue item of the household."""
     today = timezone.localdate()
     last_quarter = _previous_quarter(today)
-    month = month_of(_paired_since())
-    current = month_of(today)
+    month = period_of(MONTHLY, _paired_since())
+    current = period_of(MONTHLY, today)
     while month.start < current.start:
         kind = Visit.Kind.PHONE if month.start in last_quarter else Visit.Kind.HOME
         visit_record(
             household=household, cadre=cadre, kind=kind, on=month.start + datetime.timedelta(days=9)
         )
-        month = month_of(month.end + datetime.timedelta(days=1))
+        month = period_of(MONTHLY, month.end + datetime.timedelta(days=1))
     return last_quarter
 
 

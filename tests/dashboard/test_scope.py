@@ -1,4 +1,4 @@
-"""Each role's JSON and page list exactly the items of its scope, in DESIGN.md's shape."""
+"""Each role's JSON and page list exactly the items of its scope, in docs/design.md's shape."""
 
 import json
 
@@ -115,7 +115,7 @@ def test_bad_parameters_answer_400_in_chinese(client, town, params, message):
 
 def test_it_pages_the_list_on_request(client, town):
     _r, whole = _json(client, town["office"])
-    assert set(whole) == {"as_of", "since", "items"}  # DESIGN.md's shape without paging
+    assert set(whole) == {"as_of", "since", "items"}  # docs/design.md's shape without paging
     n = len(whole["items"])
     assert n > 20
     _r, first = _json(client, town["office"], limit="10")

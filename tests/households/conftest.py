@@ -5,7 +5,7 @@ import datetime
 import openpyxl
 import pytest
 
-from households.idnumber import compose
+from xigang.idnumber import compose
 
 
 def idn(n: int, birth: datetime.date = datetime.date(1980, 5, 17)) -> str:

@@ -4,8 +4,8 @@ import datetime
 import random
 
 from households import demo, selectors
-from households.idnumber import id_number_error
 from households.models import Household, Member, MemberChange, Pairing
+from xigang.idnumber import id_number_error
 
 
 def test_it_seeds_valid_deterministic_households(east, west, pairing, office):

@@ -151,9 +151,10 @@ def test_a_village_cadre_cannot_import_into_another_village(tmp_path, east_cadre
         [_household_row(2, "西村"), _household_row(1, "西村", 户编号="西村-001")],
     )
     report = _import(east_cadre, "households", source)
+    # 西村-001 exists: answered exactly like the new number of row 3 (round two, L1)
     assert [str(e) for e in report.errors] == [
         "第3行「村」列：您无权管理「西村」的贫困户",
-        "第4行「户编号」列：您无权修改此户",
+        "第4行「村」列：您无权管理「西村」的贫困户",
     ]
 
 

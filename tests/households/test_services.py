@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from households.idnumber import birth_date_of, id_number_error, sex_of
 from households.models import Assessment, HelpMeasure, Household, Member, MemberChange, Pairing
 from households.services import (
     assessment_record,
@@ -18,6 +17,7 @@ from households.services import (
     pairing_start,
 )
 from tests.households.conftest import idn
+from xigang.idnumber import birth_date_of, id_number_error, sex_of
 
 D = datetime.date
 

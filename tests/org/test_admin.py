@@ -301,7 +301,7 @@ def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
     from django.utils import timezone
 
     from duties.models import RuleParameter
-    from duties.organisation.params import value_on
+    from duties.organisation.params import in_force
 
     start = timezone.localdate() + datetime.timedelta(days=10)
     client.force_login(office)
@@ -316,8 +316,8 @@ def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office):
         },
     )
     assert response.status_code == 302
-    assert value_on("emergency.aid", "days", start) == 5
-    assert value_on("emergency.aid", "days", start - datetime.timedelta(days=1)) == 7
+    assert in_force("emergency.aid", "days").on(start) == 5
+    assert in_force("emergency.aid", "days").on(start - datetime.timedelta(days=1)) == 7
     # Not in force yet: it may still be corrected.
     parameter = RuleParameter.objects.get()
     url = reverse("admin:duties_ruleparameter_change", args=[parameter.pk])

@@ -10,14 +10,13 @@ from duties.models import Duty, DutySchedule, Obligation, Village
 from duties.organisation.data import DUTY_CLAUSES
 from duties.schedules.data import scheduled_articles
 from duties.schedules.generation import (
-    Period,
     due_date,
     ensure_generated,
     generate_obligations,
-    period_containing,
     periods,
     schedule_change,
 )
+from xigang.periods import YEARLY, period_of
 
 pytestmark = pytest.mark.django_db
 
@@ -45,15 +44,8 @@ def test_the_docs_table_lists_every_default_schedule():
         assert f"| {duty.article_id}.{duty.clause} |" in doc
 
 
-def test_calendar_periods_come_from_the_calendar():
-    assert period_containing("quarterly", D(2026, 8, 15)) == Period(
-        "2026-Q3", D(2026, 7, 1), D(2026, 9, 30)
-    )
-    assert period_containing("monthly", D(2028, 2, 10)) == Period(
-        "2028-02", D(2028, 2, 1), D(2028, 2, 29)
-    )
-    assert period_containing("half-yearly", D(2026, 7, 1)).label == "2026-H2"
-    assert period_containing("yearly", D(2026, 7, 1)).end == D(2026, 12, 31)
+def test_a_schedules_first_period_starts_on_or_after_its_effective_date():
+    # (The calendar periods themselves are tested in tests/test_periods.py.)
     # A period belongs to the schedule in force on its first day: the regulation began on
     # 2019-06-15, so its first quarter is 2019-Q3.
     first = list(periods("quarterly", first=D(2019, 6, 15), until=None, through=D(2019, 12, 31)))
@@ -63,7 +55,7 @@ def test_calendar_periods_come_from_the_calendar():
 def test_the_due_day_counts_from_the_periods_first_day():
     budget = DutySchedule.objects.get(duty=_duty(8, 1))  # yearly, day 31
     books = DutySchedule.objects.get(duty=_duty(27, 2))  # yearly, last day
-    year = period_containing("yearly", D(2026, 5, 1))
+    year = period_of(YEARLY, D(2026, 5, 1))
     assert due_date(budget, year) == D(2026, 1, 31)
     assert due_date(books, year) == D(2026, 12, 31)
 

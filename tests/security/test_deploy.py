@@ -14,6 +14,8 @@ PRODUCTION = {
     "SECRET_KEY": "k3P9vQ2xW7mZ4tL8rB1nY6cF0hJ5sD3gA9eU2iO7pK4wX8qV1zT6yR0bN5mC2jH",
     "ALLOWED_HOSTS": "xigang.example.gov.cn",
     "XIGANG_HTTPS": "true",
+    "XIGANG_HISTORY_KEY": "h7Qm2Zx9Lp4Wv8Rt3Ky6Nb1Jc5Fd0Gs",
+    "XIGANG_TRUSTED_PROXIES": "127.0.0.1",
     "DATABASE_URL": "sqlite:///" + str(ROOT / "db.sqlite3"),
 }
 

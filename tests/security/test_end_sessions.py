@@ -167,17 +167,18 @@ def test_the_last_role_taken_away_in_the_accounts_admin_ends_the_sessions(east_c
     assert (entry.actor, entry.new["reason"]) == ("secadmin", "no_group_left")
 
 
-def test_a_new_password_set_by_an_administrator_ends_the_sessions_by_itself(alice, bob):
-    """Django's session auth hash (an HMAC of the password hash) covers this: no code of ours
-    runs, and none is recorded as ended by us."""
+def test_a_new_password_set_with_a_one_time_code_ends_the_sessions_by_itself(alice, bob):
+    """No screen sets another's password any more (round two, C2): the user sets their own with
+    a code from the 系统管理员. Django's session auth hash (an HMAC of the password hash) ends
+    the old sessions: no code of ours runs, and none is recorded as ended by us."""
+    from xigang.security.codes import access_code_check, access_code_issue, access_code_redeem
+
     system = holder("sysadmin", roles.SYSTEM_ADMIN)
     admin = _signed_in(system)
     browser, others = _signed_in(alice), _signed_in(bob)
-    response = admin.post(
-        f"/admin/auth/user/{alice.pk}/password/",
-        {"password1": "Fresh-2026-pw", "password2": "Fresh-2026-pw", "usable_password": "true"},
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert admin.get(f"/admin/auth/user/{alice.pk}/password/").status_code == 403
+    plain, _code = access_code_issue(user=alice, by=system)
+    access_code_redeem(code=access_code_check(username="alice", code=plain), password="Fresh-2026-pw")
     assert _sent_to_sign_in(browser)
     assert others.get("/").status_code == 200
     assert admin.get("/admin/auth/user/").status_code == 200

@@ -1,5 +1,6 @@
-"""The exact semantics of `pairing.home_visit` and `pairing.phone_contact` (DESIGN.md), pinned on
-hand-built households. Dates: Q1 2026 = Jan 1 - Mar 31, Q2 = Apr 1 - Jun 30."""
+"""The exact semantics of `pairing.home_visit` and `pairing.phone_contact` (docs/design.md,
+'Exact semantics'), pinned on hand-built households. Dates: Q1 2026 = Jan 1 - Mar 31,
+Q2 = Apr 1 - Jun 30."""
 
 import datetime
 

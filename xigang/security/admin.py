@@ -1,21 +1,24 @@
-"""The change history (read-only for everyone) and the user admin with the three posts apart."""
+"""The change history (read-only for everyone), the roles (read-only: the matrix is code) and
+the accounts admin with the three posts apart."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from xigang import roles
+from xigang import history, roles
 from xigang.models import AuditEntry
-from xigang.security.posts import check_posts, holds_post
+from xigang.security.accounts import check_groups_change, group_names, groups_set
+from xigang.security.codes import access_code_issue
+from xigang.security.posts import holds_post
 from xigang.security.second_factor import second_factor_reset
-from xigang.security.sessions import ending_sessions_on_last_group
 
 
 @admin.register(AuditEntry)
@@ -39,43 +42,143 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-class _PostsCheckedForm(forms.ModelForm):
+class _GroupsCheckedForm(forms.ModelForm):
+    """Groups change only as `xigang.security.accounts` allows (posts apart, never one's own)."""
+
+    acting_user = None  # set by PortalUserAdmin.get_form
+
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         groups = cleaned.get("groups")
         if groups is not None:
+            user = self.instance
             try:
-                check_posts(g.name for g in groups)
-            except forms.ValidationError as exc:
-                self.add_error("groups", exc)
+                check_groups_change(
+                    by=self.acting_user,
+                    user=user,
+                    old=group_names(user),
+                    new={g.name for g in groups},
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.add_error("groups", message)
         return cleaned
 
 
-class PortalUserAdmin(UserAdmin):
-    """系统管理员 keep accounts (names, active, passwords); 安全管理员 give roles (groups);
-    neither can make a superuser or hand out single permissions. Only a 安全管理员 resets
-    another user's lost second factor (the action below; a superuser without the post cannot).
-    Turning an account inactive, or leaving it without any group, ends its sessions."""
+class AccountChangeForm(forms.ModelForm):
+    """Django's user change form without its password field and link."""
 
-    actions = ["reset_second_factor"]
+    class Meta:
+        model = User
+        fields = ["username"]
+
+
+class AccountCreationForm(forms.ModelForm):
+    """A new account has no password: its holder sets one with a one-time code."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name"]
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
+ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "is_active")
+
+
+class PortalUserAdmin(UserAdmin):
+    """Accounts, with the three posts kept apart in code (xigang.security.accounts):
+    系统管理员 create, deactivate and give roles, and issue one-time codes, never a password;
+    安全管理员 give posts (and a post holder's roles) and reset lost second factors; nobody edits
+    their own roles, anyone's single permissions or the superuser flag, and no screen sets a
+    password. Every change is in the change history."""
+
+    actions = ["issue_access_code", "reset_second_factor"]
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    add_fieldsets = ((None, {"fields": ("username", "first_name")}),)
+    fieldsets = (
+        (None, {"fields": ("username",)}),
+        (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (
+            gettext_lazy("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (_PostsCheckedForm, form), {})
+        if obj is None:
+            return form
+        return type(form.__name__, (_GroupsCheckedForm, form), {"acting_user": request.user})
 
     def get_readonly_fields(self, request, obj=None):
-        if request.user.is_superuser:
-            return super().get_readonly_fields(request, obj)
-        locked = {"is_superuser", "user_permissions", "last_login", "date_joined"}
-        if request.user.has_perm("auth.change_group"):  # 安全管理员: roles only
-            fields = {f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]}
-            return sorted((fields - {"groups"}) | locked)
-        return sorted(locked | {"groups"})
+        if obj is None:
+            return ()
+        locked = {"is_staff", "is_superuser", "user_permissions", "last_login", "date_joined"}
+        user = request.user
+        if not (user.is_superuser or holds_post(user, roles.SYSTEM_ADMIN)):
+            locked |= set(ACCOUNT_FIELDS)  # 安全管理员: roles and posts only
+            if not holds_post(user, roles.SECURITY_ADMIN):
+                locked.add("groups")
+        return sorted(locked)
+
+    def user_change_password(self, request, id, form_url=""):
+        """No screen sets another's password: a 系统管理员 issues a one-time code instead."""
+        raise PermissionDenied
+
+    def save_model(self, request, obj, form, change):
+        changed = [f for f in ACCOUNT_FIELDS if f in form.changed_data]
+        super().save_model(request, obj, form, change)
+        if changed or not change:
+            history.record(
+                "account",
+                model="auth.user",
+                object_pk=obj.pk,
+                object_repr=obj.get_username(),
+                old={f: form.initial.get(f) for f in changed} if change else None,
+                new={f: getattr(obj, f) for f in (changed if change else ACCOUNT_FIELDS)},
+            )
 
     def save_related(self, request, form, formsets, change):
-        """Groups are saved here: an account left without any role or post is signed out."""
-        with ending_sessions_on_last_group(form.instance):
-            super().save_related(request, form, formsets, change)
+        """Groups through `groups_set`: checked, recorded, an account left without any role or
+        post signed out. Nothing else is related (single permissions are read-only)."""
+        if "groups" in form.cleaned_data:
+            names = {g.name for g in form.cleaned_data["groups"]}
+            groups_set(user=form.instance, names=names, by=request.user)
+
+    def has_issue_access_code_permission(self, request) -> bool:
+        return holds_post(request.user, roles.SYSTEM_ADMIN)
+
+    @admin.action(
+        permissions=["issue_access_code"],
+        description=gettext_lazy("Issue a one-time code to the selected user"),
+    )
+    def issue_access_code(self, request, queryset):
+        users = list(queryset[:2])
+        if len(users) != 1:
+            self.message_user(request, _("Choose exactly one user."), messages.ERROR)
+            return None
+        try:
+            plain, code = access_code_issue(user=users[0], by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("One-time enrolment code"),
+            "account": users[0],
+            "code": plain,
+            "issued": code,
+        }
+        return TemplateResponse(request, "security/access_code_issued.html", context)
 
     def has_reset_second_factor_permission(self, request) -> bool:
         return holds_post(request.user, roles.SECURITY_ADMIN)
@@ -104,5 +207,22 @@ class PortalUserAdmin(UserAdmin):
         )
 
 
+class ReadOnlyGroupAdmin(GroupAdmin):
+    """The roles' permissions come from the code's matrix (xigang.roles): shown, never edited."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 admin.site.unregister(User)
 admin.site.register(User, PortalUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, ReadOnlyGroupAdmin)
+
+from xigang.security import admin_locks  # noqa: E402, F401  (the sign-in locks page)

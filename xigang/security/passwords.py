@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 CLASSES = (
@@ -88,9 +86,3 @@ def password_set_at(user) -> datetime.datetime:
     latest = PasswordRecord.objects.filter(user=user).values_list("set_at", flat=True).first()
     return latest or user.date_joined
 
-
-def password_expired(user, now: datetime.datetime | None = None) -> bool:
-    if not user.has_usable_password():
-        return False
-    age = (now or timezone.now()) - password_set_at(user)
-    return age > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)

@@ -1,15 +1,15 @@
 """The three administrative posts (三员): system, security and audit administrator.
 
 One person holds at most one of them (等保 2.0 level 3, separation of duties). The check is here,
-once; the user admin form and `post_assign` both call it."""
+once; `xigang.security.accounts` (the user admin form, `post_assign`, the cadre services) calls
+it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xigang import roles
@@ -38,14 +38,11 @@ def holds_post(user, post: str) -> bool:
     return user.is_authenticated and user.is_active and user.groups.filter(name=post).exists()
 
 
-@transaction.atomic
-def post_assign(*, user: User, post: str) -> None:
-    """Give `user` one of the three posts (and the admin screens), refusing a combination."""
+def post_assign(*, user: User, post: str, by: User | None = None) -> None:
+    """Give `user` one of the three posts (and the admin screens), refusing a combination; `by`
+    must be a 安全管理员 (None: the operator at the server's shell). Recorded in the history."""
+    from xigang.security.accounts import group_names, groups_set
+
     if post not in roles.ADMIN_POSTS:
         raise ValidationError(_("「%(post)s」 is not an administrative post") % {"post": post})
-    current = set(user.groups.values_list("name", flat=True))
-    check_posts(current | {post})
-    user.groups.add(Group.objects.get(name=post))
-    if not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    groups_set(user=user, names=group_names(user) | {post}, by=by)

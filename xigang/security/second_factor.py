@@ -2,7 +2,8 @@
 
 The user's TOTP devices are deleted, so at their next sign-in they are sent to set up a new one
 (`otp_setup`); the sessions they still have open end (`xigang.security.sessions`): whoever holds
-the lost phone may hold a signed-in browser too."""
+the lost phone may hold a signed-in browser too. A second factor held after a reset code
+(`xigang.security.codes`) is released: the user enrols a new one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xigang import history, roles
+from xigang.models import AccessCode
 from xigang.security.posts import holds_post
 from xigang.security.sessions import SECOND_FACTOR_RESET, end_sessions
 
@@ -31,6 +33,7 @@ def second_factor_reset(*, user: User, by: User) -> int:
             ),
             code="own_factor",
         )
+    AccessCode.objects.filter(user=user, holds_factor=True).update(holds_factor=False)
     devices = TOTPDevice.objects.filter(user=user)
     removed = list(devices.order_by("pk").values("name", "confirmed"))
     devices.delete()

@@ -12,4 +12,5 @@ urlpatterns = [
     ),
     path("otp/setup/", views.otp_setup, name="otp_setup"),
     path("otp/verify/", views.otp_verify, name="otp_verify"),
+    path("code/", views.access_code, name="access_code"),
 ]

@@ -6,7 +6,7 @@ from xigang.ledgers import LedgerError, export_ledger, get_kind
 
 
 class Command(BaseCommand):
-    help = "Export an Excel ledger of the records in scope. KIND as in ledger-formats.md."
+    help = "Export an Excel ledger of the records in scope. KIND as in docs/ledger-formats.md."
 
     def add_arguments(self, parser):
         parser.add_argument("kind")

@@ -5,7 +5,7 @@ from xigang.ledgers import LedgerError, get_kind, import_ledger
 
 
 class Command(BaseCommand):
-    help = "Import an Excel ledger (all-or-nothing). KIND as in ledger-formats.md."
+    help = "Import an Excel ledger (all-or-nothing). KIND as in docs/ledger-formats.md."
 
     def add_arguments(self, parser):
         parser.add_argument("kind")

@@ -3,24 +3,31 @@ an Excel workbook. It only formats what `xigang.obligations` computes."""
 
 from __future__ import annotations
 
-import datetime
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xigang import obligations
 from xigang.commands import acting_user, add_user_argument
 from xigang.ledgers import write_workbook
+from xigang.overdue_query import FILTERS, OverdueQueryForm
 
 
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(
-            _("「%(value)s」 is not a date; write it as YYYY-MM-DD") % {"value": value}
-        ) from exc
+def parse(options: dict) -> OverdueQueryForm:
+    """The command's options through the one form of the overdue list's parameters; its errors,
+    in the user's language, as a CommandError."""
+    pending = options["pending"]
+    if not pending and not options["since"]:
+        raise CommandError(_("--since is required"))
+    data = {key: options[key] for key in FILTERS}
+    data["as_of"] = options["as_of"]
+    data["since"] = options["as_of"] if pending else options["since"]
+    form = OverdueQueryForm(data, today=timezone.localdate())
+    if not form.is_valid():
+        raise CommandError("\n".join(form.messages()))
+    return form
 
 
 class Command(BaseCommand):
@@ -33,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--department")
         parser.add_argument("--cadre", help="username")
         parser.add_argument("--rule", help="rule id, e.g. pairing.home_visit")
+        parser.add_argument("--article", help="article number, 1-45")
         parser.add_argument("--format", choices=["text", "json", "xlsx"], default="text")
         parser.add_argument("--output", help="file to write (required for xlsx)")
         parser.add_argument(
@@ -41,25 +49,9 @@ class Command(BaseCommand):
         add_user_argument(parser)
 
     def handle(self, *args, **options):
-        as_of = _date(options["as_of"])
-        if options["pending"]:
-            since = as_of
-        elif options["since"]:
-            since = _date(options["since"])
-        else:
-            raise CommandError(_("--since is required"))
-        filters = obligations.Filters(
-            village=options["village"],
-            department=options["department"],
-            cadre=options["cadre"],
-            rule=options["rule"],
-        )
-        known = {r.id for r in obligations.rules()}
-        if filters.rule and filters.rule not in known:
-            raise CommandError(
-                _("unknown rule 「%(rule)s」; known: %(known)s")
-                % {"rule": filters.rule, "known": ", ".join(sorted(known))}
-            )
+        form = parse(options)
+        as_of, since = form.cleaned_data["as_of"], form.cleaned_data["since"]
+        filters = form.filters()
         user = acting_user(options["user"])
         if options["pending"]:
             items = obligations.pending_items(user=user, as_of=as_of, filters=filters)

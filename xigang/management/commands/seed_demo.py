@@ -1,50 +1,31 @@
 """Deterministic synthetic data for demos and benchmarks.
 
-Each app that has demo data offers `APP.demo.seed(*, rng, scale, as_of)` (or another module
-listed in DEMO_MODULES); a module that does not exist is skipped. Each module draws from its own
-`random.Random` derived from the seed, so adding data to one app never changes another's.
+Each app that has demo data registers its `seed(*, rng, scale, as_of)` with `xigang.demo`. Each
+builder draws from its own `random.Random` derived from the seed and its module's name, so
+adding data to one app never changes another's.
 """
 
 import datetime
 import random
 import time
-from importlib import import_module
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-# In dependency order: the organisation, then households and pairings, visits, schedules.
-DEMO_MODULES = (
-    "duties.organisation.demo",
-    "households.demo",
-    "visits.demo",
-    "duties.schedules.demo",
-)
-# A module's random stream is named after the module; these keep the names they had before
-# the duties split, so that a seed still gives the same data.
-STREAM_NAMES = {
-    "duties.organisation.demo": "duties.demo",
-    "duties.schedules.demo": "duties.schedule_demo",
-}
+from xigang import demo
+
 SCALES = ("town", "county", "tiny")  # tiny: a handful of rows, for quick tests
 
 
 def seed_all(*, seed: int, scale: str, as_of: datetime.date, log=None) -> list[str]:
-    """Run every demo module that exists, in one transaction; returns the modules run."""
+    """Run every registered demo builder, in order and in one transaction; returns their names."""
     ran = []
     with transaction.atomic():
-        for name in DEMO_MODULES:
-            try:
-                module = import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-                continue
+        for name, builder in demo.builders():
             started = time.perf_counter()
-            stream = STREAM_NAMES.get(name, name)
-            module.seed(rng=random.Random(f"{seed}:{stream}"), scale=scale, as_of=as_of)
+            builder(rng=random.Random(f"{seed}:{name}"), scale=scale, as_of=as_of)
             ran.append(name)
             if log:
                 log(name, time.perf_counter() - started)

@@ -1,0 +1,69 @@
+"""The registry's row scope (plugged into xigang.scope), and the households a user reaches.
+
+A household is in reach by its village, by an active pairing of the user's cadre, or (for
+reading only) by something routed to the user's department: a help measure here, and what other
+apps add with `route_to_department` (visits: problems).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from households.models import HelpMeasure, Pairing
+from xigang import scope
+from xigang.scope import RowFilter, Scope
+
+# Each gives the ids of the households with something routed to the given departments.
+_ROUTES: list[Callable[[frozenset[int]], QuerySet]] = []
+
+
+def route_to_department(households: Callable[[frozenset[int]], QuerySet]) -> None:
+    """Rows of another app that bring a household into a department's reach."""
+    _ROUTES.append(households)
+
+
+def household_q(s: Scope, household_id: str, village_id: str) -> Q:
+    """Households in reach; `household_id` and `village_id` are the paths from the model."""
+    q = Q(**{f"{village_id}__in": s.village_ids}) if s.village_ids else Q(pk__in=[])
+    if s.cadre_id:
+        today = timezone.localdate()
+        paired = Pairing.objects.filter(cadre_id=s.cadre_id, start__lte=today).filter(
+            Q(end__isnull=True) | Q(end__gte=today)
+        )
+        q |= Q(**{f"{household_id}__in": paired.values("household_id")})
+    if s.department_ids and s.routed_reach:  # off for writes: a department edits its own rows
+        for routed in _ROUTES:
+            q |= Q(**{f"{household_id}__in": routed(s.department_ids)})
+    return q
+
+
+def below_household(household_id: str, village_id: str) -> RowFilter:
+    return lambda s: household_q(s, household_id, village_id)
+
+
+def routed_q(household_id: str, village_id: str) -> RowFilter:
+    """Rows owned by a department (problems, measures) reach that department too."""
+    return lambda s: household_q(s, household_id, village_id) | Q(
+        department_id__in=s.department_ids
+    )
+
+
+route_to_department(
+    lambda ids: HelpMeasure.objects.filter(department_id__in=ids).values("plan__household_id")
+)
+
+scope.register_rows("households.household", below_household("id", "village_id"))
+for _label in (
+    "households.member",
+    "households.memberchange",
+    "households.pairing",
+    "households.helpplan",
+    "households.assessment",
+):
+    scope.register_rows(_label, below_household("household_id", "household__village_id"))
+scope.register_rows(
+    "households.helpmeasure", routed_q("plan__household_id", "plan__household__village_id")
+)

@@ -1,0 +1,233 @@
+"""Real rows of every scoped model, in and out of each unit of the shared cast, for the write
+walk (test_access_walk.py). Units: 东村 and 西村 (villages), 民政科 (the department of `dept`)
+and 残联 (another department). `WRITERS[label][row]` is who may change that row: a department
+edits its own unit's rows only; everyone else is refused (403, or answered like a missing row).
+"""
+
+import datetime
+from decimal import Decimal
+
+from duties.models import (
+    Article,
+    Department,
+    Disclosure,
+    Duty,
+    DutySchedule,
+    PartyBranch,
+    RuleParameter,
+    VillageAssignment,
+)
+from households.models import (
+    Assessment,
+    HelpMeasure,
+    HelpPlan,
+    Member,
+    MemberChange,
+    Pairing,
+)
+from oversight.models import Accountability, Commendation, Finding, Inspection
+from tests.households.conftest import idn
+from tests.schedules.conftest import make_obligation
+from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
+
+DAY = datetime.date(2026, 3, 2)
+TOWN_EDITS = {"office"}
+EAST = {"office", "east_cadre"}
+WEST = {"office", "west_cadre"}
+
+# label -> row -> roles that may change it (POST to the change view takes the form)
+WRITERS: dict[str, dict[str, set[str]]] = {
+    "duties.article": {"art39": set()},  # corrected by a superuser only
+    "duties.department": {"civil_affairs": TOWN_EDITS},
+    "duties.duty": {"duty": TOWN_EDITS},
+    "duties.partybranch": {"branch": TOWN_EDITS},
+    "duties.village": {"east": TOWN_EDITS, "west": TOWN_EDITS},
+    "duties.cadre": {"east": TOWN_EDITS, "dept": TOWN_EDITS},
+    "duties.villageassignment": {"east": TOWN_EDITS},
+    "duties.ruleparameter": {"future": TOWN_EDITS},
+    "duties.dutyschedule": {"unused": TOWN_EDITS},
+    "duties.obligation": {"east": set(), "civil_affairs": set()},  # completed in the portal
+    "duties.disclosure": {"east": EAST, "west": WEST},
+    "households.household": {"east": EAST, "west": WEST},
+    "households.member": {"east": EAST, "west": WEST},
+    "households.memberchange": {"east": EAST, "west": WEST},
+    "households.pairing": {"east": TOWN_EDITS},
+    "households.helpplan": {"east": EAST | {"leader", "pairing"}, "west": WEST | {"leader"}},
+    "households.helpmeasure": {
+        "east_civil_affairs": EAST | {"pairing", "dept"},
+        "east_disabled": EAST | {"pairing"},  # dept reads it (same household), may not edit
+        "west_civil_affairs": WEST | {"dept"},
+    },
+    "households.assessment": {"east": EAST | {"pairing"}, "west": WEST},
+    "visits.visit": {"east": {"office", "pairing"}, "west": TOWN_EDITS},
+    "visits.problemcategory": {"category": TOWN_EDITS},
+    "visits.problem": {
+        "east_civil_affairs": {"office", "dept"},
+        "east_disabled": TOWN_EDITS,  # dept reads it (same household), may not resolve
+    },
+    "visits.emergencycase": {"east": {"office", "dept"}, "west": {"office", "dept"}},
+    "oversight.inspection": {"inspection": {"inspector"}},
+    "oversight.finding": {"east": {"inspector"}, "civil_affairs": {"inspector"}},
+    "oversight.accountability": {"east": {"inspector"}},
+    "oversight.commendation": {"civil_affairs": {"inspector"}},
+}
+
+# label -> roles that may delete its rows (office holds delete on the business models)
+DELETERS: dict[str, set[str]] = {
+    "duties.article": set(),
+    "oversight.inspection": {"inspector"},
+    "oversight.finding": set(),
+    "oversight.accountability": set(),
+    "oversight.commendation": set(),
+}
+
+
+def _plan(household):
+    return HelpPlan.objects.get_or_create(household=household, year=2026)[0]
+
+
+def _measure(household, department):
+    return HelpMeasure.objects.create(
+        plan=_plan(household), kind="临时救助", department=Department.objects.get(name=department)
+    )
+
+
+def _problem(household, department):
+    return Problem.objects.create(
+        household=household,
+        category=ProblemCategory.objects.get(name="危房改造"),
+        department=Department.objects.get(name=department),
+        description="房屋漏雨",
+        found_on=DAY,
+        due=DAY + datetime.timedelta(days=30),
+    )
+
+
+def _inspection(title):
+    return Inspection.objects.get_or_create(
+        title=title, started_on=DAY, department=Department.objects.get(name="镇纪委")
+    )[0]
+
+
+def _finding(**subject):
+    inspection = _inspection("二季度督查")
+    return Finding.objects.create(
+        inspection=inspection,
+        article_id=41,
+        description="台账不全",
+        found_on=DAY,
+        deadline=DAY,
+        **subject,
+    )
+
+
+def rows_of(label, cast, east, west, east_household, west_household):
+    """The rows of `label` named as in WRITERS."""
+    civil_affairs = Department.objects.get(name="民政科")
+    office = cast["office"]
+    makers = {
+        "duties.article": lambda: {"art39": Article.objects.get(number=39)},
+        "duties.department": lambda: {"civil_affairs": civil_affairs},
+        "duties.duty": lambda: {"duty": Duty.objects.get(article_id=39, clause=1)},
+        "duties.partybranch": lambda: {"branch": PartyBranch.objects.get(villages=east)},
+        "duties.village": lambda: {"east": east, "west": west},
+        "duties.cadre": lambda: {"east": cast["east_cadre"].cadre, "dept": cast["dept"].cadre},
+        "duties.villageassignment": lambda: {
+            "east": VillageAssignment.objects.create(village=east, cadre=cast["dept"].cadre)
+        },
+        "duties.ruleparameter": lambda: {
+            "future": RuleParameter.objects.create(
+                rule="pairing.home_visit",
+                name="grace_days",
+                value=12,
+                effective_from=datetime.date(2099, 1, 1),
+            )
+        },
+        "duties.dutyschedule": lambda: {
+            "unused": DutySchedule.objects.create(
+                duty=Duty.objects.get(article_id=39, clause=1),
+                frequency="yearly",
+                evidence="记录",
+                effective_from=datetime.date(2099, 1, 1),
+            )
+        },
+        "duties.obligation": lambda: {
+            "east": make_obligation(36, 1, village=east, **_q2()),
+            "civil_affairs": make_obligation(15, 2, department=civil_affairs, **_q2()),
+        },
+        "duties.disclosure": lambda: {
+            name: Disclosure.objects.create(
+                village=village, kind="贫困退出", title="公示", posted_from=DAY, recorded_by=office
+            )
+            for name, village in (("east", east), ("west", west))
+        },
+        "households.household": lambda: {"east": east_household, "west": west_household},
+        "households.member": lambda: {
+            "east": Member.objects.create(household=east_household, id_number=idn(2), name="甲"),
+            "west": Member.objects.create(household=west_household, id_number=idn(4), name="乙"),
+        },
+        "households.memberchange": lambda: {
+            name: MemberChange.objects.create(
+                household=h, kind="新生", name="丙", happened_on=DAY, reported_on=DAY
+            )
+            for name, h in (("east", east_household), ("west", west_household))
+        },
+        "households.pairing": lambda: {"east": Pairing.objects.get(household=east_household)},
+        "households.helpplan": lambda: {
+            "east": _plan(east_household),
+            "west": _plan(west_household),
+        },
+        "households.helpmeasure": lambda: {
+            "east_civil_affairs": _measure(east_household, "民政科"),
+            "east_disabled": _measure(east_household, "残联"),
+            "west_civil_affairs": _measure(west_household, "民政科"),
+        },
+        "households.assessment": lambda: {
+            name: Assessment.objects.create(household=h, item="food", met=True, assessed_on=DAY)
+            for name, h in (("east", east_household), ("west", west_household))
+        },
+        "visits.visit": lambda: {
+            name: Visit.objects.create(
+                household=h, cadre=cast["pairing"].cadre, kind="入户", on=DAY
+            )
+            for name, h in (("east", east_household), ("west", west_household))
+        },
+        "visits.problemcategory": lambda: {
+            "category": ProblemCategory.objects.get(name="危房改造")
+        },
+        "visits.problem": lambda: {
+            # routed to 民政科, the east household is in dept's read scope: so is 残联's problem
+            "east_civil_affairs": _problem(east_household, "民政科"),
+            "east_disabled": _problem(east_household, "残联"),
+        },
+        "visits.emergencycase": lambda: {
+            name: EmergencyCase.objects.create(
+                household=h, cause="因病", expense=Decimal("3000"), reported_on=DAY
+            )
+            for name, h in (("east", east_household), ("west", west_household))
+        },
+        "oversight.inspection": lambda: {"inspection": _inspection("专项督查")},
+        "oversight.finding": lambda: {
+            "east": _finding(village=east),
+            "civil_affairs": _finding(department=civil_affairs),
+        },
+        "oversight.accountability": lambda: {
+            "east": Accountability.objects.create(
+                village=east, measure="批评教育", decided_on=DAY, reason="台账不全"
+            )
+        },
+        "oversight.commendation": lambda: {
+            "civil_affairs": Commendation.objects.create(
+                department=civil_affairs, reason="救助及时", awarded_on=DAY
+            )
+        },
+    }
+    return makers[label]()
+
+
+def _q2():
+    return {
+        "label": "2026-Q2",
+        "start": datetime.date(2026, 4, 1),
+        "end": datetime.date(2026, 6, 30),
+    }

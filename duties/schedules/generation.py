@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import islice
 
 from django.db import transaction
@@ -176,9 +175,9 @@ def _counts() -> dict:
 
 
 def _unchanged(
-    mark: GenerationMark | None, counts: dict, names=SCHEDULE_COUNTS + VILLAGE_COUNTS
+    mark: GenerationMark, counts: dict, names: tuple[str, ...] = SCHEDULE_COUNTS + VILLAGE_COUNTS
 ) -> bool:
-    return mark is not None and all(getattr(mark, name) == counts[name] for name in names)
+    return all(getattr(mark, name) == counts[name] for name in names)
 
 
 def ensure_generated(*, through: datetime.date) -> None:
@@ -187,7 +186,9 @@ def ensure_generated(*, through: datetime.date) -> None:
     mark."""
     mark = GenerationMark.objects.filter(pk=1).first()
     counts = _counts()
-    if _unchanged(mark, counts):
+    if mark is None:
+        generate_obligations(through=through)
+    elif _unchanged(mark, counts):
         if mark.through >= through:
             return
         generate_obligations(through=through, since=mark.through)
@@ -202,7 +203,7 @@ def ensure_generated(*, through: datetime.date) -> None:
     _set_mark(through, counts, mark)
 
 
-def _only_villages_added(mark: GenerationMark | None, counts: dict) -> bool:
+def _only_villages_added(mark: GenerationMark, counts: dict) -> bool:
     """Same schedules, and villages only added: the count grew by as many villages as there
     are above the highest one of the mark (one query when it has to count them)."""
     if not _unchanged(mark, counts, SCHEDULE_COUNTS):
@@ -220,7 +221,7 @@ def mark_generated(*, through: datetime.date) -> None:
 
 
 def _set_mark(through: datetime.date, counts: dict, mark: GenerationMark | None) -> None:
-    if _unchanged(mark, counts):
+    if mark is not None and _unchanged(mark, counts):
         through = max(through, mark.through)
     GenerationMark.objects.update_or_create(pk=1, defaults={"through": through, **counts})
 

@@ -226,7 +226,7 @@ def _event_schedule(
     unit_error = _unit_error(duty, department, village)
     if unit_error:
         errors["unit"] = [unit_error]
-    if errors:
+    if errors or schedule is None:
         raise ValidationError(errors)
     return schedule
 

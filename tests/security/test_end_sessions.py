@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from duties.ledgers import CadreLedger
+from duties.organisation.ledgers import CadreLedger
 from tests.conftest import workbook
 from tests.security.helpers import holder, signed_in_verified
 from xigang import history, roles

@@ -16,8 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from duties.evidence import check_upload
 from duties.models import Village
+from duties.schedules.evidence import check_upload
 from xigang import history, upload_limits
 from xigang.ledgers import LedgerError, get_kind, import_ledger
 from xigang.models import AuditEntry

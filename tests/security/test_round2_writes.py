@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from duties.models import Disclosure
-from duties.obligation_services import disclosure_record
+from duties.schedules.services import disclosure_record
 from households import services
 from households.models import Household, Member
 from tests.forms import shown_version

@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from duties.ledgers import CadreLedger
 from duties.models import Department
-from duties.services import cadre_save
+from duties.organisation.ledgers import CadreLedger
+from duties.organisation.services import cadre_save
 from tests.conftest import workbook
 from tests.forms import shown_version
 from tests.security.helpers import holder

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duties.schedules import generate_obligations, mark_generated
+from duties.schedules.generation import generate_obligations, mark_generated
 
 
 class Command(BaseCommand):

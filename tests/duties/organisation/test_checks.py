@@ -5,9 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from duties.admin import CadreForm
-from duties.ledgers import CadreLedger
 from duties.models import Cadre
-from duties.services import cadre_save
+from duties.organisation.ledgers import CadreLedger
+from duties.organisation.services import cadre_save
 from tests.conftest import workbook
 from xigang.ledgers import import_ledger
 

@@ -90,7 +90,7 @@ class DutyChoiceField(forms.ModelChoiceField):
 class EventForm(forms.Form):
     """The event behind an on-event duty: which duty, which unit, when, what happened.
 
-    `duties`: the on-event duties the user may record (duties.selectors.event_duties);
+    `duties`: the on-event duties the user may record (duties.schedules.selectors.event_duties);
     `departments`, `villages`: the units in the user's reach those duties belong to. The
     rules (no future date, the duty's own unit, no duplicate) are the service's."""
 

@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duties.evidence import ALL, IMAGES, check_upload
 from duties.models import (
     Department,
     Disclosure,
@@ -25,7 +24,8 @@ from duties.models import (
     Obligation,
     Village,
 )
-from duties.schedules import schedule_in_force
+from duties.schedules.evidence import ALL, IMAGES, check_upload
+from duties.schedules.generation import schedule_in_force
 from xigang.admin import refuse_stale
 
 
@@ -171,24 +171,7 @@ def obligation_open_for_event(
     the duty was not scheduled on events (`event_on`), a unit the duty does not belong to
     (`unit`), and the same event (duty, unit, day) recorded before (code "duplicate")."""
     description = description.strip()
-    errors: dict[str, list[str]] = {}
-    schedule = None
-    if event_on > timezone.localdate():
-        errors["event_on"] = [
-            _("the date of the event, %(date)s, is after today") % {"date": event_on.isoformat()}
-        ]
-    else:
-        schedule = schedule_in_force(duty, event_on)
-        if schedule is None or schedule.frequency != DutySchedule.Frequency.ON_EVENT:
-            errors["event_on"] = [
-                _("on %(date)s, %(duty)s was not scheduled on events")
-                % {"date": event_on.isoformat(), "duty": duty.label}
-            ]
-    unit_error = _unit_error(duty, department, village)
-    if unit_error:
-        errors["unit"] = [unit_error]
-    if errors:
-        raise ValidationError(errors)
+    schedule = _event_schedule(duty, event_on, department, village)
     unit = department or village
     duplicate = ValidationError(
         _("the event of %(duty)s on %(date)s is already recorded for %(unit)s")
@@ -221,6 +204,32 @@ def obligation_open_for_event(
     except IntegrityError as exc:
         raise duplicate from exc
     return obligation
+
+
+def _event_schedule(
+    duty: Duty, event_on: datetime.date, department: Department | None, village: Village | None
+) -> DutySchedule:
+    """The on-event schedule of `duty` in force on the event's day, or a ValidationError naming
+    the fields at fault (`event_on`, `unit`)."""
+    errors: dict[str, list[str]] = {}
+    schedule = None
+    if event_on > timezone.localdate():
+        errors["event_on"] = [
+            _("the date of the event, %(date)s, is after today") % {"date": event_on.isoformat()}
+        ]
+    else:
+        schedule = schedule_in_force(duty, event_on)
+        if schedule is None or schedule.frequency != DutySchedule.Frequency.ON_EVENT:
+            errors["event_on"] = [
+                _("on %(date)s, %(duty)s was not scheduled on events")
+                % {"date": event_on.isoformat(), "duty": duty.label}
+            ]
+    unit_error = _unit_error(duty, department, village)
+    if unit_error:
+        errors["unit"] = [unit_error]
+    if errors or schedule is None:
+        raise ValidationError(errors)
+    return schedule
 
 
 def _unit_error(duty: Duty, department: Department | None, village: Village | None) -> str:

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext
 
 from duties.models import Obligation
-from duties.schedules import ensure_generated
+from duties.schedules.generation import ensure_generated
 from xigang.ledgers import Column, LedgerKind, register
 from xigang.scope import visible
 

@@ -1,7 +1,7 @@
 """The regulation and the organisation in the admin, every queryset cut to the user's scope.
 
 Writes that carry scope (a cadre's groups and grants, 包村干部 assignments) go through
-`duties.services`, exactly as the ledgers do.
+`duties.organisation.services`, exactly as the ledgers do.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ from duties.models import (
     Village,
     VillageAssignment,
 )
-from duties.params import DEFAULTS
-from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
+from duties.organisation.params import DEFAULTS
+from duties.organisation.services import (
+    cadre_groups,
+    cadre_save,
+    username_refusal,
+    village_assignments_set,
+)
 from xigang import roles as role_names
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 from xigang.security.accounts import group_names, groups_refusals
@@ -411,6 +416,3 @@ class RuleParameterAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._settled(request, obj)
 
-
-# Scheduled duties (schedules, obligations, evidence, 公示) are kept in their own module.
-from duties import admin_schedules  # noqa: E402, F401

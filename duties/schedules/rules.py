@@ -29,9 +29,9 @@ from duties.models import (
     Obligation,
     VillageUserObjectPermission,
 )
-from duties.params import in_force
-from duties.schedule_data import scheduled_articles
-from duties.schedules import ensure_generated
+from duties.organisation.params import in_force
+from duties.schedules.data import scheduled_articles
+from duties.schedules.generation import ensure_generated
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 

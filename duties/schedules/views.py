@@ -15,16 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duties.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
 from duties.models import Disclosure, Duty, Evidence, Obligation, Village
-from duties.obligation_services import (
+from duties.schedules.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
+from duties.schedules.generation import ensure_generated
+from duties.schedules.selectors import EMERGENCY_DUTY, event_duties, recent_events
+from duties.schedules.services import (
     disclosure_record,
     obligation_complete,
     obligation_open_for_event,
     obligation_waive,
 )
-from duties.schedules import ensure_generated
-from duties.selectors import EMERGENCY_DUTY, event_duties, recent_events
 from xigang.admin import row_version
 from xigang.scope import can_write, get_visible_or_404, units_in_reach, visible
 

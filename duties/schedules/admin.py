@@ -1,6 +1,6 @@
 """Scheduled duties in the admin: schedules (扶贫办 keeps them), obligations, evidence, 公示.
 
-Imported at the end of duties/admin.py. Writes go through the services, as in the portal."""
+Registered through duties/admin/. Writes go through the services, as in the portal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Disclosure, DutySchedule, Evidence, Obligation
-from duties.obligation_services import disclosure_record
+from duties.schedules.services import disclosure_record
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 
 

@@ -1,4 +1,4 @@
-"""Reads the regulation's text (kept in duties/regulation/) and loads it with the organisation.
+"""Reads the regulation's text (kept in duties/organisation/regulation/) and loads it with the organisation.
 
 `load_regulation` takes model classes so that the data migration can pass its historical models
 and tests or `seed_demo` the real ones; it is idempotent.
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from duties.data import DEPARTMENTS, DUTY_CLAUSES
+from duties.organisation.data import DEPARTMENTS, DUTY_CLAUSES
 
 TEXT_PATH = Path(__file__).resolve().parent / "regulation" / "xifa-2019-33.txt"
 

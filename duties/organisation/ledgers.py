@@ -16,7 +16,12 @@ from django.utils.translation import gettext as _
 
 from duties.checks import mobile_error
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
-from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
+from duties.organisation.services import (
+    cadre_groups,
+    cadre_save,
+    username_refusal,
+    village_assignments_set,
+)
 from xigang import roles as role_names
 from xigang.ledgers import (
     Action,
@@ -351,6 +356,3 @@ class CadreLedger(LedgerKind):
                 ),
             )
 
-
-# The obligations ledger (export only) is kept beside the scheduled duties.
-from duties import ledgers_obligations  # noqa: E402, F401

@@ -264,32 +264,7 @@ class LedgerKind:
             return self._read_rows(rows, report)
 
     def _read_rows(self, rows: Iterator[tuple[Any, ...]], report: Report) -> list[Row]:
-        required = [c.header for c in self.columns if c.required or c.key]
-        header_at: dict[str, int] | None = None
-        header_row = 0
-        best_missing = required
-        for number, cells in enumerate(rows, start=1):
-            texts = [parse_text(c) if not _blank(c) else "" for c in cells]
-            missing = [h for h in required if h not in texts]
-            if not missing:
-                header_at = {}
-                for index, text in enumerate(texts):
-                    if text and text not in header_at:
-                        header_at[text] = index
-                header_row = number
-                break
-            if len(missing) < len(best_missing):
-                best_missing = missing
-            if number >= HEADER_SEARCH_ROWS:
-                break
-        if header_at is None:
-            raise LedgerError(
-                _(
-                    "the file is refused: required columns missing: %(missing)s (the header row "
-                    "must be within the first %(n)d rows of the first worksheet)"
-                )
-                % {"missing": "、".join(best_missing), "n": HEADER_SEARCH_ROWS}
-            )
+        header_at, header_row = self._find_header(rows)
         known = {c.header for c in self.columns}
         report.unknown_headers = [h for h in header_at if h not in known]
         columns = [(c, header_at[c.header]) for c in self.columns if c.header in header_at]
@@ -326,6 +301,36 @@ class LedgerKind:
                 values[column.attr] = value
             out.append(Row(number, values, present))
         return out
+
+    def _find_header(self, rows: Iterator[tuple[Any, ...]]) -> tuple[dict[str, int], int]:
+        """The header row within the first rows (consumed from `rows`): each header's column."""
+        required = [c.header for c in self.columns if c.required or c.key]
+        header_at: dict[str, int] | None = None
+        header_row = 0
+        best_missing = required
+        for number, cells in enumerate(rows, start=1):
+            texts = [parse_text(c) if not _blank(c) else "" for c in cells]
+            missing = [h for h in required if h not in texts]
+            if not missing:
+                header_at = {}
+                for index, text in enumerate(texts):
+                    if text and text not in header_at:
+                        header_at[text] = index
+                header_row = number
+                break
+            if len(missing) < len(best_missing):
+                best_missing = missing
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        if header_at is None:
+            raise LedgerError(
+                _(
+                    "the file is refused: required columns missing: %(missing)s (the header row "
+                    "must be within the first %(n)d rows of the first worksheet)"
+                )
+                % {"missing": "、".join(best_missing), "n": HEADER_SEARCH_ROWS}
+            )
+        return header_at, header_row
 
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         """Validate every row against the database and decide its action; append errors."""

@@ -4,8 +4,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from duties.admin import CadreForm
 from duties.models import Cadre
+from duties.organisation.admin import CadreForm
 from duties.organisation.ledgers import CadreLedger
 from duties.organisation.services import cadre_save
 from tests.conftest import workbook

@@ -49,7 +49,7 @@ admin.site.index_title = gettext_lazy("Records")
 Related = tuple[tuple[type[models.Model], str], ...]
 
 
-def _rows(queryset, lock: bool) -> list:
+def _rows(queryset: QuerySet[Any], lock: bool) -> list:
     if lock:
         queryset = queryset.select_for_update()
     names = [f.attname for f in queryset.model._meta.concrete_fields]
@@ -418,7 +418,7 @@ class LedgerAdminMixin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/ledger_import.html", context)
 
     def _preview(
-        self, request: HttpRequest, kind: LedgerKind, upload, context: dict[str, Any]
+        self, request: HttpRequest, kind: LedgerKind, upload: Any, context: dict[str, Any]
     ) -> None:
         """A dry run of the upload; only a file that passes waits for its confirmation."""
         try:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.core.signals import got_request_exception
 from django.db import OperationalError, transaction
@@ -33,7 +35,7 @@ def is_locked(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError) and "is locked" in str(exc)
 
 
-def _note_locked(sender, request=None, **kwargs) -> None:
+def _note_locked(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
     """Django turns a view's exception into a 500 response before any middleware sees it; this
     receiver of got_request_exception marks the request so that the middleware knows why."""
     if request is not None and is_locked(sys.exc_info()[1]):
@@ -51,7 +53,7 @@ def busy_response() -> HttpResponse:
 
 
 class RetryLockedDatabaseMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -1,5 +1,7 @@
 """The regulation and the organisation it charges: articles, units, duties, villages, cadres."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -140,7 +142,7 @@ class Village(models.Model):
         related_name="villages",
         verbose_name=_("party general branch"),
     )
-    assigned_cadres = models.ManyToManyField(
+    assigned_cadres: models.ManyToManyField[Cadre, VillageAssignment] = models.ManyToManyField(
         "Cadre",
         through="VillageAssignment",
         related_name="assigned_villages",

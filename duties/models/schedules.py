@@ -1,6 +1,8 @@
 """The scheduled duties (arts. 3-31, 33-36): schedules, obligations, evidence, 公示, and how
 far obligations have been generated."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -184,7 +186,7 @@ class Obligation(models.Model):
     def unit(self) -> Department | Village | None:
         return self.department or self.village
 
-    def is_overdue(self, as_of) -> bool:
+    def is_overdue(self, as_of: datetime.date) -> bool:
         """Pure arithmetic on the row: unfinished and its due date has passed."""
         return self.status == self.Status.OPEN and self.due < as_of
 

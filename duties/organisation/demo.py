@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.utils.translation import gettext as _
 
 from duties.models import (
@@ -123,7 +123,15 @@ class _Cast:
     def username(self, prefix: str) -> str:
         return f"{prefix}{next(self.serial):05d}"
 
-    def add(self, *, username, unit, role_list, title="", name=None) -> None:
+    def add(
+        self,
+        *,
+        username: str,
+        unit: Department | Village,
+        role_list: list[str],
+        title: str = "",
+        name: str | None = None,
+    ) -> None:
         self.rows.append(
             {
                 "username": username,
@@ -168,7 +176,7 @@ class _Cast:
         self._write_roles(users)
         return cadres
 
-    def _write_roles(self, users) -> None:
+    def _write_roles(self, users: list[User]) -> None:
         """Group memberships, and the same grants as `cadre_save`: a department's staff and a
         village's cadres get their unit's scope."""
         groups = {g.name: g for g in Group.objects.filter(name__in=roles.ALL_ROLES)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from duties.organisation.data import DEPARTMENTS, DUTY_CLAUSES
 
@@ -63,7 +64,7 @@ def parse_articles(text: str | None = None) -> list[ParsedArticle]:
     return [ParsedArticle(**a) for a in articles]
 
 
-def load_regulation(Article, Department, Duty) -> None:  # noqa: N803 (model classes)
+def load_regulation(Article: type[Any], Department: type[Any], Duty: type[Any]) -> None:  # noqa: N803 (model classes)
     """Create or update the 45 articles, the units they charge and their duty clauses."""
     for parsed in parse_articles():
         Article.objects.update_or_create(

@@ -8,7 +8,7 @@ most the size every upload may have (`xigang.upload_limits`, settings.UPLOAD_MAX
 from __future__ import annotations
 
 import zipfile
-from typing import IO
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -68,7 +68,7 @@ def sniff(handle: IO[bytes]) -> str | None:
     return None
 
 
-def check_upload(upload, *, allowed: frozenset[str] = ALL) -> tuple[str, str]:
+def check_upload(upload: Any, *, allowed: frozenset[str] = ALL) -> tuple[str, str]:
     """(kind, content type) of an accepted upload; a ValidationError in Chinese otherwise,
     naming the file and what is wrong."""
     name = upload.name

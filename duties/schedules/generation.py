@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Max
@@ -61,7 +62,7 @@ def due_date(schedule: DutySchedule, period: Period) -> datetime.date:
     return min(period.end, period.start + datetime.timedelta(days=schedule.due_day - 1))
 
 
-def _obligation(schedule: DutySchedule, period: Period, **unit) -> Obligation:
+def _obligation(schedule: DutySchedule, period: Period, **unit: Any) -> Obligation:
     due = due_date(schedule, period)
     return Obligation(
         schedule_id=schedule.pk,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -31,7 +32,7 @@ from xigang.admin import refuse_stale
 
 def evidence_add(
     *,
-    upload,
+    upload: Any,
     user: User,
     obligation: Obligation | None = None,
     disclosure: Disclosure | None = None,
@@ -148,6 +149,7 @@ def disclosure_record(
     disclosure.full_clean()
     disclosure.save()
     for upload in uploads:
+        assert user is not None  # photos always come with the signed-in user who posts them
         evidence_add(upload=upload, user=user, disclosure=disclosure)
     return disclosure
 

@@ -68,6 +68,7 @@ def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staf
     )
     client.force_login(housing_staff)
     late = client.get(reverse("admin:visits_problem_changelist") + "?state=late").content.decode()
+
     def link(p):
         return reverse("admin:visits_problem_change", args=[p.pk])
 

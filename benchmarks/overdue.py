@@ -137,8 +137,6 @@ def main(argv=None) -> int:
     from visits.models import Visit
     from visits.rules import HomeVisitRule, PhoneContactRule
     from xigang.commands import system_user
-    from xigang.obligations import Filters
-    from xigang.periods import periods_between
 
     as_of = args.as_of or datetime.date(2026, 11, 29)
     started = time.perf_counter()
@@ -153,35 +151,46 @@ def main(argv=None) -> int:
         f"(seeded in {seeded:.1f} s); as of {as_of}, since {since}"
     )
     user = system_user()
-    failed = False
-    for rule in (HomeVisitRule(), PhoneContactRule()):
-        periods = periods_between(rule.period_kind, since, as_of)
+    same = [
+        _compare(rule, user, as_of, since, args.repeat)
+        for rule in (HomeVisitRule(), PhoneContactRule())
+    ]
+    return 0 if all(same) else 1
 
-        def engine(rule=rule):
-            return rule.overdue(user=user, as_of=as_of, since=since, filters=Filters())
 
-        sql, params = hand_written_sql(periods, rule.kinds)
+def _compare(rule, user, as_of: datetime.date, since: datetime.date, repeat: int) -> bool:
+    """One visit rule: the engine's items and time beside the hand-written SQL's."""
+    from django.db import connection
 
-        def raw(sql=sql, params=params):
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
+    from duties.models import Cadre
+    from xigang.obligations import Filters
+    from xigang.periods import periods_between
 
-        raw()  # warm the caches the same way for both
-        t_engine, items, t_sql, rows = _race(engine, raw, args.repeat)
-        from duties.models import Cadre
+    periods = periods_between(rule.period_kind, since, as_of)
 
-        usernames = dict(Cadre.objects.values_list("pk", "user__username"))
-        mine = sorted((i.household, i.period, i.cadre) for i in items)
-        theirs = sorted((n, periods[i].label, usernames.get(c)) for n, _v, c, i in rows)
-        same = mine == theirs
-        failed |= not same
-        print(
-            f"  {rule.id:22s} {len(periods):2d} periods  items engine {len(items):7d} / "
-            f"sql {len(rows):7d} {'same' if same else 'DIFFERENT'}  "
-            f"engine {t_engine:7.3f} s  sql {t_sql:7.3f} s  ratio {t_engine / t_sql:5.2f}x"
-        )
-    return 1 if failed else 0
+    def engine(rule=rule):
+        return rule.overdue(user=user, as_of=as_of, since=since, filters=Filters())
+
+    sql, params = hand_written_sql(periods, rule.kinds)
+
+    def raw(sql=sql, params=params):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    raw()  # warm the caches the same way for both
+    t_engine, items, t_sql, rows = _race(engine, raw, repeat)
+
+    usernames = dict(Cadre.objects.values_list("pk", "user__username"))
+    mine = sorted((i.household, i.period, i.cadre) for i in items)
+    theirs = sorted((n, periods[i].label, usernames.get(c)) for n, _v, c, i in rows)
+    same = mine == theirs
+    print(
+        f"  {rule.id:22s} {len(periods):2d} periods  items engine {len(items):7d} / "
+        f"sql {len(rows):7d} {'same' if same else 'DIFFERENT'}  "
+        f"engine {t_engine:7.3f} s  sql {t_sql:7.3f} s  ratio {t_engine / t_sql:5.2f}x"
+    )
+    return same
 
 
 if __name__ == "__main__":

@@ -181,27 +181,15 @@ def run(args) -> dict:
 
 
 def _drive(args, cast, households, env) -> dict:
-    users = []
-    roles = [r for r in PAGES if cast.get(r)]
-    for i in range(args.users):
-        role = roles[i % len(roles)]
-        pool = cast[role]
-        users.append((role, pool[(i // len(roles)) % len(pool)]))
+    users = _pick_users(args.users, cast)
     latencies: list[float] = []
     by_page: dict[str, list[float]] = {}
     errors: list[str] = []
     posted = {"n": 0}
     lock = threading.Lock()
-    deadline = time.monotonic() + args.duration
 
     # Sign everyone in first (password hashing is deliberately slow): the clock measures use.
-    sessions = {}
-    for _role, username in users:
-        if username not in sessions:
-            session = Session(args.port)
-            if not session.sign_in(username):
-                errors.append(f"sign-in {username}")
-            sessions[username] = session
+    sessions = _sign_in(users, args.port, errors)
     deadline = time.monotonic() + args.duration
 
     def worker(index: int, role: str, username: str):
@@ -249,14 +237,45 @@ def _drive(args, cast, households, env) -> dict:
                 time.sleep(think.uniform(0, 2 * args.think))
 
     before = _visit_count(env)
+    wall = _run_all(worker, users)
+    stored = _visit_count(env) - before
+    return _summary(users, wall, latencies, by_page, errors, posted["n"], stored)
+
+
+def _run_all(worker, users: list[tuple[str, str]]) -> float:
+    """Each user in a thread of its own, all at once; the wall-clock seconds until the last ends."""
     threads = [threading.Thread(target=worker, args=(i, r, u)) for i, (r, u) in enumerate(users)]
     started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.monotonic() - started
-    stored = _visit_count(env) - before
+    return time.monotonic() - started
+
+
+def _pick_users(count: int, cast: dict) -> list[tuple[str, str]]:
+    """`count` (role, username) pairs, the roles taking turns, each role's pool reused in order."""
+    users = []
+    roles = [r for r in PAGES if cast.get(r)]
+    for i in range(count):
+        role = roles[i % len(roles)]
+        pool = cast[role]
+        users.append((role, pool[(i // len(roles)) % len(pool)]))
+    return users
+
+
+def _sign_in(users: list[tuple[str, str]], port: int, errors: list[str]) -> dict:
+    sessions = {}
+    for _role, username in users:
+        if username not in sessions:
+            session = Session(port)
+            if not session.sign_in(username):
+                errors.append(f"sign-in {username}")
+            sessions[username] = session
+    return sessions
+
+
+def _summary(users, wall: float, latencies, by_page, errors, posted: int, stored: int) -> dict:
     latencies.sort()
     return {
         "users": len(users),
@@ -267,7 +286,7 @@ def _drive(args, cast, households, env) -> dict:
         "p95_ms": _p95_ms(latencies),
         "errors": len(errors),
         "error_samples": errors[:5],
-        "visits_posted": posted["n"],
+        "visits_posted": posted,
         "visits_stored": stored,
         # per page and role: requests, p50 and p95 in ms (where the time goes)
         "pages": {

@@ -111,18 +111,14 @@ def obligation_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Marked as done."))
                 return redirect("duties:obligation_complete", pk=obligation.pk)
-    return render(
+    is_open = obligation.status == Obligation.Status.OPEN
+    return _detail(
         request,
-        "duties/obligation_detail.html",
-        {
-            "obligation": obligation,
-            "evidence": list(obligation.evidence.select_related("uploaded_by")),
-            "form": form,
-            "waive_form": WaiveForm(),
-            "can_complete": can_complete and obligation.status == Obligation.Status.OPEN,
-            "can_waive": can_waive and obligation.status == Obligation.Status.OPEN,
-            "today": timezone.localdate(),
-        },
+        obligation,
+        form=form,
+        waive_form=WaiveForm(),
+        can_complete=can_complete and is_open,
+        can_waive=can_waive and is_open,
         status=400 if form.errors else 200,
     )
 
@@ -148,19 +144,41 @@ def obligation_waive_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Waived."))
             return redirect("duties:obligation_complete", pk=obligation.pk)
+    return _detail(
+        request,
+        obligation,
+        form=CompleteForm(),
+        waive_form=form,
+        can_complete=False,
+        can_waive=obligation.status == Obligation.Status.OPEN,
+        status=400,
+    )
+
+
+def _detail(
+    request: HttpRequest,
+    obligation: Obligation,
+    *,
+    form: CompleteForm,
+    waive_form: WaiveForm,
+    can_complete: bool,
+    can_waive: bool,
+    status: int,
+) -> HttpResponse:
+    """The obligation's page with its evidence and both forms, as completing or waiving left them."""
     return render(
         request,
         "duties/obligation_detail.html",
         {
             "obligation": obligation,
             "evidence": list(obligation.evidence.select_related("uploaded_by")),
-            "form": CompleteForm(),
-            "waive_form": form,
-            "can_complete": False,
-            "can_waive": obligation.status == Obligation.Status.OPEN,
+            "form": form,
+            "waive_form": waive_form,
+            "can_complete": can_complete,
+            "can_waive": can_waive,
             "today": timezone.localdate(),
         },
-        status=400,
+        status=status,
     )
 
 

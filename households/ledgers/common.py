@@ -3,7 +3,7 @@ cell formatting for exports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -96,3 +96,20 @@ def active_counts() -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("household_id", "n")
     )
+
+
+def rows_in_scope(
+    rows: Iterable[Row],
+    key: Callable[[Row], object],
+    refused: set[int],
+    households: dict[str, dict[str, Any]],
+    scope: set[int],
+    report: Report,
+) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """The rows with a key, not refused already, whose household is in the user's scope."""
+    for row in rows:
+        if key(row) is None or row.number in refused:
+            continue
+        household = household_of(row, households, scope, report)
+        if household is not None:
+            yield row, household

@@ -18,7 +18,12 @@ from households.checks import (
     leaving_member,
     report_date_error,
 )
-from households.ledgers.common import duplicate_keys, household_numbers, household_of, none_if_blank
+from households.ledgers.common import (
+    duplicate_keys,
+    household_numbers,
+    none_if_blank,
+    rows_in_scope,
+)
 from households.models import Household, Member, MemberChange
 from households.services import member_change_record
 from xigang.ledgers import (
@@ -71,12 +76,7 @@ class MemberChangeLedger(LedgerKind):
         self._counting = counting_members()
         self._scope = scope
         actions = []
-        for row in rows:
-            if self._key(row) is None or row.number in refused:
-                continue
-            household = household_of(row, households, scope, report)
-            if household is None:
-                continue
+        for row, household in rows_in_scope(rows, self._key, refused, households, scope, report):
             action = self._plan_row(row, household, report)
             if action is not None:
                 actions.append(action)

@@ -20,7 +20,12 @@ from households.checks import (
     pairing_overlap_error,
     pairing_spans,
 )
-from households.ledgers.common import BATCH, duplicate_keys, household_numbers, household_of
+from households.ledgers.common import (
+    BATCH,
+    duplicate_keys,
+    household_numbers,
+    rows_in_scope,
+)
 from households.models import Pairing
 from xigang import roles
 from xigang.ledgers import (
@@ -76,12 +81,7 @@ class PairingLedger(LedgerKind):
                 self._existing[(household_id, span.cadre_id, span.start)] = pk
                 self._registered_end[pk] = span.end
         planned = []
-        for row in rows:
-            if self._key(row) is None or row.number in refused:
-                continue
-            household = household_of(row, households, scope, report)
-            if household is None:
-                continue
+        for row, household in rows_in_scope(rows, self._key, refused, households, scope, report):
             plan = self._plan_row(row, household, report)
             if plan is not None:
                 planned.append(plan)

@@ -220,20 +220,9 @@ class HouseholdLedger(LedgerKind):
             *rest,
             cause,
             key,
-        ) in households.values_list(
-            "number",
-            "village__name",
-            "head_name",
-            "head_id_number",
-            "size",
-            "phone",
-            "category",
-            "status",
-            "year_identified",
-            "year_exited",
-            "cause",
-            "is_key",
-        ).iterator(chunk_size=5000):
+        ) in households.values_list("number", "village__name", *HOUSEHOLD_FIELDS[1:]).iterator(
+            chunk_size=5000
+        ):
             yield (
                 number,
                 village,

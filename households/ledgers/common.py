@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -49,14 +50,14 @@ def none_if_blank(value: Any) -> Any:
     return None if value == "" else value
 
 
-def in_scope(user, households: Iterable[dict[str, Any]]) -> set[int]:
+def in_scope(user: User | AnonymousUser, households: Iterable[dict[str, Any]]) -> set[int]:
     """Ids of the households the user keeps (no query for the whole-town roles, else one)."""
     if scope_of(user).whole_town:
         return {h["id"] for h in households}
     return set(visible(user, Household.objects.all()).values_list("id", flat=True))
 
 
-def household_numbers(user) -> tuple[dict[str, dict[str, Any]], set[int]]:
+def household_numbers(user: User | AnonymousUser) -> tuple[dict[str, dict[str, Any]], set[int]]:
     """Every household by number (one query) and the ids of those in the user's scope."""
     households = {
         number: {"id": pk, "number": number, "size": size, "status": status}

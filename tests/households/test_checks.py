@@ -16,7 +16,8 @@ from households.services import (
     pairing_end,
     pairing_start,
 )
-from tests.households.conftest import idn, workbook
+from tests.conftest import workbook
+from tests.households.conftest import idn
 from xigang.ledgers import get_kind, import_ledger
 
 D = datetime.date

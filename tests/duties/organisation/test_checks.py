@@ -8,7 +8,7 @@ from duties.admin import CadreForm
 from duties.ledgers import CadreLedger
 from duties.models import Cadre
 from duties.services import cadre_save
-from tests.org.conftest import write_book
+from tests.conftest import workbook
 from xigang.ledgers import import_ledger
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_a_mobile_number_that_is_not_11_digits(tmp_path, office, chinese):
     assert error.value.message_dict == {"mobile": [MESSAGE]}
     form = CadreForm(data={"username": "sun", "name": "孙某", "mobile": "1381234"})
     assert form.errors == {"mobile": [MESSAGE]}  # not the database constraint's name
-    path = write_book(
+    path = workbook(
         tmp_path / "c.xlsx", ["用户名", "姓名", "手机号"], [["sun", "孙某", "1381234"]]
     )
     report = import_ledger(CadreLedger(office), path)

@@ -73,6 +73,7 @@ def _users(as_of: datetime.date):
         .select_related("user")
         .first()
     )
+    assert cadre is not None, "seed_demo gives pairing cadres"
     return inspector, cadre.user, cadre.n
 
 

@@ -290,7 +290,9 @@ def _visit_count(env) -> int:
         "from visits.models import Visit; print('N', Visit.objects.count())",
         capture=True,
     ).stdout
-    return int(re.search(r"N (\d+)", out).group(1))
+    found = re.search(r"N (\d+)", out)
+    assert found, out
+    return int(found.group(1))
 
 
 def main() -> None:

@@ -106,90 +106,8 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     rosters: list[list[Member]] = []
     for village in villages:
         for index in range(1, per_village + 1):
-            surname = rng.choice(SURNAMES)
-            head_male = rng.random() < 0.8
-            head_birth = _birth(rng, as_of, 30, 80)
-            head = Member(
-                id_number=ids.new(head_birth, head_male),
-                name=_name(rng, surname),
-                relation=Member.Relation.HEAD,
-                health=rng.choice(["健康", "健康", "长期慢性病", "患有大病", "残疾"]),
-                labour=rng.choice(["普通劳动力", "弱劳动力或半劳动力", "丧失劳动力"]),
-                schooling=Member.Schooling.NOT_IN_SCHOOL,
-            )
-            roster = [head]
-            if rng.random() < 0.75:
-                roster.append(
-                    Member(
-                        id_number=ids.new(_birth(rng, as_of, 30, 75), not head_male),
-                        name=_name(rng),
-                        relation=Member.Relation.SPOUSE,
-                        health="健康",
-                        labour="普通劳动力",
-                        schooling=Member.Schooling.NOT_IN_SCHOOL,
-                    )
-                )
-            for _child in range(rng.choice((0, 1, 1, 2, 3))):
-                birth = _birth(rng, as_of, 1, 25)
-                male = rng.random() < 0.5
-                age = (as_of - birth).days // 365
-                schooling = _school(age)
-                if 6 <= age <= 18 and rng.random() < 0.05:
-                    schooling = ""  # planted finding: school-age with no status
-                roster.append(
-                    Member(
-                        id_number=ids.new(birth, male),
-                        name=_name(rng, surname),
-                        relation=Member.Relation.SON if male else Member.Relation.DAUGHTER,
-                        health="健康",
-                        labour="无劳动力" if age < 16 else "普通劳动力",
-                        schooling=schooling,
-                    )
-                )
-            if rng.random() < 0.2:
-                roster.append(
-                    Member(
-                        id_number=ids.new(_birth(rng, as_of, 75, 92), rng.random() < 0.5),
-                        name=_name(rng),
-                        relation=Member.Relation.PARENT,
-                        health=rng.choice(["长期慢性病", "残疾", "患有大病"]),
-                        labour="丧失劳动力",
-                        schooling=Member.Schooling.NOT_IN_SCHOOL,
-                    )
-                )
-            for member in roster:
-                if member.health == "残疾":
-                    member.disability_grade = rng.choice(["一级", "二级", "三级", "四级"])
-            if rng.random() < 0.02:
-                flag = rng.choice(
-                    ["has_vehicle", "has_town_housing", "has_public_post", "has_business"]
-                )
-                setattr(roster[0], flag, True)  # planted finding: 四有人员 to review
-            status = _pick(rng, STATUS_WEIGHTS)
-            identified = rng.choice((2014, 2015, 2016, 2017, 2018))
-            exited = (
-                None
-                if status == Household.Status.POOR
-                else rng.randint(max(identified, 2016), min(as_of.year, 2020))
-            )
-            size = len(roster) + (1 if rng.random() < 0.01 else 0)  # planted: size off by one
-            households.append(
-                Household(
-                    number=f"{village.name}-{index:03d}",
-                    village=village,
-                    head_name=head.name,
-                    head_id_number=head.id_number,
-                    size=size,
-                    phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
-                    address=f"{village.name}{rng.randint(1, 300)}号",
-                    category=_pick(rng, CATEGORY_WEIGHTS),
-                    status=status,
-                    year_identified=identified,
-                    year_exited=exited,
-                    cause=rng.choice(Household.Cause.values),
-                    is_key=any(m.health != "健康" for m in roster) and rng.random() < 0.5,
-                )
-            )
+            roster = _roster(rng, ids, as_of)
+            households.append(_household(rng, village, index, roster, as_of))
             rosters.append(roster)
     Household.objects.bulk_create(households, batch_size=2000)
     members = []
@@ -202,6 +120,97 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     _seed_pairings(rng, households, cadres, two_years_ago, as_of)
     _seed_changes(rng, households, rosters, ids, two_years_ago, as_of)
     _seed_plans(rng, households, rosters, departments, as_of)
+
+
+def _roster(rng: random.Random, ids: _Ids, as_of: datetime.date) -> list[Member]:
+    """One household's members, head first, with the findings the quality page should show."""
+    surname = rng.choice(SURNAMES)
+    head_male = rng.random() < 0.8
+    head_birth = _birth(rng, as_of, 30, 80)
+    head = Member(
+        id_number=ids.new(head_birth, head_male),
+        name=_name(rng, surname),
+        relation=Member.Relation.HEAD,
+        health=rng.choice(["健康", "健康", "长期慢性病", "患有大病", "残疾"]),
+        labour=rng.choice(["普通劳动力", "弱劳动力或半劳动力", "丧失劳动力"]),
+        schooling=Member.Schooling.NOT_IN_SCHOOL,
+    )
+    roster = [head]
+    if rng.random() < 0.75:
+        roster.append(
+            Member(
+                id_number=ids.new(_birth(rng, as_of, 30, 75), not head_male),
+                name=_name(rng),
+                relation=Member.Relation.SPOUSE,
+                health="健康",
+                labour="普通劳动力",
+                schooling=Member.Schooling.NOT_IN_SCHOOL,
+            )
+        )
+    for _child in range(rng.choice((0, 1, 1, 2, 3))):
+        birth = _birth(rng, as_of, 1, 25)
+        male = rng.random() < 0.5
+        age = (as_of - birth).days // 365
+        schooling = _school(age)
+        if 6 <= age <= 18 and rng.random() < 0.05:
+            schooling = ""  # planted finding: school-age with no status
+        roster.append(
+            Member(
+                id_number=ids.new(birth, male),
+                name=_name(rng, surname),
+                relation=Member.Relation.SON if male else Member.Relation.DAUGHTER,
+                health="健康",
+                labour="无劳动力" if age < 16 else "普通劳动力",
+                schooling=schooling,
+            )
+        )
+    if rng.random() < 0.2:
+        roster.append(
+            Member(
+                id_number=ids.new(_birth(rng, as_of, 75, 92), rng.random() < 0.5),
+                name=_name(rng),
+                relation=Member.Relation.PARENT,
+                health=rng.choice(["长期慢性病", "残疾", "患有大病"]),
+                labour="丧失劳动力",
+                schooling=Member.Schooling.NOT_IN_SCHOOL,
+            )
+        )
+    for member in roster:
+        if member.health == "残疾":
+            member.disability_grade = rng.choice(["一级", "二级", "三级", "四级"])
+    if rng.random() < 0.02:
+        flag = rng.choice(["has_vehicle", "has_town_housing", "has_public_post", "has_business"])
+        setattr(roster[0], flag, True)  # planted finding: 四有人员 to review
+    return roster
+
+
+def _household(
+    rng: random.Random, village: Village, index: int, roster: list[Member], as_of: datetime.date
+) -> Household:
+    head = roster[0]
+    status = _pick(rng, STATUS_WEIGHTS)
+    identified = rng.choice((2014, 2015, 2016, 2017, 2018))
+    exited = (
+        None
+        if status == Household.Status.POOR
+        else rng.randint(max(identified, 2016), min(as_of.year, 2020))
+    )
+    size = len(roster) + (1 if rng.random() < 0.01 else 0)  # planted: size off by one
+    return Household(
+        number=f"{village.name}-{index:03d}",
+        village=village,
+        head_name=head.name,
+        head_id_number=head.id_number,
+        size=size,
+        phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+        address=f"{village.name}{rng.randint(1, 300)}号",
+        category=_pick(rng, CATEGORY_WEIGHTS),
+        status=status,
+        year_identified=identified,
+        year_exited=exited,
+        cause=rng.choice(Household.Cause.values),
+        is_key=any(m.health != "健康" for m in roster) and rng.random() < 0.5,
+    )
 
 
 def _seed_pairings(
@@ -266,17 +275,7 @@ def _seed_changes(
             member.left_on = happened
             leaving.append(member)
             household.size -= 1
-            changes.append(
-                MemberChange(
-                    household=household,
-                    member=member,
-                    id_number=member.id_number,
-                    name=member.name,
-                    kind=MemberChange.Kind.DEATH,
-                    happened_on=happened,
-                    reported_on=reported,
-                )
-            )
+            changes.append(_change(member, MemberChange.Kind.DEATH, happened, reported))
         else:
             baby = Member(
                 household=household,
@@ -288,22 +287,26 @@ def _seed_changes(
             )
             newborns.append(baby)
             household.size += 1
-            changes.append(
-                MemberChange(
-                    household=household,
-                    member=baby,
-                    id_number=baby.id_number,
-                    name=baby.name,
-                    kind=MemberChange.Kind.BIRTH,
-                    happened_on=happened,
-                    reported_on=reported,
-                )
-            )
+            changes.append(_change(baby, MemberChange.Kind.BIRTH, happened, reported))
         changed_households.append(household)
     Member.objects.bulk_create(newborns, batch_size=2000)
     Member.objects.bulk_update(leaving, ["active", "left_on"], batch_size=500)
     Household.objects.bulk_update(changed_households, ["size"], batch_size=500)
     MemberChange.objects.bulk_create(changes, batch_size=2000)
+
+
+def _change(
+    member: Member, kind: str, happened: datetime.date, reported: datetime.date
+) -> MemberChange:
+    return MemberChange(
+        household=member.household,
+        member=member,
+        id_number=member.id_number,
+        name=member.name,
+        kind=kind,
+        happened_on=happened,
+        reported_on=reported,
+    )
 
 
 def _seed_plans(
@@ -364,7 +367,12 @@ def _seed_plans(
                 )
             )
     HelpMeasure.objects.bulk_create(measures, batch_size=2000)
+    _seed_assessments(rng, households, as_of)
 
+
+def _seed_assessments(
+    rng: random.Random, households: list[Household], as_of: datetime.date
+) -> None:
     assessed_on = as_of - datetime.timedelta(days=rng.randint(10, 60))
     assessments = []
     for household in households:

@@ -23,7 +23,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
-from duties.params import in_force
+from duties.organisation.params import in_force
 from households.models import MemberChange, Pairing
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible

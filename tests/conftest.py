@@ -18,7 +18,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from duties.models import Department, PartyBranch, Village
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from households.models import Household, Pairing
 from xigang import roles
 

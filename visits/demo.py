@@ -13,7 +13,7 @@ import random
 
 from django.db import transaction
 
-from duties.params import in_force
+from duties.organisation.params import in_force
 from households.models import Pairing
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from xigang import demo

@@ -30,7 +30,7 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Village
-from duties.params import InForce, in_force
+from duties.organisation.params import InForce, in_force
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT

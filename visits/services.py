@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre
-from duties.params import in_force
+from duties.organisation.params import in_force
 from households.checks import pairing_spans
 from households.models import Household, Pairing
 from visits.checks import future_date_error, unpaired_error

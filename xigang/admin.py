@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,21 +19,23 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget, url_params_from_lookup_dict
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.db.models.fields.related import RelatedField
 from django.db.models.fields.reverse_related import ManyToOneRel
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, _get_foreign_key
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xigang import scope
 from xigang.ledgers import LedgerError, LedgerKind, export_ledger, get_kind, import_ledger
+from xigang.upload_limits import check_size
 
 if TYPE_CHECKING:  # django-stubs' companion, installed with the test tools only
     from django_stubs_ext import StrOrPromise
@@ -43,18 +45,46 @@ admin.site.site_title = gettext_lazy("Xigang poverty alleviation")
 admin.site.index_title = gettext_lazy("Records")
 
 
-def row_version(obj: models.Model) -> str:
-    """A fingerprint of the row as the database holds it now (one query)."""
-    names = [f.attname for f in obj._meta.concrete_fields]
-    values = type(obj)._base_manager.filter(pk=obj.pk).values_list(*names).first()
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
+# (model, foreign key name): the rows a form shows with its own
+Related = tuple[tuple[type[models.Model], str], ...]
 
 
-def refuse_stale(obj: models.Model, shown: str | None) -> None:
+def _rows(queryset: QuerySet[Any], lock: bool) -> list:
+    if lock:
+        queryset = queryset.select_for_update()
+    names = [f.attname for f in queryset.model._meta.concrete_fields]
+    return list(queryset.order_by("pk").values_list(*names))
+
+
+def row_version(obj: models.Model, related: Related = (), *, lock: bool = False) -> str:
+    """A fingerprint of everything a form shows: the row and its related rows (an admin page's
+    inlines) as the database holds them now. Keyed with the secret key: a masked ID number
+    cannot be found by hashing guesses. `lock`: the rows are locked until the transaction ends."""
+    parts = [_rows(obj._meta.base_manager.filter(pk=obj.pk), lock)]
+    for model, key in related:
+        parts.append(_rows(model._meta.base_manager.filter(**{key: obj.pk}), lock))
+    return salted_hmac("xigang.row_version", repr(parts)).hexdigest()[:32]
+
+
+def refuse_stale(obj: models.Model, shown: str, related: Related = ()) -> None:
     """Optimistic locking, for the admin and the portal's forms alike: `shown` is the
-    `row_version` the form carried when it was displayed; if someone saved the row since,
-    refuse the save (the caller keeps what the user typed and shows the message)."""
-    if shown and obj.pk and shown != row_version(obj):
+    `row_version` the form carried when it was displayed; if someone saved the row (or a row
+    shown with it) since, or the form carried no version, refuse the save (the caller keeps
+    what the user typed and shows the message). Inside a transaction the rows are locked
+    first, so two saves of the same version cannot both pass."""
+    if not obj.pk:
+        return
+    if not shown:
+        raise forms.ValidationError(
+            _(
+                "This form arrived without the version of the record it showed, so nobody can "
+                "tell whether someone else saved the record meanwhile. Nothing has been saved "
+                "and what you typed is kept below: check it against the record, then save again."
+            ),
+            code="unversioned",
+        )
+    lock = transaction.get_connection().in_atomic_block
+    if shown != row_version(obj, related, lock=lock):
         raise forms.ValidationError(
             _(
                 "Someone else saved this record while you were editing it. Nothing of yours "
@@ -66,12 +96,15 @@ def refuse_stale(obj: models.Model, shown: str | None) -> None:
 
 
 class _VersionCheckedForm(forms.ModelForm):
-    """The admin change form carries the row's fingerprint as it was shown (`_row_version`, see
-    templates/admin/change_form.html); a stale save is refused (`refuse_stale`)."""
+    """The admin change form carries the fingerprint of the row and its inlines as they were
+    shown (`_row_version`, see templates/admin/change_form.html); a stale or unversioned save
+    is refused (`refuse_stale`)."""
+
+    version_related: Related = ()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
-        refuse_stale(self.instance, self.data.get("_row_version"))
+        refuse_stale(self.instance, self.data.get("_row_version", ""), self.version_related)
         return self.cleaned_data
 
 
@@ -243,7 +276,17 @@ class ScopedAdmin(DeclaredLookupsOnly):
         form.request_user = request.user  # type: ignore[attr-defined]  # a new class each request
         if obj is None or not issubclass(form, forms.ModelForm):
             return form
-        return type(form.__name__, (_VersionCheckedForm, form), {})
+        related = {"version_related": self.version_related()}
+        return type(form.__name__, (_VersionCheckedForm, form), related)
+
+    def version_related(self) -> Related:
+        """The inlines' rows: the page shows them, so its version covers them."""
+        related = []
+        for inline in self.inlines:
+            key = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
+            assert key is not None  # it raises rather than return None
+            related.append((inline.model, key.name))
+        return tuple(related)
 
     def render_change_form(
         self,
@@ -255,7 +298,7 @@ class ScopedAdmin(DeclaredLookupsOnly):
         obj: models.Model | None = None,
     ) -> HttpResponse:
         if change and obj is not None and obj.pk is not None:
-            context["row_version"] = row_version(obj)
+            context["row_version"] = row_version(obj, self.version_related())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def formfield_for_foreignkey(
@@ -300,8 +343,14 @@ class ScopedInline(InlineModelAdmin):
 
 
 def _upload_dir() -> Path:
+    """Where uploaded ledgers wait for their confirmation; those left unconfirmed longer than
+    LEDGER_UPLOAD_MAX_AGE are deleted here, on the next upload or confirmation."""
     directory = Path(settings.MEDIA_ROOT) / "ledger-uploads"
     directory.mkdir(parents=True, exist_ok=True)
+    oldest = time.time() - settings.LEDGER_UPLOAD_MAX_AGE.total_seconds()
+    for waiting in directory.iterdir():
+        if waiting.stat().st_mtime < oldest:
+            waiting.unlink(missing_ok=True)
     return directory
 
 
@@ -365,19 +414,31 @@ class LedgerAdminMixin(admin.ModelAdmin):
         if request.method == "POST" and "token" in request.POST:
             return self._confirm(request, kind, request.POST["token"], context)
         if request.method == "POST" and request.FILES.get("file"):
-            token = f"{request.user.pk}-{uuid.uuid4().hex}"
-            stored = _upload_dir() / f"{token}.xlsx"
-            with stored.open("wb") as out:
-                # django-stubs: a key may hold a list; the key is "file", one upload
-                for chunk in request.FILES["file"].chunks():  # type: ignore[union-attr]
-                    out.write(chunk)
-            try:
-                context["report"] = import_ledger(kind, stored, dry_run=True)
-                context["token"] = token
-            except LedgerError as exc:
-                stored.unlink(missing_ok=True)
-                context["refused"] = str(exc)
+            self._preview(request, kind, request.FILES["file"], context)
         return TemplateResponse(request, "admin/ledger_import.html", context)
+
+    def _preview(
+        self, request: HttpRequest, kind: LedgerKind, upload: Any, context: dict[str, Any]
+    ) -> None:
+        """A dry run of the upload; only a file that passes waits for its confirmation."""
+        try:
+            check_size(upload.name, upload.size)
+        except ValidationError as exc:
+            context["refused"] = exc.messages[0]
+            return
+        token = f"{request.user.pk}-{uuid.uuid4().hex}"
+        stored = _upload_dir() / f"{token}.xlsx"
+        with stored.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            context["report"] = import_ledger(kind, stored, dry_run=True)
+        except LedgerError as exc:
+            context["refused"] = str(exc)
+        if context.get("report") and context["report"].ok:
+            context["token"] = token
+        else:
+            stored.unlink(missing_ok=True)
 
     def _confirm(
         self, request: HttpRequest, kind: LedgerKind, token: str, context: dict[str, Any]

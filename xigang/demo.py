@@ -8,13 +8,16 @@ from typing import Any
 
 Builder = Callable[..., Any]
 
-# module name -> (order, builder); the name also seeds the builder's own random generator.
+# name -> (order, builder); the name also seeds the builder's own random generator.
 _BUILDERS: dict[str, tuple[int, Builder]] = {}
 
 
-def register(*, order: int) -> Callable[[Builder], Builder]:
+def register(*, order: int, name: str | None = None) -> Callable[[Builder], Builder]:
+    """`name` defaults to the builder's module; a builder that moves keeps its old name, and so
+    its data."""
+
     def add(builder: Builder) -> Builder:
-        _BUILDERS[builder.__module__] = (order, builder)
+        _BUILDERS[name or builder.__module__] = (order, builder)
         return builder
 
     return add

@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from python_calamine import CalamineWorkbook
 
-from xigang import history
+from xigang import history, upload_limits
 from xigang.idnumber import id_number_error, normalise
 
 HEADER_SEARCH_ROWS = 5
@@ -225,53 +226,17 @@ class Column:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _refuse_dtd(source: str | Path | IO[bytes]) -> None:
-    """A workbook's XML never needs a DTD; one that declares entities is an XML bomb or an
-    external-entity attack. openpyxl parses through defusedxml / lxml without resolving
-    entities; we refuse such files outright, with a clear message."""
-    import zipfile
-
-    stream = None if isinstance(source, (str, Path)) else source
-    position = stream.tell() if stream is not None else None
-    try:
-        with zipfile.ZipFile(source) as archive:
-            for name in archive.namelist():
-                if name.endswith((".xml", ".rels")):
-                    with archive.open(name) as part:
-                        head = part.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise LedgerError(
-                            _(
-                                "the file is refused: its part %(part)s declares a DTD or XML "
-                                "entities, which an Excel workbook never does"
-                            )
-                            % {"part": name}
-                        )
-    except zipfile.BadZipFile:
-        pass  # openpyxl says it is not a workbook
-    finally:
-        if stream is not None and position is not None:
-            stream.seek(position)
-
-
-def _open_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[Any, ...]]:
+def _open_rows(source: str | Path | IO[bytes]) -> Generator[tuple[Any, ...], None, None]:
     """The first worksheet's rows as values, read by calamine (Rust), much faster than openpyxl's
-    read-only mode, which was most of an import's time. Numbers arrive as floats and
-    empty cells as "": the cell parsers take both. Its XML reader expands no entities, and
-    `_refuse_dtd` refuses a workbook that declares any before it is opened."""
-    _refuse_dtd(source)
+    read-only mode, which was most of an import's time. Numbers arrive as floats and empty cells
+    as "": the cell parsers take both. The file is checked first and parsed in a child process
+    under a memory cap (`xigang.upload_limits`): a workbook built to exhaust the parser is
+    refused, and the worker lives on."""
     try:
-        if isinstance(source, (str, Path)):
-            book = CalamineWorkbook.from_path(str(source))
-        else:
-            book = CalamineWorkbook.from_filelike(source)
-        sheet = book.get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises several kinds for a file that is not xlsx
-        raise LedgerError(
-            _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": exc}
-        ) from exc
-    for row in sheet.iter_rows():
-        yield tuple(row)
+        upload_limits.check_workbook(source)
+        yield from upload_limits.read_first_sheet(source)
+    except ValidationError as exc:
+        raise LedgerError(exc.messages[0]) from exc
 
 
 def _blank(value: Any) -> bool:
@@ -295,33 +260,11 @@ class LedgerKind:
 
     # --- import ---
     def read(self, source: str | Path | IO[bytes], report: Report) -> list[Row]:
-        rows = _open_rows(source)
-        required = [c.header for c in self.columns if c.required or c.key]
-        header_at: dict[str, int] | None = None
-        header_row = 0
-        best_missing = required
-        for number, cells in enumerate(rows, start=1):
-            texts = [parse_text(c) if not _blank(c) else "" for c in cells]
-            missing = [h for h in required if h not in texts]
-            if not missing:
-                header_at = {}
-                for index, text in enumerate(texts):
-                    if text and text not in header_at:
-                        header_at[text] = index
-                header_row = number
-                break
-            if len(missing) < len(best_missing):
-                best_missing = missing
-            if number >= HEADER_SEARCH_ROWS:
-                break
-        if header_at is None:
-            raise LedgerError(
-                _(
-                    "the file is refused: required columns missing: %(missing)s (the header row "
-                    "must be within the first %(n)d rows of the first worksheet)"
-                )
-                % {"missing": "、".join(best_missing), "n": HEADER_SEARCH_ROWS}
-            )
+        with closing(_open_rows(source)) as rows:
+            return self._read_rows(rows, report)
+
+    def _read_rows(self, rows: Iterator[tuple[Any, ...]], report: Report) -> list[Row]:
+        header_at, header_row = self._find_header(rows)
         known = {c.header for c in self.columns}
         report.unknown_headers = [h for h in header_at if h not in known]
         columns = [(c, header_at[c.header]) for c in self.columns if c.header in header_at]
@@ -358,6 +301,36 @@ class LedgerKind:
                 values[column.attr] = value
             out.append(Row(number, values, present))
         return out
+
+    def _find_header(self, rows: Iterator[tuple[Any, ...]]) -> tuple[dict[str, int], int]:
+        """The header row within the first rows (consumed from `rows`): each header's column."""
+        required = [c.header for c in self.columns if c.required or c.key]
+        header_at: dict[str, int] | None = None
+        header_row = 0
+        best_missing = required
+        for number, cells in enumerate(rows, start=1):
+            texts = [parse_text(c) if not _blank(c) else "" for c in cells]
+            missing = [h for h in required if h not in texts]
+            if not missing:
+                header_at = {}
+                for index, text in enumerate(texts):
+                    if text and text not in header_at:
+                        header_at[text] = index
+                header_row = number
+                break
+            if len(missing) < len(best_missing):
+                best_missing = missing
+            if number >= HEADER_SEARCH_ROWS:
+                break
+        if header_at is None:
+            raise LedgerError(
+                _(
+                    "the file is refused: required columns missing: %(missing)s (the header row "
+                    "must be within the first %(n)d rows of the first worksheet)"
+                )
+                % {"missing": "、".join(best_missing), "n": HEADER_SEARCH_ROWS}
+            )
+        return header_at, header_row
 
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         """Validate every row against the database and decide its action; append errors."""

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it tries a request again, whole, when the database was locked (SQLite).
+    "xigang.locked_db.RetryLockedDatabaseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +91,9 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A writer waits this long for another's lock; then xigang.locked_db tries the request again.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = env_int("SQLITE_TIMEOUT", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -135,9 +140,24 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
-# Evidence uploads and ledgers: 10 MB at most.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads (docs/security.md, "Round two"): one size limit for every file, evidence and ledgers
+# alike; the handler stores no more than that and `xigang.upload_limits` refuses the file.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440  # Django's default: larger files wait on disk, not in memory
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "xigang.upload_limits.CappedUploadHandler",
+]
+# A ledger workbook, checked before it is parsed; the parser runs under a memory and CPU cap.
+LEDGER_MAX_ROWS = env_int("LEDGER_MAX_ROWS", 100_000)
+LEDGER_MAX_COLUMNS = 100
+LEDGER_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+LEDGER_MAX_RATIO = 100  # a part this many times smaller packed than unpacked is a zip bomb
+LEDGER_READER_MEMORY_BYTES = env_int("LEDGER_READER_MEMORY_MB", 1024) * 1024 * 1024
+LEDGER_READER_CPU_SECONDS = 120
+# An uploaded ledger waits this long for its confirmation, then the next upload deletes it.
+LEDGER_UPLOAD_MAX_AGE = datetime.timedelta(hours=2)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

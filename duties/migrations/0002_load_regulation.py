@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load_regulation(apps, schema_editor):
-    from duties.regulation import load_regulation as load
+    from duties.organisation.regulation import load_regulation as load
 
     load(apps.get_model("duties", "Article"), apps.get_model("duties", "Department"),
          apps.get_model("duties", "Duty"))

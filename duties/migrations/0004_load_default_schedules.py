@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load_default_schedules(apps, schema_editor):
-    from duties.schedule_data import DEFAULT_SCHEDULES, EFFECTIVE_FROM
+    from duties.schedules.data import DEFAULT_SCHEDULES, EFFECTIVE_FROM
 
     Duty = apps.get_model("duties", "Duty")
     DutySchedule = apps.get_model("duties", "DutySchedule")
@@ -21,7 +21,7 @@ def load_default_schedules(apps, schema_editor):
 
 
 def unload_default_schedules(apps, schema_editor):
-    from duties.schedule_data import EFFECTIVE_FROM
+    from duties.schedules.data import EFFECTIVE_FROM
 
     apps.get_model("duties", "DutySchedule").objects.filter(
         effective_from=EFFECTIVE_FROM, obligations__isnull=True

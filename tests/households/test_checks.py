@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from households.admin import HouseholdForm, PairingForm
 from households.models import Household, Member, MemberChange, Pairing
 from households.services import (

@@ -6,7 +6,7 @@ import datetime
 import openpyxl
 import pytest
 
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from households.models import Household, Member, MemberChange, Pairing
 from households.services import member_save
 from tests.conftest import workbook

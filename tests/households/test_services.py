@@ -183,7 +183,7 @@ def test_a_report_before_the_event_is_refused(east_household):
 
 
 def test_a_handover_ends_the_open_pairing_the_day_before(east_household, pairing, leader):
-    from duties.services import cadre_save
+    from duties.organisation.services import cadre_save
 
     other = cadre_save(username="other", name="赵六", roles=["帮扶责任人"])
     pairing_start(household=east_household, cadre=other, start=D(2026, 7, 1))
@@ -195,7 +195,7 @@ def test_a_handover_ends_the_open_pairing_the_day_before(east_household, pairing
 
 
 def test_an_overlapping_pairing_is_refused(east_household, pairing):
-    from duties.services import cadre_save
+    from duties.organisation.services import cadre_save
 
     other = cadre_save(username="other", name="赵六", roles=["帮扶责任人"])
     first = Pairing.objects.get(household=east_household)

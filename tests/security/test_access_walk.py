@@ -152,7 +152,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
     """route -> {row name: id} for ROWS, with the rows themselves."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from duties.obligation_services import disclosure_record, evidence_add
+    from duties.schedules.services import disclosure_record, evidence_add
     from tests.duties.schedules.conftest import make_obligation
 
     settings.MEDIA_ROOT = tmp_path / "media"

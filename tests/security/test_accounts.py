@@ -94,9 +94,7 @@ def test_89_days_is_still_fine(client, alice):
 
 
 def _sign_in(client, password, username="alice", **extra):
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password}, **extra
-    )
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
 
 
 def test_the_lock_lifts_after_30_minutes(client, alice):

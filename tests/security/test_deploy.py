@@ -68,9 +68,7 @@ def test_production_cookies_are_host_prefixed_and_secure():
     ], result.stderr
 
 
-def test_pages_carry_a_csp_without_unsafe_inline_and_signed_in_pages_are_no_store(
-    client, office
-):
+def test_pages_carry_a_csp_without_unsafe_inline_and_signed_in_pages_are_no_store(client, office):
     anonymous = client.get("/accounts/login/")
     policy = anonymous["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
@@ -86,7 +84,9 @@ def test_no_template_uses_inline_script_style_or_a_cdn():
     import re
 
     offenders = []
-    pattern = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=\"|\sstyle=\"|https?://(?!www\.w3\.org)")
+    pattern = re.compile(
+        r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=\"|\sstyle=\"|https?://(?!www\.w3\.org)"
+    )
     dirs = [ROOT / "templates", *ROOT.glob("*/templates"), *ROOT.glob("xigang/*/templates")]
     for directory in dirs:
         for path in directory.rglob("*.html"):

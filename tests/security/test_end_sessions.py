@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from duties.ledgers import CadreLedger
+from duties.organisation.ledgers import CadreLedger
 from tests.conftest import workbook
 from tests.security.helpers import holder, signed_in_verified
 from xigang import history, roles
@@ -178,7 +178,9 @@ def test_a_new_password_set_with_a_one_time_code_ends_the_sessions_by_itself(ali
     browser, others = _signed_in(alice), _signed_in(bob)
     assert admin.get(f"/admin/auth/user/{alice.pk}/password/").status_code == 403
     plain, _code = access_code_issue(user=alice, by=system)
-    access_code_redeem(code=access_code_check(username="alice", code=plain), password="Fresh-2026-pw")
+    access_code_redeem(
+        code=access_code_check(username="alice", code=plain), password="Fresh-2026-pw"
+    )
     assert _sent_to_sign_in(browser)
     assert others.get("/").status_code == 200
     assert admin.get("/admin/auth/user/").status_code == 200

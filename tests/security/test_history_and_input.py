@@ -40,9 +40,9 @@ def test_creates_and_deletes_are_recorded_and_nobody_may_change_history(client, 
         made = PartyBranch.objects.create(name="新总支")
         made.delete()
     actions = list(
-        AuditEntry.objects.filter(model="duties.partybranch").order_by("id").values_list(
-            "action", "actor", "source"
-        )
+        AuditEntry.objects.filter(model="duties.partybranch")
+        .order_by("id")
+        .values_list("action", "actor", "source")
     )
     assert actions == [("create", "office", "form"), ("delete", "office", "form")]
     assert not AuditEntry._meta.default_permissions.count("delete")
@@ -170,9 +170,13 @@ def test_an_xlsx_with_an_entity_bomb_is_refused(office, tmp_path):
     import zipfile
 
     bomb = tmp_path / "bomb.xlsx"
-    entities = '<!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i else "")) * 10}">' for i in range(1, 9)
-    ) + "]>"
+    entities = (
+        '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i else "")) * 10}">' for i in range(1, 9)
+        )
+        + "]>"
+    )
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w") as dst:
         for item in src.infolist():
             data = src.read(item.filename)

@@ -68,9 +68,7 @@ def test_dump_restore_keeps_counts_and_the_history_chain(office, east_household,
             dsn += f" password={env['PGPASSWORD']}"
         with psycopg.connect(dsn) as restored, restored.cursor() as cursor:
             assert _counts(cursor) == before
-        url = (
-            f"postgres://{env['PGUSER']}:{env['PGPASSWORD']}@{env['PGHOST']}:{env['PGPORT']}/{fresh}"
-        )
+        url = f"postgres://{env['PGUSER']}:{env['PGPASSWORD']}@{env['PGHOST']}:{env['PGPORT']}/{fresh}"
         result = subprocess.run(
             [sys.executable, "manage.py", "verify_history"],
             cwd=ROOT,

@@ -15,6 +15,7 @@ from django.test import RequestFactory
 
 from households.models import HelpMeasure, HelpPlan, Member
 from tests.conftest import workbook
+from tests.forms import shown_version
 from tests.households.conftest import TITLE, idn
 from tests.security.test_access_walk import ROLES
 from xigang.admin import ScopedAdmin
@@ -275,7 +276,10 @@ def test_m3_a_department_changes_only_its_own_help_measures(client, dept, east_h
     assert refused.status_code == 403
     theirs.refresh_from_db()
     assert theirs.status == "planned" and theirs.amount is None
-    saved = client.post(url.format(ours.pk), {**post, "department": ours.department_id})
+    version = shown_version(client, url.format(ours.pk))
+    saved = client.post(
+        url.format(ours.pk), {**post, "department": ours.department_id, "_row_version": version}
+    )
     assert saved.status_code == 302
     ours.refresh_from_db()
     assert ours.status == "done"

@@ -12,10 +12,11 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from duties.ledgers import CadreLedger
 from duties.models import Department
-from duties.services import cadre_save
+from duties.organisation.ledgers import CadreLedger
+from duties.organisation.services import cadre_save
 from tests.conftest import workbook
+from tests.forms import shown_version
 from tests.security.helpers import holder
 from xigang import history, roles
 from xigang.ledgers import import_ledger
@@ -290,7 +291,8 @@ def test_c3_a_new_cadre_never_takes_an_existing_account(office, tmp_path):
 def test_c3_a_cadres_roles_changed_by_the_office_are_recorded(office, east_cadre):
     client = _client(office)
     url = f"/admin/duties/cadre/{east_cadre.cadre.pk}/change/"
-    response = client.post(url, _cadre_form(east_cadre.cadre, [roles.VILLAGE, roles.PAIRING]))
+    form = _cadre_form(east_cadre.cadre, [roles.VILLAGE, roles.PAIRING])
+    response = client.post(url, {**form, "_row_version": shown_version(client, url)})
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="groups", object_repr="east_cadre", actor="office")
     assert entry.object_pk == str(east_cadre.pk)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from duties.models import Department
 from tests.conftest import make_user
+from tests.forms import shown_version
 from visits.models import Problem, ProblemCategory
 from visits.services import problem_report
 from xigang import roles
@@ -36,7 +37,10 @@ def test_the_department_routed_to_sees_and_resolves_it(client, housing_staff, pr
     listing = client.get(reverse("admin:visits_problem_changelist")).content.decode()
     assert "东村-001" in listing
     url = reverse("admin:visits_problem_change", args=[problem.pk])
-    response = client.post(url, {"resolution": "已完成危房改造", "resolved_on": "2026-03-20"})
+    version = shown_version(client, url)
+    response = client.post(
+        url, {"resolution": "已完成危房改造", "resolved_on": "2026-03-20", "_row_version": version}
+    )
     assert response.status_code == 302
     problem.refresh_from_db()
     assert (problem.resolved_on, problem.resolution, problem.resolved_by) == (
@@ -64,6 +68,7 @@ def test_the_past_due_filter_lists_what_the_rule_calls_late(client, housing_staf
     )
     client.force_login(housing_staff)
     late = client.get(reverse("admin:visits_problem_changelist") + "?state=late").content.decode()
+
     def link(p):
         return reverse("admin:visits_problem_change", args=[p.pk])
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from visits.models import Visit
 from visits.services import visit_record
 from xigang.ledgers import get_kind, import_ledger

@@ -38,9 +38,7 @@ def test_the_list_shows_my_households_with_their_last_contacts(
     assert "东村-002" not in page
 
 
-def test_a_visit_in_a_few_taps_with_a_routed_problem(
-    client, pairing, east_household, time_machine
-):
+def test_a_visit_in_a_few_taps_with_a_routed_problem(client, pairing, east_household, time_machine):
     # Late on a quarter's last day: a visit dated that day is not in the future.
     time_machine.move_to(datetime.datetime(2026, 6, 30, 23, 30, tzinfo=SHANGHAI))
     client.force_login(pairing)
@@ -54,9 +52,9 @@ def test_a_visit_in_a_few_taps_with_a_routed_problem(
             "on": "2026-06-30",
             "content": "宣传政策",
             "problems_found": "房屋漏雨",
-            "category": Problem._meta.get_field("category").related_model.objects.get(
-                name="裂缝漏雨房屋维修"
-            ).pk,
+            "category": Problem._meta.get_field("category")
+            .related_model.objects.get(name="裂缝漏雨房屋维修")
+            .pk,
         },
         follow=True,
     )

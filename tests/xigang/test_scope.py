@@ -34,7 +34,7 @@ def test_it_answers_404_for_another_villages_household(east_cadre, west_househol
 
 
 def test_it_adds_up_scopes_of_several_roles(east_cadre, west, west_household):
-    from duties.services import grant_village
+    from duties.organisation.services import grant_village
     from xigang.scope import invalidate
 
     grant_village(east_cadre, west)
@@ -68,7 +68,7 @@ def test_it_lets_民政科_reach_every_emergency_case_and_no_other_department(
     from decimal import Decimal
 
     from duties.models import Department
-    from duties.services import cadre_save
+    from duties.organisation.services import cadre_save
     from visits.models import EmergencyCase
     from xigang import roles
 

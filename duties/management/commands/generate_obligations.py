@@ -1,24 +1,26 @@
 """`manage.py generate_obligations --through DATE`: create the missing obligations (idempotent)."""
 
 import datetime
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duties.schedules import generate_obligations, mark_generated
+from duties.schedules.generation import generate_obligations, mark_generated
 
 
 class Command(BaseCommand):
     help = "Create the obligations of every scheduled duty for each period started by a date."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--through",
             help="the last day whose periods are generated, YYYY-MM-DD (default: today)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             through = (
                 datetime.date.fromisoformat(options["through"])

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from duties.models import Cadre, Village
 from tests.conftest import workbook
+from tests.forms import shown_version
 from xigang.scope import scope_of
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def test_another_villages_page_answers_like_a_missing_one(client, east_cadre, we
 def test_the_cadre_changelist_costs_a_fixed_number_of_queries(
     client, cast, django_assert_max_num_queries
 ):
-    from duties.services import cadre_save
+    from duties.organisation.services import cadre_save
 
     for i in range(20):  # more rows, more units, more roles: the same queries
         unit = cast["east_cadre"].cadre.village if i % 2 else cast["dept"].cadre.department
@@ -252,6 +253,7 @@ def test_assigning_a_town_cadre_to_a_village_in_the_admin_grants_the_village(
             "villageassignment_set-MAX_NUM_FORMS": "1000",
             "villageassignment_set-0-cadre": dept.cadre.pk,
             "villageassignment_set-0-village": east.pk,
+            "_row_version": shown_version(client, url),
         },
     )
     assert response.status_code == 302, response.content.decode()
@@ -264,7 +266,7 @@ def test_assigning_a_town_cadre_to_a_village_in_the_admin_grants_the_village(
 
 @pytest.mark.parametrize("who", ["office", "superuser"])
 def test_every_duties_admin_page_opens_in_chinese(client, office, east, dept, who):
-    from duties.services import village_assignments_set
+    from duties.organisation.services import village_assignments_set
 
     village_assignments_set(village=east, cadres=[dept.cadre])
     user = office
@@ -299,7 +301,7 @@ def test_the_office_adds_a_rule_parameter_from_a_future_date(client, office, tod
     import datetime
 
     from duties.models import RuleParameter
-    from duties.params import in_force
+    from duties.organisation.params import in_force
 
     start = today + datetime.timedelta(days=10)
     client.force_login(office)

@@ -4,10 +4,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from duties.admin import CadreForm
-from duties.ledgers import CadreLedger
 from duties.models import Cadre
-from duties.services import cadre_save
+from duties.organisation.admin import CadreForm
+from duties.organisation.ledgers import CadreLedger
+from duties.organisation.services import cadre_save
 from tests.conftest import workbook
 from xigang.ledgers import import_ledger
 
@@ -21,9 +21,7 @@ def test_a_mobile_number_that_is_not_11_digits(tmp_path, office, chinese):
     assert error.value.message_dict == {"mobile": [MESSAGE]}
     form = CadreForm(data={"username": "sun", "name": "孙某", "mobile": "1381234"})
     assert form.errors == {"mobile": [MESSAGE]}  # not the database constraint's name
-    path = workbook(
-        tmp_path / "c.xlsx", ["用户名", "姓名", "手机号"], [["sun", "孙某", "1381234"]]
-    )
+    path = workbook(tmp_path / "c.xlsx", ["用户名", "姓名", "手机号"], [["sun", "孙某", "1381234"]])
     report = import_ledger(CadreLedger(office), path)
     assert [(e.header, e.message) for e in report.errors] == [("手机号", MESSAGE)]
     assert not Cadre.objects.filter(user__username="sun").exists()

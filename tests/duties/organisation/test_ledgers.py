@@ -4,9 +4,9 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 
-from duties.ledgers import CadreLedger, VillageLedger
 from duties.models import Cadre, PartyBranch, Village, VillageAssignment
-from duties.services import cadre_save
+from duties.organisation.ledgers import CadreLedger, VillageLedger
+from duties.organisation.services import cadre_save
 from tests.conftest import make_user, workbook
 from xigang import roles
 from xigang.ledgers import LedgerError, export_ledger, import_ledger
@@ -115,7 +115,7 @@ def test_the_villages_export_lists_exactly_the_users_villages(tmp_path, east_cad
 
 
 def test_villages_round_trip_unchanged(tmp_path, office, east, west, town_cadre):
-    from duties.services import village_assignments_set
+    from duties.organisation.services import village_assignments_set
 
     village_assignments_set(village=east, cadres=[town_cadre, office.cadre])
     export_ledger(VillageLedger(office), tmp_path / "v.xlsx")

@@ -27,7 +27,7 @@ def test_signing_in_with_the_form_leads_to_the_start_page(client, east_cadre):
 
 
 def test_the_start_page_shows_the_roles_of_the_signed_in_user(client, east_cadre):
-    from duties.services import cadre_save
+    from duties.organisation.services import cadre_save
 
     cadre_save(
         username="east_cadre",

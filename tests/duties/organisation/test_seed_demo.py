@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
-from duties import demo
 from duties.models import Cadre, PartyBranch, Village, VillageAssignment
+from duties.organisation import demo
 from xigang import roles
 from xigang.scope import scope_of
 

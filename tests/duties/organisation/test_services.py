@@ -2,7 +2,7 @@
 
 import pytest
 
-from duties.services import cadre_save, village_assignments_set
+from duties.organisation.services import cadre_save, village_assignments_set
 from xigang import roles
 from xigang.scope import scope_of
 

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from duties.models import Disclosure, Evidence
+from tests.forms import shown_version
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +42,9 @@ def test_a_village_cadre_records_a_notice_with_a_photo_and_closes_it(client, eas
         east_cadre,
     )
     assert notice.evidence.get().original_name == "公示栏.png"
+    edit = reverse("duties:disclosure_edit", args=[notice.pk])
     response = _post(
-        client,
-        reverse("duties:disclosure_edit", args=[notice.pk]),
-        east,
-        posted_until="2026-07-07",
+        client, edit, east, posted_until="2026-07-07", _row_version=shown_version(client, edit)
     )
     assert response.status_code == 302
     notice.refresh_from_db()

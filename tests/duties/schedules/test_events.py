@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from duties.models import Department, Duty, Obligation
-from duties.obligation_services import obligation_open_for_event
-from duties.schedules import schedule_change
+from duties.schedules.generation import schedule_change
+from duties.schedules.services import obligation_open_for_event
 from tests.conftest import FROZEN_DAY
 from xigang.models import AuditEntry
 from xigang.obligations import Filters, overdue_items

@@ -1,10 +1,11 @@
-"""The one check of uploaded files (duties.evidence): content by magic bytes, size, name."""
+"""The one check of uploaded files (duties.schedules.evidence): content by magic bytes, size,
+name."""
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from duties.evidence import check_upload
+from duties.schedules.evidence import check_upload
 
 
 def test_an_upload_is_checked_by_content_and_size():

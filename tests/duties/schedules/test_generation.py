@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from duties.data import DUTY_CLAUSES
 from duties.models import Duty, DutySchedule, Obligation, Village
-from duties.schedule_data import scheduled_articles
-from duties.schedules import (
+from duties.organisation.data import DUTY_CLAUSES
+from duties.schedules.data import scheduled_articles
+from duties.schedules.generation import (
     due_date,
     ensure_generated,
     generate_obligations,

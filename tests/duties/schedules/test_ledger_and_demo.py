@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from duties.models import Disclosure, Obligation
-from duties.obligation_services import obligation_complete
+from duties.schedules.services import obligation_complete
 from tests.conftest import SHANGHAI
 from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
 
@@ -53,7 +53,7 @@ def test_units_without_the_permission_may_not_export(tmp_path, pairing):
 
 
 def test_the_demo_marks_a_deterministic_mix(east, west, office, east_cadre):
-    from duties import schedule_demo
+    from duties.schedules import demo as schedule_demo
 
     as_of = D(2026, 6, 30)
     schedule_demo.seed(rng=random.Random("2019:duties.schedule_demo"), scale="tiny", as_of=as_of)

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from duties.models import Disclosure, Obligation, RuleParameter
-from duties.obligation_services import disclosure_record, obligation_complete, obligation_waive
+from duties.schedules.services import disclosure_record, obligation_complete, obligation_waive
 from xigang.obligations import Filters, overdue_items, pending_items
 from xigang.scope import scope_of
 
@@ -197,7 +197,7 @@ def test_disclosures_are_listed_in_a_fixed_number_of_queries(
 @pytest.mark.usefixtures("today")
 def test_on_event_obligations_fall_due_after_the_event(office, civil_affairs):
     from duties.models import Duty
-    from duties.obligation_services import obligation_open_for_event
+    from duties.schedules.services import obligation_open_for_event
 
     emergency = Duty.objects.get(article_id=15, clause=3)
     obligation_open_for_event(duty=emergency, event_on=D(2026, 7, 10), department=civil_affairs)

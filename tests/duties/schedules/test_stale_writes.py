@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from duties.models import Disclosure, Evidence
-from duties.obligation_services import disclosure_record
+from duties.schedules.services import disclosure_record
 from tests.duties.schedules.test_disclosures import _post
 from xigang.models import AuditEntry
 

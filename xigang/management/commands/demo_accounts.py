@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from duties.demo import demo_accounts_lines
+from duties.organisation.demo import demo_accounts_lines
 
 
 class Command(BaseCommand):

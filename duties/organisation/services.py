@@ -142,9 +142,10 @@ def village_assignments_set(*, village: Village, cadres: Iterable[Cadre]) -> Non
         if cadre_id not in wanted:
             assignment.delete()
             cadre = assignment.cadre
-            own_village = cadre.village_id == village.pk and cadre.user.groups.filter(
-                name=role_names.VILLAGE
-            ).exists()
+            own_village = (
+                cadre.village_id == village.pk
+                and cadre.user.groups.filter(name=role_names.VILLAGE).exists()
+            )
             if not own_village:  # a village's own cadre keeps the village
                 revoke_village(cadre.user, village)
     for cadre_id, cadre in wanted.items():

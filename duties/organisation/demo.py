@@ -12,12 +12,13 @@ the pairing cadres are the members of 帮扶责任人 (the account `demo_pairing
 from __future__ import annotations
 
 import datetime
+import itertools
 import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.utils.translation import gettext as _
 
 from duties.models import (
@@ -29,7 +30,7 @@ from duties.models import (
     VillageAssignment,
     VillageUserObjectPermission,
 )
-from duties.services import cadre_save
+from duties.organisation.services import cadre_save
 from xigang import demo, roles
 
 DEMO_PASSWORD = "Xigang-2026!demo"
@@ -117,8 +118,20 @@ class _Cast:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.rows: list[dict] = []
+        self.serial = itertools.count(1)
 
-    def add(self, *, username, unit, role_list, title="", name=None) -> None:
+    def username(self, prefix: str) -> str:
+        return f"{prefix}{next(self.serial):05d}"
+
+    def add(
+        self,
+        *,
+        username: str,
+        unit: Department | Village,
+        role_list: list[str],
+        title: str = "",
+        name: str | None = None,
+    ) -> None:
         self.rows.append(
             {
                 "username": username,
@@ -160,8 +173,14 @@ class _Cast:
             ],
             batch_size=1000,
         )
+        self._write_roles(users)
+        return cadres
+
+    def _write_roles(self, users: list[User]) -> None:
+        """Group memberships, and the same grants as `cadre_save`: a department's staff and a
+        village's cadres get their unit's scope."""
         groups = {g.name: g for g in Group.objects.filter(name__in=roles.ALL_ROLES)}
-        memberships = user_model.groups.through
+        memberships = get_user_model().groups.through
         memberships.objects.bulk_create(
             [
                 memberships(user_id=user.pk, group_id=groups[role].pk)
@@ -170,7 +189,6 @@ class _Cast:
             ],
             batch_size=2000,
         )
-        # The same grants as `cadre_save`: a department's staff and a village's cadres.
         perms = {
             p.codename: p
             for p in Permission.objects.filter(
@@ -198,18 +216,46 @@ class _Cast:
             ],
             batch_size=2000,
         )
-        return cadres
 
 
-@demo.register(order=10)
+@demo.register(order=10, name="duties.demo")  # its name before the duties split
 def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
     """Branches, villages, cadres of every role with their scope, 包村干部 assignments and the
     demo accounts (DEMO_ACCOUNTS, password DEMO_PASSWORD)."""
     size = SCALES[scale]
+    villages = _villages(rng, size)
+    departments = list(Department.objects.order_by("order"))
+    cast = _Cast(rng)
+    _cast_town_staff(cast, departments, size)
+    for village in villages:
+        # One 两委 member per village; one in four also pairs households (scopes add up).
+        role_list = [roles.VILLAGE]
+        if rng.random() < 0.25:
+            role_list.append(roles.PAIRING)
+        cast.add(
+            username=cast.username("cg"),
+            unit=village,
+            role_list=role_list,
+            title=rng.choice(VILLAGE_TITLES),
+        )
+    line = [d for d in departments if d.kind == Department.Kind.DEPARTMENT]
+    for _i in range(size.pairing_cadres):
+        cast.add(
+            username=cast.username("bf"),
+            unit=rng.choice(line),
+            role_list=[roles.PAIRING],
+            title="帮扶责任人",
+        )
+    chosen = _choose_village_assignments(rng, cast, villages)
+    _assign_villages(chosen, cast.write())
+    _demo_accounts(villages[0])
+
+
+def _villages(rng: random.Random, size: Scale) -> list[Village]:
     branches = PartyBranch.objects.bulk_create(
         [PartyBranch(name=name) for name in _branch_names(size.branches)]
     )
-    villages = Village.objects.bulk_create(
+    return Village.objects.bulk_create(
         [
             Village(
                 name=name,
@@ -220,20 +266,15 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
         ],
         batch_size=1000,
     )
-    departments = list(Department.objects.order_by("order"))
+
+
+def _cast_town_staff(cast: _Cast, departments: list[Department], size: Scale) -> None:
+    """The town's leaders, then each unit's staff with the role its work needs."""
     by_name = {d.name: d for d in departments}
-    line = [d for d in departments if d.kind == Department.Kind.DEPARTMENT]
-
-    cast = _Cast(rng)
-    serial = iter(range(1, 10**7))
-
-    def username(prefix: str) -> str:
-        return f"{prefix}{next(serial):05d}"
-
     leaders = ["党委书记", "镇长", "党委副书记", "副镇长", "副镇长"]
     for title in leaders[: max(2, min(len(leaders), size.staff_per_department + 2))]:
         cast.add(
-            username=username("ld"),
+            username=cast.username("ld"),
             unit=by_name["镇党委、政府"],
             role_list=[roles.LEADER],
             title=title,
@@ -248,31 +289,18 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
         }.get(department.name, roles.DEPARTMENT)
         for index in range(size.staff_per_department):
             cast.add(
-                username=username("bm"),
+                username=cast.username("bm"),
                 unit=department,
                 role_list=[role],
                 title=f"{department.name}{'负责人' if index == 0 else '科员'}",
             )
-    for village in villages:
-        # One 两委 member per village; one in four also pairs households (scopes add up).
-        role_list = [roles.VILLAGE]
-        if rng.random() < 0.25:
-            role_list.append(roles.PAIRING)
-        cast.add(
-            username=username("cg"),
-            unit=village,
-            role_list=role_list,
-            title=rng.choice(VILLAGE_TITLES),
-        )
-    for _i in range(size.pairing_cadres):
-        cast.add(
-            username=username("bf"),
-            unit=rng.choice(line),
-            role_list=[roles.PAIRING],
-            title="帮扶责任人",
-        )
-    # 包村干部: one or two town cadres per village, drawn from line-department staff and
-    # pairing cadres; they act for the village (村干部) and reach its rows.
+
+
+def _choose_village_assignments(
+    rng: random.Random, cast: _Cast, villages: list[Village]
+) -> list[tuple[Village, list[int]]]:
+    """包村干部: one or two town cadres per village, drawn from line-department staff and
+    pairing cadres (rows of the cast); they act for the village (村干部) and reach its rows."""
     town_rows = [
         i
         for i, r in enumerate(cast.rows)
@@ -283,8 +311,10 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
         for i in indices:
             if roles.VILLAGE not in cast.rows[i]["roles"]:
                 cast.rows[i]["roles"].append(roles.VILLAGE)
-    cadres = cast.write()
+    return chosen
 
+
+def _assign_villages(chosen: list[tuple[Village, list[int]]], cadres: list[Cadre]) -> None:
     village_perm = Permission.objects.get(
         content_type__app_label="duties", codename="work_in_village"
     )
@@ -299,8 +329,6 @@ def seed(*, rng: random.Random, scale: str, as_of: datetime.date) -> None:
             )
     VillageAssignment.objects.bulk_create(assignments, batch_size=2000)
     VillageUserObjectPermission.objects.bulk_create(grants, batch_size=2000, ignore_conflicts=True)
-
-    _demo_accounts(villages[0])
 
 
 def _demo_accounts(first_village: Village) -> None:
@@ -369,6 +397,3 @@ def _display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-# The scheduled duties register their demo builder too (run after the visits).
-from duties import schedule_demo  # noqa: E402, F401

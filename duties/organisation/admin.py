@@ -1,15 +1,21 @@
 """The regulation and the organisation in the admin, every queryset cut to the user's scope.
 
 Writes that carry scope (a cadre's groups and grants, 包村干部 assignments) go through
-`duties.services`, exactly as the ledgers do.
+`duties.organisation.services`, exactly as the ledgers do.
 """
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.translation import gettext
@@ -26,8 +32,13 @@ from duties.models import (
     Village,
     VillageAssignment,
 )
-from duties.params import DEFAULTS
-from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
+from duties.organisation.params import DEFAULTS
+from duties.organisation.services import (
+    cadre_groups,
+    cadre_save,
+    username_refusal,
+    village_assignments_set,
+)
 from xigang import roles as role_names
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 from xigang.security.accounts import group_names, groups_refusals
@@ -40,26 +51,24 @@ class ReadOnlyInline(ScopedInline, admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
 
 class ArticleDutyInline(ReadOnlyInline):
     model = Duty
-    fields = ["clause", "level", "department", "text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("clause", "level", "department", "text")
 
 
 class DepartmentDutyInline(ReadOnlyInline):
     model = Duty
-    fields = ["article", "clause", "text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("article", "clause", "text")
 
 
 # --- the regulation -----------------------------------------------------------------------
@@ -77,25 +86,25 @@ class ArticleAdmin(ScopedAdmin):
     inlines = [ArticleDutyInline]
 
     @admin.display(description=_("article"), ordering="number")
-    def label_column(self, obj):
+    def label_column(self, obj: Article) -> str:
         return obj.label
 
     @admin.display(description=_("text"))
-    def excerpt(self, obj):
+    def excerpt(self, obj: Article) -> str:
         return obj.text if len(obj.text) <= 60 else obj.text[:60] + "……"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> list[str]:
         if request.user.is_superuser:
             return []
         return ["number", "chapter", "chapter_title", "text"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return request.user.is_superuser
 
 
@@ -107,7 +116,7 @@ class DepartmentAdmin(ScopedAdmin):
     filter_horizontal = ["articles"]
     inlines = [DepartmentDutyInline]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
         return (
             super()
             .get_queryset(request)
@@ -119,15 +128,15 @@ class DepartmentAdmin(ScopedAdmin):
         )
 
     @admin.display(description=_("articles"))
-    def article_labels(self, obj):
+    def article_labels(self, obj: Department) -> str:
         return "、".join(a.label for a in obj.articles.all())
 
     @admin.display(description=_("duties"), ordering="duty_total")
-    def duty_count(self, obj):
+    def duty_count(self, obj: Any) -> int:  # an annotated Department
         return obj.duty_total
 
     @admin.display(description=_("cadres"), ordering="cadre_total")
-    def cadre_count(self, obj):
+    def cadre_count(self, obj: Any) -> int:  # an annotated Department
         return obj.cadre_total
 
 
@@ -144,7 +153,7 @@ class DutyAdmin(ScopedAdmin):
     fields = ["article", "article_text", "clause", "level", "department", "text"]
 
     @admin.display(description=_("text of the article"))
-    def article_text(self, obj):
+    def article_text(self, obj: Duty | None) -> str:
         if obj is None or obj.article_id is None:
             return "-"
         article = obj.article
@@ -159,11 +168,11 @@ class PartyBranchAdmin(ScopedAdmin):
     list_display = ["name", "village_count"]
     search_fields = ["name"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PartyBranch]:
         return super().get_queryset(request).annotate(village_total=Count("villages"))
 
     @admin.display(description=_("villages"), ordering="village_total")
-    def village_count(self, obj):
+    def village_count(self, obj: Any) -> int:  # an annotated PartyBranch
         return obj.village_total
 
 
@@ -184,14 +193,20 @@ class VillageAdmin(LedgerAdminMixin, ScopedAdmin):
     list_select_related = ["branch"]
     inlines = [VillageAssignmentInline]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Village]:
         return super().get_queryset(request).prefetch_related("assigned_cadres")
 
     @admin.display(description=_("town cadres assigned"))
-    def assigned(self, obj):
+    def assigned(self, obj: Village) -> str:
         return "、".join(c.name for c in obj.assigned_cadres.all())
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm,
+        formset: BaseInlineFormSet,
+        change: bool,
+    ) -> None:
         """Assignments grant the village's scope: they go through the service."""
         if formset.model is not VillageAssignment:
             return super().save_formset(request, form, formset, change)
@@ -208,7 +223,9 @@ class CadreForm(forms.ModelForm):
     """A cadre with its account name and roles: saved by `cadre_save`, which sets the groups
     and grants the scope of the unit."""
 
-    acting_user = None  # set by CadreAdmin.get_form: whose change the roles would be
+    acting_user: User | AnonymousUser | None = (
+        None  # set by CadreAdmin.get_form: whose change the roles would be
+    )
 
     username = forms.CharField(label=_("user name"), max_length=150)
     roles = forms.MultipleChoiceField(
@@ -222,7 +239,7 @@ class CadreForm(forms.ModelForm):
         model = Cadre
         fields = ["name", "mobile", "department", "village", "title"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["username"].initial = self.instance.user.username
@@ -231,7 +248,7 @@ class CadreForm(forms.ModelForm):
                 self.instance.user.groups.values_list("name", flat=True)
             )
 
-    def clean_username(self):
+    def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
         if self.instance.pk:
             return self.instance.user.username
@@ -243,16 +260,17 @@ class CadreForm(forms.ModelForm):
             raise forms.ValidationError(refusal)
         return username
 
-    def clean_mobile(self):
+    def clean_mobile(self) -> str:
         mobile = self.cleaned_data["mobile"]
         error = mobile_error(mobile)
         if error:
             raise forms.ValidationError(error)
         return mobile
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         """Nobody changes their own roles; a post holder's change only through 安全管理员."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         user = self.instance.user if self.instance.pk else None
         if user is not None and "roles" in cleaned:
             wanted = cadre_groups(user, cleaned["roles"])
@@ -274,23 +292,33 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
     list_select_related = ["user", "department", "village"]
     ordering = ["name"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cadre]:
         return super().get_queryset(request).prefetch_related("user__groups")
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        return type(form.__name__, (form,), {"acting_user": request.user})
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: models.Model | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        return cast(
+            "type[forms.ModelForm]", type(form.__name__, (form,), {"acting_user": request.user})
+        )
 
     @admin.display(description=_("user name"), ordering="user__username")
-    def username(self, obj):
+    def username(self, obj: Cadre) -> str:
         return obj.user.username
 
     @admin.display(description=_("roles"))
-    def roles(self, obj):
+    def roles(self, obj: Cadre) -> str:
         """The list column, and the field on a read-only page (the form edits it otherwise)."""
         return "、".join(g.name for g in obj.user.groups.all()) or "-"
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Cadre, form: forms.ModelForm, change: bool
+    ) -> None:
         data = form.cleaned_data
         cadre = cadre_save(
             username=data["username"],
@@ -303,7 +331,13 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
         )
         obj.pk, obj.user = cadre.pk, cadre.user
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm,
+        formsets: list[BaseInlineFormSet],
+        change: bool,
+    ) -> None:
         """Nothing else to save: `cadre_save` set the groups."""
 
 
@@ -316,13 +350,19 @@ class VillageAssignmentAdmin(ScopedAdmin):
     autocomplete_fields = ["village", "cadre"]
 
     @admin.display(description=_("unit"))
-    def cadre_unit(self, obj):
+    def cadre_unit(self, obj: VillageAssignment) -> Department | Village | str:
         return obj.cadre.unit or "-"
 
-    def _cadres_of(self, village):
+    def _cadres_of(self, village: Village) -> list[Cadre]:
         return [a.cadre for a in village.villageassignment_set.select_related("cadre__user")]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: VillageAssignment,
+        form: forms.ModelForm,
+        change: bool,
+    ) -> None:
         """Through the service, which grants (and on a change revokes) the village's scope."""
         if change:
             old = VillageAssignment.objects.select_related("village", "cadre").get(pk=obj.pk)
@@ -332,11 +372,11 @@ class VillageAssignmentAdmin(ScopedAdmin):
         village_assignments_set(village=obj.village, cadres=[*cadres, obj.cadre])
         obj.pk = VillageAssignment.objects.get(village=obj.village, cadre=obj.cadre).pk
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: VillageAssignment) -> None:
         cadres = [c for c in self._cadres_of(obj.village) if c.pk != obj.cadre_id]
         village_assignments_set(village=obj.village, cadres=cadres)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VillageAssignment]) -> None:
         for obj in queryset.select_related("village", "cadre"):
             self.delete_model(request, obj)
 
@@ -349,12 +389,13 @@ class RuleParameterForm(forms.ModelForm):
         model = RuleParameter
         fields = ["rule", "name", "value", "effective_from", "note"]
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         rule, name = data.get("rule"), data.get("name")
         if rule and name and (rule, name) not in DEFAULTS:
             known = "、".join(f"{r} {n}" for r, n in DEFAULTS)
@@ -385,32 +426,34 @@ class RuleParameterAdmin(ScopedAdmin):
     search_fields = ["rule", "note"]
     date_hierarchy = "effective_from"
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: models.Model | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm]:
+        form: Any = super().get_form(request, obj, change, **kwargs)  # a class made per request
 
         class BoundForm(form):
-            def __init__(self, *args, **inner):
+            def __init__(self, *args: Any, **inner: Any) -> None:
                 super().__init__(*args, user=request.user, **inner)
 
         return BoundForm
 
     @admin.display(description=_("in force"), boolean=True)
-    def in_force(self, obj):
+    def in_force(self, obj: RuleParameter) -> bool:
         return obj.effective_from <= timezone.localdate()
 
-    def _settled(self, request, obj) -> bool:
+    def _settled(self, request: HttpRequest, obj: models.Model | None) -> bool:
         return (
-            obj is not None
+            isinstance(obj, RuleParameter)
             and obj.effective_from <= timezone.localdate()
             and not request.user.is_superuser
         )
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_change_permission(request, obj) and not self._settled(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return super().has_delete_permission(request, obj) and not self._settled(request, obj)
-
-
-# Scheduled duties (schedules, obligations, evidence, 公示) are kept in their own module.
-from duties import admin_schedules  # noqa: E402, F401

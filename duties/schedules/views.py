@@ -5,26 +5,31 @@ write answers 403."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from duties.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
 from duties.models import Disclosure, Duty, Evidence, Obligation, Village
-from duties.obligation_services import (
+from duties.schedules.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
+from duties.schedules.generation import ensure_generated
+from duties.schedules.selectors import EMERGENCY_DUTY, event_duties, recent_events
+from duties.schedules.services import (
     disclosure_record,
     obligation_complete,
     obligation_open_for_event,
     obligation_waive,
 )
-from duties.schedules import ensure_generated
-from duties.selectors import EMERGENCY_DUTY, event_duties, recent_events
 from xigang.admin import row_version
 from xigang.scope import can_write, get_visible_or_404, units_in_reach, visible
 
@@ -32,19 +37,19 @@ PAGE_SIZE = 50
 STATUS_FILTERS = ("open", "done", "waived", "all")
 
 
-def _obligations(user):
+def _obligations(user: User | AnonymousUser) -> QuerySet[Obligation]:
     return visible(user, Obligation.objects.all()).select_related(
         "duty", "schedule", "department", "village", "completed_by", "waived_by"
     )
 
 
-def _obligation_or_404(request, pk: int) -> Obligation:
+def _obligation_or_404(request: HttpRequest, pk: int) -> Obligation:
     if not request.user.has_perm("duties.view_obligation"):
         raise Http404
     return get_visible_or_404(request.user, _obligations(request.user), pk=pk)
 
 
-def _form_errors(form, exc: ValidationError) -> None:
+def _form_errors(form: Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -53,7 +58,7 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 
 @login_required
-def obligation_list(request):
+def obligation_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("duties.view_obligation"):
         raise PermissionDenied
     today = timezone.localdate()
@@ -82,7 +87,7 @@ def obligation_list(request):
 
 
 @login_required
-def obligation_complete_view(request, pk: int):
+def obligation_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     obligation = _obligation_or_404(request, pk)
     can_complete = request.user.has_perm("duties.change_obligation") and request.user.has_perm(
         "duties.add_evidence"
@@ -97,7 +102,7 @@ def obligation_complete_view(request, pk: int):
             try:
                 obligation_complete(
                     obligation=obligation,
-                    user=request.user,
+                    user=cast(User, request.user),
                     note=form.cleaned_data["note"],
                     files=form.cleaned_data["files"],
                 )
@@ -124,7 +129,7 @@ def obligation_complete_view(request, pk: int):
 
 @login_required
 @require_POST
-def obligation_waive_view(request, pk: int):
+def obligation_waive_view(request: HttpRequest, pk: int) -> HttpResponse:
     obligation = _obligation_or_404(request, pk)
     if not (
         request.user.has_perm("duties.waive_obligation") and can_write(request.user, obligation)
@@ -134,7 +139,9 @@ def obligation_waive_view(request, pk: int):
     if form.is_valid():
         try:
             obligation_waive(
-                obligation=obligation, user=request.user, reason=form.cleaned_data["waived_reason"]
+                obligation=obligation,
+                user=cast(User, request.user),
+                reason=form.cleaned_data["waived_reason"],
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -157,7 +164,7 @@ def obligation_waive_view(request, pk: int):
     )
 
 
-def _unit_out_of_reach(user, key: str | None) -> bool:
+def _unit_out_of_reach(user: User | AnonymousUser, key: str | None) -> bool:
     """A posted unit ("department-ID", "village-ID") that is not in the user's reach."""
     kind, _sep, pk = (key or "").partition("-")
     if kind not in ("department", "village") or not pk.isdigit():
@@ -167,7 +174,7 @@ def _unit_out_of_reach(user, key: str | None) -> bool:
 
 
 @login_required
-def event_record(request):
+def event_record(request: HttpRequest) -> HttpResponse:
     """Record the event behind an on-event duty (e.g. 5.3, 15.3): the service opens its
     obligation and the user lands on it, to complete it with evidence like any other. A unit
     outside the user's reach answers 403 and writes nothing."""
@@ -178,7 +185,7 @@ def event_record(request):
     today = timezone.localdate()
     duties = event_duties(user=request.user, on=today)
     departments = sorted(
-        {d.department for d in duties if d.level == Duty.Level.TOWN},
+        {d.department for d in duties if d.level == Duty.Level.TOWN and d.department},
         key=lambda d: (d.order, d.name),
     )
     villages = []
@@ -228,7 +235,7 @@ def event_record(request):
 
 
 @login_required
-def evidence_download(request, pk: int):
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """The only way an evidence file leaves the server: in the user's scope, as an attachment."""
     if not request.user.has_perm("duties.view_evidence"):
         raise Http404
@@ -251,7 +258,7 @@ def evidence_download(request, pk: int):
 
 
 @login_required
-def disclosure_list(request):
+def disclosure_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("duties.view_disclosure"):
         raise PermissionDenied
     rows = (
@@ -269,7 +276,7 @@ def disclosure_list(request):
 
 
 @login_required
-def disclosure_edit(request, pk: int | None = None):
+def disclosure_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Record a 公示, or (pk) update it: its last day once taken down, more photos."""
     disclosure = None
     if pk is not None:
@@ -306,7 +313,7 @@ def disclosure_edit(request, pk: int | None = None):
                     title=data["title"],
                     posted_from=data["posted_from"],
                     posted_until=data["posted_until"],
-                    user=request.user,
+                    user=cast(User, request.user),
                     photos=data["photos"],
                     version=request.POST.get("_row_version", ""),
                 )

@@ -8,15 +8,22 @@ file of thousands of rows costs a handful of queries to plan; writes go through 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from duties.checks import mobile_error
 from duties.models import Cadre, Department, PartyBranch, Village, VillageAssignment
-from duties.services import cadre_groups, cadre_save, username_refusal, village_assignments_set
+from duties.organisation.services import (
+    cadre_groups,
+    cadre_save,
+    username_refusal,
+    village_assignments_set,
+)
 from xigang import roles as role_names
 from xigang.ledgers import (
     Action,
@@ -177,7 +184,7 @@ class VillageLedger(LedgerKind):
             if "cadres" in wanted:
                 village_assignments_set(village=village, cadres=wanted["cadres"])
 
-    def export_rows(self):
+    def export_rows(self) -> Iterator[tuple[Any, ...]]:
         villages = visible(self.user, Village.objects.all()).select_related("branch")
         villages = villages.prefetch_related(
             Prefetch(
@@ -217,12 +224,12 @@ def parse_roles(value: Any) -> list[str]:
     return listed
 
 
-def _roles_in_order(names) -> list[str]:
+def _roles_in_order(names: Iterable[str]) -> list[str]:
     held = set(names)
     return [r for r in role_names.ALL_ROLES if r in held]
 
 
-def _cadre_values(user, cadre: Cadre | None) -> dict[str, Any]:
+def _cadre_values(user: User | None, cadre: Cadre | None) -> dict[str, Any]:
     """A cadre's values as the ledger's columns hold them (an account without a cadre: its
     first name and roles)."""
     return {
@@ -234,7 +241,7 @@ def _cadre_values(user, cadre: Cadre | None) -> dict[str, Any]:
     }
 
 
-def _account_refusal(user, cadre: Cadre | None, in_scope: bool) -> str | None:
+def _account_refusal(user: User | None, cadre: Cadre | None, in_scope: bool) -> str | None:
     """Why a row may not touch this account, or None."""
     if user is not None and user.is_superuser:
         return _("this is an administrator's account; change it in the user admin")
@@ -319,7 +326,7 @@ class CadreLedger(LedgerKind):
             actions.append(Action(kind, row.number, {"username": username, **wanted}))
         return actions
 
-    def _roles_refusals(self, user, wanted: list[str]) -> list[str]:
+    def _roles_refusals(self, user: User | None, wanted: list[str]) -> list[str]:
         """Nobody changes their own roles; a post holder's change only through 安全管理员."""
         if user is None:
             return []
@@ -331,7 +338,7 @@ class CadreLedger(LedgerKind):
             if action.kind != "unchanged":
                 cadre_save(**action.payload, by=self.user)
 
-    def export_rows(self):
+    def export_rows(self) -> Iterator[tuple[Any, ...]]:
         cadres = (
             visible(self.user, Cadre.objects.all())
             .select_related("user", "department", "village")
@@ -350,7 +357,3 @@ class CadreLedger(LedgerKind):
                     LIST_SEPARATOR.join(_roles_in_order(g.name for g in cadre.user.groups.all()))
                 ),
             )
-
-
-# The obligations ledger (export only) is kept beside the scheduled duties.
-from duties import ledgers_obligations  # noqa: E402, F401

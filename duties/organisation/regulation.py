@@ -1,4 +1,4 @@
-"""Reads the regulation's text (kept in duties/regulation/) and loads it with the organisation.
+"""Reads the regulation's text (kept in duties/organisation/regulation/) and loads it with the organisation.
 
 `load_regulation` takes model classes so that the data migration can pass its historical models
 and tests or `seed_demo` the real ones; it is idempotent.
@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from duties.data import DEPARTMENTS, DUTY_CLAUSES
+from duties.organisation.data import DEPARTMENTS, DUTY_CLAUSES
 
 TEXT_PATH = Path(__file__).resolve().parent / "regulation" / "xifa-2019-33.txt"
 
@@ -63,7 +64,7 @@ def parse_articles(text: str | None = None) -> list[ParsedArticle]:
     return [ParsedArticle(**a) for a in articles]
 
 
-def load_regulation(Article, Department, Duty) -> None:  # noqa: N803 (model classes)
+def load_regulation(Article: type[Any], Department: type[Any], Duty: type[Any]) -> None:  # noqa: N803 (model classes)
     """Create or update the 45 articles, the units they charge and their duty clauses."""
     for parsed in parse_articles():
         Article.objects.update_or_create(

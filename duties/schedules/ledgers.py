@@ -1,15 +1,19 @@
 """Ledger `obligations` (责任清单落实台账): exported for inspectors and the units themselves."""
 
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import pgettext
 
 from duties.models import Obligation
-from duties.schedules import ensure_generated
+from duties.schedules.generation import ensure_generated
 from xigang.ledgers import Column, LedgerKind, register
 from xigang.scope import visible
 
 
-def _person(user) -> str:
+def _person(user: User | None) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.username
@@ -38,7 +42,7 @@ class ObligationsLedger(LedgerKind):
         Column("免除人", "waived_by"),
     ]
 
-    def export_rows(self):
+    def export_rows(self) -> Iterator[tuple[Any, ...]]:
         today = timezone.localdate()
         ensure_generated(through=today)
         rows = (

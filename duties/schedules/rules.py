@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
@@ -29,9 +30,9 @@ from duties.models import (
     Obligation,
     VillageUserObjectPermission,
 )
-from duties.params import in_force
-from duties.schedule_data import scheduled_articles
-from duties.schedules import ensure_generated
+from duties.organisation.params import in_force
+from duties.schedules.data import scheduled_articles
+from duties.schedules.generation import ensure_generated
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
@@ -226,7 +227,7 @@ class DisclosurePostRule(Rule):
                 article=self.article,
                 period=d.posted_from.isoformat(),
                 period_start=d.posted_from,
-                period_end=d.posted_until,
+                period_end=cast(datetime.date, d.posted_until),  # the query keeps set ones
                 due=d.posted_from + datetime.timedelta(days=d.required - 1),
                 days_overdue=d.required - d.days_posted,  # the days it was short
                 household=None,

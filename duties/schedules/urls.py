@@ -1,6 +1,6 @@
 from django.urls import path
 
-from duties import views
+from duties.schedules import views
 
 app_name = "duties"
 

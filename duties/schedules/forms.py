@@ -1,10 +1,16 @@
 """Forms of the scheduled duties: completing and waiving an obligation, recording a 公示, and
 recording the event behind an on-event duty."""
 
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from duties.models import Department, Disclosure, Village
+from duties.models import Department, Disclosure, Duty, Village
 
 
 class DateInput(forms.DateInput):
@@ -18,11 +24,11 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """Several files in one input (Django's documented pattern)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data]
@@ -30,7 +36,8 @@ class MultipleFileField(forms.FileField):
 
 
 class CompleteForm(forms.Form):
-    files = MultipleFileField(
+    # the metaclass moves declared fields off the class, so this never shadows BaseForm.files
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("evidence files"),
         required=False,
         help_text=_(
@@ -51,7 +58,9 @@ class WaiveForm(forms.Form):
 class DisclosureForm(forms.Form):
     """A 公示: where, what, the days it stayed up, and photos of it on the board."""
 
-    village = forms.ModelChoiceField(label=_("village"), queryset=None)
+    village: forms.ModelChoiceField[Village] = forms.ModelChoiceField(
+        label=_("village"), queryset=None
+    )
     kind = forms.ChoiceField(label=_("kind"), choices=Disclosure.Kind.choices)
     title = forms.CharField(label=_("title"), max_length=100)
     posted_from = forms.DateField(label=_("first day posted"), widget=DateInput)
@@ -67,15 +76,15 @@ class DisclosureForm(forms.Form):
         help_text=_("Photos of the notice on the board (JPG, PNG, GIF, WebP), at most 10 MB each."),
     )
 
-    def __init__(self, *args, villages, **kwargs):
+    def __init__(self, *args: Any, villages: QuerySet[Village], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = villages
+        cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
 
 
 class DutyChoiceField(forms.ModelChoiceField):
     """An on-event duty, labelled with its clause, unit, text, evidence and days allowed."""
 
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Any) -> str:  # noqa: ANN401 (a Duty with the selector's annotations)
         unit = obj.department.name if obj.department_id else _("each village")
         days = obj.due_day_in_force or 1
         return _("%(clause)s %(unit)s: %(text)s (evidence: %(evidence)s; within %(days)s days)") % {
@@ -90,7 +99,7 @@ class DutyChoiceField(forms.ModelChoiceField):
 class EventForm(forms.Form):
     """The event behind an on-event duty: which duty, which unit, when, what happened.
 
-    `duties`: the on-event duties the user may record (duties.selectors.event_duties);
+    `duties`: the on-event duties the user may record (duties.schedules.selectors.event_duties);
     `departments`, `villages`: the units in the user's reach those duties belong to. The
     rules (no future date, the duty's own unit, no duplicate) are the service's."""
 
@@ -133,9 +142,17 @@ class EventForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, duties, departments, villages, today, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        duties: QuerySet[Duty],
+        departments: list[Department],
+        villages: list[Village],
+        today: date,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["duty"].queryset = duties
+        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = duties
         self.units = {f"department-{d.pk}": d for d in departments} | {
             f"village-{v.pk}": v for v in villages
         }
@@ -144,15 +161,15 @@ class EventForm(forms.Form):
             groups.append((_("departments"), [(f"department-{d.pk}", d.name) for d in departments]))
         if villages:
             groups.append((_("villages"), [(f"village-{v.pk}", v.name) for v in villages]))
-        self.fields["unit"].choices = [("", _("choose a unit")), *groups]
+        cast(forms.ChoiceField, self.fields["unit"]).choices = [("", _("choose a unit")), *groups]
         self.fields["event_on"].widget.attrs["max"] = today.isoformat()
         if len(self.units) == 1:
             self.fields["unit"].initial = next(iter(self.units))
         if len(duties) == 1:
             self.fields["duty"].initial = duties[0].pk
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         unit = self.units.get(data.get("unit") or "")
         data["department"] = unit if isinstance(unit, Department) else None
         data["village"] = unit if isinstance(unit, Village) else None

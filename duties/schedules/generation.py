@@ -3,7 +3,7 @@
 Calendar periods come from `xigang.periods` (a schedule's frequency names its kind of
 period). `generate_obligations(through=...)` is idempotent: it creates, in bulk, the
 obligations missing for every period that has started by `through`, and never touches one that
-exists. `ensure_generated(through=...)` is what readers call first: two small queries when
+exists. `ensure_generated(through=...)` is what readers call first: three small queries when
 nothing is missing.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from itertools import islice
+from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
@@ -27,8 +28,8 @@ from duties.models import (
 from xigang.periods import Period, periods_from
 
 Frequency = DutySchedule.Frequency
-BATCH = 5000
-PG_ROWS = 1000  # rows per INSERT on PostgreSQL (16 columns: 16,000 parameters)
+BATCH = 5000  # obligations built in memory at a time
+ROWS_PER_INSERT = 1000  # at most; SQLite's variable limit makes Django send fewer
 
 
 def periods(
@@ -61,37 +62,9 @@ def due_date(schedule: DutySchedule, period: Period) -> datetime.date:
     return min(period.end, period.start + datetime.timedelta(days=schedule.due_day - 1))
 
 
-@dataclass(slots=True)
-class Planned:
-    """An obligation about to be inserted: the columns of `Obligation`, without a model
-    instance (building 300k of those is most of the cost of a county-scale generation)."""
-
-    schedule_id: int
-    duty_id: int
-    period_label: str
-    period_start: datetime.date
-    period_end: datetime.date
-    due: datetime.date
-    department_id: int | None = None
-    village_id: int | None = None
-    status: str = "open"
-    completed_at: datetime.datetime | None = None
-    completed_by_id: int | None = None
-    note: str = ""
-    event_description: str = ""
-    waived_reason: str = ""
-    waived_at: datetime.datetime | None = None
-    waived_by_id: int | None = None
-
-
-COLUMNS = tuple(Planned.__dataclass_fields__)
-DATES = ("period_start", "period_end", "due")
-DATETIMES = ("completed_at", "waived_at")
-
-
-def _obligation(schedule: DutySchedule, period: Period, **unit) -> Planned:
+def _obligation(schedule: DutySchedule, period: Period, **unit: Any) -> Obligation:
     due = due_date(schedule, period)
-    return Planned(
+    return Obligation(
         schedule_id=schedule.pk,
         duty_id=schedule.duty_id,
         period_label=period.label,
@@ -113,23 +86,18 @@ def _versions() -> list[tuple[DutySchedule, datetime.date | None]]:
     return out
 
 
-def _signature() -> str:
-    """Changes whenever a schedule or a village is added, removed or edited (one query)."""
-    s = DutySchedule.objects.aggregate(n=Count("id"), top=Max("id"), at=Max("recorded_at"))
-    v = Village.objects.aggregate(n=Count("id"), top=Max("id"))
-    return f"s{s['n']}:{s['top']}:{s['at']}|v{v['n']}:{v['top']}"
-
-
 def planned(
     *,
     through: datetime.date,
     since: datetime.date | None = None,
     villages_after: int | None = None,
-) -> Iterator[Planned]:
+    existing: frozenset[tuple] | set[tuple] = frozenset(),
+) -> Iterator[Obligation]:
     """The obligations (unsaved) of every period that starts on or before `through` and, when
     `since` is given, after it: one per period and responsible unit (each village for
     village-level duties). `villages_after`: only the village-level ones of the villages whose
-    id is greater (villages added since the last generation). Pure computation after three
+    id is greater (villages added since the last generation). `existing`: the keys (duty,
+    period start, department, village) of obligations left out. Pure computation after two
     queries."""
     villages = Village.objects.all()
     if villages_after is not None:
@@ -148,66 +116,21 @@ def planned(
             first = since + datetime.timedelta(days=1)
         for period in periods(schedule.frequency, first=first, until=until, through=through):
             if level == Duty.Level.TOWN:
-                yield _obligation(schedule, period, department_id=schedule.duty.department_id)
+                department_id = schedule.duty.department_id
+                if (schedule.duty_id, period.start, department_id, None) not in existing:
+                    yield _obligation(schedule, period, department_id=department_id)
             else:
                 for village_id in village_ids:
-                    yield _obligation(schedule, period, village_id=village_id)
+                    if (schedule.duty_id, period.start, None, village_id) not in existing:
+                        yield _obligation(schedule, period, village_id=village_id)
 
 
-def save_in_batches(obligations: Iterable[Planned]) -> None:
+def save_in_batches(obligations: Iterable[Obligation]) -> None:
     """Insert, ignoring the rows that exist (the unique duty, period and unit): a row already
-    there is left exactly as it is, so generating twice changes nothing.
-
-    One `executemany` per batch with the database's own "ignore conflicts" clause (SQLite and
-    PostgreSQL, the two we run on): Django's bulk_create spends most of its time building
-    and compiling model instances, which made the county demo (~300k obligations) slow.
-    Dates and datetimes are adapted by the backend's own operations."""
-    connection = connections[router.db_for_write(Obligation)]
-    fields = {f.attname: f for f in Obligation._meta.concrete_fields if not f.primary_key}
-    assert set(fields) == set(COLUMNS), "Planned must list exactly the columns of Obligation"
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(fields[name].column) for name in COLUMNS)
-    values = ", ".join(["%s"] * len(COLUMNS))
-    table = quote(Obligation._meta.db_table)
-    if connection.vendor == "postgresql":
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
-    else:
-        sql = f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({values})"
-    date = connection.ops.adapt_datefield_value
-    moment = connection.ops.adapt_datetimefield_value
-    adapt = {name: date for name in DATES} | {name: moment for name in DATETIMES}
-    adapt["status"] = str  # a TextChoices member as its value (psycopg would send its name)
-
-    def row(o: Planned) -> tuple:
-        return tuple(
-            adapt[name](getattr(o, name)) if name in adapt else getattr(o, name) for name in COLUMNS
-        )
-
-    if connection.vendor == "postgresql":
-        # One statement of many rows per chunk: psycopg's executemany sends a row at a time.
-        many = f"INSERT INTO {table} ({columns}) VALUES %s ON CONFLICT DO NOTHING"
-
-        def write(cursor, rows: list[tuple]) -> None:
-            for start in range(0, len(rows), PG_ROWS):
-                chunk = rows[start : start + PG_ROWS]
-                cursor.execute(
-                    many % ", ".join([f"({values})"] * len(chunk)),
-                    [value for r in chunk for value in r],
-                )
-    else:
-
-        def write(cursor, rows: list[tuple]) -> None:
-            cursor.executemany(sql, rows)
-
-    with connection.cursor() as cursor:
-        batch: list[tuple] = []
-        for obligation in obligations:
-            batch.append(row(obligation))
-            if len(batch) >= BATCH:
-                write(cursor, batch)
-                batch.clear()
-        if batch:
-            write(cursor, batch)
+    there is left exactly as it is, so generating twice changes nothing."""
+    obligations = iter(obligations)
+    while batch := list(islice(obligations, BATCH)):
+        Obligation.objects.bulk_create(batch, batch_size=ROWS_PER_INSERT, ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -218,62 +141,90 @@ def generate_obligations(
     villages_after: int | None = None,
 ) -> int:
     """Create the obligations missing for every period that starts on or before `through`
-    (and, when `since` is given, after it). Idempotent; returns how many were created."""
+    (and, when `since` is given, after it). Idempotent; returns how many were created.
+
+    Only the missing ones are built and sent: a full pass (after a schedule changed) finds
+    nearly all there, and building and compiling each row for the database to ignore cost
+    several times the inserts themselves. One generating at the same time is still ignored."""
+    rows = Obligation.objects.all()
+    if since is not None:
+        rows = rows.filter(period_start__gt=since)
+    if villages_after is not None:
+        rows = rows.filter(village_id__gt=villages_after)
+    existing = set(rows.values_list("duty_id", "period_start", "department_id", "village_id"))
     before = Obligation.objects.count()
-    save_in_batches(planned(through=through, since=since, villages_after=villages_after))
+    save_in_batches(
+        planned(through=through, since=since, villages_after=villages_after, existing=existing)
+    )
     return Obligation.objects.count() - before
+
+
+SCHEDULE_COUNTS = ("schedule_count", "schedule_last_pk", "schedule_last_recorded_at")
+VILLAGE_COUNTS = ("village_count", "village_last_pk")
+
+
+def _counts() -> dict:
+    """The schedules and the villages generation reads from, counted (two queries): adding,
+    removing or editing any of them changes these."""
+    schedules = DutySchedule.objects.aggregate(
+        schedule_count=Count("id"),
+        schedule_last_pk=Max("id"),
+        schedule_last_recorded_at=Max("recorded_at"),
+    )
+    villages = Village.objects.aggregate(village_count=Count("id"), village_last_pk=Max("id"))
+    return schedules | villages
+
+
+def _unchanged(
+    mark: GenerationMark, counts: dict, names: tuple[str, ...] = SCHEDULE_COUNTS + VILLAGE_COUNTS
+) -> bool:
+    return all(getattr(mark, name) == counts[name] for name in names)
 
 
 def ensure_generated(*, through: datetime.date) -> None:
     """Make sure no period that started by `through` is missing. Three small queries (the mark
-    and the two counts of the signature) when nothing is; otherwise it generates what is
-    missing and moves the mark."""
+    and the two counts) when nothing is; otherwise it generates what is missing and moves the
+    mark."""
     mark = GenerationMark.objects.filter(pk=1).first()
-    signature = _signature()
-    if mark is not None and mark.signature == signature:
+    counts = _counts()
+    if mark is None:
+        generate_obligations(through=through)
+    elif _unchanged(mark, counts):
         if mark.through >= through:
             return
         generate_obligations(through=through, since=mark.through)
-    elif mark is not None and _only_villages_added(mark.signature, signature):
+    elif _only_villages_added(mark, counts):
         # The common change (a village added): its obligations only, then the new periods.
-        old_top = int(mark.signature.rsplit(":", 1)[1])
-        generate_obligations(through=mark.through, villages_after=old_top)
+        generate_obligations(through=mark.through, villages_after=mark.village_last_pk)
         if through > mark.through:
             generate_obligations(through=through, since=mark.through)
         through = max(through, mark.through)
     else:
         generate_obligations(through=through)
-    _set_mark(through, signature, mark)
+    _set_mark(through, counts, mark)
 
 
-def _only_villages_added(old: str, new: str) -> bool:
-    """Same schedules, and villages only added (the count grew by as many as the top id)."""
-    old_s, old_v = old.split("|")
-    new_s, new_v = new.split("|")
-    if old_s != new_s or old_v.endswith("None") or new_v.endswith("None"):
+def _only_villages_added(mark: GenerationMark, counts: dict) -> bool:
+    """Same schedules, and villages only added: the count grew by as many villages as there
+    are above the highest one of the mark (one query when it has to count them)."""
+    if not _unchanged(mark, counts, SCHEDULE_COUNTS):
         return False
-    (old_n, old_top), (new_n, new_top) = (
-        map(int, old_v[1:].split(":")),
-        map(int, new_v[1:].split(":")),
-    )
-    return new_top > old_top and new_n - old_n == _count_after(old_top) and new_n > old_n
-
-
-def _count_after(top: int) -> int:
-    return Village.objects.filter(id__gt=top).count()
+    old_last, new_last = mark.village_last_pk, counts["village_last_pk"]
+    if old_last is None or new_last is None or new_last <= old_last:
+        return False
+    added = counts["village_count"] - mark.village_count
+    return added > 0 and added == Village.objects.filter(id__gt=old_last).count()
 
 
 def mark_generated(*, through: datetime.date) -> None:
     """Record that everything through `through` was generated (after a full generation)."""
-    _set_mark(through, _signature(), GenerationMark.objects.filter(pk=1).first())
+    _set_mark(through, _counts(), GenerationMark.objects.filter(pk=1).first())
 
 
-def _set_mark(through: datetime.date, signature: str, mark: GenerationMark | None) -> None:
-    if mark is not None and mark.signature == signature:
+def _set_mark(through: datetime.date, counts: dict, mark: GenerationMark | None) -> None:
+    if mark is not None and _unchanged(mark, counts):
         through = max(through, mark.through)
-    GenerationMark.objects.update_or_create(
-        pk=1, defaults={"through": through, "signature": signature}
-    )
+    GenerationMark.objects.update_or_create(pk=1, defaults={"through": through, **counts})
 
 
 def schedule_in_force(duty: Duty, on: datetime.date) -> DutySchedule | None:

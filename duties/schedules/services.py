@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -15,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duties.evidence import ALL, IMAGES, check_upload
 from duties.models import (
     Department,
     Disclosure,
@@ -25,13 +25,14 @@ from duties.models import (
     Obligation,
     Village,
 )
-from duties.schedules import schedule_in_force
+from duties.schedules.evidence import ALL, IMAGES, check_upload
+from duties.schedules.generation import schedule_in_force
 from xigang.admin import refuse_stale
 
 
 def evidence_add(
     *,
-    upload,
+    upload: Any,
     user: User,
     obligation: Obligation | None = None,
     disclosure: Disclosure | None = None,
@@ -125,10 +126,11 @@ def disclosure_record(
     version: str | None = None,
 ) -> Disclosure:
     """Record (or update) a 公示 and its photos; the days posted are counted here, both ends
-    included. `version`: the `row_version` the edit form showed; if the row has been saved
-    since, nothing is written (ValidationError, code "stale")."""
+    included. `version`: the `row_version` the edit form showed (None when not from a form,
+    e.g. the admin, whose form checked it); if the row has been saved since, or the form sent
+    none (""), nothing is written (ValidationError, code "stale" or "unversioned")."""
     uploads = _check_all(photos, IMAGES)
-    if disclosure is not None and disclosure.pk:
+    if disclosure is not None and disclosure.pk and version is not None:
         # Lock the row, then compare: two saves of the same version cannot both pass.
         Disclosure.objects.select_for_update().filter(pk=disclosure.pk).first()
         refuse_stale(disclosure, version)
@@ -147,6 +149,7 @@ def disclosure_record(
     disclosure.full_clean()
     disclosure.save()
     for upload in uploads:
+        assert user is not None  # photos always come with the signed-in user who posts them
         evidence_add(upload=upload, user=user, disclosure=disclosure)
     return disclosure
 
@@ -170,24 +173,7 @@ def obligation_open_for_event(
     the duty was not scheduled on events (`event_on`), a unit the duty does not belong to
     (`unit`), and the same event (duty, unit, day) recorded before (code "duplicate")."""
     description = description.strip()
-    errors: dict[str, list[str]] = {}
-    schedule = None
-    if event_on > timezone.localdate():
-        errors["event_on"] = [
-            _("the date of the event, %(date)s, is after today") % {"date": event_on.isoformat()}
-        ]
-    else:
-        schedule = schedule_in_force(duty, event_on)
-        if schedule is None or schedule.frequency != DutySchedule.Frequency.ON_EVENT:
-            errors["event_on"] = [
-                _("on %(date)s, %(duty)s was not scheduled on events")
-                % {"date": event_on.isoformat(), "duty": duty.label}
-            ]
-    unit_error = _unit_error(duty, department, village)
-    if unit_error:
-        errors["unit"] = [unit_error]
-    if errors:
-        raise ValidationError(errors)
+    schedule = _event_schedule(duty, event_on, department, village)
     unit = department or village
     duplicate = ValidationError(
         _("the event of %(duty)s on %(date)s is already recorded for %(unit)s")
@@ -220,6 +206,32 @@ def obligation_open_for_event(
     except IntegrityError as exc:
         raise duplicate from exc
     return obligation
+
+
+def _event_schedule(
+    duty: Duty, event_on: datetime.date, department: Department | None, village: Village | None
+) -> DutySchedule:
+    """The on-event schedule of `duty` in force on the event's day, or a ValidationError naming
+    the fields at fault (`event_on`, `unit`)."""
+    errors: dict[str, list[str]] = {}
+    schedule = None
+    if event_on > timezone.localdate():
+        errors["event_on"] = [
+            _("the date of the event, %(date)s, is after today") % {"date": event_on.isoformat()}
+        ]
+    else:
+        schedule = schedule_in_force(duty, event_on)
+        if schedule is None or schedule.frequency != DutySchedule.Frequency.ON_EVENT:
+            errors["event_on"] = [
+                _("on %(date)s, %(duty)s was not scheduled on events")
+                % {"date": event_on.isoformat(), "duty": duty.label}
+            ]
+    unit_error = _unit_error(duty, department, village)
+    if unit_error:
+        errors["unit"] = [unit_error]
+    if errors or schedule is None:
+        raise ValidationError(errors)
+    return schedule
 
 
 def _unit_error(duty: Duty, department: Department | None, village: Village | None) -> str:

@@ -1,18 +1,19 @@
 """Evidence files: the type is read from the content (magic bytes), never from the name.
 
 Accepted: PDF, JPEG, PNG, GIF, WebP images, and the Office Open XML workbooks (.xlsx) and
-documents (.docx), which are zip archives recognised by their part names. At most 10 MB.
+documents (.docx), which are zip archives recognised by their part names, without macros. At
+most the size every upload may have (`xigang.upload_limits`, settings.UPLOAD_MAX_BYTES).
 """
 
 from __future__ import annotations
 
 import zipfile
-from typing import IO
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-MAX_BYTES = 10 * 1024 * 1024
+from xigang.upload_limits import check_size
 
 # kind -> (content type, file name extensions)
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -57,6 +58,8 @@ def sniff(handle: IO[bytes]) -> str | None:
             return None
         finally:
             handle.seek(0)
+        if any(name.endswith("vbaProject.bin") for name in names):
+            return None  # a macro-enabled .xlsm or .docm, whatever its name says
         if "[Content_Types].xml" in names:
             if "xl/workbook.xml" in names:
                 return "xlsx"
@@ -65,15 +68,11 @@ def sniff(handle: IO[bytes]) -> str | None:
     return None
 
 
-def check_upload(upload, *, allowed: frozenset[str] = ALL) -> tuple[str, str]:
+def check_upload(upload: Any, *, allowed: frozenset[str] = ALL) -> tuple[str, str]:
     """(kind, content type) of an accepted upload; a ValidationError in Chinese otherwise,
     naming the file and what is wrong."""
     name = upload.name
-    if upload.size > MAX_BYTES:
-        raise ValidationError(
-            _("「%(name)s」 is %(size).1f MB; a file may be at most 10 MB")
-            % {"name": name, "size": upload.size / 1024 / 1024}
-        )
+    check_size(name, upload.size)
     kind = sniff(upload)
     accepted = "、".join(
         ext.upper() for k in sorted(allowed) for ext in KINDS[k][1] if ext != "jpeg"

@@ -1,17 +1,24 @@
 """Scheduled duties in the admin: schedules (扶贫办 keeps them), obligations, evidence, 公示.
 
-Imported at the end of duties/admin.py. Writes go through the services, as in the portal."""
+Registered through duties/admin/. Writes go through the services, as in the portal."""
 
 from __future__ import annotations
 
+from typing import cast
+
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Disclosure, DutySchedule, Evidence, Obligation
-from duties.obligation_services import disclosure_record
+from duties.schedules.services import disclosure_record
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 
 
@@ -24,14 +31,14 @@ class DutyScheduleAdmin(ScopedAdmin):
     raw_id_fields = ["duty"]
     readonly_fields = ["recorded_at"]
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         # A schedule in use is never edited: a change is a new row from its date (art. 44).
-        if obj is not None and obj.obligations.exists():
+        if isinstance(obj, DutySchedule) and obj.obligations.exists():
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.obligations.exists():
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        if isinstance(obj, DutySchedule) and obj.obligations.exists():
             return False
         return super().has_delete_permission(request, obj)
 
@@ -40,14 +47,13 @@ class EvidenceInline(ScopedInline, admin.TabularInline):
     model = Evidence
     extra = 0
     can_delete = False
-    fields = ["download", "content_type", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("download", "content_type", "size", "uploaded_by", "uploaded_at")
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False  # files are checked and stored by the portal's completion form
 
     @admin.display(description=_("file"))
-    def download(self, obj):
+    def download(self, obj: Evidence) -> SafeString:
         return format_html(
             '<a href="{}">{}</a>', reverse("duties:evidence_download", args=[obj.pk]), obj
         )
@@ -95,13 +101,13 @@ class ObligationAdmin(LedgerAdminMixin, ScopedAdmin):
         "waived_by",
     ]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # obligations come from the schedules
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False  # completed and waived in the portal, with evidence
 
-    def view_on_site(self, obj):
+    def view_on_site(self, obj: Obligation) -> str:
         return reverse("duties:obligation_complete", args=[obj.pk])
 
 
@@ -118,7 +124,9 @@ class DisclosureAdmin(ScopedAdmin):
     readonly_fields = ["days_posted", "recorded_by", "recorded_at"]
     inlines = [DisclosureEvidenceInline]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Disclosure, form: forms.ModelForm, change: bool
+    ) -> None:
         try:
             disclosure_record(
                 disclosure=obj,
@@ -127,7 +135,7 @@ class DisclosureAdmin(ScopedAdmin):
                 title=obj.title,
                 posted_from=obj.posted_from,
                 posted_until=obj.posted_until,
-                user=request.user,
+                user=cast(User, request.user),  # the admin lets only staff in
             )
         except ValidationError as exc:  # the form validated already; keep the message visible
             raise ValidationError(exc.messages) from exc

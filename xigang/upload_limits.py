@@ -1,0 +1,381 @@
+"""What an upload may be, for every app (docs/security.md, "Round two: uploads and writes").
+
+- One size limit for every uploaded file (`settings.UPLOAD_MAX_BYTES`): Django's upload handler
+  stores no more than that, and `check_size` refuses the file with a Chinese message.
+- A workbook is checked before anything parses it (`check_workbook`): a zip with an
+  `xl/workbook.xml`, no macros, no DTD, parts neither too large nor too compressed, and
+  worksheets no larger than the ledger limits by their `<dimension>` or largest cell reference.
+- The parser itself (calamine) runs in a forked child under a memory and CPU cap
+  (`read_first_sheet`): a file that makes it allocate without bound or abort ends the child,
+  and the worker answers with a refusal.
+
+Everything refused raises django's ValidationError; the ledger engine turns it into LedgerError.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import gc
+import logging
+import marshal
+import os
+import pickle
+import re
+import resource
+import signal
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+Source = str | Path | IO[bytes]
+
+
+# --- size: every upload ----------------------------------------------------------------------
+
+
+def check_size(name: str, size: int) -> None:
+    if size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            _("「%(name)s」 is %(size).1f MB; a file may be at most %(max)d MB")
+            % {"name": name, "size": size / MB, "max": settings.UPLOAD_MAX_BYTES // MB}
+        )
+
+
+class CappedUploadHandler(TemporaryFileUploadHandler):
+    """Writes an uploaded file to disk up to the size limit and drops the rest: the file keeps
+    its true size, so `check_size` refuses it, and the disk never holds more than the limit."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self.received += len(raw_data)
+        if self.received <= settings.UPLOAD_MAX_BYTES:
+            self.file.write(raw_data)
+
+
+def _source_size(source: Source) -> int:
+    if isinstance(source, str | Path):
+        return os.path.getsize(source)
+    position = source.tell()
+    size = source.seek(0, os.SEEK_END)
+    source.seek(position)
+    return size
+
+
+# --- the shape of a workbook, before parsing --------------------------------------------------
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
+_MACRO_PART = "vbaProject.bin"  # where a workbook keeps its macros
+_MACRO_TYPE = b"macroEnabled"  # the content type of an .xlsm's main part
+_COMPRESSED_AT_ALL = MB  # parts smaller than this unpack to nothing that matters
+
+
+def _refused(message: str, **params: Any) -> ValidationError:
+    return ValidationError(message % params)
+
+
+def _not_a_workbook() -> ValidationError:
+    return ValidationError(
+        _(
+            "the file is not an Excel workbook (.xlsx): its content is not a workbook (a web "
+            "page, an old .xls or another file given a new name?); open it in Excel and save it "
+            "as an Excel workbook"
+        )
+    )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _split_ref(ref: bytes) -> tuple[int, int]:
+    """(row, column) of a reference like b"XFD1048576"."""
+    digits = ref.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return int(digits), _column_number(ref[: len(ref) - len(digits)])
+
+
+def _far_refs() -> re.Pattern[bytes]:
+    """Cell references long enough to lie past the limits (a literal start keeps re fast)."""
+    letters = len(_column_letters(settings.LEDGER_MAX_COLUMNS))
+    digits = len(str(settings.LEDGER_MAX_ROWS))
+    return re.compile(rb'r="([A-Z]{%d,}[0-9]+|[A-Z]*[1-9][0-9]{%d,})"' % (letters, digits - 1))
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _extent(archive: zipfile.ZipFile, name: str) -> tuple[int, int]:
+    """(rows, columns) a worksheet reaches: its `<dimension ref>`, or, without one, its largest
+    cell reference (read in chunks; rows without a reference are counted after the parse)."""
+    with archive.open(name) as part:
+        head = part.read(64 * 1024)
+    found = _DIMENSION.search(head)
+    if found:
+        return _split_ref(found.group(2) or found.group(1))
+    far = _far_refs()
+    rows = columns = 0
+    tail = b""
+    with archive.open(name) as part:
+        while chunk := part.read(MB):
+            # A reference may straddle two chunks: the seam is searched on its own.
+            for ref in far.findall(chunk) + far.findall(tail + chunk[:31]):
+                row, column = _split_ref(ref)
+                rows, columns = max(rows, row), max(columns, column)
+            tail = chunk[-31:]
+    return rows, columns
+
+
+def _check_extent(rows: int, columns: int, part: str) -> None:
+    if rows > settings.LEDGER_MAX_ROWS:
+        raise _refused(
+            _(
+                "the file is refused: its worksheet %(part)s reaches row %(rows)d; a ledger may "
+                "have at most %(max)d rows: split it into several files"
+            ),
+            part=part,
+            rows=rows,
+            max=settings.LEDGER_MAX_ROWS,
+        )
+    if columns > settings.LEDGER_MAX_COLUMNS:
+        raise _refused(
+            _(
+                "the file is refused: its worksheet %(part)s reaches column %(column)s; a ledger "
+                "may have at most %(max)d columns"
+            ),
+            part=part,
+            column=_column_letters(columns),
+            max=settings.LEDGER_MAX_COLUMNS,
+        )
+
+
+def _check_parts(infos: list[zipfile.ZipInfo]) -> None:
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _COMPRESSED_AT_ALL and ratio > settings.LEDGER_MAX_RATIO:
+            raise _refused(
+                _(
+                    "the file is refused: its part %(part)s is compressed %(ratio)d times (at "
+                    "most %(max)d), as a zip bomb is"
+                ),
+                part=info.filename,
+                ratio=ratio,
+                max=settings.LEDGER_MAX_RATIO,
+            )
+    if total > settings.LEDGER_MAX_UNPACKED_BYTES:
+        raise _refused(
+            _(
+                "the file is refused: it unpacks to %(size)d MB, more than a ledger may (%(max)d MB)"
+            ),
+            size=total // MB,
+            max=settings.LEDGER_MAX_UNPACKED_BYTES // MB,
+        )
+
+
+def _check_no_dtd(archive: zipfile.ZipFile, name: str) -> None:
+    """A workbook's XML never needs a DTD; one that declares entities is an XML bomb or an
+    external-entity attack."""
+    with archive.open(name) as part:
+        head = part.read(4096)
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise _refused(
+            _(
+                "the file is refused: its part %(part)s declares a DTD or XML entities, which an "
+                "Excel workbook never does"
+            ),
+            part=name,
+        )
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    infos = archive.infolist()
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" not in names:
+        raise _not_a_workbook()
+    _check_parts(infos)  # first: nothing is unpacked before its size is known to be sane
+    content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    if any(n.endswith(_MACRO_PART) for n in names) or _MACRO_TYPE in content_types:
+        raise ValidationError(
+            _(
+                "the file is refused: it contains macros (.xlsm); save it as an Excel workbook "
+                "(.xlsx) without macros"
+            )
+        )
+    for name in sorted(names):
+        if name.endswith((".xml", ".rels")):
+            _check_no_dtd(archive, name)
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            _check_extent(*_extent(archive, name), part=name)
+
+
+def check_workbook(source: Source, name: str = "") -> None:
+    """Refuses (ValidationError) a workbook that could hurt the reader, before any parser
+    opens it. A file object is left at the position it had."""
+    if not name:
+        name = Path(source).name if isinstance(source, str | Path) else getattr(source, "name", "")
+    check_size(name or _("the file"), _source_size(source))
+    handle = None if isinstance(source, str | Path) else source
+    position = handle.tell() if handle is not None else 0
+    try:
+        with zipfile.ZipFile(source) as archive:
+            _check_archive(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError) as exc:
+        raise _not_a_workbook() from exc
+    finally:
+        if handle is not None:
+            handle.seek(position)
+
+
+# --- parsing under a cap ----------------------------------------------------------------------
+
+_BATCH = 2000
+
+
+def _cap_child() -> None:
+    """The child's limits: its address space may grow by the reader's memory budget, its CPU
+    time is bounded; past either the kernel stops the child, never the worker."""
+    with open("/proc/self/statm") as statm:
+        in_use = int(statm.read().split()[0]) * resource.getpagesize()
+    for limit, value in (
+        (resource.RLIMIT_AS, in_use + settings.LEDGER_READER_MEMORY_BYTES),
+        (resource.RLIMIT_CPU, settings.LEDGER_READER_CPU_SECONDS),
+    ):
+        _soft, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(limit, (value, hard))
+
+
+# The child's frames: a tag, the payload's length (8 bytes), the payload.
+_MARSHAL, _PICKLE, _ERROR, _END = b"m", b"p", b"e", b"z"
+
+
+def _send(out: IO[bytes], tag: bytes, payload: bytes = b"") -> None:
+    out.write(tag + len(payload).to_bytes(8, "little") + payload)
+
+
+def _send_rows(out: IO[bytes], batch: list[tuple[Any, ...]]) -> None:
+    try:
+        _send(out, _MARSHAL, marshal.dumps(batch))  # several times quicker than pickle
+    except ValueError:  # dates and times, which marshal has no type for
+        _send(out, _PICKLE, pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(stream: IO[bytes]) -> tuple[bytes, bytes] | None:
+    """The next whole frame, or None when the child stopped (a frame cut short included)."""
+    head = stream.read(9)
+    if len(head) < 9:
+        return None
+    length = int.from_bytes(head[1:], "little")
+    payload = stream.read(length)
+    return (head[:1], payload) if len(payload) == length else None
+
+
+def _child_read(source: Source, out: IO[bytes]) -> None:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        if isinstance(source, str | Path):
+            book = CalamineWorkbook.from_path(str(source))
+        else:
+            book = CalamineWorkbook.from_filelike(source)
+        sheet = book.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises several kinds for a file that is not xlsx
+        message = _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": exc}
+        _send(out, _ERROR, message.encode())
+        return
+    end = sheet.end or (0, 0)  # None for an empty sheet
+    try:
+        _check_extent(end[0] + 1, end[1] + 1, sheet.name)
+    except ValidationError as exc:
+        _send(out, _ERROR, exc.messages[0].encode())
+        return
+    batch: list[tuple[Any, ...]] = []
+    for row in sheet.iter_rows():
+        batch.append(tuple(row))
+        if len(batch) == _BATCH:
+            _send_rows(out, batch)
+            batch = []
+    _send_rows(out, batch)
+    _send(out, _END)
+
+
+def _run_child(source: Source, write_fd: int) -> None:
+    """The forked child: never returns, never runs the parent's exit handlers."""
+    status = 1
+    try:
+        # The parser's abort message and a fault handler's traceback would land in the log.
+        faulthandler.disable()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        gc.disable()  # a collection would touch, and so copy, the pages shared with the parent
+        _cap_child()
+        with os.fdopen(write_fd, "wb") as out:
+            _child_read(source, out)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _stopped(status: int) -> ValidationError:
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        message = _("the file is refused: reading it took longer than a ledger may (%(max)d s)")
+        return _refused(message, max=settings.LEDGER_READER_CPU_SECONDS)
+    logger.warning("the workbook reader stopped with status %s", status)
+    return _refused(
+        _(
+            "the file is refused: reading it needs more memory than a ledger may use "
+            "(%(max)d MB); it is too large or damaged"
+        ),
+        max=settings.LEDGER_READER_MEMORY_BYTES // MB,
+    )
+
+
+def read_first_sheet(source: Source) -> Iterator[tuple[Any, ...]]:
+    """The first worksheet's rows as tuples of values, parsed in a child process under a cap
+    and streamed back in batches while the caller works on the first ones. Close the iterator
+    (contextlib.closing) when not reading it to the end: that stops the child."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _run_child(source, write_fd)
+    os.close(write_fd)
+    finished = False
+    try:
+        with os.fdopen(read_fd, "rb") as stream:
+            while not finished and (frame := _receive(stream)) is not None:
+                tag, payload = frame
+                if tag == _ERROR:
+                    raise ValidationError(payload.decode())
+                if tag in (_MARSHAL, _PICKLE):
+                    yield from (marshal if tag == _MARSHAL else pickle).loads(payload)
+                finished = tag == _END
+    finally:
+        if not finished:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _pid, status = os.waitpid(pid, 0)
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        raise _stopped(status)

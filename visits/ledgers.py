@@ -8,8 +8,8 @@ service's (`visits.checks`): the cadre was paired with the household that day, n
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
-from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -146,7 +146,7 @@ class VisitLedger(LedgerKind):
             [a.payload for a in actions if a.kind == "updated"], TEXT_FIELDS, batch_size=2000
         )
 
-    def export_rows(self) -> Iterator[tuple[Any, ...]]:
+    def export_rows(self) -> Iterator[tuple[str, str, str, datetime.date, str | None, str | None]]:
         visits = visible(self.user, Visit.objects.all()).order_by(
             "household__number", "on", "kind", "cadre__user__username"
         )

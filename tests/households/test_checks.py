@@ -6,7 +6,6 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from duties.organisation.services import cadre_save
 from households.admin import HouseholdForm, PairingForm
 from households.models import Household, Member, MemberChange, Pairing
 from households.services import (
@@ -16,8 +15,9 @@ from households.services import (
     pairing_end,
     pairing_start,
 )
-from tests.conftest import workbook
+from tests.conftest import make_user, workbook
 from tests.households.conftest import idn
+from xigang import roles
 from xigang.ledgers import get_kind, import_ledger
 
 D = datetime.date
@@ -43,7 +43,7 @@ def _refused_by_ledger(tmp_path, user, kind, headers, row) -> tuple[str, str]:
 
 @pytest.fixture
 def zhao(db):
-    return cadre_save(username="zhao", name="赵六", roles=["帮扶责任人"])
+    return make_user("zhao", roles.PAIRING, name="赵六").cadre
 
 
 def test_an_id_number_with_a_wrong_check_digit(tmp_path, office, east_household):

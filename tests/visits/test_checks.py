@@ -3,12 +3,11 @@ words through `visit_record` (the quick entry, the admin) and through the `visit
 
 import datetime
 
-import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from duties.organisation.services import cadre_save
+from tests.conftest import workbook
 from visits.models import Visit
 from visits.services import visit_record
 from xigang.ledgers import get_kind, import_ledger
@@ -20,23 +19,25 @@ def _refused(tmp_path, office, household, cadre, username, on) -> tuple[dict, tu
     """The service's error by field, and the ledger's (header, message), for one visit."""
     with pytest.raises(ValidationError) as error:
         visit_record(household=household, cadre=cadre, kind=Visit.Kind.HOME, on=on)
-    book = openpyxl.Workbook()
-    book.active.append(["户编号", "帮扶责任人", "方式", "日期"])
-    book.active.append([household.number, username, "入户", on])
-    book.save(tmp_path / "visits.xlsx")
-    report = import_ledger(get_kind("visits")(office), tmp_path / "visits.xlsx")
+    path = workbook(
+        tmp_path / "visits.xlsx",
+        ["户编号", "帮扶责任人", "方式", "日期"],
+        [[household.number, username, "入户", on]],
+    )
+    report = import_ledger(get_kind("visits")(office), path)
     assert not report.written and len(report.errors) == 1, report.lines()
     assert not Visit.objects.exists()
     return error.value.message_dict, (report.errors[0].header, report.errors[0].message)
 
 
-def test_a_visit_in_the_future(tmp_path, office, pairing, east_household):
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+def test_a_visit_in_the_future(tmp_path, office, pairing, east_household, today):
+    tomorrow = today + datetime.timedelta(days=1)
     service, ledger = _refused(tmp_path, office, east_household, pairing.cadre, "pairing", tomorrow)
     assert service == {"on": [f"日期 {tomorrow} 晚于今天"]}
     assert ledger == ("日期", service["on"][0])
 
 
+@pytest.mark.usefixtures("today")
 def test_a_visit_by_a_cadre_not_paired_that_day(tmp_path, office, east_household):
     zhao = cadre_save(username="zhao", name="赵六", roles=["帮扶责任人"])
     service, ledger = _refused(tmp_path, office, east_household, zhao, "zhao", D(2026, 3, 2))

@@ -21,6 +21,17 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("problem.resolve", "days"): 30,
     ("emergency.aid", "days"): 7,
     ("disclosure.post", "days"): 7,
+    # 疑点 signals (oversight.signals, art. 41): thresholds an inspector may tune.
+    ("signal.copied", "min_chars"): 30,  # shorter texts are stock phrases, not copies
+    ("signal.copied", "similarity"): 90,  # percent (rapidfuzz ratio)
+    ("signal.burst", "visits"): 8,  # visits entered in one sitting...
+    ("signal.burst", "minutes"): 30,  # ...within this many minutes...
+    ("signal.burst", "dates"): 4,  # ...for at least this many different days
+    ("signal.bunched", "days"): 5,  # a period's last days
+    ("signal.bunched", "percent"): 60,  # share of the period's home visits on them
+    ("signal.bunched", "visits"): 5,  # fewer home visits in the period tell nothing
+    ("signal.after_overdue", "days"): 10,  # entered within this many days after the period
+    ("signal.after_overdue", "visits"): 3,  # at least this many such visits
 }
 
 

@@ -22,6 +22,19 @@ from oversight.models import (
 from oversight.services import accountability_record, first_secretary_save
 from xigang.admin import ScopedAdmin, ScopedInline
 
+class ReadOnlyAdmin(ScopedAdmin):
+    """Records written by the job or the portal's services: the admin shows them only."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 # Set by the services only (oversight.services): reports, closing (整改销号), extensions.
 _FINDING_BY_SERVICE = [
     "rectified_on",
@@ -94,13 +107,10 @@ class FindingAdmin(ScopedAdmin):
 
 
 @admin.register(FindingExtension)
-class FindingExtensionAdmin(ScopedAdmin):
+class FindingExtensionAdmin(ReadOnlyAdmin):
     list_display = ["finding", "previous_deadline", "deadline", "reason", "created_by"]
-    readonly_fields = ["finding", "previous_deadline", "deadline", "reason", "created_by"]
     list_select_related = ["finding", "created_by"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # through the finding's page in the portal, which moves the deadline too
 
 
 class AccountabilityForm(forms.ModelForm):
@@ -169,24 +179,18 @@ class CommendationAdmin(ScopedAdmin):
 
 
 @admin.register(Signal)
-class SignalAdmin(ScopedAdmin):
+class SignalAdmin(ReadOnlyAdmin):
     list_display = ["kind", "cadre", "village", "period", "score", "status", "found_at"]
     list_filter = ["kind", "status"]
     search_fields = ["cadre__name", "period"]
     list_select_related = ["cadre", "village"]
-    readonly_fields = [f.name for f in Signal._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # computed by the job; handled in the portal (dismiss or open a finding)
 
 
 @admin.register(SignalRun)
-class SignalRunAdmin(ScopedAdmin):
+class SignalRunAdmin(ReadOnlyAdmin):
     list_display = ["ran_at", "last_visit_id", "visits_read", "signals_written"]
-    readonly_fields = ["ran_at", "last_visit_id", "visits_read", "signals_written"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 class SpotCheckAnswerInline(ScopedInline, admin.TabularInline):
@@ -201,25 +205,19 @@ class SpotCheckAnswerInline(ScopedInline, admin.TabularInline):
 
 
 @admin.register(SpotCheck)
-class SpotCheckAdmin(ScopedAdmin):
+class SpotCheckAdmin(ReadOnlyAdmin):
     list_display = ["drawn_on", "department", "village", "cadre", "period", "size", "seed"]
     list_filter = ["department", "drawn_on"]
     list_select_related = ["department", "village", "cadre"]
-    readonly_fields = [f.name for f in SpotCheck._meta.fields]
     inlines = [SpotCheckAnswerInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # drawn in the portal, so the seed and the sample are the draw's
 
 
 @admin.register(SpotCheckAnswer)
-class SpotCheckAnswerAdmin(ScopedAdmin):
+class SpotCheckAnswerAdmin(ReadOnlyAdmin):
     list_display = ["spot_check", "position", "household", "visited", "answered_at"]
     list_select_related = ["spot_check", "household"]
-    readonly_fields = [f.name for f in SpotCheckAnswer._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 class FirstSecretaryCheckInline(ScopedInline, admin.TabularInline):

@@ -17,6 +17,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from duties.models import Department
 from oversight import forms as oforms
@@ -28,9 +29,9 @@ from oversight.services import (
     signal_dismiss,
     signal_open_finding,
 )
-from oversight.spot_checks import MISMATCH_LABELS, spot_check_answer, spot_check_draw
+from oversight.spot_checks import CHECKING_UNITS, MISMATCH_LABELS, spot_check_answer, spot_check_draw
 from visits.models import Visit
-from xigang.scope import can_write, get_visible_or_404, scope_of, visible
+from xigang.scope import can_write, get_visible_or_404, visible
 
 PAGE_SIZE = 50
 
@@ -138,9 +139,15 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _checking_unit(request: HttpRequest) -> Department | None:
-    """The unit a user draws for: the department of their cadre record."""
+    """The unit a user draws for: the department of their cadre record, when it is one of
+    the checking units and the user may draw."""
+    if not request.user.has_perm("oversight.add_spotcheck"):
+        return None
     cadre = getattr(request.user, "cadre", None)
-    return cadre.department if cadre is not None else None
+    unit = cadre.department if cadre is not None else None
+    if unit is None or unit.name not in CHECKING_UNITS:
+        return None
+    return unit
 
 
 @login_required
@@ -148,14 +155,10 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
     _need(request, "oversight.view_spotcheck")
     form = oforms.DrawForm()
     if request.method == "POST":
-        if not request.user.has_perm("oversight.add_spotcheck"):
+        unit = _checking_unit(request)
+        if unit is None:
             raise PermissionDenied
         form = oforms.DrawForm(request.POST)
-        unit = _checking_unit(request)
-        if unit is None or not (
-            scope_of(request.user).whole_town or unit.pk in scope_of(request.user).department_ids
-        ):
-            raise PermissionDenied
         if form.is_valid():
             try:
                 check = spot_check_draw(
@@ -174,11 +177,12 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "oversight/spot_check_list.html",
-        {"page": page, "form": form, "can_draw": request.user.has_perm("oversight.add_spotcheck")},
+        {"page": page, "form": form, "can_draw": _checking_unit(request) is not None},
     )
 
 
 @login_required
+@require_safe
 def spot_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _need(request, "oversight.view_spotcheck")
     check = get_visible_or_404(
@@ -233,13 +237,13 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     finding = get_visible_or_404(request.user, _findings(request), pk=pk)
     report, extend, close = oforms.ReportForm(), oforms.ExtendForm(), oforms.CloseForm()
     inspector = request.user.has_perm("oversight.change_finding")
+    reporter = request.user.has_perm("oversight.report_finding")
     if request.method == "POST":
-        if not can_write(request.user, finding):
-            raise PermissionDenied
         action = request.POST.get("action", "report")
-        user = cast(User, request.user)
-        if action in ("extend", "close") and not inspector:
+        allowed = inspector if action in ("extend", "close") else reporter
+        if not (allowed and can_write(request.user, finding)):
             raise PermissionDenied
+        user = cast(User, request.user)
         form: Form = {"report": oforms.ReportForm, "extend": oforms.ExtendForm}.get(
             action, oforms.CloseForm
         )(request.POST, request.FILES)
@@ -271,6 +275,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "extend": extend,
             "close": close,
             "inspector": inspector,
+            "reporter": reporter,
             "is_open": finding.rectified_on is None,
         },
     )

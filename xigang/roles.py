@@ -39,7 +39,7 @@ FULL = ("view", "add", "change", "delete")
 
 # Units and people read the oversight records about themselves (the scope narrows the rows).
 SUBJECT_OF_OVERSIGHT = {
-    "oversight.finding": VIEW,
+    "oversight.finding": ("view", "report"),
     "oversight.accountability": VIEW,
     "oversight.commendation": VIEW,
     "oversight.findingextension": VIEW,
@@ -141,7 +141,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     INSPECTOR: {
         "*": VIEW,
         "oversight.inspection": FULL,
-        "oversight.finding": EDIT,
+        "oversight.finding": (*EDIT, "report"),
         "oversight.accountability": EDIT,
         "oversight.commendation": EDIT,
         "oversight.findingextension": ("view", "add"),

@@ -149,6 +149,8 @@ class Finding(Subject):
         ordering = ["deadline", "id"]
         verbose_name = _("finding")
         verbose_name_plural = _("findings")
+        # the unit or person found reports the rectification; only inspectors change a finding
+        permissions = [("report_finding", "Can report the rectification of a finding")]
         constraints = [
             models.CheckConstraint(condition=_ONE_SUBJECT, name="finding_one_subject"),
             models.CheckConstraint(

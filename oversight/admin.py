@@ -22,6 +22,7 @@ from oversight.models import (
 from oversight.services import accountability_record, first_secretary_save
 from xigang.admin import ScopedAdmin, ScopedInline
 
+
 class ReadOnlyAdmin(ScopedAdmin):
     """Records written by the job or the portal's services: the admin shows them only."""
 
@@ -112,13 +113,23 @@ class FindingExtensionAdmin(ReadOnlyAdmin):
     list_select_related = ["finding", "created_by"]
 
 
-
 class AccountabilityForm(forms.ModelForm):
     """Art. 43's ladder checked as the service checks it (oversight.checks)."""
 
     class Meta:
         model = Accountability
-        fields = "__all__"
+        fields = [
+            "department",
+            "village",
+            "cadre",
+            "finding",
+            "severity",
+            "measure",
+            "decided_on",
+            "reason",
+            "referred_on",
+            "referral",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -186,18 +197,16 @@ class SignalAdmin(ReadOnlyAdmin):
     list_select_related = ["cadre", "village"]
 
 
-
 @admin.register(SignalRun)
 class SignalRunAdmin(ReadOnlyAdmin):
     list_display = ["ran_at", "last_visit_id", "visits_read", "signals_written"]
-
 
 
 class SpotCheckAnswerInline(ScopedInline, admin.TabularInline):
     model = SpotCheckAnswer
     extra = 0
     can_delete = False
-    fields = ["position", "household", "visited", "visitor", "mismatches", "answered_at"]
+    fields = ("position", "household", "visited", "visitor", "mismatches", "answered_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -212,12 +221,10 @@ class SpotCheckAdmin(ReadOnlyAdmin):
     inlines = [SpotCheckAnswerInline]
 
 
-
 @admin.register(SpotCheckAnswer)
 class SpotCheckAnswerAdmin(ReadOnlyAdmin):
     list_display = ["spot_check", "position", "household", "visited", "answered_at"]
     list_select_related = ["spot_check", "household"]
-
 
 
 class FirstSecretaryCheckInline(ScopedInline, admin.TabularInline):

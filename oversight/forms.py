@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,11 +12,17 @@ from duties.models import Article, Cadre, Village
 from oversight.models import Inspection, SpotCheckAnswer
 from oversight.spot_checks import MAX_SAMPLE
 
+if TYPE_CHECKING:  # django-stubs' companion, installed with the test tools only
+    from django_stubs_ext import StrOrPromise
 
-def _date(label: str, **kwargs: object) -> forms.DateField:
+
+def _date(label: StrOrPromise, *, required: bool = True, initial: Any = None) -> forms.DateField:
     # an ISO value: the zh-hans first input format would leave <input type=date> blank
     return forms.DateField(
-        label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=required,
+        initial=initial,
     )
 
 
@@ -66,7 +74,7 @@ class DrawForm(forms.Form):
 _YES_NO = [("", _("not asked")), ("true", _("yes")), ("false", _("no"))]
 
 
-def _yes_no(label: str) -> forms.TypedChoiceField:
+def _yes_no(label: StrOrPromise) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         choices=_YES_NO,
@@ -93,4 +101,6 @@ class AnswerForm(forms.Form):
     education = _yes_no(_("children in school"))
     medical = _yes_no(_("basic medical care"))
     housing = _yes_no(_("safe housing"))
-    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )

@@ -82,7 +82,10 @@ class _FirstSecretaryRule(Rule):
     article = 5
 
     def _secretaries(
-        self, user: User | AnonymousUser, first: datetime.date, last: datetime.date,
+        self,
+        user: User | AnonymousUser,
+        first: datetime.date,
+        last: datetime.date,
         filters: Filters,
     ) -> list[FirstSecretary]:
         if filters.cadre:
@@ -97,7 +100,10 @@ class _FirstSecretaryRule(Rule):
         return list(rows.select_related("village", "cadre", "department"))
 
     def _items(
-        self, user: User | AnonymousUser, periods: list[Period], as_of: datetime.date,
+        self,
+        user: User | AnonymousUser,
+        periods: list[Period],
+        as_of: datetime.date,
         filters: Filters,
     ) -> list[OverdueItem]:
         if not periods:
@@ -154,7 +160,7 @@ class _FirstSecretaryRule(Rule):
         return self._items(user, [current], as_of, filters)
 
 
-@register(order=61)
+@register(order=90)
 class FirstSecretaryDispatchRule(_FirstSecretaryRule):
     id = "first_secretary.dispatch"
     title = "first secretary dispatched each month"
@@ -162,7 +168,7 @@ class FirstSecretaryDispatchRule(_FirstSecretaryRule):
     check = FirstSecretaryCheck.Kind.DISPATCH
 
 
-@register(order=62)
+@register(order=91)
 class FirstSecretarySpotCheckRule(_FirstSecretaryRule):
     id = "first_secretary.spot_check"
     title = "first secretary spot-checked each quarter"

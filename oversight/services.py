@@ -127,9 +127,7 @@ def finding_rectify(
 ) -> Finding:
     """整改销号: the inspecting unit verified the reported rectification and closes the
     finding (arts. 41, 43). Refused without a report and its evidence."""
-    error = report_error(
-        rectification=finding.rectification, has_file=bool(finding.report_file)
-    )
+    error = report_error(rectification=finding.rectification, has_file=bool(finding.report_file))
     if error or finding.reported_at is None:
         raise ValidationError(
             _("a finding is closed only after its rectification is reported: %(why)s")

@@ -276,10 +276,8 @@ def _per_cadre(last: int, top: int) -> int:
     """The signals of one cadre's visits, for the cadres and periods the new visits touch."""
     periods: dict[int, set[Period]] = defaultdict(set)
     entry_days: dict[int, set[datetime.date]] = defaultdict(set)
-    new = Visit.objects.filter(id__gt=last, id__lte=top).values_list(
-        "cadre_id", "kind", "on", "created_at"
-    )
-    for cadre_id, kind, on, created_at in new.iterator(chunk_size=BATCH):
+    new = Visit.objects.filter(id__gt=last, id__lte=top).values_list("cadre_id", "on", "created_at")
+    for cadre_id, on, created_at in new.iterator(chunk_size=BATCH):
         periods[cadre_id].add(period_of(QUARTERLY, on))
         periods[cadre_id].add(period_of(MONTHLY, on))
         entry_days[cadre_id].add(timezone.localdate(created_at))

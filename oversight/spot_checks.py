@@ -138,16 +138,13 @@ def spot_check_draw(
     check.full_clean()
     check.save()
     SpotCheckAnswer.objects.bulk_create(
-        SpotCheckAnswer(spot_check=check, household=h, position=i + 1)
-        for i, h in enumerate(drawn)
+        SpotCheckAnswer(spot_check=check, household=h, position=i + 1) for i, h in enumerate(drawn)
     )
     return check
 
 
 @transaction.atomic
-def spot_check_answer(
-    *, answer: SpotCheckAnswer, user: User, **said: Any
-) -> SpotCheckAnswer:
+def spot_check_answer(*, answer: SpotCheckAnswer, user: User, **said: Any) -> SpotCheckAnswer:
     """Record what the household said (the fields of SpotCheckAnswer), compare it with the
     records and propose a finding for the mismatches."""
     if answer.answered_at is not None:
@@ -189,9 +186,7 @@ def compare(answer: SpotCheckAnswer) -> tuple[Cadre | None, list[int], list[dict
     check = answer.spot_check
     household = answer.household
     pairing = (
-        Pairing.objects.filter(
-            household=household, start__lte=check.period_end
-        )
+        Pairing.objects.filter(household=household, start__lte=check.period_end)
         .filter(Q(end__isnull=True) | Q(end__gte=check.period_start))
         .select_related("cadre")
         .order_by("-start")
@@ -220,7 +215,7 @@ def compare(answer: SpotCheckAnswer) -> tuple[Cadre | None, list[int], list[dict
         found.append({"item": "knows_name", "records": cadre.name, "household": ""})
     if cadre and answer.knows_phone is False:
         found.append({"item": "knows_phone", "records": cadre.mobile, "household": ""})
-    assessed = {}
+    assessed: dict[str, bool] = {}
     for item, met in (
         Assessment.objects.filter(
             household=household, assessed_on__lte=check.period_end, item__in=SAY_ITEMS.values()

@@ -29,7 +29,12 @@ from oversight.services import (
     signal_dismiss,
     signal_open_finding,
 )
-from oversight.spot_checks import CHECKING_UNITS, MISMATCH_LABELS, spot_check_answer, spot_check_draw
+from oversight.spot_checks import (
+    CHECKING_UNITS,
+    MISMATCH_LABELS,
+    spot_check_answer,
+    spot_check_draw,
+)
 from visits.models import Visit
 from xigang.scope import can_write, get_visible_or_404, visible
 
@@ -117,7 +122,9 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 _write(request, "oversight.add_finding", signal)
                 open_finding = oforms.OpenFindingForm(request.POST)
                 if open_finding.is_valid():
-                    finding = signal_open_finding(signal=signal, user=user, **open_finding.cleaned_data)
+                    finding = signal_open_finding(
+                        signal=signal, user=user, **open_finding.cleaned_data
+                    )
                     return redirect("oversight:finding_detail", pk=finding.pk)
         except ValidationError as exc:
             _errors(dismiss if request.POST.get("action") == "dismiss" else open_finding, exc)
@@ -171,9 +178,7 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
     rows = visible(request.user, SpotCheck.objects.all()).select_related(
         "department", "village", "cadre"
     )
-    page = Paginator(rows.order_by("-drawn_on", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(rows.order_by("-drawn_on", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "oversight/spot_check_list.html",
@@ -235,7 +240,9 @@ def _findings(request: HttpRequest) -> QuerySet[Finding]:
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _need(request, "oversight.view_finding")
     finding = get_visible_or_404(request.user, _findings(request), pk=pk)
-    report, extend, close = oforms.ReportForm(), oforms.ExtendForm(), oforms.CloseForm()
+    report: Form = oforms.ReportForm()
+    extend: Form = oforms.ExtendForm()
+    close: Form = oforms.CloseForm()
     inspector = request.user.has_perm("oversight.change_finding")
     reporter = request.user.has_perm("oversight.report_finding")
     if request.method == "POST":

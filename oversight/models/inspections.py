@@ -226,6 +226,7 @@ class Accountability(Subject):
         related_name="accountabilities",
         verbose_name=_("finding"),
     )
+
     class Severity(models.TextChoices):
         MINOR = "情节较轻", _("minor")
         SERIOUS = "情节较重", _("serious")
@@ -240,16 +241,15 @@ class Accountability(Subject):
     }
 
     measure = models.CharField(_("measure"), max_length=10, choices=Measure.choices)
-    severity = models.CharField(
-        _("severity"), max_length=10, choices=Severity.choices, blank=True
-    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
     # 从重 (art. 43's last sentence): the case came out of an inspection, so the heavier measure
     # of the severity's step applies.
     aggravated = models.BooleanField(_("heavier measure (found by inspection)"), default=False)
     decided_on = models.DateField(_("decided on"))
     reason = models.TextField(_("reason"))
-    referred_on = models.DateField(_("referred for Party or administrative discipline on"),
-        null=True, blank=True)
+    referred_on = models.DateField(
+        _("referred for Party or administrative discipline on"), null=True, blank=True
+    )
     referral = models.TextField(_("discipline referral (to whom, what)"), blank=True)
     # The 5.3 通报 obligation of 组织科 that recording this decision opened.
     obligation = models.ForeignKey(

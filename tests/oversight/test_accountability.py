@@ -65,7 +65,13 @@ def test_discipline_is_a_referral_on_top_of_a_measure(inspector, pairing):
     with pytest.raises(ValidationError):
         _record(inspector, severity=S.GRAVE, measure=M.DISCIPLINE, cadre=pairing.cadre)
     with pytest.raises(ValidationError) as error:
-        _record(inspector, severity=S.GRAVE, measure=M.DISMISSAL, cadre=pairing.cadre, referral="移送县纪委")
+        _record(
+            inspector,
+            severity=S.GRAVE,
+            measure=M.DISMISSAL,
+            cadre=pairing.cadre,
+            referral="移送县纪委",
+        )
     assert "referral" in error.value.message_dict
     decision = _record(
         inspector,

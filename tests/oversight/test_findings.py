@@ -152,7 +152,9 @@ def test_it_exports_the_findings_ledger_in_scope_and_refuses_to_import_it(
 
 
 @pytest.mark.usefixtures("today")
-def test_a_finding_cannot_be_closed_without_a_report(inspection, east, inspector, settings, tmp_path):
+def test_a_finding_cannot_be_closed_without_a_report(
+    inspection, east, inspector, settings, tmp_path
+):
     from django.core.exceptions import ValidationError
 
     settings.MEDIA_ROOT = tmp_path
@@ -188,7 +190,10 @@ def test_the_rule_cites_articles_41_and_43(inspection, east, inspector):
     _finding(inspection, village=east)
     for article in (41, 43):
         items = overdue_items(
-            user=inspector, as_of=D(2026, 7, 1), since=D(2026, 1, 1), filters=Filters(article=article)
+            user=inspector,
+            as_of=D(2026, 7, 1),
+            since=D(2026, 1, 1),
+            filters=Filters(article=article),
         )
         assert [i.rule for i in items if i.rule == "finding.rectify"] == ["finding.rectify"]
 
@@ -215,7 +220,9 @@ def test_the_finding_page_reports_then_the_inspector_closes(
     response = client.post(url, {"action": "report", "rectification": "已整改"})
     assert "附上整改证明材料" in response.content.decode() or response.status_code == 200
     upload = SimpleUploadedFile("整改.pdf", b"%PDF-1.4\n%%EOF\n")
-    report = client.post(url, {"action": "report", "rectification": "已整改", "report_file": upload})
+    report = client.post(
+        url, {"action": "report", "rectification": "已整改", "report_file": upload}
+    )
     assert report.status_code == 302
     client.force_login(inspector)
     assert client.post(url, {"action": "close", "rectified_on": "2026-11-30"}).status_code == 302

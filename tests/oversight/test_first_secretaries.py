@@ -43,7 +43,11 @@ def _items(user, rule):
 
 def test_dispatch_is_owed_each_month_served_and_met_by_a_dispatch(secretary, organisation_staff):
     first_secretary_check_record(
-        first_secretary=secretary, kind="定期调度", on=D(2026, 8, 12), result="工作正常", user=organisation_staff
+        first_secretary=secretary,
+        kind="定期调度",
+        on=D(2026, 8, 12),
+        result="工作正常",
+        user=organisation_staff,
     )
     items = _items(organisation_staff, "first_secretary.dispatch")
     assert [(i.period, i.department, i.village, i.article) for i in items] == [
@@ -52,9 +56,15 @@ def test_dispatch_is_owed_each_month_served_and_met_by_a_dispatch(secretary, org
 
 
 def test_a_spot_check_is_owed_each_quarter(secretary, organisation_staff):
-    assert [i.period for i in _items(organisation_staff, "first_secretary.spot_check")] == ["2026-Q3"]
+    assert [i.period for i in _items(organisation_staff, "first_secretary.spot_check")] == [
+        "2026-Q3"
+    ]
     first_secretary_check_record(
-        first_secretary=secretary, kind="随机抽查", on=D(2026, 9, 2), result="在岗", user=organisation_staff
+        first_secretary=secretary,
+        kind="随机抽查",
+        on=D(2026, 9, 2),
+        result="在岗",
+        user=organisation_staff,
     )
     assert _items(organisation_staff, "first_secretary.spot_check") == []
 
@@ -64,7 +74,11 @@ def test_a_check_on_a_day_not_served_is_refused(secretary, organisation_staff):
 
     with pytest.raises(ValidationError) as error:
         first_secretary_check_record(
-            first_secretary=secretary, kind="定期调度", on=D(2026, 6, 1), result="x", user=organisation_staff
+            first_secretary=secretary,
+            kind="定期调度",
+            on=D(2026, 6, 1),
+            result="x",
+            user=organisation_staff,
         )
     assert "on" in error.value.message_dict
 

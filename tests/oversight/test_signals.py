@@ -38,7 +38,9 @@ def _households(east, cadre, count, phone="13800000000"):
 
 
 def _visit(household, cadre, on, *, kind=Visit.Kind.HOME, content="", entered=None):
-    visit = Visit.objects.create(household=household, cadre=cadre, kind=kind, on=on, content=content)
+    visit = Visit.objects.create(
+        household=household, cadre=cadre, kind=kind, on=on, content=content
+    )
     # the entry time is the server's; the records here are built as if entered at `entered`
     entered = entered or datetime.datetime.combine(on, datetime.time(18), SHANGHAI)
     Visit.objects.filter(pk=visit.pk).update(created_at=entered)
@@ -167,7 +169,9 @@ def test_a_finding_opened_from_a_signal_keeps_its_evidence(east, cadre, inspecto
     compute_signals()
     signal = Signal.objects.get()
     inspection = Inspection.objects.create(
-        title="数字脱贫专项检查", department=Department.objects.get(name="镇纪委"), started_on=D(2026, 7, 1)
+        title="数字脱贫专项检查",
+        department=Department.objects.get(name="镇纪委"),
+        started_on=D(2026, 7, 1),
     )
     finding = signal_open_finding(
         signal=signal,

@@ -43,7 +43,9 @@ def test_a_draw_repeated_with_its_seed_gives_the_same_sample(households, east, i
 
 def test_a_draw_by_cadre_picks_the_cadres_households(households, pairing, west, inspector):
     Household.objects.create(number="西村-900", village=west, head_name="外人")
-    check = spot_check_draw(department=_unit("督查科"), user=inspector, size=50, cadre=pairing.cadre)
+    check = spot_check_draw(
+        department=_unit("督查科"), user=inspector, size=50, cadre=pairing.cadre
+    )
     assert sorted(a.household.number for a in check.answers.all()) == sorted(
         h.number for h in households
     )
@@ -58,7 +60,9 @@ def test_a_mismatch_proposes_a_finding(households, east, pairing, inspector):
     Visit.objects.create(
         household=household, cadre=pairing.cadre, kind=Visit.Kind.HOME, on=D(2026, 10, 9)
     )
-    Assessment.objects.create(household=household, item="housing", met=True, assessed_on=D(2026, 3, 1))
+    Assessment.objects.create(
+        household=household, item="housing", met=True, assessed_on=D(2026, 3, 1)
+    )
     check = spot_check_draw(department=_unit(), user=inspector, size=20, village=east)
     answer = spot_check_answer(
         answer=_answer(check, household),
@@ -108,12 +112,18 @@ def test_organisation_draws_only_where_a_first_secretary_serves(households, east
 
     secretary = make_user("fs", roles.VILLAGE, east, name="第一书记甲")
     first_secretary_save(
-        cadre=secretary.cadre, village=east, sending_unit="县财政局", started_on=D(2026, 1, 1), user=office
+        cadre=secretary.cadre,
+        village=east,
+        sending_unit="县财政局",
+        started_on=D(2026, 1, 1),
+        user=office,
     )
     assert spot_check_draw(department=organisation, user=office, size=3, village=east).size == 3
 
 
-def test_a_department_other_than_the_checking_units_cannot_draw(households, east, civil_affairs, dept):
+def test_a_department_other_than_the_checking_units_cannot_draw(
+    households, east, civil_affairs, dept
+):
     with pytest.raises(ValidationError) as error:
         spot_check_draw(department=civil_affairs, user=dept, size=3, village=east)
     assert "department" in error.value.message_dict
@@ -126,7 +136,10 @@ def test_the_answer_form_on_a_phone(client, households, east, inspector):
     page = client.get(f"/oversight/spot-checks/answers/{answer.pk}/")
     assert "入户" in page.content.decode() or page.status_code == 200
     refused = client.post(f"/oversight/spot-checks/answers/{answer.pk}/", {})
-    assert refused.status_code == 200 and not SpotCheckAnswer.objects.filter(answered_at__isnull=False).exists()
+    assert (
+        refused.status_code == 200
+        and not SpotCheckAnswer.objects.filter(answered_at__isnull=False).exists()
+    )
     saved = client.post(
         f"/oversight/spot-checks/answers/{answer.pk}/", {"visited": "unsure", "knows_name": "true"}
     )

@@ -224,7 +224,9 @@ def _oversight_rows(east, civil_affairs, office):
     from oversight.models import Finding, Inspection, Signal, SpotCheck, SpotCheckAnswer
 
     inspection = Inspection.objects.create(
-        title="专项检查", department=Department.objects.get(name="镇纪委"), started_on=date(2026, 9, 1)
+        title="专项检查",
+        department=Department.objects.get(name="镇纪委"),
+        started_on=date(2026, 9, 1),
     )
     findings = {
         name: Finding.objects.create(
@@ -235,7 +237,10 @@ def _oversight_rows(east, civil_affairs, office):
             deadline=date(2026, 12, 31),
             **subject,
         )
-        for name, subject in (("east", {"village": east}), ("civil_affairs", {"department": civil_affairs}))
+        for name, subject in (
+            ("east", {"village": east}),
+            ("civil_affairs", {"department": civil_affairs}),
+        )
     }
     signal = Signal.objects.create(
         kind="bunched",

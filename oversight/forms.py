@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Article, Cadre, Village
-from oversight.models import Inspection, SpotCheckAnswer
+from oversight.models import Accountability, FirstSecretaryCheck, Inspection, SpotCheckAnswer
 from oversight.spot_checks import MAX_SAMPLE
 
 if TYPE_CHECKING:  # django-stubs' companion, installed with the test tools only
@@ -104,3 +104,29 @@ class AnswerForm(forms.Form):
     note = forms.CharField(
         label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+
+class AccountabilityForm(forms.Form):
+    """A decision under art. 43 that follows a finding (从重: the step's heavier measure)."""
+
+    severity = forms.ChoiceField(label=_("severity"), choices=Accountability.Severity.choices)
+    measure = forms.ChoiceField(
+        label=_("measure"),
+        choices=[
+            c for c in Accountability.Measure.choices if c[0] != Accountability.Measure.DISCIPLINE
+        ],
+    )
+    decided_on = _date(_("decided on"), initial=timezone.localdate)
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    referred_on = _date(_("referred for Party or administrative discipline on"), required=False)
+    referral = forms.CharField(
+        label=_("discipline referral (to whom, what)"), required=False, max_length=500
+    )
+
+
+class FirstSecretaryCheckForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=FirstSecretaryCheck.Kind.choices, widget=forms.RadioSelect
+    )
+    on = _date(_("date"), initial=timezone.localdate)
+    result = forms.CharField(label=_("what was found"), widget=forms.Textarea(attrs={"rows": 3}))

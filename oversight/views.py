@@ -21,11 +21,13 @@ from django.views.decorators.http import require_safe
 
 from duties.models import Department
 from oversight import forms as oforms
-from oversight.models import Finding, Signal, SpotCheck, SpotCheckAnswer
+from oversight.models import Finding, FirstSecretary, Signal, SpotCheck, SpotCheckAnswer
 from oversight.services import (
+    accountability_record,
     finding_extend,
     finding_rectify,
     finding_report,
+    first_secretary_check_record,
     signal_dismiss,
     signal_open_finding,
 )
@@ -243,23 +245,32 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report: Form = oforms.ReportForm()
     extend: Form = oforms.ExtendForm()
     close: Form = oforms.CloseForm()
+    measure: Form = oforms.AccountabilityForm()
     inspector = request.user.has_perm("oversight.change_finding")
     reporter = request.user.has_perm("oversight.report_finding")
     if request.method == "POST":
         action = request.POST.get("action", "report")
-        allowed = inspector if action in ("extend", "close") else reporter
+        allowed = {
+            "extend": inspector,
+            "close": inspector,
+            "measure": request.user.has_perm("oversight.add_accountability"),
+        }.get(action, reporter)
         if not (allowed and can_write(request.user, finding)):
             raise PermissionDenied
         user = cast(User, request.user)
-        form: Form = {"report": oforms.ReportForm, "extend": oforms.ExtendForm}.get(
-            action, oforms.CloseForm
-        )(request.POST, request.FILES)
+        form: Form = {
+            "extend": oforms.ExtendForm,
+            "close": oforms.CloseForm,
+            "measure": oforms.AccountabilityForm,
+        }.get(action, oforms.ReportForm)(request.POST, request.FILES)
         if form.is_valid():
             try:
                 if action == "extend":
                     finding_extend(finding=finding, user=user, **form.cleaned_data)
                 elif action == "close":
                     finding_rectify(finding=finding, user=user, **form.cleaned_data)
+                elif action == "measure":
+                    accountability_record(finding=finding, user=user, **form.cleaned_data)
                 else:
                     finding_report(finding=finding, user=user, **form.cleaned_data)
             except ValidationError as exc:
@@ -267,10 +278,11 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Saved."))
                 return redirect("oversight:finding_detail", pk=finding.pk)
-        report, extend, close = (
+        report, extend, close, measure = (
             form if action == "report" else report,
             form if action == "extend" else extend,
             form if action == "close" else close,
+            form if action == "measure" else measure,
         )
     return render(
         request,
@@ -278,11 +290,63 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "finding": finding,
             "extensions": finding.extensions.select_related("created_by"),
+            "decisions": finding.accountabilities.order_by("decided_on", "id"),
+            "measure": measure,
+            "can_hold_to_account": request.user.has_perm("oversight.add_accountability"),
             "report": report,
             "extend": extend,
             "close": close,
             "inspector": inspector,
             "reporter": reporter,
             "is_open": finding.rectified_on is None,
+        },
+    )
+
+
+# --- the 第一书记 register (art. 5) -----------------------------------------------------------
+
+
+@login_required
+def first_secretary_list(request: HttpRequest) -> HttpResponse:
+    _need(request, "oversight.view_firstsecretary")
+    rows = visible(request.user, FirstSecretary.objects.all()).select_related("cadre", "village")
+    page = Paginator(rows.order_by("village__name", "-started_on", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "oversight/first_secretary_list.html", {"page": page, "page_query": ""})
+
+
+@login_required
+def first_secretary_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _need(request, "oversight.view_firstsecretary")
+    secretary = get_visible_or_404(
+        request.user, FirstSecretary.objects.select_related("cadre", "village", "department"), pk=pk
+    )
+    form = oforms.FirstSecretaryCheckForm()
+    can_record = request.user.has_perm("oversight.add_firstsecretarycheck") and can_write(
+        request.user, secretary
+    )
+    if request.method == "POST":
+        if not can_record:
+            raise PermissionDenied
+        form = oforms.FirstSecretaryCheckForm(request.POST)
+        if form.is_valid():
+            try:
+                first_secretary_check_record(
+                    first_secretary=secretary, user=cast(User, request.user), **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("oversight:first_secretary_detail", pk=secretary.pk)
+    return render(
+        request,
+        "oversight/first_secretary_detail.html",
+        {
+            "secretary": secretary,
+            "checks": secretary.checks.select_related("created_by").order_by("-on", "-id"),
+            "form": form,
+            "can_record": can_record,
         },
     )

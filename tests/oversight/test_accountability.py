@@ -94,3 +94,20 @@ def test_a_decision_opens_the_organisations_circular_obligation(inspector, pairi
         D(2026, 11, 2),
         "open",
     )
+
+
+def test_the_finding_page_holds_to_account_with_the_heavier_measure(client, inspector, finding):
+    url = f"/oversight/findings/{finding.pk}/"
+    client.force_login(inspector)
+    base = {
+        "action": "measure",
+        "severity": S.SERIOUS,
+        "decided_on": "2026-11-02",
+        "reason": "不实",
+    }
+    refused = client.post(url, base | {"measure": M.CIRCULAR})
+    assert refused.status_code == 200 and "从重" in refused.content.decode()
+    assert not Accountability.objects.exists()
+    assert client.post(url, base | {"measure": M.APOLOGY}).status_code == 302
+    decision = Accountability.objects.get()
+    assert (decision.measure, decision.aggravated, decision.finding) == (M.APOLOGY, True, finding)

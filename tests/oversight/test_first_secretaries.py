@@ -98,3 +98,21 @@ def test_who_reads_and_who_keeps_the_register(secretary, cast, organisation_staf
         if user.has_perm("oversight.change_firstsecretary") and can_write(user, secretary)
     }
     assert keepers == {"zzk"}
+
+
+def test_the_organisation_records_a_check_in_the_portal(
+    client, secretary, organisation_staff, east_cadre
+):
+    url = f"/oversight/first-secretaries/{secretary.pk}/"
+    client.force_login(east_cadre)
+    assert "第一书记甲" in client.get("/oversight/first-secretaries/").content.decode()
+    assert (
+        client.post(url, {"kind": "定期调度", "on": "2026-11-02", "result": "x"}).status_code == 403
+    )
+    client.force_login(organisation_staff)
+    refused = client.post(url, {"kind": "定期调度", "on": "2026-06-01", "result": "到岗"})
+    assert "未任第一书记" in refused.content.decode()
+    saved = client.post(url, {"kind": "定期调度", "on": "2026-11-02", "result": "到岗在位"})
+    assert saved.status_code == 302
+    check = secretary.checks.get()
+    assert (check.created_by, check.result) == (organisation_staff, "到岗在位")

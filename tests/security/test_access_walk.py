@@ -58,6 +58,10 @@ TABLE: dict[str, object] = {
     "oversight/spot-checks/<int:pk>/": set(),
     "oversight/spot-checks/answers/<int:pk>/": set(),
     "oversight/findings/<int:pk>/": set(),
+    # the register (art. 5): every role reads the rows of its scope (组织科 all, a village its
+    # own, a 第一书记 their own record)
+    "oversight/first-secretaries/": STAFF,
+    "oversight/first-secretaries/<int:pk>/": set(),
 }
 # fmt: on
 
@@ -97,6 +101,8 @@ ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
         "east": (TOWN | {"east_cadre"}, {"inspector", "east_cadre"}),
         "civil_affairs": (TOWN | {"dept"}, {"inspector", "dept"}),
     },
+    # 东村's 第一书记 is the cast's pairing cadre; only 组织科 (not in the cast) records checks
+    "oversight/first-secretaries/<int:pk>/": {"east": (TOWN | {"east_cadre", "pairing"}, set())},
 }
 
 
@@ -221,7 +227,14 @@ def _oversight_rows(east, civil_affairs, office):
     民政科, for the oversight pages."""
     from duties.models import Article, Department
     from households.models import Household
-    from oversight.models import Finding, Inspection, Signal, SpotCheck, SpotCheckAnswer
+    from oversight.models import (
+        Finding,
+        FirstSecretary,
+        Inspection,
+        Signal,
+        SpotCheck,
+        SpotCheckAnswer,
+    )
 
     inspection = Inspection.objects.create(
         title="专项检查",
@@ -269,6 +282,15 @@ def _oversight_rows(east, civil_affairs, office):
         "oversight/spot-checks/<int:pk>/": {"east": check},
         "oversight/spot-checks/answers/<int:pk>/": {"east": answer},
         "oversight/findings/<int:pk>/": findings,
+        "oversight/first-secretaries/<int:pk>/": {
+            "east": FirstSecretary.objects.create(
+                cadre=Household.objects.get(number="东村-001").pairings.get().cadre,
+                village=east,
+                sending_unit="县财政局",
+                started_on=date(2026, 1, 1),
+                department=Department.objects.get(name="组织科"),
+            )
+        },
     }
 
 
@@ -281,9 +303,17 @@ def _versions(models):
 @pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
     from duties.models import Disclosure, Evidence, Obligation
-    from oversight.models import Finding, Signal, SpotCheckAnswer
+    from oversight.models import Finding, FirstSecretaryCheck, Signal, SpotCheckAnswer
 
-    written = (Obligation, Disclosure, Evidence, Finding, Signal, SpotCheckAnswer)
+    written = (
+        Obligation,
+        Disclosure,
+        Evidence,
+        Finding,
+        Signal,
+        SpotCheckAnswer,
+        FirstSecretaryCheck,
+    )
     assert set(ROWS) <= set(TABLE) and set(ROWS) == set(rows)
     before = _versions(written)
     for route, by_row in ROWS.items():

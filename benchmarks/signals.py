@@ -46,7 +46,7 @@ WORDS = {
 
 def _text(rng: random.Random) -> str:
     parts = rng.sample(FRAGMENTS, rng.randint(3, 5))
-    values = {key: rng.choice(options) for key, options in WORDS.items()}
+    values: dict[str, object] = {key: rng.choice(options) for key, options in WORDS.items()}
     values |= {"n": rng.randint(1, 6), "m": rng.randint(3000, 12000), "a": rng.randint(1, 9)}
     values |= {"k": rng.randint(1, 20)}
     return "；".join(p.format(**values) for p in parts) + "。"
@@ -112,7 +112,9 @@ def _one_day(rng: random.Random, day: datetime.date) -> int:
         )
     )
     chosen = rng.sample(pairings, max(1, len(pairings) // 90))
-    existing = list(Visit.objects.filter(kind=Visit.Kind.HOME).values_list("content", flat=True)[:500])
+    existing = list(
+        Visit.objects.filter(kind=Visit.Kind.HOME).values_list("content", flat=True)[:500]
+    )
     visits = [
         Visit(
             household_id=h,

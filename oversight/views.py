@@ -38,17 +38,10 @@ from oversight.spot_checks import (
     spot_check_draw,
 )
 from visits.models import Visit
+from xigang.forms import add_errors
 from xigang.scope import can_write, get_visible_or_404, visible
 
 PAGE_SIZE = 50
-
-
-def _errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _need(request: HttpRequest, perm: str) -> None:
@@ -129,7 +122,7 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                     return redirect("oversight:finding_detail", pk=finding.pk)
         except ValidationError as exc:
-            _errors(dismiss if request.POST.get("action") == "dismiss" else open_finding, exc)
+            add_errors(dismiss if request.POST.get("action") == "dismiss" else open_finding, exc)
     return render(
         request,
         "oversight/signal_detail.html",
@@ -174,7 +167,7 @@ def spot_check_list(request: HttpRequest) -> HttpResponse:
                     department=unit, user=cast(User, request.user), **form.cleaned_data
                 )
             except ValidationError as exc:
-                _errors(form, exc)
+                add_errors(form, exc)
             else:
                 return redirect("oversight:spot_check_detail", pk=check.pk)
     rows = visible(request.user, SpotCheck.objects.all()).select_related(
@@ -215,7 +208,7 @@ def spot_check_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 spot_check_answer(answer=answer, user=cast(User, request.user), **form.cleaned_data)
             except ValidationError as exc:
-                _errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("oversight:spot_check_detail", pk=answer.spot_check_id)
@@ -274,7 +267,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     finding_report(finding=finding, user=user, **form.cleaned_data)
             except ValidationError as exc:
-                _errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("oversight:finding_detail", pk=finding.pk)
@@ -336,7 +329,7 @@ def first_secretary_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     first_secretary=secretary, user=cast(User, request.user), **form.cleaned_data
                 )
             except ValidationError as exc:
-                _errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("oversight:first_secretary_detail", pk=secretary.pk)

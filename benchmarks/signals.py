@@ -81,7 +81,7 @@ def _choose(rng: random.Random, n: int) -> None:
     from datasketch import MinHash
     from rapidfuzz import fuzz, process
 
-    from oversight.signals import normalized
+    from oversight.signals import NUM_PERM, normalized
 
     texts = [normalized(_text(rng)) for _ in range(n)]
     started = time.perf_counter()
@@ -89,7 +89,7 @@ def _choose(rng: random.Random, n: int) -> None:
     pairs = time.perf_counter() - started
     started = time.perf_counter()
     shingles = [{t[i : i + 3].encode() for i in range(len(t) - 2)} for t in texts]
-    MinHash.bulk(shingles, num_perm=32)
+    MinHash.bulk(shingles, num_perm=NUM_PERM)
     hashed = time.perf_counter() - started
     county = 2_000_000
     print(

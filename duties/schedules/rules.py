@@ -30,7 +30,7 @@ from duties.models import (
     Obligation,
     VillageUserObjectPermission,
 )
-from duties.organisation.params import in_force
+from duties.organisation.params import due_soon_until, in_force
 from duties.schedules.data import scheduled_articles
 from duties.schedules.generation import ensure_generated
 from xigang.obligations import Filters, OverdueItem, Rule, register
@@ -186,7 +186,7 @@ class ScheduledDutyRule(Rule):
     ) -> Iterable[OverdueItem]:
         ensure_generated(through=as_of)
         obligations = self._open(user, filters).filter(
-            due__gte=as_of, due__lte=self.due_soon_until(as_of)
+            due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
         )
         return self._items(obligations, as_of)
 

@@ -447,19 +447,20 @@ class RuleParameterAdmin(ScopedAdmin):
     def in_force(self, obj: RuleParameter) -> bool:
         return obj.effective_from <= timezone.localdate()
 
-    def _editable(self, request: HttpRequest, obj: models.Model | None) -> bool:
-        """扶贫办 only, and a row not yet in force."""
-        settled = isinstance(obj, RuleParameter) and obj.effective_from <= timezone.localdate()
-        return may_edit_parameters(request.user) and not settled
+    def _settled(self, obj: models.Model | None) -> bool:
+        return isinstance(obj, RuleParameter) and obj.effective_from <= timezone.localdate()
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and may_edit_parameters(request.user)
-
+    # Adding and correcting open the form for whoever holds the model permission; the form
+    # refuses anyone but 扶贫办 with a message. Withdrawing has no form: refused up front.
     def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return super().has_change_permission(request, obj) and self._editable(request, obj)
+        return super().has_change_permission(request, obj) and not self._settled(obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and self._editable(request, obj)
+        return (
+            super().has_delete_permission(request, obj)
+            and may_edit_parameters(request.user)
+            and not self._settled(obj)
+        )
 
     def save_model(
         self, request: HttpRequest, obj: RuleParameter, form: forms.ModelForm, change: bool

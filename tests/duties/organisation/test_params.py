@@ -17,6 +17,7 @@ from xigang.obligations import Filters
 
 D = datetime.date
 TOMORROW = D(2026, 12, 1)  # the `today` fixture's day is 2026-11-30
+OCTOBER = D(2026, 10, 1)
 
 
 def schedule(office, rule, name, value, start, note=""):
@@ -38,7 +39,7 @@ def unvisited(east, pairing):
     return household
 
 
-def phone_periods(office, as_of, since=D(2026, 10, 1)):
+def phone_periods(office, as_of, since=OCTOBER):
     items = PhoneContactRule().overdue(user=office, as_of=as_of, since=since, filters=Filters())
     return [i.period for i in sorted(items, key=lambda i: i.period_start)]
 

@@ -53,6 +53,12 @@ def _parameter(rule: str, name: str, rows: list[RuleParameter], today: datetime.
     return Parameter(name, str(MEANINGS.get(name, name)), current, steps)
 
 
+def _parameters(
+    rule: str, rows: dict[tuple[str, str], list[RuleParameter]], today: datetime.date
+) -> list[Parameter]:
+    return [_parameter(rule, name, rows[(rule, name)], today) for r, name in DEFAULTS if r == rule]
+
+
 @login_required
 def parameter_list(request: HttpRequest) -> HttpResponse:
     """Every rule, whether or not it has parameters; two queries whatever the history."""
@@ -62,18 +68,26 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
     rows: dict[tuple[str, str], list[RuleParameter]] = defaultdict(list)
     for row in visible(request.user, RuleParameter.objects.order_by("effective_from", "id")):
         rows[(row.rule, row.name)].append(row)
+    registered = obligations.rules()
     rules = [
         {
             "id": rule.id,
             "label": rule_label(rule.id),
             "article": f"第{chinese_numeral(rule.article)}条",
-            "parameters": [
-                _parameter(rule.id, name, rows[(rule.id, name)], today)
-                for rule_id, name in DEFAULTS
-                if rule_id == rule.id
-            ],
+            "parameters": _parameters(rule.id, rows, today),
         }
-        for rule in obligations.rules()
+        for rule in registered
+    ]
+    # Parameters of no single rule (e.g. when a period closes) are listed after the rules.
+    others = dict.fromkeys(r for r, _n in DEFAULTS if r not in {rule.id for rule in registered})
+    rules += [
+        {
+            "id": key,
+            "label": rule_label(key),
+            "article": "",
+            "parameters": _parameters(key, rows, today),
+        }
+        for key in others
     ]
     return render(
         request,

@@ -169,6 +169,10 @@ def village_assignments_set(*, village: Village, cadres: Iterable[Cadre]) -> Non
 # --- rule parameters (art. 44) ------------------------------------------------------------
 
 
+def _office_only() -> str:  # noqa: N802 (a message, read in the user's language when said)
+    return _("only 扶贫办 changes the parameters of the rules")
+
+
 def may_edit_parameters(user: User | AnonymousUser) -> bool:
     """Only 扶贫办 changes the numbers of the rules (a superuser holds no role of its own)."""
     return not user.is_superuser and role_names.OFFICE in scope_of(user).roles
@@ -216,7 +220,7 @@ def rule_parameter_refusals(
     form and the parameters page alike."""
     today = timezone.localdate()
     if not may_edit_parameters(user):
-        return {"__all__": [_("only 扶贫办 changes the parameters of the rules")]}
+        return {"__all__": [_office_only()]}
     if (rule, name) not in DEFAULTS:
         known = "、".join(f"{r} {n}" for r, n in DEFAULTS)
         message = _("unknown rule parameter 「%(rule)s %(name)s」; known: %(known)s")
@@ -277,7 +281,7 @@ def rule_parameter_save(
 def rule_parameter_withdraw(*, user: User | AnonymousUser, parameter: RuleParameter) -> None:
     """Withdraw a change not yet in force."""
     if not may_edit_parameters(user):
-        raise ValidationError(_("only 扶贫办 changes the parameters of the rules"))
+        raise ValidationError(_office_only())
     stored = RuleParameter.objects.select_for_update().get(pk=parameter.pk)
     today = timezone.localdate()
     settled = parameter_settled_error(stored.effective_from, today)

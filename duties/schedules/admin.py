@@ -131,7 +131,8 @@ class DisclosureAdminForm(forms.ModelForm):
         fields = ["village", "kind", "title", "posted_from", "posted_until"]
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         stored = (
             Disclosure.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         )

@@ -209,8 +209,6 @@ def disclosure_record(
         errors["posted_until"] = [_("the last day posted is before the first day")]
     if errors:
         raise ValidationError(errors)
-    if uploads or down_uploads:
-        assert user is not None  # photos always come with the signed-in user who posts them
     disclosure = disclosure or Disclosure()
     disclosure.village = village
     disclosure.kind = kind
@@ -234,6 +232,7 @@ def disclosure_record(
         (Evidence.Moment.TAKEN_DOWN, down_uploads),
     ):
         for upload in files:
+            assert user is not None  # photos always come with the signed-in user who posts them
             evidence_add(upload=upload, user=user, disclosure=disclosure, moment=moment)
     return disclosure
 

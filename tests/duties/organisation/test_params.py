@@ -188,3 +188,23 @@ def test_town_roles_read_the_page_without_editing_it_others_do_not_see_it(
     assert "第四十条" in page and "修正或撤销" not in page
     client.force_login(east_cadre)
     assert client.get(reverse("duties:parameter_list")).status_code == 403
+
+
+def test_the_admin_says_who_may_change_and_withdraws_only_what_is_scheduled(client, office, today):
+    root = get_user_model().objects.create_superuser("root", password="Xx-secret-2026")
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:duties_ruleparameter_add"),
+        {"rule": "emergency.aid", "name": "days", "value": "5", "effective_from": "2027-01-01"},
+    )
+    assert response.status_code == 200 and "只有扶贫办可以调整规则参数" in response.content.decode()
+    assert not RuleParameter.objects.exists()
+    scheduled = schedule(office, "emergency.aid", "days", 5, D(2027, 1, 1))
+    in_force = RuleParameter.objects.create(
+        rule="emergency.aid", name="days", value=6, effective_from=D(2026, 1, 1)
+    )
+    client.force_login(office)
+    for row, status in ((in_force, 403), (scheduled, 302)):
+        url = reverse("admin:duties_ruleparameter_delete", args=[row.pk])
+        assert client.post(url, {"post": "yes"}).status_code == status
+    assert list(RuleParameter.objects.values_list("value", flat=True)) == [6]

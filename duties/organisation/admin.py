@@ -374,22 +374,20 @@ class VillageAssignmentAdmin(ScopedAdmin):
 
 
 class RuleParameterForm(forms.ModelForm):
+    request_user: User | AnonymousUser | None = None  # set by ScopedAdmin.get_form
+
     class Meta:
         model = RuleParameter
         fields = ["rule", "name", "value", "effective_from", "note"]
-
-    def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         fields = ("rule", "name", "value", "effective_from")
-        if self.user is None or any(data.get(field) is None for field in fields):
+        if self.request_user is None or any(data.get(field) is None for field in fields):
             return data  # a field's own error is shown already
         refusals = rule_parameter_refusals(
-            user=self.user,
+            user=self.request_user,
             rule=data["rule"],
             name=data["name"],
             value=data["value"],
@@ -413,21 +411,6 @@ class RuleParameterAdmin(ScopedAdmin):
     list_filter = ["rule", "name"]
     search_fields = ["rule", "note"]
     date_hierarchy = "effective_from"
-
-    def get_form(
-        self,
-        request: HttpRequest,
-        obj: models.Model | None = None,
-        change: bool = False,
-        **kwargs: Any,
-    ) -> type[forms.ModelForm]:
-        form: Any = super().get_form(request, obj, change, **kwargs)  # a class made per request
-
-        class BoundForm(form):
-            def __init__(self, *args: Any, **inner: Any) -> None:
-                super().__init__(*args, user=request.user, **inner)
-
-        return BoundForm
 
     @admin.display(description=_("in force"), boolean=True)
     def in_force(self, obj: RuleParameter) -> bool:

@@ -10,9 +10,11 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from duties.models import RuleParameter
+from duties.organisation.params import PERIOD_KINDS, due_soon_until, with_default
 from oversight.models import Finding, FirstSecretary, FirstSecretaryCheck
 from xigang.obligations import Filters, OverdueItem, Rule, register
-from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
+from xigang.periods import Period, period_of, periods_between
 from xigang.scope import visible
 
 
@@ -67,9 +69,24 @@ class FindingRectifyRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
         findings = self._open(user, filters).filter(
-            deadline__gte=as_of, deadline__lte=self.due_soon_until(as_of)
+            deadline__gte=as_of, deadline__lte=due_soon_until(self.id, as_of)
         )
         return [self._item(f, 0) for f in findings]
+
+
+def _schedule(rule: str, as_of: datetime.date) -> tuple[str, datetime.date]:
+    """A 第一书记 rule's calendar period (its frequency, "months", in force on `as_of`, for the
+    whole report) and the last due day counted as due soon: both parameters in one query."""
+    rows: dict[str, list[tuple[datetime.date, int]]] = {"months": [], "due_soon_days": []}
+    for name, start, value in (
+        RuleParameter.objects.filter(rule=rule, name__in=rows)
+        .order_by("effective_from")
+        .values_list("name", "effective_from", "value")
+    ):
+        rows[name].append((start, value))
+    months = with_default(rule, "months", rows["months"]).on(as_of)
+    window = with_default(rule, "due_soon_days", rows["due_soon_days"]).on(as_of)
+    return PERIOD_KINDS[months], as_of + datetime.timedelta(days=window)
 
 
 class _FirstSecretaryRule(Rule):
@@ -77,7 +94,6 @@ class _FirstSecretaryRule(Rule):
     who served on every day of it, met by a check of `check` dated inside it, overdue once it
     has ended. 组织科 answers for it; the 第一书记's village is named."""
 
-    period_kind: ClassVar[str]
     check: ClassVar[str]
     article = 5
 
@@ -102,6 +118,7 @@ class _FirstSecretaryRule(Rule):
     def _items(
         self,
         user: User | AnonymousUser,
+        kind: str,
         periods: list[Period],
         as_of: datetime.date,
         filters: Filters,
@@ -115,7 +132,7 @@ class _FirstSecretaryRule(Rule):
                 first_secretary__in=secretaries, kind=self.check, on__gte=first, on__lte=last
             ).values_list("first_secretary_id", "on")
         )
-        done = {(fs, period_of(self.period_kind, on).label) for fs, on in checked}
+        done = {(fs, period_of(kind, on).label) for fs, on in checked}
         items = []
         for fs in secretaries:
             for p in periods:
@@ -149,22 +166,23 @@ class _FirstSecretaryRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> Iterable[OverdueItem]:
-        return self._items(user, periods_between(self.period_kind, since, as_of), as_of, filters)
+        kind, _soon = _schedule(self.id, as_of)
+        return self._items(user, kind, periods_between(kind, since, as_of), as_of, filters)
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        current = period_of(self.period_kind, as_of)
-        if current.end > self.due_soon_until(as_of):
+        kind, soon = _schedule(self.id, as_of)
+        current = period_of(kind, as_of)
+        if current.end > soon:
             return []
-        return self._items(user, [current], as_of, filters)
+        return self._items(user, kind, [current], as_of, filters)
 
 
 @register(order=90)
 class FirstSecretaryDispatchRule(_FirstSecretaryRule):
     id = "first_secretary.dispatch"
     title = "first secretary dispatched each month"
-    period_kind = MONTHLY
     check = FirstSecretaryCheck.Kind.DISPATCH
 
 
@@ -172,5 +190,4 @@ class FirstSecretaryDispatchRule(_FirstSecretaryRule):
 class FirstSecretarySpotCheckRule(_FirstSecretaryRule):
     id = "first_secretary.spot_check"
     title = "first secretary spot-checked each quarter"
-    period_kind = QUARTERLY
     check = FirstSecretaryCheck.Kind.SPOT

@@ -8,19 +8,33 @@ applies from its date on and never rewrites the past.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, Q, Value, When
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from duties.models import RuleParameter
 from xigang.obligations import REGULATION_START
+from xigang.periods import HALF_YEARLY, MONTHLY, QUARTERLY, YEARLY, Steps
 
 # The regulation's and docs/design.md's defaults, in force from the regulation's first day.
 DEFAULTS: dict[tuple[str, str], int] = {
+    ("pairing.home_visit", "months"): 3,
+    ("pairing.phone_contact", "months"): 1,
     ("member_change.report", "days"): 30,
     ("problem.resolve", "days"): 30,
+    ("problem.resolve", "due_soon_days"): 14,
     ("emergency.aid", "days"): 7,
+    ("finding.rectify", "due_soon_days"): 14,
+    ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
+    # 组织科's checks of each 第一书记 (art. 5): 定期调度 monthly, 随机抽查 quarterly.
+    ("first_secretary.dispatch", "months"): 1,
+    ("first_secretary.dispatch", "due_soon_days"): 14,
+    ("first_secretary.spot_check", "months"): 3,
+    ("first_secretary.spot_check", "due_soon_days"): 14,
     # 疑点 signals (oversight.signals, art. 41): thresholds an inspector may tune.
     ("signal.copied", "min_chars"): 30,  # shorter texts are stock phrases, not copies
     ("signal.copied", "similarity"): 90,  # percent (rapidfuzz ratio)
@@ -33,6 +47,22 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("signal.after_overdue", "days"): 10,  # entered within this many days after the period
     ("signal.after_overdue", "visits"): 3,  # at least this many such visits
 }
+
+# What each parameter name means, for the parameters page; a name not here is shown as it is.
+MEANINGS: dict[str, Promise] = {
+    "days": _("days allowed"),
+    "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),
+    "due_soon_days": _("days ahead that an obligation is listed as due soon"),
+    "min_chars": _("shortest visit text compared (characters)"),
+    "similarity": _("similarity from which two texts count as copied (percent)"),
+    "visits": _("visits needed for a signal"),
+    "minutes": _("minutes of one sitting"),
+    "dates": _("different visit dates needed in one sitting"),
+    "percent": _("share of the period's home visits (percent)"),
+}
+
+# A visit frequency ("months") as the calendar period it makes (xigang/periods.py).
+PERIOD_KINDS: dict[int, str] = {1: MONTHLY, 3: QUARTERLY, 6: HALF_YEARLY, 12: YEARLY}
 
 
 @dataclass(frozen=True)
@@ -81,11 +111,26 @@ class InForce:
 def in_force(rule: str, name: str) -> InForce:
     """The parameter's steps, the default standing from the regulation's first day (one
     query)."""
-    rows = list(
-        RuleParameter.objects.filter(rule=rule, name=name)
-        .order_by("effective_from")
-        .values_list("effective_from", "value")
-    )
-    if not rows or rows[0][0] > REGULATION_START:
-        rows.insert(0, (REGULATION_START, DEFAULTS[(rule, name)]))
-    return InForce(tuple(rows))
+    rows = RuleParameter.objects.filter(rule=rule, name=name).order_by("effective_from")
+    return with_default(rule, name, rows.values_list("effective_from", "value"))
+
+
+def with_default(rule: str, name: str, rows: Iterable[tuple[datetime.date, int]]) -> InForce:
+    """The steps of the parameter's rows (oldest first), led by its default when no row
+    stands from the regulation's first day."""
+    steps = list(rows)
+    if not steps or steps[0][0] > REGULATION_START:
+        steps.insert(0, (REGULATION_START, DEFAULTS[(rule, name)]))
+    return InForce(tuple(steps))
+
+
+def period_steps(rule: str) -> Steps:
+    """A visit rule's calendar: the period kind of its frequency ("months") from each date on
+    (one query)."""
+    return tuple((start, PERIOD_KINDS[months]) for start, months in in_force(rule, "months").steps)
+
+
+def due_soon_until(rule: str, as_of: datetime.date) -> datetime.date:
+    """The last due day that counts as due soon as of `as_of`: the rule's window in force on
+    `as_of` (one query)."""
+    return as_of + datetime.timedelta(days=in_force(rule, "due_soon_days").on(as_of))

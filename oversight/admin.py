@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from oversight.checks import ladder_error
+from oversight.checks import decision_errors, ladder_error
 from oversight.models import (
     Accountability,
     Commendation,
@@ -141,6 +141,13 @@ class AccountabilityForm(forms.ModelForm):
             )
             if error:
                 self.add_error("measure", error)
+        errors = decision_errors(
+            decided_on=data.get("decided_on"),
+            referred_on=data.get("referred_on"),
+            referral=data.get("referral") or "",
+        )
+        for field, messages in errors.items():
+            self.add_error(field if field in self.fields else None, messages)
         return data
 
 

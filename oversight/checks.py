@@ -3,6 +3,9 @@ the services and the admin's forms alike."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oversight.models import Accountability
@@ -32,6 +35,18 @@ def ladder_error(*, severity: str, measure: str, aggravated: bool) -> str:
             "art. 43: a case found by inspection takes the heavier measure (从重): %(heavier)s"
         ) % {"heavier": heavier}
     return ""
+
+
+def decision_errors(
+    *, decided_on: datetime.date | None, referred_on: datetime.date | None, referral: str
+) -> dict[str, list[str]]:
+    """Why an accountability decision's dates or referral cannot stand, by field."""
+    errors: dict[str, list[str]] = {}
+    if decided_on is not None and decided_on > timezone.localdate():
+        errors["decided_on"] = [_("the day decided is after today")]
+    if bool(referral.strip()) != (referred_on is not None):
+        errors["referral"] = [_("a discipline referral needs both its date and to whom")]
+    return errors
 
 
 def report_error(*, rectification: str, has_file: bool) -> str:

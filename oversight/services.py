@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from duties.models import Article, Cadre, Department, Duty, Obligation, Village
 from duties.schedules.evidence import check_upload
 from duties.schedules.services import obligation_open_for_event
-from oversight.checks import ORGANISATION, ladder_error, report_error
+from oversight.checks import ORGANISATION, decision_errors, ladder_error, report_error
 from oversight.models import (
     Accountability,
     Finding,
@@ -47,6 +47,15 @@ def finding_record(
     cadre: Cadre | None = None,
     evidence: list[dict[str, Any]] | None = None,
 ) -> Finding:
+    if deadline < found_on:
+        raise ValidationError(
+            {
+                "deadline": [
+                    _("the deadline, %(date)s, is before the day found")
+                    % {"date": deadline.isoformat()}
+                ]
+            }
+        )
     finding = Finding(
         inspection=inspection,
         article=article,
@@ -219,12 +228,10 @@ def accountability_record(
     if finding is not None and not (department or village or cadre):
         department, village, cadre = finding.department, finding.village, finding.cadre
     aggravated = finding is not None
-    errors: dict[str, list[str]] = {}
+    errors = decision_errors(decided_on=decided_on, referred_on=referred_on, referral=referral)
     error = ladder_error(severity=severity, measure=measure, aggravated=aggravated)
     if error:
         errors["measure"] = [error]
-    if bool(referral.strip()) != (referred_on is not None):
-        errors["referral"] = [_("a discipline referral needs both its date and to whom")]
     if errors:
         raise ValidationError(errors)
     decision = Accountability(

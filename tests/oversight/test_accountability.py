@@ -111,3 +111,19 @@ def test_the_finding_page_holds_to_account_with_the_heavier_measure(client, insp
     assert client.post(url, base | {"measure": M.APOLOGY}).status_code == 302
     decision = Accountability.objects.get()
     assert (decision.measure, decision.aggravated, decision.finding) == (M.APOLOGY, True, finding)
+
+
+def test_the_admin_refuses_a_decision_off_the_ladder_without_an_error_page(client, inspector, east):
+    client.force_login(inspector)
+    data = {
+        "village": east.pk,
+        "severity": S.MINOR,
+        "measure": M.DISMISSAL,
+        "decided_on": "2026-11-02",
+        "reason": "不实",
+        "referral": "移送县纪委",
+    }
+    response = client.post("/admin/oversight/accountability/add/", data)
+    page = response.content.decode()
+    assert response.status_code == 200 and "第四十三条" in page and "移送日期" in page
+    assert not Accountability.objects.exists()

@@ -11,7 +11,8 @@ Semantics (pinned by tests):
   portal only knows a change once somebody reports it;
 - `since` keeps changes that happened on or after it;
 - who answers: the village of the household and the pairing cadre paired with it on the day of
-  the change (cadre null when nobody was); the rule names no department.
+  the change (cadre null when nobody was); the rule names no department. That cadre sees the
+  item after a handover; the successor does not (docs/design.md, attribution).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import datetime
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from duties.organisation.params import in_force
 from households.models import MemberChange, Pairing
 from xigang.obligations import Filters, OverdueItem, Rule, register
-from xigang.scope import visible
+from xigang.scope import attribution as scope_attribution
 
 RULE = "member_change.report"
 
@@ -40,6 +41,25 @@ def _paired_cadre(field: str) -> Subquery:
         .values(field)[:1]
     )
     return Subquery(pairing)
+
+
+def _attributed(user: User | AnonymousUser, changes: QuerySet) -> QuerySet:
+    """The changes the user sees as items: those of the households in reach by village, and
+    those attributed to the user's cadre (paired on the day of the change), whoever is paired
+    today (`xigang.scope.attribution`)."""
+    attribution = scope_attribution(user, changes)
+    if attribution.cadre_id is None:
+        return attribution.reach
+    theirs = changes.filter(
+        Exists(
+            Pairing.objects.filter(
+                household_id=OuterRef("household_id"),
+                cadre_id=attribution.cadre_id,
+                start__lte=OuterRef("happened_on"),
+            ).filter(Q(end__isnull=True) | Q(end__gte=OuterRef("happened_on")))
+        )
+    )
+    return attribution.reach | theirs
 
 
 @register(order=30)
@@ -69,7 +89,7 @@ class MemberChangeReportRule(Rule):
                 & Q(happened_on__lt=as_of - allowance)
                 & Q(reported_on__gt=F("happened_on") + allowance)
             )
-        changes = visible(user, MemberChange.objects.filter(happened_on__gte=since)).filter(late)
+        changes = _attributed(user, MemberChange.objects.filter(late, happened_on__gte=since))
         if filters.village:
             changes = changes.filter(household__village__name=filters.village)
         changes = changes.annotate(

@@ -21,6 +21,7 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("problem.resolve", "days"): 30,
     ("emergency.aid", "days"): 7,
     ("disclosure.post", "days"): 7,
+    ("pairing.assigned", "days"): 7,
 }
 
 

@@ -74,10 +74,12 @@ def _next_day(column: str) -> str:
     return f"({column} + INTERVAL '1 day')"
 
 
-def _in_scope(households: QuerySet, column: str = "h.id", key: str = "pk") -> tuple[str, list]:
+def _in_scope(
+    households: QuerySet, column: str = "h.id", key: str = "pk", *, ids_first: bool = True
+) -> tuple[str, list]:
     """The condition on `column` (the households' `key`) that keeps the households in scope,
     and its parameters."""
-    if households.query.where and connection.vendor == "postgresql":
+    if households.query.where and connection.vendor == "postgresql" and ids_first:
         # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
         ids = list(households.order_by().values_list(key, flat=True))
         if not ids:
@@ -94,7 +96,10 @@ def _attributed(sql: str, params: list, attribution: Attribution) -> tuple[str, 
     those attributed to its cadre (a handover leaves a period with the cadre paired on its
     last day, whoever is paired today)."""
     try:
-        in_reach, reach_params = _in_scope(attribution.reach, "unmet.number", "number")
+        # A subquery on PostgreSQL too: it filters the few rows found, it drives no scan.
+        in_reach, reach_params = _in_scope(
+            attribution.reach, "unmet.number", "number", ids_first=False
+        )
     except EmptyResultSet:
         in_reach, reach_params = "1 = 0", []
     sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id = %s OR {in_reach}"  # noqa: S608

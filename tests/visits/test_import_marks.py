@@ -6,6 +6,7 @@ import datetime
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from households.models import Household, Pairing
@@ -100,3 +101,27 @@ def test_exports_mark_them_and_import_back_unchanged(tmp_path, office):
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     marks = {r[0]: r[-1] for r in rows[3:]}
     assert marks["东村-002"].startswith("导入 「2019年结对.xlsx」") and marks["东村-001"] is None
+
+
+@pytest.mark.usefixtures("today")
+def test_an_import_through_the_records_screens_keeps_the_uploaded_files_name(
+    client, settings, tmp_path, office, east_household
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = workbook(
+        tmp_path / "upload.xlsx",
+        ["户编号", "帮扶责任人", "方式", "日期", "内容"],
+        [["东村-001", "pairing", "电话", D(2026, 3, 2), "电话询问近况与需求"]],
+    )
+    client.force_login(office)
+    url = reverse("admin:visits_visit_ledger_import")
+    with open(path, "rb") as handle:
+        upload = SimpleUploadedFile("东村三月帮扶记录.xlsx", handle.read())
+    token = client.post(url, {"file": upload}).context["token"]
+    assert client.post(url, {"token": token}).status_code == 302
+    visit = Visit.objects.get()
+    assert (visit.imported_in.file_name, visit.imported_in.imported_by) == (
+        "东村三月帮扶记录.xlsx",
+        office,
+    )
+    assert visit.not_counted == ""  # the pairing cadre, paired that day

@@ -37,7 +37,7 @@ from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
 from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
-from xigang.scope import Attribution, visible
+from xigang.scope import Attribution, attributed, visible
 from xigang.scope import attribution as scope_attribution
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
@@ -439,7 +439,10 @@ class EmergencyAidRule(Rule):
     def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
         if filters.department and filters.department != CIVIL_AFFAIRS:
             return EmergencyCase.objects.none()
-        cases = visible(user, EmergencyCase.objects.filter(_open_on(as_of, "aided_on")))
+        # The case's cadre sees it after a handover too (docs/design.md, attribution).
+        cases = attributed(
+            user, EmergencyCase.objects.filter(_open_on(as_of, "aided_on")), cadre="cadre_id"
+        )
         if filters.village:
             cases = cases.filter(household__village__name=filters.village)
         if filters.cadre:

@@ -201,6 +201,15 @@ def attribution(
     return Attribution(queryset.filter(build(units_only)), scope.cadre_id, False)
 
 
+def attributed(user: User | AnonymousUser, queryset: QuerySet[M], *, cadre: str) -> QuerySet[M]:
+    """`queryset` narrowed to the rows the user sees as obligation items: those in reach by
+    unit, and those whose `cadre` field (a path to a cadre id) names the user's cadre."""
+    found = attribution(user, queryset)
+    if found.cadre_id is None:
+        return found.reach
+    return found.reach | queryset.filter(**{cadre: found.cadre_id})
+
+
 def visible(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """`queryset` narrowed to the rows `user` may see."""
     if not user.is_authenticated:

@@ -97,7 +97,11 @@ def test_each_cadre_sees_the_periods_attributed_to_them(
         assert _names(successor_home, period) and not _names(predecessor_home, period)
     # The successor reaches the household (its page, the visit link); the predecessor no longer.
     client.force_login(second)
-    assert client.get(reverse("dashboard:household", args=["东村-200"]), Q).status_code == 200
+    response = client.get(reverse("dashboard:household", args=["东村-200"]), Q)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(_names(page, p) for p in second_periods)
+    assert not any(_names(page, p) for p in first_periods)
     client.force_login(first)
     assert client.get(reverse("dashboard:household", args=["东村-200"]), Q).status_code == 404
     # The village sees every period, each with its cadre.

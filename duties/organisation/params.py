@@ -30,6 +30,7 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("finding.rectify", "due_soon_days"): 14,
     ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
+    ("pairing.assigned", "days"): 7,
     # 组织科's checks of each 第一书记 (art. 5): 定期调度 monthly, 随机抽查 quarterly.
     ("first_secretary.dispatch", "months"): 1,
     ("first_secretary.dispatch", "due_soon_days"): 14,

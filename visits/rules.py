@@ -34,6 +34,7 @@ from duties.organisation.params import InForce, in_force
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
+from xigang.entry import done_by, end_of, go_live, known_by
 from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
 from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
 from xigang.scope import visible
@@ -91,6 +92,7 @@ def unmet_query(
     periods: list[Period],
     kinds: Iterable[str],
     households: QuerySet,
+    as_of: datetime.date,
     cadres: QuerySet | None = None,
 ) -> tuple[str, list]:
     """The owed-and-unmet (household, period) rows, as one SQL statement.
@@ -104,7 +106,8 @@ def unmet_query(
     its last day) without another covering the next day; then no day is uncovered, since the
     first uncovered day would follow the end of a pairing covering the day before it.
     Met: a visit of one of `kinds` inside the period by a cadre paired with the household on
-    the visit's day. Attributed: the cadre paired on the last day (the latest started)."""
+    the visit's day, known as of `as_of`: dated before go-live (history) or entered by the end
+    of `as_of` (`xigang.entry`), so a later back-fill never changes a past list. Attributed: the cadre paired on the last day (the latest started)."""
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
@@ -134,12 +137,13 @@ SELECT h.number, v.name,
    AND NOT EXISTS (SELECT 1 FROM {Visit._meta.db_table} w
                     WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in kinds)})
                       AND w."on" >= pr.ps AND w."on" <= pr.pe
+                      AND (w."on" < %s OR w.created_at < %s)
                       AND EXISTS (SELECT 1 FROM {pairing} c
                                    WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
                                      AND c.start <= w."on"
                                      AND (c."end" IS NULL OR c."end" >= w."on")))
 """
-    params += list(household_params) + kinds
+    params += list(household_params) + kinds + [go_live(), end_of(as_of)]
     if cadres is not None:
         cadre_sql, cadre_params = cadres.query.sql_with_params()
         sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"
@@ -164,7 +168,13 @@ class PairingRule(Rule):
         return households
 
     def _fetch(
-        self, *, user: User | AnonymousUser, periods: list[Period], filters: Filters, grouped: bool
+        self,
+        *,
+        user: User | AnonymousUser,
+        periods: list[Period],
+        filters: Filters,
+        grouped: bool,
+        as_of: datetime.date,
     ) -> list[tuple[tuple, tuple]]:
         """The owed-and-unmet rows (household number, village, attributed cadre id, period
         index), or with `grouped` their counts (village, cadre id, period index, count), each
@@ -178,6 +188,7 @@ class PairingRule(Rule):
                 periods=periods,
                 kinds=self.kinds,
                 households=self._households(user, filters),
+                as_of=as_of,
                 cadres=_cadre_filter(filters),
             )
         except EmptyResultSet:  # nothing in the user's scope
@@ -205,7 +216,9 @@ class PairingRule(Rule):
     ) -> list[Tally]:
         """The overdue periods counted in the database (`_fetch`), and no item built."""
         periods = periods_between(self.period_kind, since, as_of)
-        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True)
+        rows = self._fetch(
+            user=user, periods=periods, filters=filters, grouped=True, as_of=as_of
+        )
         tallies = []
         for (village, _id, index, count), (username, name, department) in rows:
             tallies.append(
@@ -231,7 +244,9 @@ class PairingRule(Rule):
         as_of: datetime.date,
         pending: bool,
     ) -> list[OverdueItem]:
-        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=False)
+        rows = self._fetch(
+            user=user, periods=periods, filters=filters, grouped=False, as_of=as_of
+        )
         # What the items of one period share, built once per period rather than per item.
         shared = [
             {
@@ -303,14 +318,20 @@ class PhoneContactRule(PairingRule):
         }
 
 
-def _open_on(as_of: datetime.date, field: str) -> Q:
-    """Not closed by the end of `as_of`."""
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": as_of})
+def _open_on(as_of: datetime.date, dated: str, entered: str) -> Q:
+    """Not closed as of the end of `as_of`: no closing date, or one that does not count yet
+    (`xigang.entry.done_by`: from go-live, the closing entry's time decides, not the typed
+    date)."""
+    return Q(**{f"{dated}__isnull": True}) | ~done_by(as_of, dated=dated, entered=entered)
 
 
 def problem_late_q(as_of: datetime.date) -> Q:
-    """The one definition of a late problem: still open on `as_of` and due before it."""
-    return _open_on(as_of, "resolved_on") & Q(due__lt=as_of)
+    """The one definition of a late problem: known and still open on `as_of`, due before it."""
+    return (
+        _open_on(as_of, "resolved_on", "resolved_at")
+        & known_by(as_of, dated="found_on", entered="created_at")
+        & Q(due__lt=as_of)
+    )
 
 
 @register(order=40)
@@ -319,12 +340,23 @@ class ProblemResolveRule(Rule):
 
     id = "problem.resolve"
     article = 38
+    # Each item cites its category's article (e.g. 11 for housing); the rule (art. 38: route
+    # and resolve) is listed under any of them, and under 38 with all its items.
+    articles = range(1, 46)
     title = "a routed problem resolved by its due date"
 
     def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
         if filters.cadre:
             return Problem.objects.none()  # the department answers, not a cadre
-        problems = visible(user, Problem.objects.filter(_open_on(as_of, "resolved_on")))
+        problems = visible(
+            user,
+            Problem.objects.filter(
+                _open_on(as_of, "resolved_on", "resolved_at"),
+                known_by(as_of, dated="found_on", entered="created_at"),
+            ),
+        )
+        if filters.article is not None and filters.article != self.article:
+            problems = problems.filter(category__article_id=filters.article)
         if filters.village:
             problems = problems.filter(household__village__name=filters.village)
         if filters.department:
@@ -339,6 +371,7 @@ class ProblemResolveRule(Rule):
         "household__village__name",
         "department__name",
         "category__name",
+        "category__article_id",
         "description",
     )
 
@@ -347,7 +380,7 @@ class ProblemResolveRule(Rule):
         return [
             OverdueItem(
                 rule=self.id,
-                article=self.article,
+                article=article,
                 period=found_on.isoformat(),
                 period_start=found_on,
                 period_end=due,
@@ -359,7 +392,7 @@ class ProblemResolveRule(Rule):
                 department=department,
                 subject=subject % {"category": category, "description": description},
             )
-            for found_on, due, number, village, department, category, description in (
+            for found_on, due, number, village, department, category, article, description in (
                 problems.values_list(*self._COLUMNS)
             )
         ]
@@ -389,7 +422,11 @@ class ProblemResolveRule(Rule):
 
 @register(order=50)
 class EmergencyAidRule(Rule):
-    """A 救急难 case not aided within the days in force on the day it was reported (art. 40)."""
+    """A 救急难 case not aided within the days in force on the day of its event (art. 40).
+
+    The clock runs from the event's date, not the report's. From go-live the aid counts from
+    the day it was entered (its typed date stays what the office says), and a case counts as
+    of a day only once entered; a case entered after its due day is marked a late entry."""
 
     id = "emergency.aid"
     article = 40
@@ -398,7 +435,13 @@ class EmergencyAidRule(Rule):
     def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
         if filters.department and filters.department != CIVIL_AFFAIRS:
             return EmergencyCase.objects.none()
-        cases = visible(user, EmergencyCase.objects.filter(_open_on(as_of, "aided_on")))
+        cases = visible(
+            user,
+            EmergencyCase.objects.filter(
+                _open_on(as_of, "aided_on", "aided_at"),
+                known_by(as_of, dated="occurred_on", entered="created_at"),
+            ),
+        )
         if filters.village:
             cases = cases.filter(household__village__name=filters.village)
         if filters.cadre:
@@ -407,19 +450,19 @@ class EmergencyAidRule(Rule):
 
     @staticmethod
     def _due_before(day: datetime.date) -> Q:
-        """Cases whose due date (report + the days in force on the report day) is before `day`
+        """Cases whose due date (the event + the days in force on its day) is before `day`
         (one query)."""
-        return in_force("emergency.aid", "days").due_before("reported_on", day)
+        return in_force("emergency.aid", "days").due_before("occurred_on", day)
 
     def _item(
         self, case: EmergencyCase, as_of: datetime.date, pending: bool, days: InForce
     ) -> OverdueItem:
-        due = case.reported_on + datetime.timedelta(days=days.on(case.reported_on))
+        due = case.occurred_on + datetime.timedelta(days=days.on(case.occurred_on))
         return OverdueItem(
             rule=self.id,
             article=self.article,
-            period=case.reported_on.isoformat(),
-            period_start=case.reported_on,
+            period=case.occurred_on.isoformat(),
+            period_start=case.occurred_on,
             period_end=due,
             due=due,
             days_overdue=0 if pending else (as_of - due).days,
@@ -430,6 +473,8 @@ class EmergencyAidRule(Rule):
             subject=_("aid the 救急难 case (%(cause)s, %(expense)s yuan)")
             % {"cause": case.cause, "expense": case.expense},
             cadre_name=case.cadre.name if case.cadre else None,
+            entered_at=case.created_at,
+            late_entry=case.late_entry,
         )
 
     def overdue(
@@ -441,7 +486,7 @@ class EmergencyAidRule(Rule):
         filters: Filters,
     ) -> list[OverdueItem]:
         cases = list(
-            self._open(user, as_of, filters).filter(self._due_before(as_of), reported_on__gte=since)
+            self._open(user, as_of, filters).filter(self._due_before(as_of), occurred_on__gte=since)
         )
         return self._items(cases, as_of, pending=False)
 
@@ -450,7 +495,7 @@ class EmergencyAidRule(Rule):
     ) -> list[OverdueItem]:
         cases = list(
             self._open(user, as_of, filters)
-            .filter(reported_on__lte=as_of)
+            .filter(occurred_on__lte=as_of)
             .exclude(self._due_before(as_of))
         )
         return self._items(cases, as_of, pending=True)

@@ -117,3 +117,18 @@ class PasswordRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.set_at:%Y-%m-%d}"
+
+
+class Installation(models.Model):
+    """The day the portal was installed (the first migrate), the default go-live date
+    (xigang/entry.py). One row, written by the migration that creates the table."""
+
+    installed_on = models.DateField(_("installed on"))
+
+    class Meta:
+        verbose_name = _("installation")
+        verbose_name_plural = _("installations")
+        default_permissions = ()  # no screen: written once by its migration
+
+    def __str__(self) -> str:
+        return self.installed_on.isoformat()

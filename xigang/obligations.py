@@ -52,9 +52,14 @@ class OverdueItem:
     subject: str  # what is owed, in the user's language
     cadre_name: str | None = None
     link: str | None = None
+    # When the record behind the item was entered (set by the server), and whether that entry
+    # was late (a 补录): what inspectors weigh beside the typed dates.
+    entered_at: datetime.datetime | None = None
+    late_entry: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        """docs/design.md's item: these twelve keys, dates as YYYY-MM-DD, absent parts as None.
+        """docs/design.md's item: these fourteen keys, dates as YYYY-MM-DD, the entry time in
+        ISO 8601 with its offset, absent parts as None.
         Written out key by key: faster than dataclasses.asdict (it deep-copies) or a loop."""
         return {
             "rule": self.rule,
@@ -69,6 +74,8 @@ class OverdueItem:
             "cadre": self.cadre,
             "department": self.department,
             "subject": self.subject,
+            "entered_at": self.entered_at.isoformat() if self.entered_at else None,
+            "late_entry": self.late_entry,
         }
 
 
@@ -112,13 +119,16 @@ REPORT_COLUMNS = [
     ("village", "村"),
     ("cadre", "帮扶责任人"),
     ("department", "部门"),
-    ("subject", "事项"),
+    ("entered_at", "录入时间"),
+    ("late_entry", "补录"),
+    ("subject", "事项"),  # last: the longest text
 ]
 REPORT_HEADERS = [header for _key, header in REPORT_COLUMNS]
 
 
 def report_row(item: OverdueItem) -> list:
     data = item.as_json()
+    data["late_entry"] = "是" if item.late_entry else None  # a mark a reader sees, not False
     return ["" if data[key] is None else data[key] for key, _header in REPORT_COLUMNS]
 
 

@@ -21,6 +21,10 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("problem.resolve", "days"): 30,
     ("emergency.aid", "days"): 7,
     ("disclosure.post", "days"): 7,
+    # A visit entered more than these days after its date is a 补录 (late entry).
+    ("pairing.late_entry", "days"): 7,
+    # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).
+    ("pairing.period_close", "days"): 10,
 }
 
 

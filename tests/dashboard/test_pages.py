@@ -191,6 +191,7 @@ def test_a_visit_clears_the_households_item(client, town, east_household):
         cadre=town["pairing"].cadre,
         kind=Visit.Kind.HOME,
         on=datetime.date(2026, 5, 20),
+        content="入户了解收入和就医情况",
     )
     html = _get(client, town["pairing"], url, rule="pairing.home_visit").content.decode()
     assert "2026-Q2" not in html and "2026-Q1" in html

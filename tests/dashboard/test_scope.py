@@ -143,6 +143,7 @@ def test_a_visit_makes_its_item_disappear(client, town, east_household):
         cadre=town["pairing"].cadre,
         kind=Visit.Kind.HOME,
         on=__import__("datetime").date(2026, 8, 10),
+        content="入户了解收入和就医情况",
     )
     _r, after = _json(client, town["pairing"])
     gone = {(i["period"], i["rule"]) for i in before["items"]} - {

@@ -18,7 +18,9 @@ D = datetime.date
 def _refused(tmp_path, office, household, cadre, username, on) -> tuple[dict, tuple[str, str]]:
     """The service's error by field, and the ledger's (header, message), for one visit."""
     with pytest.raises(ValidationError) as error:
-        visit_record(household=household, cadre=cadre, kind=Visit.Kind.HOME, on=on)
+        visit_record(
+            household=household, cadre=cadre, kind=Visit.Kind.HOME, on=on, content="入户了解收入和就医情况"
+        )
     path = workbook(
         tmp_path / "visits.xlsx",
         ["户编号", "帮扶责任人", "方式", "日期"],

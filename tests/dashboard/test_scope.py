@@ -65,6 +65,8 @@ def test_it_has_designs_shape(client, town):
         "cadre": "pairing",
         "department": None,
         "subject": data["items"][0]["subject"],
+        "entered_at": None,
+        "late_entry": False,
     }
     assert [i["period"] for i in data["items"]] == ["2026-Q1", "2026-Q2", "2026-Q3"]
 

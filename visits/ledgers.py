@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from duties.models import Cadre
 from households.checks import pairing_spans
 from households.models import Household
-from visits.checks import future_date_error, unpaired_error
+from visits.checks import closed_month_error, content_error, future_date_error, unpaired_error
 from visits.models import Visit
+from visits.services import EntryTerms, may_accept_late
+from xigang.entry import go_live
 from xigang.ledgers import (
     Action,
     Column,
@@ -46,7 +48,10 @@ class VisitLedger(LedgerKind):
         Column("日期", "on", parse_date, key=True),
         Column("内容", "content"),
         Column("发现问题", "problems_found"),
+        # 扶贫办 only, for a visit of a month already closed (a 补录 accepted).
+        Column("补录原因", "late_reason"),
     ]
+    entry_headers = ["录入时间", "录入人", "补录"]
     permission = "visits.add_visit"
     export_permission = "visits.view_visit"
 
@@ -71,6 +76,9 @@ class VisitLedger(LedgerKind):
             for v in Visit.objects.filter(household_id__in=self._households.values())
         }
         self._today = timezone.localdate()
+        self._terms = EntryTerms.read()
+        self._go_live = go_live()
+        self._may_accept = may_accept_late(self.user)
         first_row: dict[tuple, int] = {}
         actions = []
         for row in keyed:
@@ -120,6 +128,25 @@ class VisitLedger(LedgerKind):
         )
         if error:
             return "帮扶责任人", error
+        if (household_id, cadre_id, row["kind"], row["on"]) in self._existing:
+            if "content" in row.present:
+                error = content_error(row["content"] or "")
+                return ("内容", error) if error else None
+            return None
+        error = content_error(row["content"] or "")
+        if error:
+            return "内容", error
+        if row["on"] < self._go_live:
+            return None  # history: neither late nor closed (xigang.entry)
+        closed = closed_month_error(
+            on=row["on"],
+            closes_on=self._terms.closes_on(row["on"]),
+            today=self._today,
+            may_accept=self._may_accept,
+            reason=row["late_reason"] or "",
+        )
+        if closed:
+            return ("日期" if closed[0] == "on" else "补录原因"), closed[1]
         return None
 
     def _action(self, row: Row, key: tuple) -> Action:
@@ -128,10 +155,20 @@ class VisitLedger(LedgerKind):
         if visit is None:
             household_id, cadre_id, kind, on = key
             fields = {f: wanted.get(f, "") for f in TEXT_FIELDS}
+            late = on >= self._go_live and self._terms.late_entry(on, self._today)
             return Action(
                 "created",
                 row.number,
-                Visit(household_id=household_id, cadre_id=cadre_id, kind=kind, on=on, **fields),
+                Visit(
+                    household_id=household_id,
+                    cadre_id=cadre_id,
+                    kind=kind,
+                    on=on,
+                    entered_by=self.user if self.user.is_authenticated else None,
+                    late_entry=late,
+                    late_reason=(row["late_reason"] or "").strip() if late else "",
+                    **fields,
+                ),
             )
         changed = {f: v for f, v in wanted.items() if getattr(visit, f) != v}
         for field, value in changed.items():
@@ -146,11 +183,34 @@ class VisitLedger(LedgerKind):
             [a.payload for a in actions if a.kind == "updated"], TEXT_FIELDS, batch_size=2000
         )
 
-    def export_rows(self) -> Iterator[tuple[str, str, str, datetime.date, str | None, str | None]]:
+    def export_rows(self) -> Iterator[tuple]:
         visits = visible(self.user, Visit.objects.all()).order_by(
             "household__number", "on", "kind", "cadre__user__username"
         )
-        for number, username, kind, on, content, problems in visits.values_list(
-            "household__number", "cadre__user__username", "kind", "on", "content", "problems_found"
-        ).iterator(chunk_size=5000):
-            yield (number, username, kind, on, content or None, problems or None)
+        rows = visits.values_list(
+            "household__number",
+            "cadre__user__username",
+            "kind",
+            "on",
+            "content",
+            "problems_found",
+            "late_reason",
+            "created_at",
+            "entered_by__username",
+            "late_entry",
+        )
+        for number, username, kind, on, content, problems, reason, at, by, late in rows.iterator(
+            chunk_size=5000
+        ):
+            yield (
+                number,
+                username,
+                kind,
+                on,
+                content or None,
+                problems or None,
+                reason or None,
+                timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"),
+                by,
+                "是" if late else None,
+            )

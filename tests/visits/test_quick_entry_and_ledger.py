@@ -109,8 +109,8 @@ def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_house
         tmp_path / "visits.xlsx",
         HEADERS,
         [
-            ["东村-001", "pairing", "入户", "2026/3/2", "宣传政策", ""],
-            ["东村-001", "pairing", "电话", "2025年12月1日", "询问近况", ""],  # before the pairing
+            ["东村-001", "pairing", "入户", "2026/3/2", "宣传扶贫政策，了解收入情况", ""],
+            ["东村-001", "pairing", "电话", "2025年12月1日", "电话询问近况和家庭收入", ""],  # before the pairing
         ],
         title=TITLE,
     )
@@ -125,8 +125,8 @@ def test_the_ledger_round_trip_changes_nothing(tmp_path, office, pairing, east_h
         tmp_path / "visits.xlsx",
         HEADERS,
         [
-            ["东村-001", "pairing", "入户", "2026-03-02", "-宣传政策", "漏雨"],
-            ["东村-001", "pairing", "电话", D(2026, 4, 1), "询问近况", None],
+            ["东村-001", "pairing", "入户", "2026-03-02", "-宣传扶贫政策，了解收入情况", "漏雨"],
+            ["东村-001", "pairing", "电话", D(2026, 4, 1), "电话询问近况和家庭收入", None],
         ],
         title=TITLE,
     )
@@ -136,4 +136,4 @@ def test_the_ledger_round_trip_changes_nothing(tmp_path, office, pairing, east_h
     export_ledger(get_kind("visits")(office), out)
     again = import_ledger(get_kind("visits")(office), out)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
-    assert Visit.objects.get(kind="入户").content == "-宣传政策"
+    assert Visit.objects.get(kind="入户").content == "-宣传扶贫政策，了解收入情况"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xigang import obligations
-from xigang.obligations import Filters, OverdueItem, Tally
+from xigang.obligations import Filters, MetLater, OverdueItem, Tally
 from xigang.overdue_query import FILTERS, OverdueQueryForm
 from xigang.periods import MONTHLY, periods_ending_with
 
@@ -166,7 +166,19 @@ def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) ->
     ]
 
 
-def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
+def met_later(user: User | AnonymousUser, query: Query) -> list[MetLater]:
+    """The items of past lists met since by a 补录, for the trend (from the one engine)."""
+    return _due_before(
+        query,
+        obligations.met_later(
+            user=user, as_of=query.as_of, since=query.since, filters=query.filters
+        ),
+    )
+
+
+def trend(
+    tallies: Iterable[Tally], as_of: datetime.date, met_later: Iterable[MetLater] = ()
+) -> list[tuple[str, datetime.date, int]]:
     """(month label, month-end as-of, count) for the 12 months ending with as_of's month.
 
     One overdue list (as of `as_of`) is bucketed by due date: a month's count is the items of that
@@ -174,7 +186,10 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     `as_of`). For the visit rules this is exactly the list as of that day, since a period's
     visits are dated inside it; for items that can still be closed (problems, cases, duties,
     findings) it leaves out those closed since, so past months may read a little low. This keeps
-    the dashboard to one engine call whatever the span."""
+    the dashboard to one engine call whatever the span. The visit periods met since by a 补录
+    (`met_later`) count on every month-end between their due day and the day the 补录 was
+    entered, as the list as of that day showed them: a back-fill never rewrites a month-end."""
+    later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
         per_day[t.due] += t.count
@@ -185,7 +200,8 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     result = []
     for month in periods_ending_with(MONTHLY, as_of, TREND_MONTHS):
         cut = min(month.end, as_of)
-        result.append((month.label, cut, before[bisect_left(dues, cut)]))
+        back_filled = sum(m.count for m in later if m.due < cut < m.met_on)
+        result.append((month.label, cut, before[bisect_left(dues, cut)] + back_filled))
     return result
 
 

@@ -109,7 +109,9 @@ def home(request: HttpRequest) -> HttpResponse:
             trend=charts.columns(
                 [
                     (label, count, _list_url(query, due_before=cut.isoformat()))
-                    for label, cut, count in selectors.trend(tallies, query.as_of)
+                    for label, cut, count in selectors.trend(
+                        tallies, query.as_of, selectors.met_later(user, query)
+                    )
                 ]
             ),
         )

@@ -18,6 +18,7 @@ attributed cadres.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -27,6 +28,8 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Village
@@ -35,7 +38,7 @@ from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.entry import done_by, end_of, go_live, known_by
-from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
+from xigang.obligations import Filters, MetLater, OverdueItem, Rule, Tally, register
 from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
 from xigang.scope import visible
 
@@ -87,6 +90,46 @@ def _in_scope(households: QuerySet) -> tuple[str, list]:
     return "1 = 1", []  # the whole town, unfiltered
 
 
+def _moment(value: object) -> datetime.datetime | None:
+    """An entry time read by raw SQL (SQLite answers UTC text) as an aware datetime."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, datetime.UTC)
+    return parsed
+
+
+def _instant(moment: datetime.datetime) -> object:
+    """An entry-time bound as the database compares it (SQLite stores UTC text)."""
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _owed_sql(pairing: str) -> str:
+    """Household h is under pairing on every day of period pr (see `unmet_query`)."""
+    return f"""EXISTS (SELECT 1 FROM {pairing} p
+                WHERE p.household_id = h.id AND p.start <= pr.ps
+                  AND (p."end" IS NULL OR p."end" >= pr.ps))
+   AND NOT EXISTS (SELECT 1 FROM {pairing} q
+                    WHERE q.household_id = h.id AND q."end" >= pr.ps AND q."end" < pr.pe
+                      AND NOT EXISTS (SELECT 1 FROM {pairing} r
+                                       WHERE r.household_id = h.id
+                                         AND r.start <= {_next_day('q."end"')}
+                                         AND (r."end" IS NULL OR r."end" > q."end")))"""
+
+
+def _meeting_sql(pairing: str, kinds: int, bound: str) -> str:
+    """The visits w that meet period pr for household h, under the extra condition `bound`."""
+    return f"""SELECT {{}} FROM {Visit._meta.db_table} w
+                    WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in range(kinds))})
+                      AND w."on" >= pr.ps AND w."on" <= pr.pe
+                      AND {bound}
+                      AND EXISTS (SELECT 1 FROM {pairing} c
+                                   WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
+                                     AND c.start <= w."on"
+                                     AND (c."end" IS NULL OR c."end" >= w."on"))"""
+
+
 def unmet_query(
     *,
     periods: list[Period],
@@ -94,6 +137,7 @@ def unmet_query(
     households: QuerySet,
     as_of: datetime.date,
     cadres: QuerySet | None = None,
+    later: bool = False,
 ) -> tuple[str, list]:
     """The owed-and-unmet (household, period) rows, as one SQL statement.
 
@@ -107,46 +151,107 @@ def unmet_query(
     first uncovered day would follow the end of a pairing covering the day before it.
     Met: a visit of one of `kinds` inside the period by a cadre paired with the household on
     the visit's day, known as of `as_of`: dated before go-live (history) or entered by the end
-    of `as_of` (`xigang.entry`), so a later back-fill never changes a past list. Attributed: the cadre paired on the last day (the latest started)."""
+    of `as_of` (`xigang.entry`), so that a later back-fill never changes a past list.
+    Attributed: the cadre paired on the last day (the latest started). With `later`, two more
+    columns: the entry time and 补录 mark of the first visit entered after `as_of` that met
+    the period since (None if none has)."""
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
     params: list = [value for i, p in enumerate(periods) for value in (i, p.start, p.end)]
     in_scope, household_params = _in_scope(households)
     pairing = Pairing._meta.db_table
+    known = _meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < %s)')
+    bounds = [go_live(), _instant(end_of(as_of))]
+    later_sql, later_params = "", []
+    if later:
+        after = _meeting_sql(pairing, len(kinds), "w.created_at >= %s")
+        first = "ORDER BY w.created_at, w.id LIMIT 1"
+        later_sql = (
+            f",\n       ({after.format('w.created_at')} {first}) AS entered_at"
+            f",\n       ({after.format('w.late_entry')} {first}) AS late_entry"
+        )
+        later_params = [*kinds, bounds[1], *kinds, bounds[1]]
     sql = f"""
 WITH periods (idx, ps, pe) AS (VALUES {values})
 SELECT h.number, v.name,
        (SELECT p.cadre_id FROM {pairing} p
          WHERE p.household_id = h.id AND p.start <= pr.pe AND (p."end" IS NULL OR p."end" >= pr.pe)
          ORDER BY p.start DESC, p.id DESC LIMIT 1) AS cadre_id,
-       pr.idx
+       pr.idx{later_sql}
   FROM periods pr
  CROSS JOIN {Household._meta.db_table} h
   JOIN {Village._meta.db_table} v ON v.id = h.village_id
  WHERE {in_scope}
-   AND EXISTS (SELECT 1 FROM {pairing} p
-                WHERE p.household_id = h.id AND p.start <= pr.ps
-                  AND (p."end" IS NULL OR p."end" >= pr.ps))
-   AND NOT EXISTS (SELECT 1 FROM {pairing} q
-                    WHERE q.household_id = h.id AND q."end" >= pr.ps AND q."end" < pr.pe
-                      AND NOT EXISTS (SELECT 1 FROM {pairing} r
-                                       WHERE r.household_id = h.id
-                                         AND r.start <= {_next_day('q."end"')}
-                                         AND (r."end" IS NULL OR r."end" > q."end")))
-   AND NOT EXISTS (SELECT 1 FROM {Visit._meta.db_table} w
-                    WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in kinds)})
-                      AND w."on" >= pr.ps AND w."on" <= pr.pe
-                      AND (w."on" < %s OR w.created_at < %s)
-                      AND EXISTS (SELECT 1 FROM {pairing} c
-                                   WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
-                                     AND c.start <= w."on"
-                                     AND (c."end" IS NULL OR c."end" >= w."on")))
+   AND {_owed_sql(pairing)}
+   AND NOT EXISTS ({known.format("1")})
 """
-    params += list(household_params) + kinds + [go_live(), end_of(as_of)]
+    params += later_params + list(household_params) + kinds + bounds
     if cadres is not None:
         cadre_sql, cadre_params = cadres.query.sql_with_params()
         sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"
+        params += list(cadre_params)
+    return sql, params
+
+
+def met_later_query(
+    *,
+    periods: list[Period],
+    kinds: Iterable[str],
+    households: QuerySet,
+    as_of: datetime.date,
+    cadres: QuerySet | None = None,
+) -> tuple[str, list]:
+    """The owed (household, period) rows that were overdue for a while and are met as of
+    `as_of` by a 补录: not met by history nor by any visit entered by the end of the day after
+    the period's last day, met by one entered by the end of `as_of`; with the first such entry
+    time. For the trend: a past month-end keeps counting them (`dashboard.selectors.trend`).
+
+    Driven from the 补录 visits (few), not from every household: a period can only have been
+    overdue at a later month-end if it was met more than a month after its end, which is a
+    补录 whenever the late-entry days are shorter than a month."""
+    kinds = list(kinds)
+    date = "::date" if connection.vendor == "postgresql" else ""
+    stamp = "::timestamptz" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"(%s, %s{date}, %s{date}, %s{stamp})" for _ in periods)
+    params: list = [
+        value
+        for i, p in enumerate(periods)
+        for value in (i, p.start, p.end, _instant(end_of(p.end + datetime.timedelta(days=1))))
+    ]
+    in_scope, household_params = _in_scope(households)
+    pairing = Pairing._meta.db_table
+    live_from, known_by_as_of = go_live(), _instant(end_of(as_of))
+    visits = Visit._meta.db_table
+    marks = ", ".join("%s" for _ in kinds)
+    early = _meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < pr.pk)')
+    met = _meeting_sql(pairing, len(kinds), "w.created_at < %s")
+    sql = f"""
+WITH periods (idx, ps, pe, pk) AS (VALUES {values}),
+candidates AS (SELECT DISTINCT w.household_id AS hid, pr.idx AS idx
+                 FROM {visits} w JOIN periods pr ON w."on" >= pr.ps AND w."on" <= pr.pe
+                WHERE w.late_entry AND w."on" >= %s AND w.created_at < %s AND w.kind IN ({marks}))
+SELECT * FROM (
+SELECT v.name,
+       (SELECT p.cadre_id FROM {pairing} p
+         WHERE p.household_id = h.id AND p.start <= pr.pe AND (p."end" IS NULL OR p."end" >= pr.pe)
+         ORDER BY p.start DESC, p.id DESC LIMIT 1) AS cadre_id,
+       pr.idx,
+       ({met.format("MIN(w.created_at)")}) AS met_at
+  FROM candidates k
+  JOIN periods pr ON pr.idx = k.idx
+  JOIN {Household._meta.db_table} h ON h.id = k.hid
+  JOIN {Village._meta.db_table} v ON v.id = h.village_id
+ WHERE {in_scope}
+   AND {_owed_sql(pairing)}
+   AND NOT EXISTS ({early.format("1")})
+) later WHERE later.met_at IS NOT NULL
+"""
+    params += [live_from, known_by_as_of, *kinds]
+    params += [*kinds, known_by_as_of] + list(household_params) + [*kinds, live_from]
+    if cadres is not None:
+        cadre_sql, cadre_params = cadres.query.sql_with_params()
+        sql += f" AND later.cadre_id IN ({cadre_sql})"
         params += list(cadre_params)
     return sql, params
 
@@ -177,10 +282,11 @@ class PairingRule(Rule):
         as_of: datetime.date,
     ) -> list[tuple[tuple, tuple]]:
         """The owed-and-unmet rows (household number, village, attributed cadre id, period
-        index), or with `grouped` their counts (village, cadre id, period index, count), each
-        with its cadre's (username, name, department name), or Nones: two queries whatever the
-        number of households or periods (three on PostgreSQL for a scope short of the whole
-        town: its household ids first, see `unmet_query`)."""
+        index, and for a past as-of date the entry time and 补录 mark of the visit that met the
+        period since), or with `grouped` their counts (village, cadre id, period index, count),
+        each with its cadre's (username, name, department name), or Nones: two queries
+        whatever the number of households or periods (three on PostgreSQL for a scope short of
+        the whole town: its household ids first, see `unmet_query`)."""
         if not periods:
             return []
         try:
@@ -190,6 +296,8 @@ class PairingRule(Rule):
                 households=self._households(user, filters),
                 as_of=as_of,
                 cadres=_cadre_filter(filters),
+                # Nothing can have been entered after today.
+                later=not grouped and as_of < timezone.localdate(),
             )
         except EmptyResultSet:  # nothing in the user's scope
             return []
@@ -262,7 +370,9 @@ class PairingRule(Rule):
             for p in periods
         ]
         items = []
-        for (number, village, _id, index), (username, name, department) in rows:
+        for row, (username, name, department) in rows:
+            number, village, _id, index = row[:4]
+            entered_at, late = row[4:] or (None, False)
             items.append(
                 OverdueItem(
                     **shared[index],
@@ -271,9 +381,44 @@ class PairingRule(Rule):
                     cadre=username,
                     department=department,
                     cadre_name=name,
+                    entered_at=_moment(entered_at),
+                    late_entry=bool(late),
                 )
             )
         return items
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """The periods overdue at some past day and met by a 补录 by `as_of`: (due, the day
+        the 补录 was entered, count); two queries at most."""
+        periods = periods_between(self.period_kind, since, as_of)
+        if not periods:
+            return []
+        try:
+            sql, params = met_later_query(
+                periods=periods,
+                kinds=self.kinds,
+                households=self._households(user, filters),
+                as_of=as_of,
+                cadres=_cadre_filter(filters),
+            )
+        except EmptyResultSet:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+        for _village, _cadre, index, met_at in rows:
+            moment = _moment(met_at)
+            assert moment is not None  # the query keeps only the rows met
+            counts[(periods[index].end, timezone.localdate(moment))] += 1
+        return [MetLater(self.id, due, day, n) for (due, day), n in counts.items()]
 
     def overdue(
         self,

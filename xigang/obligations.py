@@ -94,6 +94,18 @@ class Tally:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class MetLater:
+    """Items overdue once and met since by a late entry (补录): `count` items of `rule` due on
+    `due`, overdue as of every day after it until `met_on`, when the 补录 was entered. What
+    the trend adds back, so that a back-fill never rewrites a past month-end."""
+
+    rule: str
+    due: datetime.date
+    met_on: datetime.date
+    count: int
+
+
 TALLY_FIELDS = ("rule", "article", "due", "village", "department", "cadre", "cadre_name")
 
 
@@ -166,6 +178,18 @@ class Rule:
         """The overdue items counted (the same items as `overdue`); a rule with many items may
         count them in the database instead of building each one."""
         return tally(self.overdue(user=user, as_of=as_of, since=since, filters=filters))
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Items overdue at some day before `as_of` and met since by a 补录 (the visit rules);
+        none by default."""
+        return []
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
@@ -249,6 +273,17 @@ def overdue_tallies(
 ) -> list[Tally]:
     """The items of `overdue_items`, counted: what the whole-town summaries draw on."""
     return _gather(user, filters, "tallies", as_of=as_of, since=since)
+
+
+def met_later(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = NO_FILTERS,
+) -> list[MetLater]:
+    """The items of past lists met since by a 补录 (see `MetLater`)."""
+    return _gather(user, filters, "met_later", as_of=as_of, since=since)
 
 
 def pending_items(

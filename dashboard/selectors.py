@@ -13,13 +13,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from visits.models import Visit
 from xigang import obligations
+from xigang.entry import end_of
 from xigang.obligations import Filters, MetLater, OverdueItem, Tally
 from xigang.overdue_query import FILTERS, OverdueQueryForm
 from xigang.periods import MONTHLY, periods_ending_with
+from xigang.scope import visible
 
 # Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
 RULE_LABELS = {
@@ -174,6 +178,36 @@ def met_later(user: User | AnonymousUser, query: Query) -> list[MetLater]:
             user=user, as_of=query.as_of, since=query.since, filters=query.filters
         ),
     )
+
+
+def met_by_late_entry(user: User | AnonymousUser, query: Query) -> tuple[list[Count], list[Count]]:
+    """The 补录 visits (`Visit.late_entry`) dated in the query's span and entered by its as-of
+    date, counted per village and per cadre, most first: two queries."""
+    visits = visible(
+        user,
+        Visit.objects.filter(
+            late_entry=True,
+            on__gte=query.since,
+            on__lte=query.as_of,
+            created_at__lt=end_of(query.as_of),
+        ),
+    )
+    if query.filters.village:
+        visits = visits.filter(household__village__name=query.filters.village)
+    if query.filters.cadre:
+        visits = visits.filter(cadre__user__username=query.filters.cadre)
+    by_village = visits.values_list("household__village__name").annotate(n=models.Count("pk"))
+    by_cadre = visits.values_list("cadre__user__username", "cadre__name").annotate(
+        n=models.Count("pk")
+    )
+    return (
+        _most_first(Count(name, name, n) for name, n in by_village.order_by()),
+        _most_first(Count(username, name, n) for username, name, n in by_cadre.order_by()),
+    )
+
+
+def _most_first(counts: Iterable[Count]) -> list[Count]:
+    return sorted(counts, key=lambda c: (-c.count, c.key))
 
 
 def trend(

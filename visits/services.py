@@ -226,7 +226,8 @@ def problem_resolve(
     problem.resolution = resolution.strip()
     problem.resolved_on = resolved_on
     problem.resolved_by = user if user.pk else None
-    problem.resolved_at = timezone.now()
+    # The first entry of the resolution stands: correcting it later never makes it earlier.
+    problem.resolved_at = problem.resolved_at or timezone.now()
     problem.full_clean()
     problem.save()
     return problem
@@ -289,8 +290,9 @@ def emergency_aid(
         raise ValidationError({"aid_amount": _("the aid must be more than zero")})
     case.aided_on = aided_on
     case.aid_amount = aid_amount
-    case.aided_at = timezone.now()
-    case.aided_by = user if user.pk else None
+    if case.aided_at is None:  # the first entry of the aid stands, like a resolution's
+        case.aided_at = timezone.now()
+        case.aided_by = user if user.pk else None
     case.full_clean()
     case.save()
     return case

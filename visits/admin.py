@@ -37,7 +37,7 @@ def _staff(request: HttpRequest) -> User:
 
 class VisitForm(forms.ModelForm):
     # Only 扶贫办 may accept a visit for a closed month, saying why (kept in the history).
-    late_reason = forms.CharField(
+    accept_reason = forms.CharField(
         label=_("why this late entry (补录) is accepted"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -64,10 +64,11 @@ class VisitForm(forms.ModelForm):
                     on=data["on"],
                     content=data.get("content", ""),
                     entered_by=self.request_user,
-                    late_reason=data.get("late_reason", ""),
+                    late_reason=data.get("accept_reason", ""),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
+                    field = "accept_reason" if field == "late_reason" else field
                     self.add_error(field if field in self.fields else None, errors)
         return data
 
@@ -102,7 +103,7 @@ class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
             "problems_found",
         ]
         if obj is None:
-            return [*fields, "late_reason"]
+            return [*fields, "accept_reason"]
         return [*fields, *self.readonly_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Visit | None = None) -> list[str]:
@@ -125,7 +126,7 @@ class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
                 content=data["content"],
                 problems_found=data["problems_found"],
                 entered_by=_staff(request),
-                late_reason=data.get("late_reason", ""),
+                late_reason=data.get("accept_reason", ""),
             )
             obj.pk = form.instance.pk
 

@@ -20,7 +20,7 @@ from households.models import Household
 from visits.checks import closed_month_error, content_error, future_date_error, unpaired_error
 from visits.models import Visit
 from visits.services import EntryTerms, may_accept_late
-from xigang.entry import go_live
+from xigang.entry import entry_time, go_live
 from xigang.ledgers import (
     Action,
     Column,
@@ -210,7 +210,7 @@ class VisitLedger(LedgerKind):
                 content or None,
                 problems or None,
                 reason or None,
-                timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"),
+                entry_time(at),
                 by,
                 "是" if late else None,
             )

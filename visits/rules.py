@@ -92,9 +92,9 @@ def _in_scope(households: QuerySet) -> tuple[str, list]:
 
 def _moment(value: object) -> datetime.datetime | None:
     """An entry time read by raw SQL (SQLite answers UTC text) as an aware datetime."""
-    if value is None or isinstance(value, datetime.datetime):
-        return value
-    parsed = parse_datetime(str(value))
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
     if parsed is not None and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, datetime.UTC)
     return parsed

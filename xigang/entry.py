@@ -45,6 +45,11 @@ def entry_day(entered_at: datetime.datetime | None) -> datetime.date | None:
     return timezone.localdate(entered_at) if entered_at else None
 
 
+def entry_time(entered_at: datetime.datetime | None) -> str | None:
+    """An entry time as exports write it: local time, to the second."""
+    return timezone.localtime(entered_at).strftime("%Y-%m-%d %H:%M:%S") if entered_at else None
+
+
 def counts_on(
     *, dated: datetime.date, entered_at: datetime.datetime | None, live_from: datetime.date
 ) -> datetime.date:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.timezone import localtime
 
 # 西发〔2019〕33号 is in force from this day: nothing is owed before it.
 REGULATION_START = datetime.date(2019, 6, 15)
@@ -74,7 +75,7 @@ class OverdueItem:
             "cadre": self.cadre,
             "department": self.department,
             "subject": self.subject,
-            "entered_at": self.entered_at.isoformat() if self.entered_at else None,
+            "entered_at": localtime(self.entered_at).isoformat() if self.entered_at else None,
             "late_entry": self.late_entry,
         }
 

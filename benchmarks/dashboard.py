@@ -147,7 +147,8 @@ def _sql_baseline(as_of: datetime.date, since: datetime.date, repeat: int) -> fl
 
     total = 0.0
     for rule in (HomeVisitRule(), PhoneContactRule()):
-        sql, params = hand_written_sql(periods_between(rule.period_kind, since, as_of), rule.kinds)
+        periods = periods_between(rule.period_kind, since, as_of)
+        sql, params = hand_written_sql(periods, rule.kinds, as_of)
 
         def run(sql=sql, params=params):
             with connection.cursor() as cursor:

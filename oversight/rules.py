@@ -23,9 +23,7 @@ class FindingRectifyRule(Rule):
         # Rectified as of `as_of`: from go-live, by the rectification's entry time, not its
         # typed date (`xigang.entry.done_by`), so that editing the date never clears an item.
         not_done = ~done_by(as_of, dated="rectified_on", entered="rectified_at")
-        findings = visible(
-            user, Finding.objects.filter(Q(rectified_on__isnull=True) | not_done)
-        )
+        findings = visible(user, Finding.objects.filter(Q(rectified_on__isnull=True) | not_done))
         if filters.village:
             findings = findings.filter(village__name=filters.village)
         if filters.department:

@@ -86,11 +86,6 @@ class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
     # Set by the server at entry, never by anyone.
     readonly_fields = ["created_at", "entered_by", "late_entry", "late_reason"]
 
-    def get_form(self, request: HttpRequest, obj: Visit | None = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
-        form.request_user = _staff(request)
-        return form
-
     def get_fields(
         self, request: HttpRequest, obj: Visit | None = None
     ) -> list[str | list[str] | tuple[str, ...]]:

@@ -79,7 +79,6 @@ def closed_month_error(
         ) % {"date": on, "closed": closes_on}
     if not reason.strip():
         return "late_reason", _(
-            "the month of %(date)s closed on %(closed)s: say why this late entry (补录) is "
-            "accepted"
+            "the month of %(date)s closed on %(closed)s: say why this late entry (补录) is accepted"
         ) % {"date": on, "closed": closes_on}
     return None

@@ -8,7 +8,6 @@ service's (`visits.checks`): the cadre was paired with the household that day, n
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 
 from django.utils import timezone

@@ -324,9 +324,7 @@ class PairingRule(Rule):
     ) -> list[Tally]:
         """The overdue periods counted in the database (`_fetch`), and no item built."""
         periods = periods_between(self.period_kind, since, as_of)
-        rows = self._fetch(
-            user=user, periods=periods, filters=filters, grouped=True, as_of=as_of
-        )
+        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True, as_of=as_of)
         tallies = []
         for (village, _id, index, count), (username, name, department) in rows:
             tallies.append(
@@ -352,9 +350,7 @@ class PairingRule(Rule):
         as_of: datetime.date,
         pending: bool,
     ) -> list[OverdueItem]:
-        rows = self._fetch(
-            user=user, periods=periods, filters=filters, grouped=False, as_of=as_of
-        )
+        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=False, as_of=as_of)
         # What the items of one period share, built once per period rather than per item.
         shared = [
             {

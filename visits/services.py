@@ -133,9 +133,7 @@ def visit_record(
     """Record a home visit or phone call (see `visit_check` and `visit_entry_check`); the time
     of entry, who entered it and whether it is a 补录 are set here, never by the caller."""
     visit_check(household=household, cadre=cadre, on=on)
-    late = visit_entry_check(
-        on=on, content=content, entered_by=entered_by, late_reason=late_reason
-    )
+    late = visit_entry_check(on=on, content=content, entered_by=entered_by, late_reason=late_reason)
     visit = Visit(
         household=household,
         cadre=cadre,

@@ -6,21 +6,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('oversight', '0001_initial'),
+        ("oversight", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='finding',
-            name='rectified_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='rectification entered at'),
+            model_name="finding",
+            name="rectified_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="rectification entered at"
+            ),
         ),
         migrations.AddField(
-            model_name='finding',
-            name='rectified_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='rectification entered by'),
+            model_name="finding",
+            name="rectified_by",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="rectification entered by",
+            ),
         ),
     ]

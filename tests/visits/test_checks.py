@@ -19,7 +19,11 @@ def _refused(tmp_path, office, household, cadre, username, on) -> tuple[dict, tu
     """The service's error by field, and the ledger's (header, message), for one visit."""
     with pytest.raises(ValidationError) as error:
         visit_record(
-            household=household, cadre=cadre, kind=Visit.Kind.HOME, on=on, content="入户了解收入和就医情况"
+            household=household,
+            cadre=cadre,
+            kind=Visit.Kind.HOME,
+            on=on,
+            content="入户了解收入和就医情况",
         )
     path = workbook(
         tmp_path / "visits.xlsx",

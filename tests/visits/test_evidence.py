@@ -17,11 +17,16 @@ from oversight.models import Finding, Inspection
 from oversight.services import finding_rectify
 from tests.conftest import SHANGHAI, workbook
 from tests.forms import shown_version
-from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
-from visits.services import emergency_aid, emergency_report, problem_report, problem_resolve
-from visits.services import visit_record
-from xigang.models import AuditEntry
+from visits.models import EmergencyCase, ProblemCategory, Visit
+from visits.services import (
+    emergency_aid,
+    emergency_report,
+    problem_report,
+    problem_resolve,
+    visit_record,
+)
 from xigang.ledgers import get_kind, import_ledger
+from xigang.models import AuditEntry
 from xigang.obligations import Filters, overdue_items
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +188,9 @@ def test_a_late_member_change_report_stays_late_whatever_the_typed_date(
     assert _items(office, D(2026, 11, 29), "member_change.report") == []
 
 
-def test_a_problem_resolution_counts_from_its_entry(time_machine, live, client, office, east_household):
+def test_a_problem_resolution_counts_from_its_entry(
+    time_machine, live, client, office, east_household
+):
     _at(time_machine, D(2026, 9, 1))
     housing = ProblemCategory.objects.get(name="危房改造")
     problem = problem_report(
@@ -198,7 +205,11 @@ def test_a_problem_resolution_counts_from_its_entry(time_machine, live, client, 
     url = reverse("admin:visits_problem_change", args=[problem.pk])
     response = client.post(
         url,
-        {"resolution": "已维修", "resolved_on": "2026-09-05", "_row_version": shown_version(client, url)},
+        {
+            "resolution": "已维修",
+            "resolved_on": "2026-09-05",
+            "_row_version": shown_version(client, url),
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     problem.refresh_from_db()
@@ -218,12 +229,19 @@ def test_aid_counts_from_its_entry(time_machine, live, client, office, east_hous
     )
     assert not case.late_entry
     _at(time_machine, D(2026, 10, 1))
-    emergency_aid(case=case, aided_on=D(2026, 9, 5), aid_amount=decimal.Decimal("5000"), user=office)
+    emergency_aid(
+        case=case, aided_on=D(2026, 9, 5), aid_amount=decimal.Decimal("5000"), user=office
+    )
     assert [i.due for i in _items(office, D(2026, 9, 20), "emergency.aid")] == [D(2026, 9, 8)]
     client.force_login(office)
     url = reverse("admin:visits_emergencycase_change", args=[case.pk])
     response = client.post(
-        url, {"aided_on": "2026-09-02", "aid_amount": "5000", "_row_version": shown_version(client, url)}
+        url,
+        {
+            "aided_on": "2026-09-02",
+            "aid_amount": "5000",
+            "_row_version": shown_version(client, url),
+        },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     case.refresh_from_db()
@@ -245,7 +263,9 @@ def test_a_rectification_counts_from_its_entry(time_machine, live, client, inspe
         village=east,
     )
     _at(time_machine, D(2026, 7, 1))
-    finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), rectification="已补齐", user=inspector)
+    finding_rectify(
+        finding=finding, rectified_on=D(2026, 5, 20), rectification="已补齐", user=inspector
+    )
     assert finding.rectified_by == inspector
     assert [i.days_overdue for i in _items(inspector, D(2026, 6, 15), "finding.rectify")] == [15]
     client.force_login(inspector)
@@ -335,9 +355,7 @@ def test_a_visit_entered_late_is_a_late_entry_but_meets_the_month(
     )
     assert (visit.late_entry, on_time.late_entry) == (True, False)
     pending = [
-        i
-        for i in _items(office, D(2026, 12, 1), "pairing.phone_contact")
-        if i.period == "2026-11"
+        i for i in _items(office, D(2026, 12, 1), "pairing.phone_contact") if i.period == "2026-11"
     ]
     assert pending == []  # a 补录 still meets the month
 
@@ -414,7 +432,9 @@ def test_lists_show_a_period_met_later_by_a_late_entry(
     ).json()
     [item] = data["items"]
     assert (item["period"], item["late_entry"]) == ("2026-10", True)
-    assert item["entered_at"].startswith("2026-11-30T12:00") and item["entered_at"].endswith("+08:00")
+    assert item["entered_at"].startswith("2026-11-30T12:00") and item["entered_at"].endswith(
+        "+08:00"
+    )
     now = client.get(
         reverse("dashboard:overdue_json"),
         {"as_of": "2026-11-30", "since": "2026-10-01", "rule": "pairing.phone_contact"},
@@ -438,7 +458,9 @@ def _trend(user, as_of):
 
 
 @pytest.mark.usefixtures("today")
-def test_a_back_fill_leaves_the_earlier_month_ends_unchanged(live, office, inspector, pairing, east_household):
+def test_a_back_fill_leaves_the_earlier_month_ends_unchanged(
+    live, office, inspector, pairing, east_household
+):
     before = _trend(inspector, D(2026, 11, 30))
     visit = visit_record(
         household=east_household,

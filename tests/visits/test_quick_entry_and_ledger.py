@@ -110,7 +110,14 @@ def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_house
         HEADERS,
         [
             ["东村-001", "pairing", "入户", "2026/3/2", "宣传扶贫政策，了解收入情况", ""],
-            ["东村-001", "pairing", "电话", "2025年12月1日", "电话询问近况和家庭收入", ""],  # before the pairing
+            [
+                "东村-001",
+                "pairing",
+                "电话",
+                "2025年12月1日",
+                "电话询问近况和家庭收入",
+                "",
+            ],  # before the pairing
         ],
         title=TITLE,
     )

@@ -58,13 +58,19 @@ def test_a_visit_is_recorded_by_the_paired_cadre(east_household, pairing):
 def test_a_visit_before_the_pairing_or_in_the_future_is_refused(east_household, pairing):
     with pytest.raises(ValidationError) as exc:
         visit_record(
-            household=east_household, cadre=pairing.cadre, kind=Visit.Kind.HOME, on=D(2025, 12, 31),
+            household=east_household,
+            cadre=pairing.cadre,
+            kind=Visit.Kind.HOME,
+            on=D(2025, 12, 31),
             content="入户了解收入和就医情况",
         )
     assert "未" in str(exc.value.message_dict["cadre"]) or "not paired" in str(exc.value)
     with pytest.raises(ValidationError):
         visit_record(
-            household=east_household, cadre=pairing.cadre, kind=Visit.Kind.HOME, on=D(2099, 1, 1),
+            household=east_household,
+            cadre=pairing.cadre,
+            kind=Visit.Kind.HOME,
+            on=D(2099, 1, 1),
             content="入户了解收入和就医情况",
         )
     assert not Visit.objects.exists()

@@ -8,82 +8,128 @@ from django.db import migrations, models
 def event_day_from_report(apps, schema_editor):
     # The cases entered before the event's date was asked for: the report day is all we know.
     EmergencyCase = apps.get_model("visits", "EmergencyCase")
-    EmergencyCase.objects.filter(occurred_on__isnull=True).update(occurred_on=models.F("reported_on"))
+    EmergencyCase.objects.filter(occurred_on__isnull=True).update(
+        occurred_on=models.F("reported_on")
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('duties', '0006_generationmark_counts'),
-        ('households', '0002_household_head_id_index'),
-        ('visits', '0003_visit_on_kind_index'),
+        ("duties", "0006_generationmark_counts"),
+        ("households", "0002_household_head_id_index"),
+        ("visits", "0003_visit_on_kind_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='visit',
-            options={'ordering': ['-on', '-id'], 'permissions': [('accept_late_visit', 'Can accept a late visit for a closed month')], 'verbose_name': 'visit', 'verbose_name_plural': 'visits'},
+            name="visit",
+            options={
+                "ordering": ["-on", "-id"],
+                "permissions": [
+                    ("accept_late_visit", "Can accept a late visit for a closed month")
+                ],
+                "verbose_name": "visit",
+                "verbose_name_plural": "visits",
+            },
         ),
         migrations.AddField(
-            model_name='emergencycase',
-            name='aided_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='aid entered at'),
+            model_name="emergencycase",
+            name="aided_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="aid entered at"
+            ),
         ),
         migrations.AddField(
-            model_name='emergencycase',
-            name='aided_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='aid entered by'),
+            model_name="emergencycase",
+            name="aided_by",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="aid entered by",
+            ),
         ),
         migrations.AddField(
-            model_name='emergencycase',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, null=True, verbose_name='entered at'),
+            model_name="emergencycase",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, null=True, verbose_name="entered at"),
         ),
         migrations.AddField(
-            model_name='emergencycase',
-            name='entered_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by'),
+            model_name="emergencycase",
+            name="entered_by",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="entered by",
+            ),
         ),
         migrations.AddField(
-            model_name='emergencycase',
-            name='late_entry',
-            field=models.BooleanField(default=False, editable=False, verbose_name='late entry (补录)'),
+            model_name="emergencycase",
+            name="late_entry",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="late entry (补录)"
+            ),
         ),
         migrations.AddField(
-            model_name='emergencycase',
-            name='occurred_on',
-            field=models.DateField(null=True, verbose_name='date of the event'),
+            model_name="emergencycase",
+            name="occurred_on",
+            field=models.DateField(null=True, verbose_name="date of the event"),
         ),
         migrations.AddField(
-            model_name='problem',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, null=True, verbose_name='entered at'),
+            model_name="problem",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, null=True, verbose_name="entered at"),
         ),
         migrations.AddField(
-            model_name='problem',
-            name='entered_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by'),
+            model_name="problem",
+            name="entered_by",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="entered by",
+            ),
         ),
         migrations.AddField(
-            model_name='problem',
-            name='resolved_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='resolution entered at'),
+            model_name="problem",
+            name="resolved_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="resolution entered at"
+            ),
         ),
         migrations.AddField(
-            model_name='visit',
-            name='entered_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by'),
+            model_name="visit",
+            name="entered_by",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="entered by",
+            ),
         ),
         migrations.AddField(
-            model_name='visit',
-            name='late_entry',
-            field=models.BooleanField(default=False, editable=False, verbose_name='late entry (补录)'),
+            model_name="visit",
+            name="late_entry",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="late entry (补录)"
+            ),
         ),
         migrations.AddField(
-            model_name='visit',
-            name='late_reason',
-            field=models.TextField(blank=True, editable=False, verbose_name='why 扶贫办 accepted the late entry'),
+            model_name="visit",
+            name="late_reason",
+            field=models.TextField(
+                blank=True, editable=False, verbose_name="why 扶贫办 accepted the late entry"
+            ),
         ),
         migrations.RunPython(event_day_from_report, migrations.RunPython.noop),
         migrations.AlterField(
@@ -92,7 +138,10 @@ class Migration(migrations.Migration):
             field=models.DateField(verbose_name="date of the event"),
         ),
         migrations.AddConstraint(
-            model_name='emergencycase',
-            constraint=models.CheckConstraint(condition=models.Q(('reported_on__gte', models.F('occurred_on'))), name='emergency_reported_after_event'),
+            model_name="emergencycase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reported_on__gte", models.F("occurred_on"))),
+                name="emergency_reported_after_event",
+            ),
         ),
     ]

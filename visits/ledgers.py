@@ -127,9 +127,12 @@ class VisitLedger(LedgerKind):
         )
         if error:
             return "帮扶责任人", error
-        if (household_id, cadre_id, row["kind"], row["on"]) in self._existing:
-            if "content" in row.present:
-                error = content_error(row["content"] or "")
+        existing = self._existing.get((household_id, cadre_id, row["kind"], row["on"]))
+        if existing is not None:
+            # Only a changed text is checked: a round trip of older records changes nothing.
+            content = row["content"] or ""
+            if "content" in row.present and content != existing.content:
+                error = content_error(content)
                 return ("内容", error) if error else None
             return None
         error = content_error(row["content"] or "")

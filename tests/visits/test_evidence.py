@@ -25,7 +25,7 @@ from visits.services import (
     problem_resolve,
     visit_record,
 )
-from xigang.ledgers import get_kind, import_ledger
+from xigang.ledgers import export_ledger, get_kind, import_ledger
 from xigang.models import AuditEntry
 from xigang.obligations import Filters, overdue_items
 
@@ -505,3 +505,16 @@ def test_history_counts_as_of_its_own_date(settings, office, inspector, pairing,
     assert [c for _l, _d, c in after] == [
         c - (cut > D(2026, 8, 31)) - (cut > D(2026, 9, 30)) for _l, cut, c in before
     ]
+
+
+@pytest.mark.usefixtures("today")
+def test_older_visits_with_short_content_round_trip_unchanged(
+    tmp_path, office, pairing, east_household
+):
+    Visit.objects.create(
+        household=east_household, cadre=pairing.cadre, kind="入户", on=D(2026, 3, 2), content="走访"
+    )
+    out = tmp_path / "out.xlsx"
+    export_ledger(get_kind("visits")(office), out)
+    again = import_ledger(get_kind("visits")(office), out)
+    assert (again.ok, again.unchanged) == (True, 1)

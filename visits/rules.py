@@ -367,20 +367,17 @@ class PairingRule(Rule):
         ]
         items = []
         for row, (username, name, department) in rows:
-            number, village, _id, index = row[:4]
-            entered_at, late = row[4:] or (None, False)
-            items.append(
-                OverdueItem(
-                    **shared[index],
-                    household=number,
-                    village=village,
-                    cadre=username,
-                    department=department,
-                    cadre_name=name,
-                    entered_at=_moment(entered_at),
-                    late_entry=bool(late),
-                )
+            item = OverdueItem(
+                **shared[row[3]],
+                household=row[0],
+                village=row[1],
+                cadre=username,
+                department=department,
+                cadre_name=name,
             )
+            if len(row) > 4:  # a past list: the 补录 that met the period since, if any
+                item.entered_at, item.late_entry = _moment(row[4]), bool(row[5])
+            items.append(item)
         return items
 
     def met_later(

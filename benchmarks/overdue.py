@@ -7,8 +7,8 @@ The entry-time conditions (issue 12) are on: go-live is set to the first day of 
 every visit in it is judged by its entry time (seed time), and the list is asked as of today so
 that the seeded entries are known; the hand-written SQL carries the same condition.
 
-It works in its own database (SQLite: a file under /tmp; PostgreSQL: `bench_overdue_SCALE`,
-with `_TAG` appended when `--tag` is given, so that parallel checkouts do not share one),
+It works in its own database (benchmarks.database: `bench_overdue_SCALE`, with `_TAG` appended
+when `--tag` is given, so that checkouts with other migrations do not share one),
 kept between runs so that the seeding is paid once; `--fresh` seeds again. The data comes from
 seed_demo's modules.
 
@@ -22,43 +22,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
 import time
 
+from benchmarks.database import use_database
+
 SCALES = {"tiny": 40, "town": 3000, "county": 60000}
-
-
-def _setup(scale: str, fresh: bool, tag: str = ""):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    db = connections["default"].settings_dict
-    sqlite = db["ENGINE"].endswith("sqlite3")
-    base = f"bench_overdue_{scale}{'_' + tag if tag else ''}"
-    name = f"/tmp/{base}.sqlite3" if sqlite else base
-    if not fresh and _exists(connections["default"], name, sqlite):
-        # Reuse the seeded database as it is (no migrate: it only reads the data).
-        connections["default"].close()
-        db["NAME"] = name
-        return
-    if sqlite and os.path.exists(name):
-        os.remove(name)
-    db["TEST"]["NAME"] = name
-    from django.test.utils import setup_databases
-
-    setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
-
-
-def _exists(connection, name: str, sqlite: bool) -> bool:
-    if sqlite:
-        return os.path.exists(name)
-    with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        return cursor.fetchone() is not None
 
 
 def _seed(scale: str, as_of: datetime.date) -> None:
@@ -146,7 +115,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tag", default="", help="a suffix for the bench database's name")
     args = parser.parse_args(argv)
 
-    _setup(args.scale, args.fresh, args.tag)
+    use_database(f"overdue_{args.scale}{'_' + args.tag if args.tag else ''}", fresh=args.fresh)
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from duties.organisation.params import due_soon_until
 from oversight.models import Finding
 from xigang.entry import done_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
@@ -66,6 +67,6 @@ class FindingRectifyRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
         findings = self._open(user, filters, as_of).filter(
-            deadline__gte=as_of, deadline__lte=self.due_soon_until(as_of)
+            deadline__gte=as_of, deadline__lte=due_soon_until(self.id, as_of)
         )
         return [self._item(f, 0) for f in findings]

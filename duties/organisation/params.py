@@ -21,6 +21,10 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("problem.resolve", "days"): 30,
     ("emergency.aid", "days"): 7,
     ("disclosure.post", "days"): 7,
+    # Overdue more than this many days, an item goes up to the village's 包村干部 (notices/),
+    # and more than leader_days to 镇领导.
+    ("escalation", "village_days"): 14,
+    ("escalation", "leader_days"): 30,
 }
 
 

@@ -1,7 +1,6 @@
 """Long work as jobs: a failed import writes nothing and says why; the database worker and the
 Redis (RQ) worker run the same job; the day's work is queued once a day."""
 
-import datetime
 import socket
 
 import pytest

@@ -21,10 +21,14 @@ from visits.models import Problem
 from xigang import roles
 
 
-def _staff(**unit: Any) -> QuerySet:
-    role = roles.DEPARTMENT if "department" in unit else roles.VILLAGE
+def _staff(*, department_id: int | None = None, village_id: int | None = None) -> QuerySet:
+    """The active staff of a department (部门) or the cadres of a village (村干部)."""
+    if department_id is not None:
+        unit = {"department_id": department_id, "user__groups__name": roles.DEPARTMENT}
+    else:
+        unit = {"village_id": village_id, "user__groups__name": roles.VILLAGE}
     return (
-        Cadre.objects.filter(user__is_active=True, user__groups__name=role, **unit)
+        Cadre.objects.filter(user__is_active=True, **unit)
         .values_list("user_id", flat=True)
         .distinct()
     )

@@ -270,7 +270,7 @@ def _digests(
                         days_overdue=line.days_overdue,
                     )
                 )
-    DigestLine.objects.bulk_create(new_lines, batch_size=2000)
+    DigestLine.objects.bulk_create(new_lines)
     notices = [
         Notice(
             user_id=digest.user_id,
@@ -377,7 +377,7 @@ def run_day(*, day: datetime.date, progress: Progress | None = None) -> DayRepor
                 notices += made
                 made, n_daily = _digests(Digest.Kind.DAILY, day.isoformat(), batch, plan.daily, who)
                 notices += made
-                Notice.objects.bulk_create(notices, ignore_conflicts=True, batch_size=2000)
+                Notice.objects.bulk_create(notices, ignore_conflicts=True)
             report.weekly += n_weekly
             report.daily += n_daily
             report.batches += 1

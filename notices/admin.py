@@ -35,6 +35,8 @@ class JobStartForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "kind" not in self.fields:
+            return  # a started job's page: nothing to choose
         cast(forms.ChoiceField, self.fields["kind"]).choices = [
             (value, label) for value, label in Job.Kind.choices if value != Job.Kind.DAY
         ]

@@ -1,15 +1,14 @@
 """`manage.py enqueue_daily [--date YYYY-MM-DD]`: queue the day's work once (cron, a systemd
 timer, `make run`); asked again the same day, it queues nothing."""
 
-import datetime
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from notices import jobs
+from xigang.commands import day_option
 
 
 class Command(BaseCommand):
@@ -19,17 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="the day, YYYY-MM-DD (default: today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            day = (
-                datetime.date.fromisoformat(options["date"])
-                if options["date"]
-                else timezone.localdate()
-            )
-        except ValueError as exc:
-            raise CommandError(
-                _("「%(value)s」 is not a date; write it as 2026-07-15")
-                % {"value": options["date"]}
-            ) from exc
+        day = day_option(options["date"])
         job, created = jobs.start_day(day=day)
         if created:
             self.stdout.write(_("Queued: %(title)s") % {"title": job.title})

@@ -62,6 +62,12 @@ def test_the_day_is_queued_once(db, today, settings):
     assert Job.objects.filter(kind=Job.Kind.DAY, key=today.isoformat()).count() == 1
 
 
+# The workers close the connection after a job (as a worker should): on PostgreSQL that ends a
+# test's transaction, so these two commit for real and put the migrations' rows back after.
+WORKER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@WORKER_DB
 def test_the_database_worker_runs_a_queued_job(today, settings, dept):
     settings.TASKS = {
         "default": {"BACKEND": settings.TASK_BACKENDS["database"], "QUEUES": ["default"]}
@@ -82,6 +88,7 @@ def _redis_up() -> bool:
     return True
 
 
+@WORKER_DB
 @pytest.mark.redis
 @pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379")
 def test_the_redis_worker_runs_the_same_job(today, settings, dept):

@@ -110,3 +110,21 @@ def test_escalation_then_reaches_the_town_leaders(in_charge, leader, problem_due
     assert Notice.objects.filter(user=leader, kind=Notice.Kind.DIGEST).count() == 1
     # the 包村干部 hears of the village level, not the leaders'
     assert not _escalated_to(in_charge, Level.LEADER).exists()
+
+
+def test_a_text_message_goes_to_those_who_ask_through_the_sms_backend(
+    dept, problem_due_in, today, settings
+):
+    from notices import sms
+
+    settings.SMS_BACKEND = "notices.sms.MemoryBackend"
+    sms.outbox.clear()
+    dept.cadre.mobile = "13800138000"
+    dept.cadre.save()
+    Preference.objects.create(user=dept, by_sms=True)
+    problem_due_in(3)
+    run_day(day=today)
+    run_day(day=today)
+    assert len(sms.outbox) == 1
+    mobile, text = sms.outbox[0]
+    assert mobile == "13800138000" and text.startswith("每周摘要")

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, VillageAssignment
-from duties.organisation.params import in_force
+from duties.organisation.params import DEFAULTS, due_soon_until, in_force
 from notices.models import Digest, DigestLine, Escalation, Level, Notice, Preference
 from notices.sms import send_sms
 from xigang import obligations, roles
@@ -39,6 +39,8 @@ BATCH = 500
 NEWLY_OVERDUE_DAYS = 7
 # Likewise an item goes up a level within this many days of passing the level's limit.
 ESCALATION_CATCH_UP_DAYS = 30
+# The due-soon window of rules without a parameter for it (the visit rules' current period).
+DUE_SOON_DAYS = 14
 # The weekly digest lists what became overdue within this many days (the overdue list's span).
 SINCE_DAYS = 365
 
@@ -65,7 +67,12 @@ class Items:
 def gather(day: datetime.date) -> Items:
     """Every item due soon (within its rule's window) and overdue as of `day`, town-wide."""
     reader = system_user()
-    until = {rule.id: rule.due_soon_until(day) for rule in obligations.rules()}
+    until = {
+        rule.id: due_soon_until(rule.id, day)
+        if (rule.id, "due_soon_days") in DEFAULTS
+        else day + datetime.timedelta(days=DUE_SOON_DAYS)
+        for rule in obligations.rules()
+    }
     pending = obligations.pending_items(user=reader, as_of=day)
     since = max(REGULATION_START, day - datetime.timedelta(days=SINCE_DAYS))
     return Items(

@@ -41,6 +41,8 @@ MEANINGS: dict[str, Promise] = {
     "days": _("days allowed"),
     "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),
     "due_soon_days": _("days ahead that an obligation is listed as due soon"),
+    "village_days": _("days overdue after which an item goes up to the village's 包村干部"),
+    "leader_days": _("days overdue after which an item goes up to 镇领导"),
 }
 
 # A visit frequency ("months") as the calendar period it makes (xigang/periods.py).

@@ -43,8 +43,8 @@ _FINDING_BY_SERVICE = [
     "report_file",
     "reported_at",
     "reported_by",
-    "closed_at",
-    "closed_by",
+    "rectified_at",
+    "rectified_by",
     "evidence",
     "created_at",
     "created_by",
@@ -89,6 +89,7 @@ class FindingAdmin(ScopedAdmin):
         "found_on",
         "deadline",
         "rectified_on",
+        "rectified_at",
     ]
     list_filter = ["rectified_on", "article", "department", "village"]
     search_fields = ["description", "inspection__title", "cadre__name"]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from duties.models import RuleParameter
 from duties.organisation.params import PERIOD_KINDS, due_soon_until, with_default
 from oversight.models import Finding, FirstSecretary, FirstSecretaryCheck
+from xigang.entry import done_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.periods import Period, period_of, periods_between
 from xigang.scope import visible
@@ -25,8 +26,11 @@ class FindingRectifyRule(Rule):
     articles = frozenset({41, 43})  # art. 43 holds to account those who leave it unrectified
     title = "inspection finding rectified by its deadline"
 
-    def _open(self, user: User | AnonymousUser, filters: Filters):
-        findings = visible(user, Finding.objects.filter(rectified_on__isnull=True))
+    def _open(self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date):
+        # Rectified as of `as_of`: from go-live, by the rectification's entry time, not its
+        # typed date (`xigang.entry.done_by`), so that editing the date never clears an item.
+        not_done = ~done_by(as_of, dated="rectified_on", entered="rectified_at")
+        findings = visible(user, Finding.objects.filter(Q(rectified_on__isnull=True) | not_done))
         if filters.village:
             findings = findings.filter(village__name=filters.village)
         if filters.department:
@@ -62,13 +66,13 @@ class FindingRectifyRule(Rule):
         filters: Filters,
     ) -> Iterable[OverdueItem]:
         # One query: open findings found on or after `since` whose deadline passed before `as_of`.
-        findings = self._open(user, filters).filter(found_on__gte=since, deadline__lt=as_of)
+        findings = self._open(user, filters, as_of).filter(found_on__gte=since, deadline__lt=as_of)
         return [self._item(f, (as_of - f.deadline).days) for f in findings]
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        findings = self._open(user, filters).filter(
+        findings = self._open(user, filters, as_of).filter(
             deadline__gte=as_of, deadline__lte=due_soon_until(self.id, as_of)
         )
         return [self._item(f, 0) for f in findings]

@@ -145,11 +145,17 @@ def finding_rectify(
     if rectified_on > timezone.localdate():
         raise ValidationError({"rectified_on": [_("the day closed is after today")]})
     finding.rectified_on = rectified_on
-    finding.closed_at = timezone.now()
-    finding.closed_by = user
+    stamp_rectification(finding, user)
     finding.full_clean()
-    finding.save(update_fields=["rectified_on", "closed_at", "closed_by"])
+    finding.save(update_fields=["rectified_on", "rectified_at", "rectified_by"])
     return finding
+
+
+def stamp_rectification(finding: Finding, user: User | None) -> None:
+    """Entry time and author of a rectification, set once, when its date is first entered."""
+    if finding.rectified_on is not None and finding.rectified_at is None:
+        finding.rectified_at = timezone.now()
+        finding.rectified_by = user if user is not None and user.pk else None
 
 
 # --- signals ----------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def spot_check_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _findings(request: HttpRequest) -> QuerySet[Finding]:
     return visible(request.user, Finding.objects.all()).select_related(
-        "inspection", "article", "department", "village", "cadre", "reported_by", "closed_by"
+        "inspection", "article", "department", "village", "cadre", "reported_by", "rectified_by"
     )
 
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
     path("oversight/", include("oversight.urls")),
+    path("notices/", include("notices.urls")),
 ]

@@ -31,6 +31,14 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
     ("pairing.assigned", "days"): 7,
+    # A visit entered more than these days after its date is a 补录 (late entry).
+    ("pairing.late_entry", "days"): 7,
+    # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).
+    ("pairing.period_close", "days"): 10,
+    # Overdue more than this many days, an item goes up to the village's 包村干部 (notices/),
+    # and more than leader_days to 镇领导.
+    ("escalation", "village_days"): 14,
+    ("escalation", "leader_days"): 30,
     # 组织科's checks of each 第一书记 (art. 5): 定期调度 monthly, 随机抽查 quarterly.
     ("first_secretary.dispatch", "months"): 1,
     ("first_secretary.dispatch", "due_soon_days"): 14,
@@ -54,6 +62,8 @@ MEANINGS: dict[str, Promise] = {
     "days": _("days allowed"),
     "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),
     "due_soon_days": _("days ahead that an obligation is listed as due soon"),
+    "village_days": _("days overdue after which an item goes up to the village's 包村干部"),
+    "leader_days": _("days overdue after which an item goes up to 镇领导"),
     "min_chars": _("shortest visit text compared (characters)"),
     "similarity": _("similarity from which two texts count as copied (percent)"),
     "visits": _("visits needed for a signal"),

@@ -124,15 +124,6 @@ class Finding(Subject):
         related_name="+",
         verbose_name=_("report entered by"),
     )
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("verified and closed by"),
-    )
     # What a 疑点 signal showed when the finding was opened from it: kept if the signal changes.
     evidence = models.JSONField(_("evidence"), default=list, blank=True)
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True, null=True)
@@ -143,6 +134,18 @@ class Finding(Subject):
         blank=True,
         related_name="+",
         verbose_name=_("recorded by"),
+    )
+    # Set by the server when the rectification is first entered, never by anyone.
+    rectified_at = models.DateTimeField(
+        _("rectification entered at"), null=True, blank=True, editable=False
+    )
+    rectified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("rectification entered by"),
     )
 
     class Meta:

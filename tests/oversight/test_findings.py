@@ -168,7 +168,7 @@ def test_a_finding_cannot_be_closed_without_a_report(
     assert finding.rectified_on is None and finding.reported_at is None
     _report(finding, inspector)
     closed = finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), user=inspector)
-    assert (closed.rectified_on, closed.closed_by) == (D(2026, 5, 20), inspector)
+    assert (closed.rectified_on, closed.rectified_by) == (D(2026, 5, 20), inspector)
 
 
 def test_a_deadline_extension_needs_a_reason(inspection, east, inspector):
@@ -227,7 +227,7 @@ def test_the_finding_page_reports_then_the_inspector_closes(
     client.force_login(inspector)
     assert client.post(url, {"action": "close", "rectified_on": "2026-11-30"}).status_code == 302
     finding.refresh_from_db()
-    assert (finding.rectified_on, finding.reported_by, finding.closed_by) == (
+    assert (finding.rectified_on, finding.reported_by, finding.rectified_by) == (
         D(2026, 11, 30),
         east_cadre,
         inspector,

@@ -25,6 +25,7 @@ from households.models import (
     MemberChange,
     Pairing,
 )
+from notices.models import Escalation, Job, Level
 from oversight.models import (
     Accountability,
     Commendation,
@@ -89,6 +90,8 @@ WRITERS: dict[str, dict[str, set[str]]] = {
     "oversight.spotcheckanswer": {"east": set()},
     # 组织科's (art. 5): nobody of the cast works there; 民政科 may edit it, not this row
     "oversight.firstsecretary": {"east": set()},
+    "notices.job": {"job": set()},  # started, then only watched
+    "notices.escalation": {"east": set()},  # the record of what went up: nobody edits it
 }
 
 # label -> roles that may delete its rows (office holds delete on the business models)
@@ -104,6 +107,7 @@ DELETERS: dict[str, set[str]] = {
     "oversight.spotcheck": set(),
     "oversight.spotcheckanswer": set(),
     "oversight.firstsecretary": set(),
+    "notices.escalation": set(),  # deleting one would send the item up again
 }
 
 
@@ -240,7 +244,7 @@ def rows_of(label, cast, east, west, east_household, west_household):
         },
         "visits.emergencycase": lambda: {
             name: EmergencyCase.objects.create(
-                household=h, cause="因病", expense=Decimal("3000"), reported_on=DAY
+                household=h, cause="因病", expense=Decimal("3000"), occurred_on=DAY, reported_on=DAY
             )
             for name, h in (("east", east_household), ("west", west_household))
         },
@@ -294,6 +298,21 @@ def rows_of(label, cast, east, west, east_household, west_household):
                 sending_unit="县财政局",
                 started_on=DAY,
                 department=Department.objects.get(name="组织科"),
+            )
+        },
+        "notices.job": lambda: {
+            "job": Job.objects.create(
+                kind=Job.Kind.GENERATION, title="生成任务", params={"through": DAY.isoformat()}
+            )
+        },
+        "notices.escalation": lambda: {
+            "east": Escalation.objects.create(
+                key="problem.resolve|2026-02-01|东村-001|东村||",
+                level=Level.VILLAGE,
+                village="东村",
+                text="东村-001：问题逾期",
+                due=DAY,
+                escalated_on=DAY,
             )
         },
     }

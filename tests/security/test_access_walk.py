@@ -63,6 +63,11 @@ TABLE: dict[str, object] = {
     # own, a 第一书记 their own record)
     "oversight/first-secretaries/": STAFF,
     "oversight/first-secretaries/<int:pk>/": set(),
+    "notices/": ALL,  # one's own messages
+    "notices/<int:notice_id>/read/": set(),  # POST only, one's own message
+    "notices/read-all/": set(),  # POST only
+    "notices/digests/<int:digest_id>/": set(),  # one's own digest; here an id no row has
+    "notices/settings/": ALL,
 }
 # fmt: on
 

@@ -27,6 +27,7 @@ from xigang.ledgers import (
     Row,
     RowError,
     choice_parser,
+    parse_code,
     parse_date,
     register,
 )
@@ -40,7 +41,7 @@ class VisitLedger(LedgerKind):
     name = "visits"
     title = "西岗镇帮扶记录台账"
     columns = [
-        Column("户编号", "household", key=True, max_length=30),
+        Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("帮扶责任人", "cadre", key=True, max_length=150),
         Column("方式", "kind", choice_parser(Visit.Kind.values), key=True),
         Column("日期", "on", parse_date, key=True),

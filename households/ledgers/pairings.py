@@ -35,6 +35,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    parse_code,
     parse_date,
     register,
 )
@@ -48,7 +49,7 @@ class PairingLedger(LedgerKind):
     name = "pairings"
     title = "西岗镇结对帮扶台账"
     columns = [
-        Column("户编号", "household", key=True, max_length=30),
+        Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("帮扶责任人", "cadre", key=True, max_length=150),
         Column("开始日期", "start", parse_date, key=True),
         Column("结束日期", "end", parse_date),

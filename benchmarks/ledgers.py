@@ -3,8 +3,9 @@
     DEBUG=1 python -m benchmarks.ledgers [--rows 10000 50000] [--repeat 1]
     DATABASE_URL=postgres://... DEBUG=1 python -m benchmarks.ledgers
 
-It works in its own fresh database (SQLite: /tmp/bench_ledgers.sqlite3; PostgreSQL:
-`bench_ledgers`). For each size it writes a households workbook (a title line above the
+It works in its own fresh database, named for this run so that runs by several people at once
+do not clash (SQLite: /tmp/bench_ledgers_<pid>_<random>.sqlite3; PostgreSQL:
+`bench_ledgers_<pid>_<random>`), dropped at the end. For each size it writes a households workbook (a title line above the
 headers, ID numbers as text) and times, best of --repeat:
 - import: `import_ledger` with every validation on (headers, cells, ID check digits, village,
   scope, duplicates, 家庭人口 against members, years) into an empty table, all-or-nothing;
@@ -22,6 +23,7 @@ import datetime
 import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 HEADERS = [
@@ -41,23 +43,29 @@ HEADERS = [
 VILLAGES = 60
 
 
-def _setup() -> None:
+def _setup() -> list:
+    """A fresh database of this run's own name; returns what `_teardown` needs to drop it."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
     import django
 
     django.setup()
     from django.db import connections
 
+    run = f"bench_ledgers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     db = connections["default"].settings_dict
     if db["ENGINE"].endswith("sqlite3"):
-        db["TEST"]["NAME"] = "/tmp/bench_ledgers.sqlite3"
-        if os.path.exists(db["TEST"]["NAME"]):
-            os.remove(db["TEST"]["NAME"])
+        db["TEST"]["NAME"] = f"/tmp/{run}.sqlite3"
     else:
-        db["TEST"]["NAME"] = "bench_ledgers"
+        db["TEST"]["NAME"] = run
     from django.test.utils import setup_databases
 
-    setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
+    return setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
+
+
+def _teardown(config: list) -> None:
+    from django.test.utils import teardown_databases
+
+    teardown_databases(config, verbosity=0)
 
 
 def _workbook(path: Path, rows: int) -> None:
@@ -175,7 +183,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10000, 50000])
     parser.add_argument("--repeat", type=int, default=1)
     options = parser.parse_args()
-    _setup()
+    config = _setup()
+    try:
+        _run(options)
+    finally:
+        _teardown(config)
+
+
+def _run(options: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 

@@ -43,6 +43,8 @@ class VisitLedger(LedgerKind):
     columns = [
         Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("帮扶责任人", "cadre", key=True, max_length=150),
+        # exported beside the user name for people to read; importing goes by the user name
+        Column("帮扶责任人姓名", "cadre_name", max_length=50),
         Column("方式", "kind", choice_parser(Visit.Kind.values), key=True),
         Column("日期", "on", parse_date, key=True),
         Column("内容", "content"),
@@ -147,11 +149,19 @@ class VisitLedger(LedgerKind):
             [a.payload for a in actions if a.kind == "updated"], TEXT_FIELDS, batch_size=2000
         )
 
-    def export_rows(self) -> Iterator[tuple[str, str, str, datetime.date, str | None, str | None]]:
-        visits = visible(self.user, Visit.objects.all()).order_by(
+    def export_rows(
+        self,
+    ) -> Iterator[tuple[str, str, str, str, datetime.date, str | None, str | None]]:
+        visits = self.exported(Visit.objects.all()).order_by(
             "household__number", "on", "kind", "cadre__user__username"
         )
-        for number, username, kind, on, content, problems in visits.values_list(
-            "household__number", "cadre__user__username", "kind", "on", "content", "problems_found"
+        for number, username, name, kind, on, content, problems in visits.values_list(
+            "household__number",
+            "cadre__user__username",
+            "cadre__name",
+            "kind",
+            "on",
+            "content",
+            "problems_found",
         ).iterator(chunk_size=5000):
-            yield (number, username, kind, on, content or None, problems or None)
+            yield (number, username, name, kind, on, content or None, problems or None)

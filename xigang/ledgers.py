@@ -32,12 +32,15 @@ import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from xigang import history, upload_limits
 from xigang.idnumber import from_first_generation, id_number_error, normalise
+from xigang.scope import visible
 
 HEADER_SEARCH_ROWS = 15
 
@@ -376,6 +379,7 @@ _NOT_A_RECORD = (
     "注:",
     "备注:",
 )
+_NOT_A_RECORD_STARTS = frozenset(word[0] for word in _NOT_A_RECORD)
 _UNIT = re.compile(r"[(\[【〔<][^)\]】〕>]*[)\]】〕>]")
 _GROUP_WORDS = re.compile(r"(信息|情况|基本信息)$")  # 户主信息 over 姓名: read as 户主姓名
 
@@ -432,8 +436,20 @@ class LedgerKind:
     # True when the records carry who entered them: importing needs a real user account.
     needs_author: ClassVar[bool] = False
 
-    def __init__(self, user: User | AnonymousUser):
+    def __init__(
+        self, user: User | AnonymousUser, *, only: QuerySet | None = None, filter_label: str = ""
+    ):
         self.user = user
+        # An export of what a list shows (the admin's filters): those rows only, and said.
+        self.only = only
+        self.filter_label = filter_label
+
+    def exported(self, queryset: QuerySet) -> QuerySet:
+        """The rows an export lists: the user's scope, narrowed to `only` when given."""
+        rows = visible(self.user, queryset)
+        if self.only is not None:
+            rows = rows.filter(pk__in=self.only.values("pk"))
+        return rows
 
     # --- import ---
     def read(self, source: str | Path | IO[bytes], report: Report) -> list[Row]:
@@ -505,7 +521,11 @@ class LedgerKind:
         if all(i >= len(cells) or _blank(cells[i]) for i in indexes):
             return True
         first = next((c for c in cells if not _blank(c)), None)
-        if isinstance(first, str) and header_key(first).startswith(_NOT_A_RECORD):
+        if (
+            isinstance(first, str)
+            and first.lstrip()[:1] in _NOT_A_RECORD_STARTS  # cheap: most rows start otherwise
+            and header_key(first).startswith(_NOT_A_RECORD)
+        ):
             return True
         if after_header <= 2:
             filled = [c for c in cells if not _blank(c)]
@@ -665,6 +685,22 @@ def _cell(sheet: Any, value: Any) -> Any:
     return value
 
 
+WIDTH_SAMPLE = 200  # rows read ahead to fit the column widths (write-only mode writes once)
+MAX_WIDTH = 60
+
+
+def _width(value: Any) -> int:
+    """Characters a value takes in a cell, Chinese counting double."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime.datetime):
+        return 16
+    if isinstance(value, datetime.date):
+        return 10
+    text = str(value)
+    return len(text) + sum(1 for ch in text if ord(ch) >= 0x2E80)
+
+
 def write_workbook(
     target: str | Path | IO[bytes],
     *,
@@ -673,9 +709,18 @@ def write_workbook(
     rows: Iterable[Iterable[Any]],
     subtitle: str = "",
 ) -> int:
-    """Write a title line, the header row and the rows (write-only mode). Returns the row count."""
+    """Write a title line, the header row and the rows (write-only mode) as people can use them:
+    columns as wide as their first rows need, the header frozen, a filter on it, dates and
+    times as Excel dates. Returns the row count."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
+    rows = iter(rows)
+    sample = [list(row) for row in itertools.islice(rows, WIDTH_SAMPLE)]
+    for index, header in enumerate(headers):
+        width = max([_width(header), *(_width(r[index]) for r in sample if index < len(r))])
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(width + 2, MAX_WIDTH)
+    header_row = 3 if subtitle else 2
+    sheet.freeze_panes = f"A{header_row + 1}"
     title_cell = WriteOnlyCell(sheet, value=title)
     title_cell.font = Font(bold=True, size=14)
     sheet.append([title_cell])
@@ -688,9 +733,11 @@ def write_workbook(
         header_cells.append(cell)
     sheet.append(header_cells)
     count = 0
-    for row in rows:
+    for row in itertools.chain(sample, rows):
         sheet.append([_cell(sheet, value) for value in row])
         count += 1
+    last = get_column_letter(max(len(headers), 1))
+    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + count}"
     book.save(target)
     return count
 
@@ -700,10 +747,16 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
 
     if not kind.user.has_perm(kind.export_permission):
         raise LedgerError(_("you may not export the ledger 「%(title)s」") % {"title": kind.title})
+    today = timezone.localdate().isoformat()
+    subtitle = (
+        _("filter: %(filter)s; exported %(date)s") % {"filter": kind.filter_label, "date": today}
+        if kind.filter_label
+        else _("exported %(date)s") % {"date": today}
+    )
     count = write_workbook(
         target,
         title=kind.title,
-        subtitle=_("exported %(date)s") % {"date": timezone.localdate().isoformat()},
+        subtitle=subtitle,
         headers=[c.header for c in kind.columns],
         rows=kind.export_rows(),
     )

@@ -39,7 +39,7 @@ from xigang.ledgers import (
     parse_id_number,
     register,
 )
-from xigang.scope import mask_id, scope_of, visible
+from xigang.scope import mask_id, scope_of
 
 
 @register
@@ -166,7 +166,7 @@ class MemberChangeLedger(LedgerKind):
         MemberChange.objects.bulk_update(changed, ["reported_on", "id_number"], batch_size=500)
 
     def export_rows(self) -> Iterable[tuple]:
-        changes = visible(self.user, MemberChange.objects.all()).order_by(
+        changes = self.exported(MemberChange.objects.all()).order_by(
             "household__number", "happened_on", "id"
         )
         full = scope_of(self.user).sees_full_id

@@ -39,7 +39,6 @@ from xigang.ledgers import (
     parse_date,
     register,
 )
-from xigang.scope import visible
 
 SpanKey = tuple[str, int]  # ("db", pairing id) or ("row", Excel row number)
 
@@ -51,6 +50,8 @@ class PairingLedger(LedgerKind):
     columns = [
         Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("帮扶责任人", "cadre", key=True, max_length=150),
+        # exported beside the user name for people to read; importing goes by the user name
+        Column("帮扶责任人姓名", "cadre_name", max_length=50),
         Column("开始日期", "start", parse_date, key=True),
         Column("结束日期", "end", parse_date),
     ]
@@ -146,7 +147,7 @@ class PairingLedger(LedgerKind):
         )
 
     def export_rows(self) -> Iterable[tuple]:
-        pairings = visible(self.user, Pairing.objects.all()).order_by("household__number", "start")
+        pairings = self.exported(Pairing.objects.all()).order_by("household__number", "start")
         yield from pairings.values_list(
-            "household__number", "cadre__user__username", "start", "end"
+            "household__number", "cadre__user__username", "cadre__name", "start", "end"
         ).iterator(chunk_size=5000)

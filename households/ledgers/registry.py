@@ -46,7 +46,7 @@ from xigang.ledgers import (
     parse_int,
     register,
 )
-from xigang.scope import mask_id, scope_of, visible
+from xigang.scope import mask_id, scope_of
 
 # --- the national system's spellings (全国扶贫开发信息系统), read as ours -------------------------
 
@@ -261,7 +261,7 @@ class HouseholdLedger(LedgerKind):
             pairings_end_for_closed(household_ids=closed)
 
     def export_rows(self) -> Iterable[tuple]:
-        households = visible(self.user, Household.objects.all()).order_by("number")
+        households = self.exported(Household.objects.all()).order_by("number")
         full = scope_of(self.user).sees_full_id
         for (
             number,
@@ -430,7 +430,7 @@ class MemberLedger(LedgerKind):
         Member.objects.bulk_create(new, batch_size=BATCH)
 
     def export_rows(self) -> Iterable[tuple]:
-        members = visible(self.user, Member.objects.all()).order_by("household__number", "id")
+        members = self.exported(Member.objects.all()).order_by("household__number", "id")
         full = scope_of(self.user).sees_full_id
         for id_number, number, *rest, active in members.values_list(
             "id_number",

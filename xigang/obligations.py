@@ -122,6 +122,29 @@ def report_row(item: OverdueItem) -> list:
     return ["" if data[key] is None else data[key] for key, _header in REPORT_COLUMNS]
 
 
+# The list as an Excel sheet people work with: the rule by name (the caller's: the dashboard has
+# the short names), dates as dates, the cadre's name beside the user name.
+SHEET_HEADERS = [*REPORT_HEADERS[:10], "帮扶责任人姓名", *REPORT_HEADERS[10:]]
+
+
+def sheet_row(item: OverdueItem, rule_name: Callable[[str], str] = str) -> list:
+    return [
+        rule_name(item.rule),
+        item.article,
+        item.period,
+        item.period_start,
+        item.period_end,
+        item.due,
+        item.days_overdue,
+        item.household,
+        item.village,
+        item.cadre,
+        item.cadre_name,
+        item.department,
+        item.subject,
+    ]
+
+
 class Rule:
     """An obligation rule. Subclasses set the class attributes and implement `overdue`."""
 

@@ -204,7 +204,7 @@ def item_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     # The file name says what was filtered (RFC 5987 for the Chinese).
     name = "-".join(["overdue", *([narrowed] if narrowed else []), query.as_of.isoformat()])
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.xlsx") or ""
     return response
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -31,7 +32,7 @@ from typing import IO, Any, ClassVar
 import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
@@ -43,6 +44,7 @@ from xigang.idnumber import from_first_generation, id_number_error, normalise
 from xigang.scope import visible
 
 HEADER_SEARCH_ROWS = 15
+logger = logging.getLogger(__name__)
 
 
 class LedgerError(Exception):
@@ -652,22 +654,35 @@ def import_ledger(
         )
     report = Report(kind=kind.name, dry_run=dry_run)
     rows = kind.read(source, report)
-    with transaction.atomic(), history.batch("ledger"):
-        # One pass: the rows are checked against the register even when cells were refused,
-        # so that every error comes at once, in the order of the file.
-        actions = kind.plan(rows, report)
-        if report.errors:
-            report.errors.sort(key=lambda error: error.row)
-            return report
-        for action in actions:
-            setattr(report, action.kind, getattr(report, action.kind) + 1)
-        if not dry_run:
-            kind.apply(actions)
-            # The change history: kinds write with bulk_create/bulk_update, which send no
-            # signals, so each written row is recorded here from its Action (kind, Excel row,
-            # payload), under the batch id that single saves inside `apply` carry too.
-            history.record_import(kind.name, actions)
-            report.written = True
+    try:
+        with transaction.atomic(), history.batch("ledger"):
+            # One pass: the rows are checked against the register even when cells were
+            # refused, so that every error comes at once, in the order of the file.
+            actions = kind.plan(rows, report)
+            if report.errors:
+                report.errors.sort(key=lambda error: error.row)
+                return report
+            for action in actions:
+                setattr(report, action.kind, getattr(report, action.kind) + 1)
+            if not dry_run:
+                kind.apply(actions)
+                # The change history: kinds write with bulk_create/bulk_update, which send no
+                # signals, so each written row is recorded here from its Action (kind, Excel
+                # row, payload), under the batch id that single saves inside `apply` carry too.
+                history.record_import(kind.name, actions)
+                report.written = True
+    except (IntegrityError, DataError, ValidationError) as exc:
+        # A rule the plan missed: everything is undone and the user told, never a traceback.
+        logger.exception("ledger %s: a planned row was refused on writing", kind.name)
+        reason = (
+            "；".join(exc.messages)
+            if isinstance(exc, ValidationError)
+            else _("the database refused a row")
+        )
+        raise LedgerError(
+            _("the file could not be written, nothing was written (%(reason)s); please report it")
+            % {"reason": reason}
+        ) from exc
     return report
 
 

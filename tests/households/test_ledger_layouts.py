@@ -278,3 +278,25 @@ def test_a_file_that_is_not_a_ledger_is_refused_in_chinese(tmp_path, office, eas
     path.write_bytes(b"\x00\x01binary")
     with pytest.raises(LedgerError, match="文件不是 Excel 工作簿"):
         _import(office, "households", io.BytesIO(path.read_bytes()))
+
+
+def test_the_admin_upload_takes_a_csv_and_says_how_it_read_it(
+    client, office, east, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    old = "370481800517123"
+    text = f"户编号,行政村,户主姓名,证件号码,人数\r\n东村-001,东村,张三,{old},2\r\n"
+    client.force_login(office)
+    url = reverse("admin:households_household_ledger_import")
+    upload = SimpleUploadedFile("花名册.csv", text.encode("gbk"), content_type="text/csv")
+    page = client.post(url, {"file": upload}).content.decode()
+    assert "按其他名称读取的列：「行政村」→「村」" in page
+    assert "15位身份证号 370481800517123 已转换为" in page
+    assert "确认导入" in page and Household.objects.count() == 0
+    token = page.split('name="token" value="')[1].split('"')[0]
+    client.post(url, {"token": token})
+    household = Household.objects.get()
+    assert (household.village, household.size, len(household.head_id_number)) == (east, 2, 18)

@@ -659,6 +659,10 @@ def import_ledger(
             # One pass: the rows are checked against the register even when cells were
             # refused, so that every error comes at once, in the order of the file.
             actions = kind.plan(rows, report)
+            if report.errors or dry_run:
+                # A plan may write what later rows depend on (national_persons' households):
+                # a refusal or a dry run leaves nothing behind.
+                transaction.set_rollback(True)
             if report.errors:
                 report.errors.sort(key=lambda error: error.row)
                 return report

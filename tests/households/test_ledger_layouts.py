@@ -12,7 +12,7 @@ from households.models import Household, Member, Pairing
 from tests.conftest import workbook
 from tests.households.conftest import idn
 from xigang.idnumber import check_digit
-from xigang.ledgers import LedgerError, get_kind, import_ledger
+from xigang.ledgers import LedgerError, export_ledger, get_kind, import_ledger
 
 D = datetime.date
 HOUSEHOLD = ["户编号", "村", "户主姓名", "户主身份证号", "家庭人口"]
@@ -300,3 +300,75 @@ def test_the_admin_upload_takes_a_csv_and_says_how_it_read_it(
     client.post(url, {"token": token})
     household = Household.objects.get()
     assert (household.village, household.size, len(household.head_id_number)) == (east, 2, 18)
+
+
+# --- the national system's person-level export --------------------------------------------------
+
+NATIONAL = [
+    "县",
+    "乡(镇)",
+    "行政村",
+    "户编号",
+    "人编号",
+    "姓名",
+    "证件号码",
+    "与户主关系",
+    "人数",
+    "贫困户属性",
+    "脱贫状态",
+    "劳动技能",
+    "健康状况",
+]
+
+
+def _national_rows():
+    place = ["滕州市", "西岗镇", "东村"]
+    return [
+        [*place, "37048100001", "1", "张三", idn(1), "户主", 3, "五保户", "已脱贫(享受政策)",
+         "普通劳动力", "健康"],
+        [*place, "37048100001", "2", "王芳", idn(2), "配偶", 3, "五保户", "已脱贫(享受政策)",
+         "弱劳动力或半劳动力", "长期慢性病"],
+        [*place, "37048100001", "3", "张小", idn(3, D(2012, 3, 1)), "之子", 3, "五保户",
+         "已脱贫(享受政策)", "无劳动力", "健康"],
+        [*place, "37048100002", "1", "李四", idn(4), "户主", 1, "一般贫困户", "未脱贫",
+         "普通劳动力", "残疾"],
+    ]  # fmt: skip
+
+
+def test_the_national_person_export_imports_households_and_members_in_one_file(
+    tmp_path, office, east
+):
+    source = workbook(tmp_path / "n.xlsx", NATIONAL, _national_rows(), title="人员信息")
+    checked = _import(office, "national_persons", source, dry_run=True)
+    assert checked.ok, checked.lines()
+    assert (Household.objects.count(), Member.objects.count()) == (0, 0)  # a dry run
+    assert {"县", "乡(镇)", "人编号"} <= set(checked.unknown_headers)
+    report = _import(office, "national_persons", source)
+    assert report.ok and report.created == 6  # two households, four members
+    household = Household.objects.get(number="37048100001")
+    assert (household.head_name, household.head_id_number, household.size) == ("张三", idn(1), 3)
+    assert (household.category, household.status) == ("特困供养贫困户", "已脱贫（享受政策）")
+    assert sorted(household.members.values_list("name", "relation")) == [
+        ("张三", "户主"),
+        ("张小", "子"),
+        ("王芳", "配偶"),
+    ]
+    out = tmp_path / "out.xlsx"
+    export_ledger(get_kind("national_persons")(office), out)
+    again = _import(office, "national_persons", out)
+    assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 6)
+
+
+def test_a_national_household_without_its_head_or_with_a_wrong_size_is_refused(
+    tmp_path, office, east
+):
+    rows = _national_rows()
+    rows[3][7] = "配偶"  # 37048100002 has no 户主 now
+    rows[0][8] = rows[1][8] = rows[2][8] = 2  # 人数 2 for three people
+    report = _import(office, "national_persons", workbook(tmp_path / "n.xlsx", NATIONAL, rows))
+    assert _messages(report) == [  # one pass: both households' errors at once
+        "第2行「户编号」列：「37048100001」户：家庭人口为2，但登记在册的家庭成员为3人，"
+        "请更正人口数或成员信息",
+        "第5行「与户主关系」列：户「37048100002」没有户主行",
+    ]
+    assert (Household.objects.count(), Member.objects.count()) == (0, 0)

@@ -13,19 +13,17 @@ ledgers applies, and a dry run writes nothing (the engine rolls the transaction 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from households.ledgers.common import none_if_blank
 from households.ledgers.registry import (
-    CATEGORY_SPELLINGS,
-    RELATION_SPELLINGS,
-    STATUS_SPELLINGS,
     HouseholdLedger,
     MemberLedger,
 )
-from households.models import Household, Member
+from households.models import Member
 from xigang.ledgers import (
     Action,
     Column,
@@ -34,10 +32,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
-    choice_parser,
     parse_code,
-    parse_id_number,
-    parse_int,
     register,
 )
 from xigang.scope import mask_id, scope_of
@@ -56,7 +51,31 @@ HOUSEHOLD_ATTRS = {
     "year_exited": "year_exited",
     "cause": "cause",
 }
+HOUSEHOLD_COLUMNS = [
+    ("家庭人口", "size"),
+    ("联系电话", "phone"),
+    ("贫困户属性", "category"),
+    ("脱贫状态", "status"),
+    ("识别年度", "year_identified"),
+    ("脱贫年度", "year_exited"),
+    ("主要致贫原因", "cause"),
+]
+MEMBER_COLUMNS = [("健康状况", "health"), ("劳动能力", "labour"), ("在校生状况", "schooling")]
 MEMBER_ATTRS = ("id_number", "household", "name", "relation", "health", "labour", "schooling")
+
+
+def _taken(
+    ledger: type[LedgerKind],
+    header: str,
+    attr: str,
+    *,
+    key: bool = False,
+    required: bool = False,
+    filled: bool = False,
+) -> Column:
+    """A column of another ledger (its parser, choices and spellings), under this one's attr."""
+    column = next(c for c in ledger.columns if c.header == header)
+    return replace(column, attr=attr, key=key, required=required, filled=filled)
 
 
 @register
@@ -65,28 +84,12 @@ class NationalPersonLedger(LedgerKind):
     title = "全国扶贫开发信息系统人员信息"
     columns = [
         Column("户编号", "household", parse_code, key=True, max_length=30),
-        Column("村", "village", required=True, filled=True, max_length=50),
-        Column("姓名", "name", required=True, filled=True, max_length=50),
-        Column("身份证号", "id_number", parse_id_number, key=True),
-        Column(
-            "与户主关系",
-            "relation",
-            choice_parser(Member.Relation.values, RELATION_SPELLINGS),
-            required=True,
-            filled=True,
-        ),
-        Column("家庭人口", "size", parse_int),
-        Column("联系电话", "phone", max_length=20),
-        Column(
-            "贫困户属性", "category", choice_parser(Household.Category.values, CATEGORY_SPELLINGS)
-        ),
-        Column("脱贫状态", "status", choice_parser(Household.Status.values, STATUS_SPELLINGS)),
-        Column("识别年度", "year_identified", parse_int),
-        Column("脱贫年度", "year_exited", parse_int),
-        Column("主要致贫原因", "cause", choice_parser(Household.Cause.values)),
-        Column("健康状况", "health", choice_parser(Member.Health.values)),
-        Column("劳动能力", "labour", choice_parser(Member.Labour.values)),
-        Column("在校生状况", "schooling", choice_parser(Member.Schooling.values)),
+        _taken(HouseholdLedger, "村", "village", required=True, filled=True),
+        _taken(MemberLedger, "姓名", "name", required=True, filled=True),
+        _taken(MemberLedger, "身份证号", "id_number", key=True),
+        _taken(MemberLedger, "与户主关系", "relation", required=True, filled=True),
+        *(_taken(HouseholdLedger, header, attr) for header, attr in HOUSEHOLD_COLUMNS),
+        *(_taken(MemberLedger, header, attr) for header, attr in MEMBER_COLUMNS),
     ]
     permission = "households.add_household"
     export_permission = "households.view_household"

@@ -3,9 +3,8 @@
     DEBUG=1 python -m benchmarks.ledgers [--rows 10000 50000] [--repeat 1]
     DATABASE_URL=postgres://... DEBUG=1 python -m benchmarks.ledgers
 
-It works in its own fresh database, named for this run so that runs by several people at once
-do not clash (SQLite: /tmp/bench_ledgers_<pid>_<random>.sqlite3; PostgreSQL:
-`bench_ledgers_<pid>_<random>`), dropped at the end. For each size it writes a households workbook (a title line above the
+It works in its own fresh database (SQLite: /tmp/bench_ledgers_PID.sqlite3; PostgreSQL:
+`bench_ledgers_PID`), dropped at the end. For each size it writes a households workbook (a title line above the
 headers, ID numbers as text) and times, best of --repeat:
 - import: `import_ledger` with every validation on (headers, cells, ID check digits, village,
   scope, duplicates, 家庭人口 against members, years) into an empty table, all-or-nothing;
@@ -23,8 +22,9 @@ import datetime
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from benchmarks.database import drop_database, use_database
 
 HEADERS = [
     "户编号",
@@ -41,31 +41,6 @@ HEADERS = [
     "重点户",
 ]
 VILLAGES = 60
-
-
-def _setup() -> list:
-    """A fresh database of this run's own name; returns what `_teardown` needs to drop it."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    run = f"bench_ledgers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    db = connections["default"].settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        db["TEST"]["NAME"] = f"/tmp/{run}.sqlite3"
-    else:
-        db["TEST"]["NAME"] = run
-    from django.test.utils import setup_databases
-
-    return setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
-
-
-def _teardown(config: list) -> None:
-    from django.test.utils import teardown_databases
-
-    teardown_databases(config, verbosity=0)
 
 
 def _workbook(path: Path, rows: int) -> None:
@@ -183,14 +158,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10000, 50000])
     parser.add_argument("--repeat", type=int, default=1)
     options = parser.parse_args()
-    config = _setup()
-    try:
-        _run(options)
-    finally:
-        _teardown(config)
-
-
-def _run(options: argparse.Namespace) -> None:
+    database = f"ledgers_{os.getpid()}"  # always empty: one per run
+    use_database(database, fresh=True)
     from django.contrib.auth import get_user_model
     from django.db import connection
 
@@ -231,6 +200,7 @@ def _run(options: argparse.Namespace) -> None:
                     f"{rows:>7} {step:<8} {rows / ours:>12,.0f} {rows / base:>16,.0f} "
                     f"{base / ours:>6.2f}"
                 )
+    drop_database(database)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -329,6 +330,21 @@ class Column:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def borrowed(
+    ledger: type[LedgerKind],
+    header: str,
+    attr: str,
+    *,
+    key: bool = False,
+    required: bool = False,
+    filled: bool = False,
+) -> Column:
+    """A column of another ledger (its parser, choices and spellings) under another attr: for
+    the kinds that feed other kinds' plans (national_persons, pairing_roster)."""
+    column = next(c for c in ledger.columns if c.header == header)
+    return dataclass_replace(column, attr=attr, key=key, required=required, filled=filled)
+
+
 # Other names offices give the columns (compared as `header_key` compares them).
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "户编号": ("户码", "户号", "家庭编号", "户编码"),
@@ -360,6 +376,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "开始日期": ("帮扶开始时间", "帮扶开始日期", "结对日期", "结对时间", "开始时间"),
     "结束日期": ("帮扶结束时间", "帮扶结束日期", "结束时间"),
     "帮扶责任人": ("帮扶人", "帮扶干部", "结对干部"),
+    "帮扶责任人姓名": ("帮扶责任人", "帮扶人", "帮扶干部", "帮扶人姓名", "姓名"),
     "日期": ("走访日期", "帮扶日期", "走访时间", "帮扶时间"),
     "方式": ("帮扶方式", "走访方式"),
     "内容": ("帮扶内容", "走访内容", "帮扶措施"),

@@ -16,6 +16,7 @@ from households.ledgers.member_changes import MemberChangeLedger
 from households.ledgers.national import NationalPersonLedger
 from households.ledgers.pairings import PairingLedger
 from households.ledgers.registry import HouseholdLedger, MemberLedger
+from households.ledgers.roster import PairingRosterLedger
 
 __all__ = [
     "HouseholdLedger",
@@ -23,4 +24,5 @@ __all__ = [
     "MemberLedger",
     "NationalPersonLedger",
     "PairingLedger",
+    "PairingRosterLedger",
 ]

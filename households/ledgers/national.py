@@ -13,7 +13,6 @@ ledgers applies, and a dry run writes nothing (the engine rolls the transaction 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    borrowed,
     parse_code,
     register,
 )
@@ -64,32 +64,18 @@ MEMBER_COLUMNS = [("健康状况", "health"), ("劳动能力", "labour"), ("在�
 MEMBER_ATTRS = ("id_number", "household", "name", "relation", "health", "labour", "schooling")
 
 
-def _taken(
-    ledger: type[LedgerKind],
-    header: str,
-    attr: str,
-    *,
-    key: bool = False,
-    required: bool = False,
-    filled: bool = False,
-) -> Column:
-    """A column of another ledger (its parser, choices and spellings), under this one's attr."""
-    column = next(c for c in ledger.columns if c.header == header)
-    return replace(column, attr=attr, key=key, required=required, filled=filled)
-
-
 @register
 class NationalPersonLedger(LedgerKind):
     name = "national_persons"
     title = "全国扶贫开发信息系统人员信息"
     columns = [
         Column("户编号", "household", parse_code, key=True, max_length=30),
-        _taken(HouseholdLedger, "村", "village", required=True, filled=True),
-        _taken(MemberLedger, "姓名", "name", required=True, filled=True),
-        _taken(MemberLedger, "身份证号", "id_number", key=True),
-        _taken(MemberLedger, "与户主关系", "relation", required=True, filled=True),
-        *(_taken(HouseholdLedger, header, attr) for header, attr in HOUSEHOLD_COLUMNS),
-        *(_taken(MemberLedger, header, attr) for header, attr in MEMBER_COLUMNS),
+        borrowed(HouseholdLedger, "村", "village", required=True, filled=True),
+        borrowed(MemberLedger, "姓名", "name", required=True, filled=True),
+        borrowed(MemberLedger, "身份证号", "id_number", key=True),
+        borrowed(MemberLedger, "与户主关系", "relation", required=True, filled=True),
+        *(borrowed(HouseholdLedger, header, attr) for header, attr in HOUSEHOLD_COLUMNS),
+        *(borrowed(MemberLedger, header, attr) for header, attr in MEMBER_COLUMNS),
     ]
     permission = "households.add_household"
     export_permission = "households.view_household"

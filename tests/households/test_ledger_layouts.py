@@ -372,3 +372,60 @@ def test_a_national_household_without_its_head_or_with_a_wrong_size_is_refused(
         "第5行「与户主关系」列：户「37048100002」没有户主行",
     ]
     assert (Household.objects.count(), Member.objects.count()) == (0, 0)
+
+
+# --- the 帮扶责任人 roster: names and units, no user names -------------------------------------------
+
+
+def test_a_pairing_roster_with_names_imports_as_cadres_and_pairings(
+    tmp_path, office, east, pairing
+):
+    from duties.models import Cadre
+
+    for number in ("东村-001", "东村-002", "东村-003"):
+        Household.objects.create(number=number, village=east, head_name="户主")
+    headers = [
+        "序号",
+        "户编号",
+        "户主姓名",
+        "帮扶责任人",
+        "工作单位",
+        "职务",
+        "联系电话",
+        "帮扶开始时间",
+    ]
+    rows = [
+        [1, "东村-001", "户主", pairing.cadre.name, "东村", None, None, "2026-01-01"],
+        [2, "东村-002", "户主", "孙七", "东村", "村委委员", "13900000001", "2026-02-01"],
+        [3, "东村-003", "户主", "孙七", "东村", "村委委员", "13900000001", "2026-02-01"],
+    ]
+    source = workbook(tmp_path / "r.xlsx", headers, rows, title="东村帮扶责任人名册")
+    checked = _import(office, "pairing_roster", source, dry_run=True)
+    assert checked.ok, checked.lines()
+    assert [str(w) for w in checked.warnings] == [
+        "第4行「帮扶责任人姓名」列：新干部「孙七」的用户名为 bf00001"
+    ]
+    assert not Cadre.objects.filter(name="孙七").exists()  # a dry run writes nothing
+    report = _import(office, "pairing_roster", source)
+    assert report.ok and report.written
+    new = Cadre.objects.get(name="孙七")
+    assert (new.user.username, new.mobile, new.village) == ("bf00001", "13900000001", east)
+    assert sorted(Pairing.objects.values_list("household__number", "cadre__name")) == [
+        ("东村-001", pairing.cadre.name),
+        ("东村-002", "孙七"),
+        ("东村-003", "孙七"),
+    ]
+
+
+def test_a_roster_name_two_cadres_share_is_refused_as_ambiguous(tmp_path, office, east, pairing):
+    from tests.conftest import make_user
+    from xigang import roles
+
+    twin = make_user("twin", roles.PAIRING, east, name=pairing.cadre.name)
+    Household.objects.create(number="东村-009", village=east, head_name="户主")
+    rows = [["东村-009", pairing.cadre.name, "2026-01-01"]]
+    source = workbook(tmp_path / "r.xlsx", ["户编号", "帮扶责任人", "开始日期"], rows)
+    (message,) = _messages(_import(office, "pairing_roster", source))
+    assert message.startswith("第2行「帮扶责任人姓名」列：")
+    assert "pairing" in message and twin.username in message
+    assert Pairing.objects.count() == 0

@@ -234,6 +234,10 @@ def parse_int(value: Any) -> int:
     raise CellError(_("「%(value)s」 is not a whole number") % {"value": text})
 
 
+# 3.70481E+17: how a CSV saved by Excel writes a long number it had as a number
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Warned:
     """A parser's value that is read, with something the user should know (e.g. converted)."""
@@ -246,7 +250,7 @@ def parse_id_number(value: Any) -> Any:
     """ID numbers must arrive as text: a number has lost its last digits (or its X). Stored as
     the house stores them (`xigang.idnumber.normalise`); a 15-digit first-generation number is
     converted to its 18 characters, with a warning."""
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) or _SCIENTIFIC.match(str(value).strip()):
         raise CellError(
             _(
                 "the ID number was stored by Excel as a number (%(value)s), which keeps only 15 "
@@ -272,7 +276,9 @@ def parse_id_number(value: Any) -> Any:
 def parse_code(value: Any) -> str:
     """A code such as 户编号 must arrive as text: as a number Excel keeps 15 significant digits
     and drops leading zeros (a number format only shows them), so the stored code would differ."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or _SCIENTIFIC.match(
+        str(value).strip()
+    ):
         raise CellError(
             _(
                 "the code was stored by Excel as a number (%(value)s): a number loses its leading "

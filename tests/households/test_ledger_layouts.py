@@ -429,3 +429,12 @@ def test_a_roster_name_two_cadres_share_is_refused_as_ambiguous(tmp_path, office
     assert message.startswith("第2行「帮扶责任人姓名」列：")
     assert "pairing" in message and twin.username in message
     assert Pairing.objects.count() == 0
+
+
+def test_a_csv_with_numbers_excel_wrote_in_scientific_notation_is_refused(tmp_path, office, east):
+    text = "户编号,村,户主姓名,户主身份证号\r\n3.70481E+16,东村,张三,3.70481E+17\r\n"
+    path = tmp_path / "h.csv"
+    path.write_bytes(text.encode("utf-8-sig"))
+    messages = _messages(_import(office, "households", path))
+    assert [m.split("：")[0] for m in messages] == ["第2行「户编号」列", "第2行「户主身份证号」列"]
+    assert all("数字" in m for m in messages)

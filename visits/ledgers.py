@@ -165,3 +165,9 @@ class VisitLedger(LedgerKind):
             "problems_found",
         ).iterator(chunk_size=5000):
             yield (number, username, name, kind, on, content or None, problems or None)
+
+
+# The 走访记录 sheet (names instead of numbers) is planned by this ledger: registered with it.
+from visits.visit_sheet import VisitSheetLedger  # noqa: E402
+
+__all__ = ["VisitLedger", "VisitSheetLedger"]

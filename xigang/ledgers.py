@@ -460,6 +460,9 @@ class LedgerKind:
     importable: ClassVar[bool] = True  # False for report-like ledgers that are only exported
     # True when the records carry who entered them: importing needs a real user account.
     needs_author: ClassVar[bool] = False
+    # True when `plan` writes what later rows depend on (national_persons writes the households
+    # its members are planned against): the engine rolls back a dry run or a refusal.
+    writes_in_plan: ClassVar[bool] = False
 
     def __init__(
         self, user: User | AnonymousUser, *, only: QuerySet | None = None, filter_label: str = ""
@@ -682,10 +685,8 @@ def import_ledger(
             # One pass: the rows are checked against the register even when cells were
             # refused, so that every error comes at once, in the order of the file.
             actions = kind.plan(rows, report)
-            if report.errors or dry_run:
-                # A plan may write what later rows depend on (national_persons' households):
-                # a refusal or a dry run leaves nothing behind.
-                transaction.set_rollback(True)
+            if kind.writes_in_plan and (report.errors or dry_run):
+                transaction.set_rollback(True)  # a refusal or a dry run leaves nothing behind
             if report.errors:
                 report.errors.sort(key=lambda error: error.row)
                 return report

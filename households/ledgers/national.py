@@ -79,6 +79,7 @@ class NationalPersonLedger(LedgerKind):
     ]
     permission = "households.add_household"
     export_permission = "households.view_household"
+    writes_in_plan = True  # the households, before their members are planned
 
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         if not self.user.has_perm("households.add_member"):

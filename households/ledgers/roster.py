@@ -55,6 +55,7 @@ class PairingRosterLedger(LedgerKind):
     ]
     permission = "households.add_pairing"
     export_permission = "households.view_pairing"
+    writes_in_plan = True  # the new cadres, before their pairings are planned
 
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         usernames = self._usernames(rows, report)

@@ -238,6 +238,12 @@ def parse_int(value: Any) -> int:
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
 
 
+def _scientific(value: Any) -> bool:
+    return (
+        isinstance(value, str) and "E+" in value.upper() and bool(_SCIENTIFIC.match(value.strip()))
+    )
+
+
 @dataclass(frozen=True)
 class Warned:
     """A parser's value that is read, with something the user should know (e.g. converted)."""
@@ -250,7 +256,7 @@ def parse_id_number(value: Any) -> Any:
     """ID numbers must arrive as text: a number has lost its last digits (or its X). Stored as
     the house stores them (`xigang.idnumber.normalise`); a 15-digit first-generation number is
     converted to its 18 characters, with a warning."""
-    if isinstance(value, int | float) or _SCIENTIFIC.match(str(value).strip()):
+    if isinstance(value, int | float) or _scientific(value):
         raise CellError(
             _(
                 "the ID number was stored by Excel as a number (%(value)s), which keeps only 15 "
@@ -276,9 +282,7 @@ def parse_id_number(value: Any) -> Any:
 def parse_code(value: Any) -> str:
     """A code such as 户编号 must arrive as text: as a number Excel keeps 15 significant digits
     and drops leading zeros (a number format only shows them), so the stored code would differ."""
-    if (isinstance(value, int | float) and not isinstance(value, bool)) or _SCIENTIFIC.match(
-        str(value).strip()
-    ):
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or _scientific(value):
         raise CellError(
             _(
                 "the code was stored by Excel as a number (%(value)s): a number loses its leading "
@@ -309,8 +313,12 @@ def choice_parser(
     known = {_value_key(c): c for c in allowed}
     known.update({_value_key(a): c for a, c in (aliases or {}).items()})
 
+    exact = set(allowed)
+
     def parse(value: Any) -> str:
         text = parse_text(value)
+        if text in exact:
+            return text  # the usual case, without normalising
         found = known.get(_value_key(text))
         if found is None:
             raise CellError(

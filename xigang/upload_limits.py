@@ -347,7 +347,8 @@ def _child_read(source: Source, out: IO[bytes], choose: Chooser | None = None) -
         # The first sheet that has the headers (a 填表说明 sheet often comes first).
         if choose is not None:
             for index in range(len(book.sheet_names)):
-                candidate = book.get_sheet_by_index(index)
+                # each get_sheet_by_index parses its whole sheet: the first one only once
+                candidate = sheet if index == 0 else book.get_sheet_by_index(index)
                 rows = _filled(candidate.iter_rows(), _merge_fills(candidate))
                 if choose(list(itertools.islice(rows, HEAD_ROWS))):
                     sheet = candidate

@@ -339,8 +339,11 @@ def _child_read(source: Source, out: IO[bytes], choose: Chooser | None = None) -
     from python_calamine import CalamineWorkbook
 
     try:
+        # By content, never by the name: from_path goes by the extension, and an .xls is
+        # uploaded under a stored .xlsx name (or named .xlsx by the office).
         if isinstance(source, str | Path):
-            book = CalamineWorkbook.from_path(str(source))
+            with open(source, "rb") as handle:
+                book = CalamineWorkbook.from_filelike(handle)
         else:
             book = CalamineWorkbook.from_filelike(source)
         sheet = book.get_sheet_by_index(0)

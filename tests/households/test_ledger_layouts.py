@@ -438,3 +438,28 @@ def test_a_csv_with_numbers_excel_wrote_in_scientific_notation_is_refused(tmp_pa
     messages = _messages(_import(office, "households", path))
     assert [m.split("：")[0] for m in messages] == ["第2行「户编号」列", "第2行「户主身份证号」列"]
     assert all("数字" in m for m in messages)
+
+
+def test_a_monitoring_table_imports_what_the_register_keeps_and_names_the_rest(
+    tmp_path, office, east
+):
+    headers = [
+        "序号",
+        "行政村",
+        "户编号",
+        "户主姓名",
+        "证件号码",
+        "家庭人口数",
+        "监测对象类别",
+        "风险类型",
+        "纳入监测时间",
+    ]
+    rows = [[1, "东村", "东村-001", "张三", idn(1), 4, "脱贫不稳定户", "因病", "2024年5月"]]
+    report = _import(
+        office, "households", workbook(tmp_path / "m.xlsx", headers, rows, title="防返贫监测台账")
+    )
+    assert report.ok and Household.objects.get().size == 4
+    assert report.unknown_headers == ["序号", "监测对象类别", "风险类型", "纳入监测时间"]
+    assert (
+        "以下列不属于本台账，已忽略：序号、监测对象类别、风险类型、纳入监测时间" in report.lines()
+    )

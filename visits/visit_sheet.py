@@ -167,6 +167,7 @@ class VisitSheetLedger(LedgerKind):
         return None
 
     def apply(self, actions: list[Action]) -> None:
+        self._visits.ledger_import = self.ledger_import  # its rows carry this import's mark
         self._visits.apply(actions)
 
     def export_rows(self) -> Iterable[tuple[Any, ...]]:

@@ -28,7 +28,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
@@ -42,6 +42,7 @@ from openpyxl.utils import get_column_letter
 
 from xigang import history, upload_limits
 from xigang.idnumber import from_first_generation, id_number_error, normalise
+from xigang.models import LedgerImport
 from xigang.scope import visible
 
 HEADER_SEARCH_ROWS = 15
@@ -479,6 +480,9 @@ class LedgerKind:
         # An export of what a list shows (the admin's filters): those rows only, and said.
         self.only = only
         self.filter_label = filter_label
+        # The import being written (set by `import_ledger` before `apply`): kinds whose records
+        # carry their import stamp the rows they create with it.
+        self.ledger_import: LedgerImport | None = None
 
     def exported(self, queryset: QuerySet) -> QuerySet:
         """The rows an export lists: the user's scope, narrowed to `only` when given."""
@@ -667,10 +671,28 @@ class LedgerKind:
         raise NotImplementedError
 
 
+def _file_name(source: str | Path | IO[bytes]) -> str:
+    name = source if isinstance(source, str | Path) else getattr(source, "name", "")
+    return Path(str(name or "")).name
+
+
+def _needs_a_user(kind: LedgerKind) -> str:
+    return _(
+        "the ledger 「%(title)s」 records who entered each row: import it as a user "
+        "(import_ledger … --user USERNAME)"
+    ) % {"title": kind.title}
+
+
 def import_ledger(
-    kind: LedgerKind, source: str | Path | IO[bytes], *, dry_run: bool = False
+    kind: LedgerKind,
+    source: str | Path | IO[bytes],
+    *,
+    dry_run: bool = False,
+    file_name: str = "",
 ) -> Report:
-    """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused."""
+    """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused.
+    A written import is recorded (`LedgerImport`: the ledger, `file_name` or the source's
+    name, the user, the time) and handed to the kind for its rows' import mark."""
     if not kind.importable:
         raise LedgerError(
             _("the ledger 「%(title)s」 is exported only; it cannot be imported")
@@ -678,18 +700,12 @@ def import_ledger(
         )
     if not kind.user.has_perm(kind.permission):
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
-    if kind.needs_author and kind.user.pk is None:
-        raise LedgerError(
-            _(
-                "the ledger 「%(title)s」 records who entered each row: import it as a user "
-                "(import_ledger … --user USERNAME)"
-            )
-            % {"title": kind.title}
-        )
+    if kind.needs_author and kind.user.pk is None:  # refused before the dry run too
+        raise LedgerError(_needs_a_user(kind))
     report = Report(kind=kind.name, dry_run=dry_run)
     rows = kind.read(source, report)
     try:
-        with transaction.atomic(), history.batch("ledger"):
+        with transaction.atomic(), history.batch("ledger") as batch_id:
             # One pass: the rows are checked against the register even when cells were
             # refused, so that every error comes at once, in the order of the file.
             actions = kind.plan(rows, report)
@@ -701,6 +717,14 @@ def import_ledger(
             for action in actions:
                 setattr(report, action.kind, getattr(report, action.kind) + 1)
             if not dry_run:
+                if kind.user.pk is None:  # every written import records who made it
+                    raise LedgerError(_needs_a_user(kind))
+                kind.ledger_import = LedgerImport.objects.create(
+                    kind=kind.name,
+                    file_name=(file_name or _file_name(source))[:255],
+                    imported_by=cast(User, kind.user),  # has_perm passed: a signed-in user
+                    batch=batch_id,
+                )
                 kind.apply(actions)
                 # The change history: kinds write with bulk_create/bulk_update, which send no
                 # signals, so each written row is recorded here from its Action (kind, Excel

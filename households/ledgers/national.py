@@ -150,6 +150,7 @@ class NationalPersonLedger(LedgerKind):
         return list(heads.values())
 
     def apply(self, actions: list[Action]) -> None:
+        self._members.ledger_import = self.ledger_import  # its rows carry this import's mark
         self._members.apply(self._member_actions)  # the households were written by `plan`
 
     def export_rows(self) -> Iterable[tuple[Any, ...]]:

@@ -178,6 +178,7 @@ class PairingRosterLedger(LedgerKind):
         return list(first.values())
 
     def apply(self, actions: list[Action]) -> None:
+        self._pairings.ledger_import = self.ledger_import  # its rows carry this import's mark
         self._pairings.apply(self._pairing_actions)  # the cadres were written by `plan`
 
     def export_rows(self) -> Iterable[tuple[Any, ...]]:

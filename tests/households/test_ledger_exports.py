@@ -23,12 +23,12 @@ def test_a_ledger_export_is_laid_out_for_people(tmp_path, office, east_household
     export_ledger(get_kind("pairings")(office), path)
     sheet = _sheet(path.read_bytes())
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[2] == ("户编号", "帮扶责任人", "帮扶责任人姓名", "开始日期", "结束日期")
-    number, username, name, start, end = rows[3]
+    assert rows[2] == ("户编号", "帮扶责任人", "帮扶责任人姓名", "开始日期", "结束日期", "导入")
+    number, username, name, start, end, imported = rows[3]
     assert (number, username, name) == ("东村-001", "pairing", pairing.cadre.name)
     assert start == datetime.datetime(2026, 1, 1) and sheet["D4"].number_format == "yyyy-mm-dd"
     assert sheet.freeze_panes == "A4"
-    assert sheet.auto_filter.ref == "A3:E4"
+    assert sheet.auto_filter.ref == "A3:F4" and imported is None
     assert sheet.column_dimensions["A"].width >= len("东村-001") + 2
 
 

@@ -472,6 +472,9 @@ class LedgerKind:
     # True when `plan` writes what later rows depend on (national_persons writes the households
     # its members are planned against): the engine rolls back a dry run or a refusal.
     writes_in_plan: ClassVar[bool] = False
+    # Headers exported after the columns and ignored on import: what the server set (entry
+    # time, author, 补录), which no file can write.
+    entry_headers: ClassVar[list[str]] = []
 
     def __init__(
         self, user: User | AnonymousUser, *, only: QuerySet | None = None, filter_label: str = ""
@@ -510,7 +513,8 @@ class LedgerKind:
                 )
                 % {"missing": "、".join(missing), "n": HEADER_SEARCH_ROWS}
             )
-        report.unknown_headers = header.unknown
+        entry_keys = {header_key(h) for h in self.entry_headers}  # exported, not imported
+        report.unknown_headers = [h for h in header.unknown if header_key(h) not in entry_keys]
         columns = [(c, header.at[c.attr]) for c in self.columns if c.attr in header.at]
         report.matched_headers = [
             (header.texts[i], c.header) for c, i in columns if header.texts[i] != c.header
@@ -832,7 +836,7 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
         target,
         title=kind.title,
         subtitle=subtitle,
-        headers=[c.header for c in kind.columns],
+        headers=[c.header for c in kind.columns] + kind.entry_headers,
         rows=kind.export_rows(),
     )
     history.record_export(kind.user, f"ledger.{kind.name}", count, detail=kind.title)

@@ -18,8 +18,8 @@ def _import(user, source, dry_run=False):
 
 def test_a_visit_sheet_with_names_imports_as_visits(tmp_path, office, east_household, pairing):
     rows = [
-        [1, "东村", "张三", "pairing", "2026年3月5日", "入户走访", "了解收入"],
-        [2, "东村", "张三", "pairing", 20260310, "电话联系", None],
+        [1, "东村", "张三", "pairing", "2026年3月5日", "入户走访", "了解今年家庭收入和务工情况"],
+        [2, "东村", "张三", "pairing", 20260310, "电话联系", "电话询问慢性病用药和报销情况"],
     ]
     source = workbook(tmp_path / "v.xlsx", HEADERS, rows, title="东村走访记录")
     report = _import(office, source)

@@ -31,8 +31,9 @@ def test_the_list_shows_my_households_with_their_last_contacts(
     )
     client.force_login(pairing)
     # session, user, scope (groups, 2 content types, village and department grants, cadre),
-    # the cadre, the households with their last dates (one query), the session saved
-    with django_assert_max_num_queries(13):
+    # the cadre, the households with their last dates (one query), the header's unread
+    # messages, the session saved
+    with django_assert_max_num_queries(14):
         page = client.get(reverse("visits:my_households")).content.decode()
     assert "东村-001" in page and "2026-03-02" in page and "2026-05-06" in page
     assert "东村-002" not in page

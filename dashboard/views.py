@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from dashboard import charts, selectors
@@ -28,6 +29,7 @@ from households.models import Household
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
+from xigang.overdue_query import FILTERS
 from xigang.scope import get_visible_or_404, scope_of, visible
 
 RANKING_TOP = 10
@@ -192,17 +194,28 @@ def item_export(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, error)
     items = selectors.overdue(request.user, query)
     buffer = io.BytesIO()
+    narrowed = "、".join(
+        selectors.rule_label(value) if key == "rule" else str(value)
+        for key in FILTERS
+        if (value := getattr(query.filters, key)) not in (None, "")
+    )
+    subtitle = _("as of %(as_of)s, since %(since)s") % {
+        "as_of": query.as_of.isoformat(),
+        "since": query.since.isoformat(),
+    }
     write_workbook(
         buffer,
         title="逾期事项",
-        subtitle=_("as of %(as_of)s, since %(since)s")
-        % {"as_of": query.as_of.isoformat(), "since": query.since.isoformat()},
-        headers=obligations.REPORT_HEADERS,
-        rows=(obligations.report_row(item) for item in items),
+        subtitle=f"{_('filter: %(filter)s') % {'filter': narrowed}}；{subtitle}"
+        if narrowed
+        else subtitle,
+        headers=obligations.SHEET_HEADERS,
+        rows=(obligations.sheet_row(item, selectors.rule_label) for item in items),
     )
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    filename = f"overdue-{query.as_of.isoformat()}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # The file name says what was filtered (RFC 5987 for the Chinese).
+    name = "-".join(["overdue", *([narrowed] if narrowed else []), query.as_of.isoformat()])
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.xlsx") or ""
     return response
 
 

@@ -6,7 +6,6 @@ from django.utils.translation import pgettext
 
 from oversight.models import Finding
 from xigang.ledgers import Column, LedgerKind, register
-from xigang.scope import visible
 
 
 @register
@@ -30,7 +29,7 @@ class FindingsLedger(LedgerKind):
     ]
 
     def export_rows(self) -> Iterator[tuple[object, ...]]:
-        findings = visible(self.user, Finding.objects.all()).select_related(
+        findings = self.exported(Finding.objects.all()).select_related(
             "inspection__department", "article", "department", "village", "cadre"
         )
         for f in findings.order_by("deadline", "id").iterator(chunk_size=2000):

@@ -30,6 +30,7 @@ from xigang.ledgers import (
     Row,
     RowError,
     choice_parser,
+    parse_code,
     parse_date,
     register,
 )
@@ -44,8 +45,10 @@ class VisitLedger(LedgerKind):
     name = "visits"
     title = "西岗镇帮扶记录台账"
     columns = [
-        Column("户编号", "household", key=True, max_length=30),
+        Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("帮扶责任人", "cadre", key=True, max_length=150),
+        # exported beside the user name for people to read; importing goes by the user name
+        Column("帮扶责任人姓名", "cadre_name", max_length=50),
         Column("方式", "kind", choice_parser(Visit.Kind.values), key=True),
         Column("日期", "on", parse_date, key=True),
         Column("内容", "content"),
@@ -200,12 +203,13 @@ class VisitLedger(LedgerKind):
         )
 
     def export_rows(self) -> Iterator[tuple]:
-        visits = visible(self.user, Visit.objects.all()).order_by(
+        visits = self.exported(Visit.objects.all()).order_by(
             "household__number", "on", "kind", "cadre__user__username"
         )
         rows = visits.values_list(
             "household__number",
             "cadre__user__username",
+            "cadre__name",
             "kind",
             "on",
             "content",
@@ -221,6 +225,7 @@ class VisitLedger(LedgerKind):
         for (
             number,
             username,
+            name,
             kind,
             on,
             content,
@@ -236,6 +241,7 @@ class VisitLedger(LedgerKind):
             yield (
                 number,
                 username,
+                name,
                 kind,
                 on,
                 content or None,
@@ -247,3 +253,9 @@ class VisitLedger(LedgerKind):
                 by,
                 "是" if late else None,
             )
+
+
+# The 走访记录 sheet (names instead of numbers) is planned by this ledger: registered with it.
+from visits.visit_sheet import VisitSheetLedger  # noqa: E402
+
+__all__ = ["VisitLedger", "VisitSheetLedger"]

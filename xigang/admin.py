@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 import uuid
@@ -393,18 +394,42 @@ class LedgerAdminMixin(admin.ModelAdmin):
         if kind.importable and request.user.has_perm(kind.permission):
             extra_context["ledger_import_url"] = reverse("admin:%s_%s_ledger_import" % info)
         if request.user.has_perm(kind.export_permission):
-            extra_context["ledger_export_url"] = reverse("admin:%s_%s_ledger_export" % info)
+            # The export lists what the list shows: the same filters and search.
+            query = f"?{request.GET.urlencode()}" if request.GET else ""
+            extra_context["ledger_export_url"] = reverse("admin:%s_%s_ledger_export" % info) + query
         return super().changelist_view(request, extra_context)
 
     def ledger_export_view(self, request: HttpRequest) -> FileResponse:
-        kind = get_kind(self.ledger_kind)(request.user)
-        if not request.user.has_perm(kind.export_permission):
+        if not request.user.has_perm(get_kind(self.ledger_kind).export_permission):
             raise PermissionDenied
+        only, label = self._listed(request)
+        kind = get_kind(self.ledger_kind)(request.user, only=only, filter_label=label)
         handle = tempfile.TemporaryFile()
         export_ledger(kind, handle)
         handle.seek(0)
-        filename = f"{kind.title}-{timezone.localdate().isoformat()}.xlsx"
+        parts = [kind.title, *([label] if label else []), timezone.localdate().isoformat()]
+        filename = re.sub(r'[\\/:*?"<>|\s]+', "_", "-".join(parts))[:150] + ".xlsx"
         return FileResponse(handle, as_attachment=True, filename=filename)
+
+    def _listed(self, request: HttpRequest) -> tuple[QuerySet | None, str]:
+        """The rows the changelist shows under the request's filters and search, and those
+        filters in words (「村：东村；搜索：张」); (None, "") when nothing narrows the list."""
+        if not request.GET:
+            return None, ""
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters as exc:  # a lookup the list refuses: no export either
+            raise PermissionDenied from exc
+        said = []
+        for spec in changelist.filter_specs:
+            for choice in spec.choices(changelist):
+                if choice.get("selected") and choice.get("query_string") != "?":
+                    display = str(choice.get("display", ""))
+                    if display and display != str(_("All")):
+                        said.append(f"{spec.title}：{display}")
+        if changelist.query:
+            said.append(_("search: %(text)s") % {"text": changelist.query})
+        return changelist.get_queryset(request), "；".join(said)
 
     def ledger_import_view(self, request: HttpRequest) -> HttpResponse:
         kind = get_kind(self.ledger_kind)(request.user)

@@ -19,26 +19,34 @@ ID numbers, formula escaping).
 from __future__ import annotations
 
 import datetime
+import itertools
+import logging
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
 import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from xigang import history, upload_limits
-from xigang.idnumber import id_number_error, normalise
+from xigang.idnumber import from_first_generation, id_number_error, normalise
 from xigang.models import LedgerImport
+from xigang.scope import visible
 
-HEADER_SEARCH_ROWS = 5
+HEADER_SEARCH_ROWS = 15
+logger = logging.getLogger(__name__)
 
 
 class LedgerError(Exception):
@@ -94,7 +102,10 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
     unknown_headers: list[str] = field(default_factory=list)
+    # (the file's header, the ledger's) where they differ: a synonym, a unit, a line break
+    matched_headers: list[tuple[str, str]] = field(default_factory=list)
     written: bool = False
 
     @property
@@ -120,13 +131,27 @@ class Report:
                 _("columns ignored (not part of this ledger): %(headers)s")
                 % {"headers": "、".join(self.unknown_headers)}
             )
+        if self.matched_headers:
+            out.append(
+                _("columns read as: %(pairs)s")
+                % {
+                    "pairs": "、".join(
+                        f"「{mine}」→「{ours}」" for mine, ours in self.matched_headers
+                    )
+                }
+            )
         out.extend(str(error) for error in self.errors)
+        out.extend(_("warning: %(warning)s") % {"warning": w} for w in self.warnings)
         return out
 
 
 # --- cell parsers: each takes the raw cell value (not None, not blank) and returns a value ---
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE_DIGITS = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20250301
+_MONTH_TEXT = re.compile(r"^(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))$")  # 2025年3月, 202503
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap day)
+_SERIALS = range(1, 73051)  # 1900-01-01 to 2099-12-31; 202503 is a month, not a serial
 
 
 def parse_text(value: Any) -> str:
@@ -137,22 +162,56 @@ def parse_text(value: Any) -> str:
     return str(value).strip()
 
 
-def parse_date(value: Any) -> datetime.date:
+def _date_of(value: Any) -> datetime.date | None:
+    """A day from a date cell, an Excel serial number in a General cell, 20250301 as a number
+    or text, or the documented text forms; None when it is none of them."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    match = _DATE_TEXT.match(str(value).strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if float(value).is_integer() and int(value) in _SERIALS:
+            return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
+        value = parse_text(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
     if match:
         try:
             return datetime.date(*(int(part) for part in match.groups()))
         except ValueError:
-            pass
+            return None
+    return None
+
+
+def parse_date(value: Any) -> datetime.date:
+    day = _date_of(value)
+    if day is not None:
+        return day
+    if _MONTH_TEXT.match(unicodedata.normalize("NFKC", parse_text(value))):
+        raise CellError(
+            _("「%(value)s」 names a month; this column needs the day, e.g. 2026-07-15")
+            % {"value": parse_text(value)}
+        )
     raise CellError(
         _(
             "「%(value)s」 is not a date; write it as 2026-07-15, 2026/7/15, 2026.7.15 or 2026年7月15日"
         )
-        % {"value": value}
+        % {"value": parse_text(value)}
+    )
+
+
+def parse_month(value: Any) -> datetime.date:
+    """A month field (its first day): 2025年3月, 2025-03, 202503, or any date of the month."""
+    text = unicodedata.normalize("NFKC", parse_text(value))
+    match = _MONTH_TEXT.match(text)
+    if match and 1 <= int(match.group(2) or match.group(3)) <= 12:
+        return datetime.date(int(match.group(1)), int(match.group(2) or match.group(3)), 1)
+    day = _date_of(value)
+    if day is not None:
+        return day.replace(day=1)
+    raise CellError(
+        _("「%(value)s」 is not a month; write it as 2026年7月, 2026-07 or 202607")
+        % {"value": text}
     )
 
 
@@ -176,9 +235,29 @@ def parse_int(value: Any) -> int:
     raise CellError(_("「%(value)s」 is not a whole number") % {"value": text})
 
 
-def parse_id_number(value: Any) -> str:
-    """ID numbers must arrive as text: a number has lost its last digits (or its X)."""
-    if isinstance(value, int | float):
+# 3.70481E+17: how a CSV saved by Excel writes a long number it had as a number
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+\d+$", re.IGNORECASE)
+
+
+def _scientific(value: Any) -> bool:
+    return (
+        isinstance(value, str) and "E+" in value.upper() and bool(_SCIENTIFIC.match(value.strip()))
+    )
+
+
+@dataclass(frozen=True)
+class Warned:
+    """A parser's value that is read, with something the user should know (e.g. converted)."""
+
+    value: Any
+    message: str
+
+
+def parse_id_number(value: Any) -> Any:
+    """ID numbers must arrive as text: a number has lost its last digits (or its X). Stored as
+    the house stores them (`xigang.idnumber.normalise`); a 15-digit first-generation number is
+    converted to its 18 characters, with a warning."""
+    if isinstance(value, int | float) or _scientific(value):
         raise CellError(
             _(
                 "the ID number was stored by Excel as a number (%(value)s), which keeps only 15 "
@@ -188,10 +267,32 @@ def parse_id_number(value: Any) -> str:
             % {"value": value}
         )
     text = normalise(str(value))
+    converted = from_first_generation(text)
+    if converted is not None and id_number_error(converted) is None:
+        return Warned(
+            converted,
+            _("the 15-digit ID number %(old)s was converted to %(new)s; check it")
+            % {"old": text, "new": converted},
+        )
     error = id_number_error(text)
     if error:
         raise CellError(error)
     return text
+
+
+def parse_code(value: Any) -> str:
+    """A code such as 户编号 must arrive as text: as a number Excel keeps 15 significant digits
+    and drops leading zeros (a number format only shows them), so the stored code would differ."""
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or _scientific(value):
+        raise CellError(
+            _(
+                "the code was stored by Excel as a number (%(value)s): a number loses its leading "
+                "zeros (001 is kept as 1) and its digits after the 15th, so it may not be the "
+                "code that was typed. Format the column as text and type the codes again"
+            )
+            % {"value": parse_text(value)}
+        )
+    return parse_text(value)
 
 
 def parse_list(value: Any) -> list[str]:
@@ -199,17 +300,33 @@ def parse_list(value: Any) -> list[str]:
     return [item.strip() for item in re.split(r"[、,，]", parse_text(value)) if item.strip()]
 
 
-def choice_parser(choices: Iterable[str]) -> Callable[[Any], str]:
+def _value_key(text: str) -> str:
+    """A value as compared with a choice: full-width brackets and ASCII ones alike, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def choice_parser(
+    choices: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> Callable[[Any], str]:
+    """One of `choices`, however its brackets and spaces are written, or a spelling `aliases`
+    maps to one (e.g. the national system's 之子 for 子)."""
     allowed = list(choices)
+    known = {_value_key(c): c for c in allowed}
+    known.update({_value_key(a): c for a, c in (aliases or {}).items()})
+
+    exact = set(allowed)
 
     def parse(value: Any) -> str:
         text = parse_text(value)
-        if text not in allowed:
+        if text in exact:
+            return text  # the usual case, without normalising
+        found = known.get(_value_key(text))
+        if found is None:
             raise CellError(
                 _("「%(value)s」 is not one of: %(allowed)s")
                 % {"value": text, "allowed": " / ".join(allowed)}
             )
-        return text
+        return found
 
     return parse
 
@@ -222,26 +339,121 @@ class Column:
     required: bool = False  # the header must be in the file
     key: bool = False  # part of the natural key (★); a key cell may not be empty
     max_length: int | None = None
+    filled: bool = False  # a cell may not be empty (the record cannot be stored without it)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _open_rows(source: str | Path | IO[bytes]) -> Generator[tuple[Any, ...], None, None]:
-    """The first worksheet's rows as values, read by calamine (Rust), much faster than openpyxl's
-    read-only mode, which was most of an import's time. Numbers arrive as floats and empty cells
-    as "": the cell parsers take both. The file is checked first and parsed in a child process
-    under a memory cap (`xigang.upload_limits`): a workbook built to exhaust the parser is
-    refused, and the worker lives on."""
+def borrowed(
+    ledger: type[LedgerKind],
+    header: str,
+    attr: str,
+    *,
+    key: bool = False,
+    required: bool = False,
+    filled: bool = False,
+) -> Column:
+    """A column of another ledger (its parser, choices and spellings) under another attr: for
+    the kinds that feed other kinds' plans (national_persons, pairing_roster)."""
+    column = next(c for c in ledger.columns if c.header == header)
+    return dataclass_replace(column, attr=attr, key=key, required=required, filled=filled)
+
+
+# Other names offices give the columns (compared as `header_key` compares them).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "户编号": ("户码", "户号", "家庭编号", "户编码"),
+    "村": ("行政村", "村名", "所在村", "村名称", "村居", "所属村"),
+    "村名称": ("行政村", "村名", "村居"),
+    "户主姓名": ("户主", "户主名字"),
+    "户主身份证号": (
+        "户主证件号码",
+        "户主身份证号码",
+        "户主身份证",
+        "户主公民身份号码",
+        "证件号码",
+        "身份证号",
+        "身份证号码",
+    ),
+    "身份证号": ("证件号码", "身份证号码", "身份证", "公民身份号码", "居民身份证号码"),
+    "姓名": ("成员姓名", "人员姓名"),
+    "家庭人口": ("人数", "家庭人数", "人口数", "家庭人口数", "户人数"),
+    "联系电话": ("电话", "联系方式", "电话号码", "手机号码", "户主电话"),
+    "手机号": ("手机号码", "联系电话", "电话", "手机"),
+    "主要致贫原因": ("致贫原因",),
+    "识别年度": ("识别年份", "纳入年度"),
+    "脱贫年度": ("脱贫年份",),
+    "贫困户属性": ("贫困属性", "户属性"),
+    "与户主关系": ("与户主的关系",),
+    "健康状况": ("健康状态",),
+    "劳动能力": ("劳动技能", "劳动力状况", "劳动力"),
+    "在校生状况": ("在校生情况", "在校情况", "在校状况"),
+    "开始日期": ("帮扶开始时间", "帮扶开始日期", "结对日期", "结对时间", "开始时间"),
+    "结束日期": ("帮扶结束时间", "帮扶结束日期", "结束时间"),
+    "帮扶责任人": ("帮扶人", "帮扶干部", "结对干部"),
+    "帮扶责任人姓名": ("帮扶责任人", "帮扶人", "帮扶干部", "帮扶人姓名", "姓名"),
+    "日期": ("走访日期", "帮扶日期", "走访时间", "帮扶时间"),
+    "方式": ("帮扶方式", "走访方式"),
+    "内容": ("帮扶内容", "走访内容", "帮扶措施"),
+    "变动日期": ("变动时间",),
+    "上报日期": ("上报时间", "报告日期"),
+    "单位": ("工作单位", "所在单位"),
+}
+# Rows that are not records: totals, signatures, notes (their first filled cell says so).
+_NOT_A_RECORD = (
+    "合计",
+    "小计",
+    "总计",
+    "制表",
+    "审核",
+    "填表",
+    "填报",
+    "负责人",
+    "说明",
+    "注:",
+    "备注:",
+)
+_NOT_A_RECORD_STARTS = frozenset(word[0] for word in _NOT_A_RECORD)
+_UNIT = re.compile(r"[(\[【〔<][^)\]】〕>]*[)\]】〕>]")
+_GROUP_WORDS = re.compile(r"(信息|情况|基本信息)$")  # 户主信息 over 姓名: read as 户主姓名
+
+
+def header_key(text: Any) -> str:
+    """A header as compared: full width made ASCII, units in brackets, spaces, line breaks and
+    required marks removed (「户主\n身份证号」 and 「家庭人口（人）」 read as 户主身份证号, 家庭人口)."""
+    if _blank(text):
+        return ""
+    folded = _UNIT.sub("", unicodedata.normalize("NFKC", parse_text(text)))
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "*★☆:")
+
+
+def _open_rows(
+    source: str | Path | IO[bytes], choose: Callable[[list[tuple[Any, ...]]], bool] | None = None
+) -> Generator[tuple[Any, ...], None, None]:
+    """The rows of the first worksheet that `choose` accepts, as values, read by calamine
+    (Rust), much faster than openpyxl's read-only mode, which was most of an import's time; or
+    a CSV's. Numbers arrive as floats and empty cells as "": the cell parsers take both. The
+    file is checked first and parsed in a child process under a memory cap
+    (`xigang.upload_limits`): a workbook built to exhaust the parser is refused, and the worker
+    lives on."""
     try:
-        upload_limits.check_workbook(source)
-        yield from upload_limits.read_first_sheet(source)
+        yield from upload_limits.read_rows(source, choose)
     except ValidationError as exc:
         raise LedgerError(exc.messages[0]) from exc
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass
+class _Header:
+    """Where the header is: its last row (1-based), each column's index, what else it names."""
+
+    last_row: int
+    at: dict[str, int]  # column attr -> cell index
+    texts: dict[int, str]  # cell index -> the header as the file writes it
+    unknown: list[str]
 
 
 class LedgerKind:
@@ -255,36 +467,70 @@ class LedgerKind:
     ]  # the model permission that importing needs, e.g. "duties.add_village"
     export_permission: ClassVar[str]  # the one exporting needs, e.g. "duties.view_village"
     importable: ClassVar[bool] = True  # False for report-like ledgers that are only exported
+    # True when the records carry who entered them: importing needs a real user account.
+    needs_author: ClassVar[bool] = False
+    # True when `plan` writes what later rows depend on (national_persons writes the households
+    # its members are planned against): the engine rolls back a dry run or a refusal.
+    writes_in_plan: ClassVar[bool] = False
     # Headers exported after the columns and ignored on import: what the server set (entry
     # time, author, 补录), which no file can write.
     entry_headers: ClassVar[list[str]] = []
 
-    def __init__(self, user: User | AnonymousUser):
+    def __init__(
+        self, user: User | AnonymousUser, *, only: QuerySet | None = None, filter_label: str = ""
+    ):
         self.user = user
+        # An export of what a list shows (the admin's filters): those rows only, and said.
+        self.only = only
+        self.filter_label = filter_label
         # The import being written (set by `import_ledger` before `apply`): kinds whose records
         # carry their import stamp the rows they create with it.
         self.ledger_import: LedgerImport | None = None
 
+    def exported(self, queryset: QuerySet) -> QuerySet:
+        """The rows an export lists: the user's scope, narrowed to `only` when given."""
+        rows = visible(self.user, queryset)
+        if self.only is not None:
+            rows = rows.filter(pk__in=self.only.values("pk"))
+        return rows
+
     # --- import ---
     def read(self, source: str | Path | IO[bytes], report: Report) -> list[Row]:
-        with closing(_open_rows(source)) as rows:
+        with closing(_open_rows(source, self._has_header)) as rows:
             return self._read_rows(rows, report)
 
+    def _has_header(self, head: list[tuple[Any, ...]]) -> bool:
+        return self._locate_header(head)[0] is not None
+
     def _read_rows(self, rows: Iterator[tuple[Any, ...]], report: Report) -> list[Row]:
-        header_at, header_row = self._find_header(rows)
-        known = {c.header for c in self.columns} | set(self.entry_headers)
-        report.unknown_headers = [h for h in header_at if h not in known]
-        columns = [(c, header_at[c.header]) for c in self.columns if c.header in header_at]
+        head = [row for _n, row in zip(range(HEADER_SEARCH_ROWS + 1), rows, strict=False)]
+        header, missing = self._locate_header(head)
+        if header is None:
+            raise LedgerError(
+                _(
+                    "the file is refused: required columns missing: %(missing)s (the header row "
+                    "must be within the first %(n)d rows of the first worksheet)"
+                )
+                % {"missing": "、".join(missing), "n": HEADER_SEARCH_ROWS}
+            )
+        entry_keys = {header_key(h) for h in self.entry_headers}  # exported, not imported
+        report.unknown_headers = [h for h in header.unknown if header_key(h) not in entry_keys]
+        columns = [(c, header.at[c.attr]) for c in self.columns if c.attr in header.at]
+        report.matched_headers = [
+            (header.texts[i], c.header) for c, i in columns if header.texts[i] != c.header
+        ]
         present = frozenset(c.attr for c, _i in columns)
+        indexes = [i for _c, i in columns]
         out: list[Row] = []
-        for number, cells in enumerate(rows, start=header_row + 1):
-            if all(_blank(c) for c in cells):
+        data = itertools.chain(head[header.last_row :], rows)
+        for number, cells in enumerate(data, start=header.last_row + 1):
+            if self._not_a_record(cells, indexes, number - header.last_row):
                 continue
             values: dict[str, Any] = {}
             for column, index in columns:
                 raw = cells[index] if index < len(cells) else None
                 if _blank(raw):
-                    if column.key:
+                    if column.key or column.filled:
                         report.errors.append(
                             RowError(number, column.header, _("must not be empty"))
                         )
@@ -295,6 +541,9 @@ class LedgerKind:
                 except CellError as exc:
                     report.errors.append(RowError(number, column.header, str(exc)))
                     continue
+                if isinstance(value, Warned):
+                    report.warnings.append(RowError(number, column.header, value.message))
+                    value = value.value
                 if column.max_length and isinstance(value, str) and len(value) > column.max_length:
                     report.errors.append(
                         RowError(
@@ -309,35 +558,105 @@ class LedgerKind:
             out.append(Row(number, values, present))
         return out
 
-    def _find_header(self, rows: Iterator[tuple[Any, ...]]) -> tuple[dict[str, int], int]:
-        """The header row within the first rows (consumed from `rows`): each header's column."""
-        required = [c.header for c in self.columns if c.required or c.key]
-        header_at: dict[str, int] | None = None
-        header_row = 0
-        best_missing = required
-        for number, cells in enumerate(rows, start=1):
-            texts = [parse_text(c) if not _blank(c) else "" for c in cells]
-            missing = [h for h in required if h not in texts]
+    @staticmethod
+    def _not_a_record(cells: tuple[Any, ...], indexes: list[int], after_header: int) -> bool:
+        """Blank rows (a 序号 alone counts as blank), 合计/小计/制表人/审核人/说明 rows, and the
+        row of column numbers (1, 2, 3 …) some forms print under the header."""
+        if all(i >= len(cells) or _blank(cells[i]) for i in indexes):
+            return True
+        first = next((c for c in cells if not _blank(c)), None)
+        if (
+            isinstance(first, str)
+            and first.lstrip()[:1] in _NOT_A_RECORD_STARTS  # cheap: most rows start otherwise
+            and header_key(first).startswith(_NOT_A_RECORD)
+        ):
+            return True
+        if after_header <= 2:
+            filled = [c for c in cells if not _blank(c)]
+            numbers = [parse_text(c) for c in filled]
+            return len(filled) >= 3 and numbers == [str(n) for n in range(1, len(filled) + 1)]
+        return False
+
+    def _locate_header(self, head: list[tuple[Any, ...]]) -> tuple[_Header | None, list[str]]:
+        """The header among the first rows: one row, or two rows joined (户主信息 over 姓名 /
+        身份证号, other headers merged down over both). Otherwise the required headers missing
+        from the row that came closest."""
+        required = [c for c in self.columns if c.required or c.key]
+        best_missing = [c.header for c in required]
+        for index in range(min(len(head), HEADER_SEARCH_ROWS)):
+            top = [header_key(c) for c in head[index]]
+            found = self._match([[k] for k in top])
+            missing = [c.header for c in required if c.attr not in found]
+            if index + 1 < len(head):
+                joined = self._match(self._pair_candidates(head[index], head[index + 1]))
+                # Two rows only when the second adds headers under a group (a cell merged
+                # across) or under blanks: a data row below a header must not count.
+                grouped = {i for i, k in enumerate(top) if not k or k in top[:i] + top[i + 1 :]}
+                added = {joined[a] for a in joined if a not in found or joined[a] != found[a]}
+                alone = self._match([[header_key(c)] for c in head[index + 1]])
+                if (
+                    all(c.attr in joined for c in required)
+                    and added
+                    and added <= grouped
+                    and len(alone) < len(joined)  # not a title line over a one-row header
+                ):
+                    return self._header(index + 2, joined, head[index], head[index + 1]), []
             if not missing:
-                header_at = {}
-                for index, text in enumerate(texts):
-                    if text and text not in header_at:
-                        header_at[text] = index
-                header_row = number
-                break
+                return self._header(index + 1, found, head[index], None), []
             if len(missing) < len(best_missing):
                 best_missing = missing
-            if number >= HEADER_SEARCH_ROWS:
-                break
-        if header_at is None:
-            raise LedgerError(
-                _(
-                    "the file is refused: required columns missing: %(missing)s (the header row "
-                    "must be within the first %(n)d rows of the first worksheet)"
+        return None, best_missing
+
+    @staticmethod
+    def _pair_candidates(top: tuple[Any, ...], bottom: tuple[Any, ...]) -> list[list[str]]:
+        out = []
+        for index in range(max(len(top), len(bottom))):
+            upper = header_key(top[index]) if index < len(top) else ""
+            lower = header_key(bottom[index]) if index < len(bottom) else ""
+            if upper == lower:
+                out.append([upper])  # a header merged down over both rows
+            else:
+                out.append([_GROUP_WORDS.sub("", upper) + lower, upper + lower, lower, upper])
+        return out
+
+    def _match(self, candidates: list[list[str]]) -> dict[str, int]:
+        """Column attr -> cell index: each column's own header first, then its synonyms."""
+        at: dict[str, int] = {}
+        taken: set[int] = set()
+        for level in (0, 1):
+            for column in self.columns:
+                if column.attr in at:
+                    continue
+                names = (
+                    {header_key(column.header)}
+                    if level == 0
+                    else {header_key(s) for s in HEADER_SYNONYMS.get(column.header, ())}
                 )
-                % {"missing": "、".join(best_missing), "n": HEADER_SEARCH_ROWS}
-            )
-        return header_at, header_row
+                for index, keys in enumerate(candidates):
+                    if index not in taken and any(k in names for k in keys if k):
+                        at[column.attr] = index
+                        taken.add(index)
+                        break
+        return at
+
+    @staticmethod
+    def _header(
+        last_row: int, at: dict[str, int], top: tuple[Any, ...], bottom: tuple[Any, ...] | None
+    ) -> _Header:
+        texts: dict[int, str] = {}
+        for index in range(max(len(top), len(bottom or ()))):
+            parts = [
+                parse_text(row[index])
+                for row in (top, bottom)
+                if row is not None and index < len(row) and not _blank(row[index])
+            ]
+            if len(parts) == 2 and parts[0] == parts[1]:
+                parts = parts[:1]
+            if parts:
+                texts[index] = "/".join(parts)
+        used = set(at.values())
+        unknown = [t for i, t in texts.items() if i not in used]
+        return _Header(last_row, at, texts, unknown)
 
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         """Validate every row against the database and decide its action; append errors."""
@@ -361,6 +680,13 @@ def _file_name(source: str | Path | IO[bytes]) -> str:
     return Path(str(name or "")).name
 
 
+def _needs_a_user(kind: LedgerKind) -> str:
+    return _(
+        "the ledger 「%(title)s」 records who entered each row: import it as a user "
+        "(import_ledger … --user USERNAME)"
+    ) % {"title": kind.title}
+
+
 def import_ledger(
     kind: LedgerKind,
     source: str | Path | IO[bytes],
@@ -378,27 +704,49 @@ def import_ledger(
         )
     if not kind.user.has_perm(kind.permission):
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
+    if kind.needs_author and kind.user.pk is None:  # refused before the dry run too
+        raise LedgerError(_needs_a_user(kind))
     report = Report(kind=kind.name, dry_run=dry_run)
     rows = kind.read(source, report)
-    with transaction.atomic(), history.batch("ledger") as batch_id:
-        actions = kind.plan(rows, report) if not report.errors else []
-        if report.errors:
-            return report
-        for action in actions:
-            setattr(report, action.kind, getattr(report, action.kind) + 1)
-        if not dry_run:
-            kind.ledger_import = LedgerImport.objects.create(
-                kind=kind.name,
-                file_name=(file_name or _file_name(source))[:255],
-                imported_by=cast(User, kind.user),  # has_perm passed: a signed-in user
-                batch=batch_id,
-            )
-            kind.apply(actions)
-            # The change history: kinds write with bulk_create/bulk_update, which send no
-            # signals, so each written row is recorded here from its Action (kind, Excel row,
-            # payload), under the batch id that single saves inside `apply` carry too.
-            history.record_import(kind.name, actions)
-            report.written = True
+    try:
+        with transaction.atomic(), history.batch("ledger") as batch_id:
+            # One pass: the rows are checked against the register even when cells were
+            # refused, so that every error comes at once, in the order of the file.
+            actions = kind.plan(rows, report)
+            if kind.writes_in_plan and (report.errors or dry_run):
+                transaction.set_rollback(True)  # a refusal or a dry run leaves nothing behind
+            if report.errors:
+                report.errors.sort(key=lambda error: error.row)
+                return report
+            for action in actions:
+                setattr(report, action.kind, getattr(report, action.kind) + 1)
+            if not dry_run:
+                if kind.user.pk is None:  # every written import records who made it
+                    raise LedgerError(_needs_a_user(kind))
+                kind.ledger_import = LedgerImport.objects.create(
+                    kind=kind.name,
+                    file_name=(file_name or _file_name(source))[:255],
+                    imported_by=cast(User, kind.user),  # has_perm passed: a signed-in user
+                    batch=batch_id,
+                )
+                kind.apply(actions)
+                # The change history: kinds write with bulk_create/bulk_update, which send no
+                # signals, so each written row is recorded here from its Action (kind, Excel
+                # row, payload), under the batch id that single saves inside `apply` carry too.
+                history.record_import(kind.name, actions)
+                report.written = True
+    except (IntegrityError, DataError, ValidationError) as exc:
+        # A rule the plan missed: everything is undone and the user told, never a traceback.
+        logger.exception("ledger %s: a planned row was refused on writing", kind.name)
+        reason = (
+            "；".join(exc.messages)
+            if isinstance(exc, ValidationError)
+            else _("the database refused a row")
+        )
+        raise LedgerError(
+            _("the file could not be written, nothing was written (%(reason)s); please report it")
+            % {"reason": reason}
+        ) from exc
     return report
 
 
@@ -416,6 +764,22 @@ def _cell(sheet: Any, value: Any) -> Any:
     return value
 
 
+WIDTH_SAMPLE = 200  # rows read ahead to fit the column widths (write-only mode writes once)
+MAX_WIDTH = 60
+
+
+def _width(value: Any) -> int:
+    """Characters a value takes in a cell, Chinese counting double."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime.datetime):
+        return 16
+    if isinstance(value, datetime.date):
+        return 10
+    text = str(value)
+    return len(text) + sum(1 for ch in text if ord(ch) >= 0x2E80)
+
+
 def write_workbook(
     target: str | Path | IO[bytes],
     *,
@@ -424,9 +788,18 @@ def write_workbook(
     rows: Iterable[Iterable[Any]],
     subtitle: str = "",
 ) -> int:
-    """Write a title line, the header row and the rows (write-only mode). Returns the row count."""
+    """Write a title line, the header row and the rows (write-only mode) as people can use them:
+    columns as wide as their first rows need, the header frozen, a filter on it, dates and
+    times as Excel dates. Returns the row count."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
+    rows = iter(rows)
+    sample = [list(row) for row in itertools.islice(rows, WIDTH_SAMPLE)]
+    for index, header in enumerate(headers):
+        width = max([_width(header), *(_width(r[index]) for r in sample if index < len(r))])
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(width + 2, MAX_WIDTH)
+    header_row = 3 if subtitle else 2
+    sheet.freeze_panes = f"A{header_row + 1}"
     title_cell = WriteOnlyCell(sheet, value=title)
     title_cell.font = Font(bold=True, size=14)
     sheet.append([title_cell])
@@ -439,9 +812,11 @@ def write_workbook(
         header_cells.append(cell)
     sheet.append(header_cells)
     count = 0
-    for row in rows:
+    for row in itertools.chain(sample, rows):
         sheet.append([_cell(sheet, value) for value in row])
         count += 1
+    last = get_column_letter(max(len(headers), 1))
+    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + count}"
     book.save(target)
     return count
 
@@ -451,10 +826,16 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
 
     if not kind.user.has_perm(kind.export_permission):
         raise LedgerError(_("you may not export the ledger 「%(title)s」") % {"title": kind.title})
+    today = timezone.localdate().isoformat()
+    subtitle = (
+        _("filter: %(filter)s; exported %(date)s") % {"filter": kind.filter_label, "date": today}
+        if kind.filter_label
+        else _("exported %(date)s") % {"date": today}
+    )
     count = write_workbook(
         target,
         title=kind.title,
-        subtitle=_("exported %(date)s") % {"date": timezone.localdate().isoformat()},
+        subtitle=subtitle,
         headers=[c.header for c in kind.columns] + kind.entry_headers,
         rows=kind.export_rows(),
     )

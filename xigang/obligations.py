@@ -145,6 +145,28 @@ def report_row(item: OverdueItem) -> list:
     return ["" if data[key] is None else data[key] for key, _header in REPORT_COLUMNS]
 
 
+# The list as an Excel sheet people work with: the rule by name (the caller's: the dashboard has
+# the short names), dates as dates, the cadre's name beside the user name; otherwise the report's
+# columns, in their order.
+_SHEET_DATES = ("period_start", "period_end", "due")
+SHEET_HEADERS = [
+    h for key, header in REPORT_COLUMNS for h in (header, *(("帮扶责任人姓名",) * (key == "cadre")))
+]
+
+
+def sheet_row(item: OverdueItem, rule_name: Callable[[str], str] = str) -> list:
+    row: list = []
+    for (key, _header), value in zip(REPORT_COLUMNS, report_row(item), strict=True):
+        if key == "rule":
+            value = rule_name(item.rule)
+        elif key in _SHEET_DATES:
+            value = getattr(item, key)
+        row.append(value)
+        if key == "cadre":
+            row.append(item.cadre_name)
+    return row
+
+
 class Rule:
     """An obligation rule. Subclasses set the class attributes and implement `overdue`."""
 

@@ -14,8 +14,11 @@ Everything refused raises django's ValidationError; the ledger engine turns it i
 
 from __future__ import annotations
 
+import csv
 import faulthandler
 import gc
+import io
+import itertools
 import logging
 import marshal
 import os
@@ -24,7 +27,7 @@ import re
 import resource
 import signal
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 Source = str | Path | IO[bytes]
+Chooser = Callable[[list[tuple[Any, ...]]], bool]
 
 
 # --- size: every upload ----------------------------------------------------------------------
@@ -291,15 +295,67 @@ def _receive(stream: IO[bytes]) -> tuple[bytes, bytes] | None:
     return (head[:1], payload) if len(payload) == length else None
 
 
-def _child_read(source: Source, out: IO[bytes]) -> None:
+HEAD_ROWS = 16  # the rows a caller looks at to choose a sheet, and where header merges fill
+
+
+def _merge_fills(sheet: Any) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Row index -> (first column, last column, top row, top column) of the merged ranges that
+    cover it, as indexes into the rows calamine yields (which start at the sheet's first used
+    column). Ranges over several rows fill down (户编号 merged over its members' rows); ranges
+    along one row fill across only in the header zone (户主信息 over 姓名 and 身份证号)."""
+    offset = sheet.start[1] if sheet.start else 0
+    last_row = sheet.end[0] if sheet.end else 0
+    fills: dict[int, list[tuple[int, int, int, int]]] = {}
+    for (r0, c0), (r1, c1) in getattr(sheet, "merged_cell_ranges", None) or []:
+        if r1 == r0 and r0 >= HEAD_ROWS:
+            continue
+        left, right = max(c0 - offset, 0), c1 - offset
+        for r in range(r0, min(r1, last_row) + 1):
+            fills.setdefault(r, []).append((left, right, r0, left))
+    return fills
+
+
+def _filled(
+    rows: Iterator[Any], fills: dict[int, list[tuple[int, int, int, int]]]
+) -> Iterator[tuple[Any, ...]]:
+    tops: dict[tuple[int, int], Any] = {}
+    for index, row in enumerate(rows):
+        spans = fills.get(index)
+        if not spans:
+            yield tuple(row)
+            continue
+        cells = list(row)
+        for left, right, top_row, top_column in spans:
+            if index == top_row:
+                tops[(top_row, top_column)] = cells[top_column] if top_column < len(cells) else ""
+            value = tops.get((top_row, top_column), "")
+            for column in range(left, min(right, len(cells) - 1) + 1):
+                if (index, column) != (top_row, top_column):
+                    cells[column] = value
+        yield tuple(cells)
+
+
+def _child_read(source: Source, out: IO[bytes], choose: Chooser | None = None) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
+        # By content, never by the name: from_path goes by the extension, and an .xls is
+        # uploaded under a stored .xlsx name (or named .xlsx by the office).
         if isinstance(source, str | Path):
-            book = CalamineWorkbook.from_path(str(source))
+            with open(source, "rb") as handle:
+                book = CalamineWorkbook.from_filelike(handle)
         else:
             book = CalamineWorkbook.from_filelike(source)
         sheet = book.get_sheet_by_index(0)
+        # The first sheet that has the headers (a 填表说明 sheet often comes first).
+        if choose is not None:
+            for index in range(len(book.sheet_names)):
+                # each get_sheet_by_index parses its whole sheet: the first one only once
+                candidate = sheet if index == 0 else book.get_sheet_by_index(index)
+                rows = _filled(candidate.iter_rows(), _merge_fills(candidate))
+                if choose(list(itertools.islice(rows, HEAD_ROWS))):
+                    sheet = candidate
+                    break
     except Exception as exc:  # calamine raises several kinds for a file that is not xlsx
         message = _("the file is not an Excel workbook (.xlsx): %(error)s") % {"error": exc}
         _send(out, _ERROR, message.encode())
@@ -311,8 +367,8 @@ def _child_read(source: Source, out: IO[bytes]) -> None:
         _send(out, _ERROR, exc.messages[0].encode())
         return
     batch: list[tuple[Any, ...]] = []
-    for row in sheet.iter_rows():
-        batch.append(tuple(row))
+    for row in _filled(sheet.iter_rows(), _merge_fills(sheet)):
+        batch.append(row)
         if len(batch) == _BATCH:
             _send_rows(out, batch)
             batch = []
@@ -320,7 +376,7 @@ def _child_read(source: Source, out: IO[bytes]) -> None:
     _send(out, _END)
 
 
-def _run_child(source: Source, write_fd: int) -> None:
+def _run_child(source: Source, write_fd: int, choose: Chooser | None = None) -> None:
     """The forked child: never returns, never runs the parent's exit handlers."""
     status = 1
     try:
@@ -330,7 +386,7 @@ def _run_child(source: Source, write_fd: int) -> None:
         gc.disable()  # a collection would touch, and so copy, the pages shared with the parent
         _cap_child()
         with os.fdopen(write_fd, "wb") as out:
-            _child_read(source, out)
+            _child_read(source, out, choose)
         status = 0
     finally:
         os._exit(status)
@@ -350,15 +406,17 @@ def _stopped(status: int) -> ValidationError:
     )
 
 
-def read_first_sheet(source: Source) -> Iterator[tuple[Any, ...]]:
+def read_first_sheet(source: Source, choose: Chooser | None = None) -> Iterator[tuple[Any, ...]]:
     """The first worksheet's rows as tuples of values, parsed in a child process under a cap
-    and streamed back in batches while the caller works on the first ones. Close the iterator
-    (contextlib.closing) when not reading it to the end: that stops the child."""
+    and streamed back in batches while the caller works on the first ones; with `choose`, the
+    first worksheet whose first rows it accepts (else the first one). Merged cells are filled
+    (`_merge_fills`). Works for .xlsx and .xls alike. Close the iterator (contextlib.closing)
+    when not reading it to the end: that stops the child."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _run_child(source, write_fd)
+        _run_child(source, write_fd, choose)
     os.close(write_fd)
     finished = False
     try:
@@ -379,3 +437,65 @@ def read_first_sheet(source: Source) -> Iterator[tuple[Any, ...]]:
         _pid, status = os.waitpid(pid, 0)
     if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
         raise _stopped(status)
+
+
+# --- any ledger file: .xlsx, .xls, .csv ---------------------------------------------------------
+
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"  # .xlsx (and .xlsm); .xls (a compound file)
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel saves CSV as UTF-8 (with a BOM) or as GBK
+
+
+def _head_bytes(source: Source, n: int) -> bytes:
+    if isinstance(source, str | Path):
+        with open(source, "rb") as handle:
+            return handle.read(n)
+    position = source.tell()
+    head = source.read(n)
+    source.seek(position)
+    return head
+
+
+def _all_bytes(source: Source) -> bytes:
+    if isinstance(source, str | Path):
+        return Path(source).read_bytes()
+    position = source.tell()
+    data = source.read()
+    source.seek(position)
+    return data
+
+
+def _csv_rows(source: Source) -> Iterator[tuple[Any, ...]]:
+    """A CSV's rows as text; its encoding found among UTF-8 (with or without a BOM) and GBK /
+    GB18030, its separator among comma, tab and semicolon."""
+    data = _all_bytes(source)
+    if b"\x00" in data:
+        raise _not_a_workbook()
+    for encoding in _CSV_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _not_a_workbook()
+    if text.lstrip().startswith("<"):  # a web page or XML given a spreadsheet's name
+        raise _not_a_workbook()
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first_line.count)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    _check_extent(len(rows), max((len(r) for r in rows), default=0), "CSV")
+    yield from (tuple(row) for row in rows)
+
+
+def read_rows(source: Source, choose: Chooser | None = None) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ledger file, whatever it is: an .xlsx checked (`check_workbook`) and read
+    under the cap, an .xls read under the cap, a CSV decoded; anything else refused."""
+    head = _head_bytes(source, 8)
+    if head.startswith(_ZIP):
+        check_workbook(source)
+        return read_first_sheet(source, choose)
+    name = Path(source).name if isinstance(source, str | Path) else getattr(source, "name", "")
+    check_size(name or _("the file"), _source_size(source))
+    if head.startswith(_OLE):
+        return read_first_sheet(source, choose)
+    return _csv_rows(source)

@@ -185,7 +185,7 @@ class VillageLedger(LedgerKind):
                 village_assignments_set(village=village, cadres=wanted["cadres"])
 
     def export_rows(self) -> Iterator[tuple[Any, ...]]:
-        villages = visible(self.user, Village.objects.all()).select_related("branch")
+        villages = self.exported(Village.objects.all()).select_related("branch")
         villages = villages.prefetch_related(
             Prefetch(
                 "villageassignment_set",
@@ -340,7 +340,7 @@ class CadreLedger(LedgerKind):
 
     def export_rows(self) -> Iterator[tuple[Any, ...]]:
         cadres = (
-            visible(self.user, Cadre.objects.all())
+            self.exported(Cadre.objects.all())
             .select_related("user", "department", "village")
             .prefetch_related("user__groups")
             .order_by("user__username")

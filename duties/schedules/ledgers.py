@@ -10,7 +10,6 @@ from django.utils.translation import pgettext
 from duties.models import Obligation
 from duties.schedules.generation import ensure_generated
 from xigang.ledgers import Column, LedgerKind, register
-from xigang.scope import visible
 
 
 def _person(user: User | None) -> str:
@@ -46,7 +45,7 @@ class ObligationsLedger(LedgerKind):
         today = timezone.localdate()
         ensure_generated(through=today)
         rows = (
-            visible(self.user, Obligation.objects.filter(period_start__lte=today))
+            self.exported(Obligation.objects.filter(period_start__lte=today))
             .select_related("duty__article", "department", "village", "completed_by", "waived_by")
             .order_by("due", "duty__article_id", "duty__clause", "id")
         )
@@ -61,9 +60,10 @@ class ObligationsLedger(LedgerKind):
                 o.period_end,
                 o.due,
                 pgettext("obligation status", "overdue") if late else o.get_status_display(),
-                timezone.localtime(o.completed_at).strftime("%Y-%m-%d %H:%M")
+                # a date and time Excel can sort and filter (a cell holds no time zone)
+                timezone.localtime(o.completed_at).replace(tzinfo=None, second=0, microsecond=0)
                 if o.completed_at
-                else "",
+                else None,
                 _person(o.completed_by),
                 o.note,
                 o.waived_reason,

@@ -13,7 +13,16 @@ registry.
 """
 
 from households.ledgers.member_changes import MemberChangeLedger
+from households.ledgers.national import NationalPersonLedger
 from households.ledgers.pairings import PairingLedger
 from households.ledgers.registry import HouseholdLedger, MemberLedger
+from households.ledgers.roster import PairingRosterLedger
 
-__all__ = ["HouseholdLedger", "MemberChangeLedger", "MemberLedger", "PairingLedger"]
+__all__ = [
+    "HouseholdLedger",
+    "MemberChangeLedger",
+    "MemberLedger",
+    "NationalPersonLedger",
+    "PairingLedger",
+    "PairingRosterLedger",
+]

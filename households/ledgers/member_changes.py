@@ -35,11 +35,12 @@ from xigang.ledgers import (
     Row,
     RowError,
     choice_parser,
+    parse_code,
     parse_date,
     parse_id_number,
     register,
 )
-from xigang.scope import mask_id, scope_of, visible
+from xigang.scope import mask_id, scope_of
 
 
 @register
@@ -47,16 +48,17 @@ class MemberChangeLedger(LedgerKind):
     name = "member_changes"
     title = "西岗镇建档立卡贫困户人口变动台账"
     columns = [
-        Column("户编号", "household", key=True, max_length=30),
+        Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("身份证号", "id_number", parse_id_number),
         Column("姓名", "name", key=True, max_length=50),
         Column("变动类型", "kind", choice_parser(MemberChange.Kind.values), key=True),
         Column("变动日期", "happened_on", parse_date, key=True),
-        Column("上报日期", "reported_on", parse_date, required=True),
+        Column("上报日期", "reported_on", parse_date, required=True, filled=True),
     ]
     entry_headers = ["录入时间", "录入人"]
     permission = "households.add_memberchange"
     export_permission = "households.view_memberchange"
+    needs_author = True  # each change records who reported it
 
     @staticmethod
     def _key(row: Row) -> tuple | None:
@@ -166,7 +168,7 @@ class MemberChangeLedger(LedgerKind):
         MemberChange.objects.bulk_update(changed, ["reported_on", "id_number"], batch_size=500)
 
     def export_rows(self) -> Iterable[tuple]:
-        changes = visible(self.user, MemberChange.objects.all()).order_by(
+        changes = self.exported(MemberChange.objects.all()).order_by(
             "household__number", "happened_on", "id"
         )
         full = scope_of(self.user).sees_full_id

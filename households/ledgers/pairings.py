@@ -35,11 +35,11 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    parse_code,
     parse_date,
     register,
 )
 from xigang.models import import_mark_of
-from xigang.scope import visible
 
 SpanKey = tuple[str, int]  # ("db", pairing id) or ("row", Excel row number)
 
@@ -49,8 +49,10 @@ class PairingLedger(LedgerKind):
     name = "pairings"
     title = "西岗镇结对帮扶台账"
     columns = [
-        Column("户编号", "household", key=True, max_length=30),
+        Column("户编号", "household", parse_code, key=True, max_length=30),
         Column("帮扶责任人", "cadre", key=True, max_length=150),
+        # exported beside the user name for people to read; importing goes by the user name
+        Column("帮扶责任人姓名", "cadre_name", max_length=50),
         Column("开始日期", "start", parse_date, key=True),
         Column("结束日期", "end", parse_date),
         Column("导入", "imported"),  # exported for inspectors, ignored on import
@@ -156,13 +158,21 @@ class PairingLedger(LedgerKind):
         )
 
     def export_rows(self) -> Iterable[tuple]:
-        pairings = visible(self.user, Pairing.objects.all()).order_by("household__number", "start")
-        for number, username, start, end, file_name, imported_at in pairings.values_list(
+        pairings = self.exported(Pairing.objects.all()).order_by("household__number", "start")
+        for number, username, name, start, end, file_name, imported_at in pairings.values_list(
             "household__number",
             "cadre__user__username",
+            "cadre__name",
             "start",
             "end",
             "imported_in__file_name",
             "imported_in__imported_at",
         ).iterator(chunk_size=5000):
-            yield number, username, start, end, import_mark_of(file_name, imported_at) or None
+            yield (
+                number,
+                username,
+                name,
+                start,
+                end,
+                import_mark_of(file_name, imported_at) or None,
+            )

@@ -41,11 +41,62 @@ from xigang.ledgers import (
     RowError,
     choice_parser,
     parse_bool,
+    parse_code,
     parse_id_number,
     parse_int,
     register,
 )
-from xigang.scope import mask_id, scope_of, visible
+from xigang.scope import mask_id, scope_of
+
+# --- the national system's spellings (全国扶贫开发信息系统), read as ours -------------------------
+
+CATEGORY_SPELLINGS = {
+    "五保贫困户": Household.Category.SUPPORTED,  # the name before 特困供养 (2016)
+    "特困贫困户": Household.Category.SUPPORTED,
+    "特困供养户": Household.Category.SUPPORTED,
+    "五保户": Household.Category.SUPPORTED,
+    "低保户": Household.Category.SUBSISTENCE,
+}
+STATUS_SPELLINGS = {
+    "已脱贫(不再享受政策)": Household.Status.OUT,
+    "脱贫(享受政策)": Household.Status.OUT_WITH_POLICY,
+    "脱贫(不享受政策)": Household.Status.OUT,
+    "销户": Household.Status.CLOSED,
+}
+# 与户主关系: the national code list's 21 values onto the register's seven.
+R = Member.Relation
+RELATION_SPELLINGS = {
+    "本人": R.HEAD,
+    "之子": R.SON,
+    "之女": R.DAUGHTER,
+    "之父": R.PARENT,
+    "之母": R.PARENT,
+    "父亲": R.PARENT,
+    "母亲": R.PARENT,
+    "之孙子": R.GRANDCHILD,
+    "之孙女": R.GRANDCHILD,
+    "之外孙子": R.GRANDCHILD,
+    "之外孙女": R.GRANDCHILD,
+    "孙子": R.GRANDCHILD,
+    "孙女": R.GRANDCHILD,
+    **dict.fromkeys(
+        (
+            "之儿媳",
+            "之女婿",
+            "之岳父",
+            "之岳母",
+            "之公公",
+            "之婆婆",
+            "之祖父",
+            "之祖母",
+            "之外祖父",
+            "之外祖母",
+            "之兄弟姐妹",
+            "之曾孙子女",
+        ),
+        R.OTHER,
+    ),
+}
 
 # --- households -------------------------------------------------------------------------------
 
@@ -69,14 +120,16 @@ class HouseholdLedger(LedgerKind):
     name = "households"
     title = "西岗镇建档立卡贫困户台账"
     columns = [
-        Column("户编号", "number", key=True, max_length=30),
-        Column("村", "village", required=True, max_length=50),
-        Column("户主姓名", "head_name", required=True, max_length=50),
+        Column("户编号", "number", parse_code, key=True, max_length=30),
+        Column("村", "village", required=True, filled=True, max_length=50),
+        Column("户主姓名", "head_name", required=True, filled=True, max_length=50),
         Column("户主身份证号", "head_id_number", parse_id_number),
         Column("家庭人口", "size", parse_int),
         Column("联系电话", "phone", max_length=20),
-        Column("贫困户属性", "category", choice_parser(Household.Category.values)),
-        Column("脱贫状态", "status", choice_parser(Household.Status.values)),
+        Column(
+            "贫困户属性", "category", choice_parser(Household.Category.values, CATEGORY_SPELLINGS)
+        ),
+        Column("脱贫状态", "status", choice_parser(Household.Status.values, STATUS_SPELLINGS)),
         Column("识别年度", "year_identified", parse_int),
         Column("脱贫年度", "year_exited", parse_int),
         Column("主要致贫原因", "cause", choice_parser(Household.Cause.values)),
@@ -208,7 +261,7 @@ class HouseholdLedger(LedgerKind):
             pairings_end_for_closed(household_ids=closed)
 
     def export_rows(self) -> Iterable[tuple]:
-        households = visible(self.user, Household.objects.all()).order_by("number")
+        households = self.exported(Household.objects.all()).order_by("number")
         full = scope_of(self.user).sees_full_id
         for (
             number,
@@ -247,9 +300,9 @@ class MemberLedger(LedgerKind):
     title = "西岗镇建档立卡贫困户家庭成员台账"
     columns = [
         Column("身份证号", "id_number", parse_id_number, key=True),
-        Column("户编号", "household", required=True, max_length=30),
-        Column("姓名", "name", required=True, max_length=50),
-        Column("与户主关系", "relation", choice_parser(Member.Relation.values)),
+        Column("户编号", "household", parse_code, required=True, filled=True, max_length=30),
+        Column("姓名", "name", required=True, filled=True, max_length=50),
+        Column("与户主关系", "relation", choice_parser(Member.Relation.values, RELATION_SPELLINGS)),
         Column("健康状况", "health", choice_parser(Member.Health.values)),
         Column("残疾等级", "disability_grade", choice_parser(Member.Disability.values)),
         Column("劳动能力", "labour", choice_parser(Member.Labour.values)),
@@ -377,7 +430,7 @@ class MemberLedger(LedgerKind):
         Member.objects.bulk_create(new, batch_size=BATCH)
 
     def export_rows(self) -> Iterable[tuple]:
-        members = visible(self.user, Member.objects.all()).order_by("household__number", "id")
+        members = self.exported(Member.objects.all()).order_by("household__number", "id")
         full = scope_of(self.user).sees_full_id
         for id_number, number, *rest, active in members.values_list(
             "id_number",

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import urllib.parse
 
 import openpyxl
 import pytest
@@ -130,11 +131,15 @@ def test_the_list_filters_and_exports_what_it_shows(client, town):
     header = rows[2]
     assert header[0] == "规则" and "户编号" in header
     data = rows[3:]
+    # the rule by its name, the filter said in the title line and the file name
     assert [(r[0], r[2], r[header.index("户编号")]) for r in data] == [
-        ("pairing.home_visit", "2026-Q1", "西村-001"),
-        ("pairing.home_visit", "2026-Q2", "西村-001"),
-        ("pairing.home_visit", "2026-Q3", "西村-001"),
+        ("每季度入户走访", "2026-Q1", "西村-001"),
+        ("每季度入户走访", "2026-Q2", "西村-001"),
+        ("每季度入户走访", "2026-Q3", "西村-001"),
     ]
+    assert rows[1][0].startswith("筛选：西村、每季度入户走访；")
+    assert isinstance(data[0][header.index("应完成日期")], datetime.datetime)
+    assert "西村" in urllib.parse.unquote(response["Content-Disposition"])
 
 
 def test_a_long_list_comes_a_page_at_a_time_and_exports_whole(client, town, east):

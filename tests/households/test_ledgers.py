@@ -103,13 +103,13 @@ def test_one_bad_row_refuses_the_whole_file_with_row_and_header(tmp_path, office
     assert not report.ok and not report.written
     assert Household.objects.count() == 0
     lines = report.lines()
-    # cell errors stop the import before the rows are checked against the register
-    assert lines[0] == "已拒绝，未写入任何数据：共1处错误"
+    # one pass: cell errors and errors against the register come together, in row order
+    assert lines[0] == "已拒绝，未写入任何数据：共2处错误"
     # row numbers as Excel shows them: title on 1, headers on 2, data from 3
-    assert (
-        lines[1]
-        == "第4行「贫困户属性」列：「富裕户」不在可选值中：一般贫困户 / 低保贫困户 / 特困供养贫困户"
-    )
+    assert lines[1:] == [
+        "第4行「贫困户属性」列：「富裕户」不在可选值中：一般贫困户 / 低保贫困户 / 特困供养贫困户",
+        "第5行「村」列：没有名为「北村」的村（居）",
+    ]
     del_row = workbook(
         tmp_path / "in2.xlsx",
         H_HEADERS,

@@ -96,7 +96,8 @@ def test_exports_mark_them_and_import_back_unchanged(tmp_path, office):
     headers = list(rows[2])
     at = headers.index("导入")
     assert headers[at : at + 2] == ["导入", "不计入第39条原因"]
-    marks = {(r[1], r[2]): (r[at], r[at + 1]) for r in rows[3:]}
+    cadre, kind = headers.index("帮扶责任人"), headers.index("方式")
+    marks = {(r[cadre], r[kind]): (r[at], r[at + 1]) for r in rows[3:]}
     assert marks[("baocun", "入户")][0].startswith("导入 「帮扶记录.xlsx」")
     assert marks[("baocun", "入户")][1] == REASON
     assert marks[("pairing", "入户")][1] is None

@@ -68,7 +68,11 @@ def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(tmp_path, office
     report = import_ledger(VillageLedger(office), path)
     assert not Village.objects.filter(name="张庄村").exists()
     messages = [str(e) for e in report.errors]
-    assert messages == ["第4行「类型」列：「镇」不在可选值中：村 / 居"]
+    # one pass: the cell error and the unknown cadre of the same row come together
+    assert messages == [
+        "第4行「类型」列：「镇」不在可选值中：村 / 居",
+        "第4行「包村干部」列：没有用户名为「nobody」的干部",
+    ]
     assert "拒绝" in report.summary()
 
 

@@ -25,10 +25,12 @@ from dashboard import charts, selectors
 from dashboard.selectors import Query, QueryError
 from duties.models import Department, Village
 from households.models import Household
+from households.selectors import household_record
+from visits.selectors import HISTORY_LIMIT, household_visits
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
-from xigang.scope import get_visible_or_404, scope_of, visible
+from xigang.scope import get_visible_or_404, mask_id, scope_of, visible
 
 RANKING_TOP = 10
 PAGE_SIZE = 100
@@ -235,9 +237,18 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         )
         if i.household == number
     ]
+    user = request.user
+    # Six scoped queries for the registry rows, one for the visits (the latest hundred).
+    record = household_record(user=user, household=found)
+    for member in record["members"]:
+        member.shown_id = mask_id(user, member.id_number)
     context = {
         "query": query,
         "household": found,
+        **record,
+        "visits": list(household_visits(user=user, household=found)[:HISTORY_LIMIT]),
+        "visit_limit": HISTORY_LIMIT,
+        "can_record_change": user.has_perm("households.add_memberchange"),
         "overdue": _rows(query, overdue),
         "pending": _rows(query, pending),
         "visit_url": visit_url(found.pk)

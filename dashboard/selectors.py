@@ -8,7 +8,7 @@ import datetime
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -229,3 +229,52 @@ def by_household(
         ),
     )
     return ordered, rest_overdue, rest_pending
+
+
+# --- a department's desk: its duties, the problems routed to it, its cadres summarised ----------
+
+
+def is_pairing_item(item: OverdueItem) -> bool:
+    """An item owed by a pairing cadre to a paired household (art. 39's visits and calls)."""
+    return item.rule.startswith("pairing.")
+
+
+@dataclass
+class CadreSummary:
+    cadre: str  # the user name, the list's `cadre` filter
+    name: str
+    department: str | None
+    overdue: int = 0
+    pending: int = 0
+    households: set[str] = field(default_factory=set)
+    worst: int = 0  # the most days any item is late
+    url: str | None = None  # set by the view: the list narrowed to this cadre
+
+
+def by_cadre(
+    overdue_list: Iterable[OverdueItem], pending_list: Iterable[OverdueItem]
+) -> list[CadreSummary]:
+    """Pairing items counted per cadre (overdue, due soon, households), worst first: a desk
+    reads hundreds of cadres' items as one line each, not as one card per household."""
+    summaries: dict[str, CadreSummary] = {}
+
+    def summary(item: OverdueItem) -> CadreSummary | None:
+        if item.cadre is None:
+            return None
+        found = summaries.get(item.cadre)
+        if found is None:
+            found = summaries[item.cadre] = CadreSummary(
+                item.cadre, item.cadre_name or item.cadre, item.department
+            )
+        return found
+
+    for item in overdue_list:
+        if (row := summary(item)) is not None:
+            row.overdue += 1
+            row.worst = max(row.worst, item.days_overdue)
+            if item.household:
+                row.households.add(item.household)
+    for item in pending_list:
+        if (row := summary(item)) is not None:
+            row.pending += 1
+    return sorted(summaries.values(), key=lambda s: (-s.overdue, -s.worst, s.cadre))

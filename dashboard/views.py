@@ -117,6 +117,8 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     else:
         pending = obligations.pending_items(user=user, as_of=query.as_of, filters=query.filters)
+        if scope.department_ids and not scope.village_ids:
+            return _department_desk(request, query, context, items, pending)
         households, unit_overdue, unit_pending = selectors.by_household(items, pending)
         ids = {}
         if scope.cadre_id is not None and user.has_perm("visits.add_visit"):
@@ -137,6 +139,38 @@ def home(request: HttpRequest) -> HttpResponse:
             show_households=bool(scope.village_ids) or roles.PAIRING in scope.roles,
         )
     return render(request, "dashboard/home.html", context)
+
+
+def _department_desk(
+    request: HttpRequest,
+    query: Query,
+    context: dict[str, Any],
+    items: list[OverdueItem],
+    pending: list[OverdueItem],
+) -> HttpResponse:
+    """A department's home: its own duties first, then the problems routed to it, then the
+    pairing items in its reach as one line per cadre (counts and a link to the list), never one
+    card per household (民政科: 2,718 items). The user's own pairings, if any, stay on
+    "My households"."""
+    pairing = [i for i in items if selectors.is_pairing_item(i)]
+    pairing_pending = [i for i in pending if selectors.is_pairing_item(i)]
+    routed, unit_overdue, unit_pending = selectors.by_household(
+        [i for i in items if not selectors.is_pairing_item(i)],
+        [i for i in pending if not selectors.is_pairing_item(i)],
+    )
+    cadres = selectors.by_cadre(pairing, pairing_pending)
+    for row in cadres:
+        row.url = _list_url(query, cadre=row.cadre)
+    context.update(
+        unit_overdue=unit_overdue,
+        unit_pending=unit_pending,
+        routed_overdue=_rows(query, [i for g in routed for i in g.overdue]),
+        routed_pending=[i for g in routed for i in g.pending],
+        cadres=cadres,
+        pairing_total=len(pairing),
+        pairing_url=_list_url(query, rule=None),
+    )
+    return render(request, "dashboard/department_home.html", context)
 
 
 def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:

@@ -51,9 +51,7 @@ def household_search(
     households = household_list(user=user)
     text = text.strip()
     if text:
-        households = households.filter(
-            Q(number__icontains=text) | Q(head_name__icontains=text)
-        )
+        households = households.filter(Q(number__icontains=text) | Q(head_name__icontains=text))
     if village_id is not None:
         households = households.filter(village_id=village_id)
     if status:
@@ -65,6 +63,7 @@ def household_record(*, user: User | AnonymousUser, household: Household) -> dic
     """A household's registry rows, each list scoped (six queries whatever their sizes):
     members, member changes, pairings, plans with their measures, and the latest 三保障
     assessment of each item."""
+
     def rows(model: type, *related: str) -> QuerySet:
         return visible(user, model.objects.filter(household=household).select_related(*related))
 
@@ -76,9 +75,7 @@ def household_record(*, user: User | AnonymousUser, household: Household) -> dic
         "members": list(rows(Member).order_by("-active", "id")),
         "changes": list(rows(MemberChange, "reported_by").order_by("-happened_on", "-id")),
         "pairings": list(rows(Pairing, "cadre").order_by("-start")),
-        "plans": list(
-            rows(HelpPlan).prefetch_related(Prefetch("measures", queryset=measures))
-        ),
+        "plans": list(rows(HelpPlan).prefetch_related(Prefetch("measures", queryset=measures))),
         "assessments": [latest[item] for item in Assessment.Item.values if item in latest],
     }
 

@@ -42,7 +42,9 @@ def household_list(request: HttpRequest) -> HttpResponse:
     if status not in Household.Status.values:
         status = ""
     # Queries: the villages in scope, the count, the page (constant whatever the data size).
-    villages = list(visible(request.user, Village.objects.order_by("name")).values_list("id", "name"))
+    villages = list(
+        visible(request.user, Village.objects.order_by("name")).values_list("id", "name")
+    )
     if village_id not in {pk for pk, _name in villages}:
         village_id = None
     rows = selectors.household_search(
@@ -71,9 +73,7 @@ def household_suggestions(request: HttpRequest) -> JsonResponse:
     """The picker's suggestions: households in scope only, by number or head's name."""
     if not request.user.has_perm("households.view_household"):
         raise PermissionDenied
-    found = selectors.household_suggestions(
-        user=request.user, text=request.GET.get("q", "")[:50]
-    )
+    found = selectors.household_suggestions(user=request.user, text=request.GET.get("q", "")[:50])
     return JsonResponse({"results": [{"value": v, "label": label} for v, label in found]})
 
 

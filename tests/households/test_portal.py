@@ -46,9 +46,7 @@ def test_the_list_filters_by_village_and_status_and_pages(
     client.force_login(office)
     page = client.get(reverse("households:list"), {"village": west.pk}).content.decode()
     assert "西村-001" in page and "东村-001" not in page
-    page = client.get(
-        reverse("households:list"), {"status": Household.Status.OUT}
-    ).content.decode()
+    page = client.get(reverse("households:list"), {"status": Household.Status.OUT}).content.decode()
     assert "东村-002" in page and "东村-003" not in page
     first = client.get(reverse("households:list"), {"village": east.pk}).content.decode()
     assert "共 61 户" in first and "东村-050" in first and "东村-051" not in first
@@ -95,7 +93,11 @@ def recorded(east_household, east_cadre, pairing, today):
         reported_by=east_cadre,
     )
     visit_record(
-        household=east_household, cadre=pairing.cadre, kind="入户", on=D(2026, 11, 3), content="看望"
+        household=east_household,
+        cadre=pairing.cadre,
+        kind="入户",
+        on=D(2026, 11, 3),
+        content="看望",
     )
     return east_household
 
@@ -172,9 +174,12 @@ def test_the_picker_takes_a_head_name_and_refuses_out_of_scope(
             reverse("households:member_change_new"), {**data, "name": "宝2", "household": text}
         )
         page = response.content.decode()
-        assert response.status_code == 200 and "您所在的村没有" in page and "西村-001" not in page[
-            page.index("errorlist") :
-        ].split("</ul>")[0].replace(text, "")
+        assert (
+            response.status_code == 200
+            and "您所在的村没有" in page
+            and "西村-001"
+            not in page[page.index("errorlist") :].split("</ul>")[0].replace(text, "")
+        )
     assert not MemberChange.objects.filter(name="宝2").exists()
 
 

@@ -8,29 +8,36 @@ go through `xigang.scope`, so every number and list is already the user's own.""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import orjson
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboard import charts, selectors
 from dashboard.selectors import Query, QueryError
 from duties.models import Department, Village
-from households.models import Household
+from households import services as household_services
+from households.models import HelpPlan, Household
 from households.selectors import household_record
+from oversight import services as oversight_services
+from oversight.models import Commendation
 from visits.selectors import HISTORY_LIMIT, household_visits
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
-from xigang.scope import get_visible_or_404, mask_id, scope_of, visible
+from xigang.scope import get_visible_or_404, mask_id, scope_of, visible, writable
 
 RANKING_TOP = 10
 PAGE_SIZE = 100
@@ -38,7 +45,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _query(request: HttpRequest) -> Query:
-    return selectors.parse_query(request.GET, today=timezone.localdate())
+    params: Mapping[str, str] = request.GET
+    cadre = request.GET.get("cadre", "").strip()
+    if cadre:  # typed as a name (the suggestions offer names): the engine filters by user name
+        params = {**request.GET.dict(), "cadre": selectors.cadre_username(request.user, cadre)}
+    return selectors.parse_query(params, today=timezone.localdate())
 
 
 def _json(data: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -173,6 +184,78 @@ def _department_desk(
     return render(request, "dashboard/department_home.html", context)
 
 
+@login_required
+def person(request: HttpRequest, username: str) -> HttpResponse:
+    """履职档案: one cadre's overdue items, the findings and accountability measures about them
+    and their commendations, all within the reader's scope; a cadre out of scope is a 404."""
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    user = request.user
+    cadre = get_visible_or_404(user, selectors.cadres_in_scope(user), user__username=username)
+    items = selectors.overdue(user, query.narrowed(cadre=username))
+    record = selectors.person_record(user, cadre)
+    return render(
+        request,
+        "dashboard/person.html",
+        {
+            "query": query,
+            "cadre": cadre,
+            "items": _rows(query, items[:PAGE_SIZE]),
+            "total": len(items),
+            "list_url": _list_url(query, cadre=username),
+            **record,
+        },
+    )
+
+
+RANKINGS = {
+    "village": (gettext_lazy("Villages, most overdue first"), None),
+    "department": (gettext_lazy("Departments, most overdue first"), None),
+    "cadre": (gettext_lazy("Cadres, most overdue first"), "cadre_name"),
+}
+RANKING_PAGE = 50
+
+
+@login_required
+def ranking(request: HttpRequest, key: str) -> HttpResponse:
+    """A whole ranking (every village, department or cadre with something overdue), a page at
+    a time, each number linking to its list; the home page shows the first ten."""
+    if key not in RANKINGS:
+        raise Http404
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    title, label_key = RANKINGS[key]
+    counts = selectors.ranking(selectors.tallies(request.user, query), key, label_key)
+    page = Paginator(counts, RANKING_PAGE).get_page(request.GET.get("page"))
+    top = counts[0].count if counts else 0
+    rows = [
+        (
+            page.start_index() + index,
+            count,
+            _list_url(query, **{key: count.key}),
+            round(100 * count.count / top) if top else 0,
+            reverse("dashboard:person", args=[count.key]) if key == "cadre" else None,
+        )
+        for index, count in enumerate(page.object_list)
+    ]
+    return render(
+        request,
+        "dashboard/ranking.html",
+        {
+            "query": query,
+            "title": title,
+            "rows": rows,
+            "page": page,
+            "page_query": f"{query.params()}&",
+            "total": sum(c.count for c in counts),
+        },
+    )
+
+
 def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:
     # Two queries: the villages in the user's scope, and the departments (public in the scope).
     return {
@@ -203,6 +286,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "page_query": f"{query.params()}&",
         "items": _rows(query, page.object_list),
         "export_url": f"{reverse('dashboard:items_xlsx')}?{query.params()}",
+        "cadre_typed": request.GET.get("cadre", "")[:50],
         **_filter_choices(request.user),
     }
     return render(request, "dashboard/item_list.html", context)
@@ -229,6 +313,13 @@ def item_export(request: HttpRequest) -> HttpResponse:
     filename = f"overdue-{query.as_of.isoformat()}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+def suggest(request: HttpRequest, kind: str) -> HttpResponse:
+    """Names for the filters (cadre, village, department), from the user's scope only."""
+    rows = selectors.suggestions(request.user, kind, request.GET.get("q", ""))
+    return _json({"results": [{"value": value, "label": label} for value, label in rows]})
 
 
 def overdue_json(request: HttpRequest) -> HttpResponse:
@@ -290,3 +381,86 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         else None,
     }
     return render(request, "dashboard/household.html", context)
+
+
+APPROVAL_PAGE = 50
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """What waits for a leader's approval: help plans and proposed commendations, each approved
+    with one button (the date, who and when are set by the server)."""
+    user = request.user
+    may_plans = user.has_perm("households.approve_helpplan")
+    may_commendations = user.has_perm("oversight.approve_commendation")
+    if not (may_plans or may_commendations):
+        raise PermissionDenied
+    plans = Paginator(
+        selectors.pending_plans(user) if may_plans else HelpPlan.objects.none(), APPROVAL_PAGE
+    ).get_page(request.GET.get("page"))
+    commendations = (
+        list(selectors.pending_commendations(user)[:APPROVAL_PAGE]) if may_commendations else []
+    )
+    return render(
+        request,
+        "dashboard/approvals.html",
+        {
+            "may_plans": may_plans,
+            "may_commendations": may_commendations,
+            "page": plans,
+            "page_query": "",
+            "commendations": commendations,
+            "limit": APPROVAL_PAGE,
+        },
+    )
+
+
+def _approve(request: HttpRequest, permission: str, queryset: QuerySet, pk: int, act: Any) -> Any:
+    """One approval: POST only, the permission, the row in the user's write scope (else 404),
+    the service; a refusal is shown as a message, nothing written."""
+    if request.method != "POST":
+        raise Http404
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    row = writable(request.user, queryset).filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    try:
+        return act(row)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return None
+
+
+@login_required
+def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _approve(
+        request,
+        "households.approve_helpplan",
+        HelpPlan.objects.select_related("household"),
+        pk,
+        lambda row: household_services.plan_approve(plan=row, by=cast(User, request.user)),
+    )
+    if plan is not None:
+        messages.success(
+            request,
+            _("the %(year)d plan of household %(number)s is approved")
+            % {"year": plan.year, "number": plan.household.number},
+        )
+    return redirect("dashboard:approvals")
+
+
+@login_required
+def commendation_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    commendation = _approve(
+        request,
+        "oversight.approve_commendation",
+        Commendation.objects.all(),
+        pk,
+        lambda row: oversight_services.commendation_approve(
+            commendation=row, by=cast(User, request.user)
+        ),
+    )
+    if commendation is not None:
+        messages.success(request, _("the commendation is approved"))
+    return redirect("dashboard:approvals")

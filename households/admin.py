@@ -420,7 +420,9 @@ class HelpMeasureInline(DefaultDepartmentMixin, ScopedInline, admin.TabularInlin
 
 @admin.register(HelpPlan)
 class HelpPlanAdmin(ScopedAdmin):
-    list_display = ["household", "year", "approved_on"]
+    list_display = ["household", "year", "approved_on", "approved_by"]
+    # Approval is one button on the approvals page (date, who and when set by the server).
+    readonly_fields = ["approved_on", "approved_by", "approved_at"]
     list_filter = ["year", "household__village"]
     search_fields = ["=household__number", "household__head_name"]
     list_select_related = ["household__village"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext_lazy as _
@@ -64,8 +64,9 @@ def household_record(*, user: User | AnonymousUser, household: Household) -> dic
     members, member changes, pairings, plans with their measures, and the latest 三保障
     assessment of each item."""
 
-    def rows(model: type, *related: str) -> QuerySet:
-        return visible(user, model.objects.filter(household=household).select_related(*related))
+    def rows(model: type[Model], *related: str) -> QuerySet:
+        found = model._default_manager.filter(household=household).select_related(*related)
+        return visible(user, found)
 
     latest: dict[str, Assessment] = {}
     for assessment in rows(Assessment, "assessed_by").order_by("item", "-assessed_on"):

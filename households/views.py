@@ -19,6 +19,7 @@ from duties.models import Village
 from households import selectors, services
 from households.forms import MemberChangeForm
 from households.models import Household
+from xigang.forms import add_service_errors
 from xigang.scope import get_visible_or_404, mask_id, visible
 
 # Those who keep the registry may correct what the checks find.
@@ -98,11 +99,7 @@ def member_change_new(request: HttpRequest) -> HttpResponse:
                 reported_by=user,
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error.messages)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,

@@ -179,11 +179,22 @@ class Commendation(Subject):
 
     reason = models.TextField(_("reason"))
     awarded_on = models.DateField(_("awarded on"))
+    # Proposed by the inspectors, approved by the town's leaders: pending while these are empty.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-awarded_on", "id"]
         verbose_name = _("commendation")
         verbose_name_plural = _("commendations")
+        permissions = [("approve_commendation", _("Can approve a commendation"))]
         constraints = [
             models.CheckConstraint(condition=_ONE_SUBJECT, name="commendation_one_subject")
         ]

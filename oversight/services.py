@@ -2,9 +2,13 @@
 
 import datetime
 
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from oversight.models import Finding
+from oversight.models import Commendation, Finding
 
 
 @transaction.atomic
@@ -17,3 +21,17 @@ def finding_rectify(
     finding.full_clean()
     finding.save(update_fields=["rectified_on", "rectification"])
     return finding
+
+
+@transaction.atomic
+def commendation_approve(*, commendation: Commendation, by: User) -> Commendation:
+    """Approve a proposed commendation in one step (who and when set here); approving twice is
+    refused."""
+    commendation = Commendation.objects.select_for_update().get(pk=commendation.pk)
+    if commendation.approved_at is not None:
+        raise ValidationError(_("this commendation was already approved"))
+    commendation.approved_by = by
+    commendation.approved_at = timezone.now()
+    commendation.full_clean()
+    commendation.save(update_fields=["approved_by", "approved_at"])
+    return commendation

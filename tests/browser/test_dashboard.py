@@ -60,7 +60,7 @@ def test_an_inspector_filters_drills_down_and_exports(new_page, live_server, sce
     screenshot(page, "dashboard-纪检督查")
 
     page.click("text=全部逾期事项（可筛选、导出 Excel）")
-    page.select_option("#f-village", "西村")
+    page.fill("#f-village", "西村")
     with page.expect_navigation():
         page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"village=%E8%A5%BF%E6%9D%91"))

@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from duties.models import Obligation
-from xigang import obligations
-from xigang.obligations import Filters
-from xigang.overdue_query import default_since
 from tests.dashboard.conftest import AS_OF, PAIRING_ITEMS_PER_HOUSEHOLD, more_households
 from visits.models import ProblemCategory
 from visits.services import problem_report
+from xigang import obligations
+from xigang.obligations import Filters
+from xigang.overdue_query import default_since
 
 Q = {"as_of": AS_OF.isoformat()}
 

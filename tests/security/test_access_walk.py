@@ -40,6 +40,12 @@ TABLE: dict[str, object] = {
     "dashboard/items.xlsx": ALL,
     "dashboard/overdue.json": ALL,
     "dashboard/households/<str:number>/": {"leader", "office", "inspector", "east_cadre", "pairing"},
+    "dashboard/suggest/<str:kind>/": ALL,  # an unknown kind: no suggestion; each its own scope
+    "dashboard/rankings/<str:key>/": set(),  # here an unknown ranking: 404 for all
+    "dashboard/people/<str:username>/": set(),  # here a user name nobody has: 404
+    "dashboard/approvals/": {"leader"},  # who approves plans and commendations
+    "dashboard/approvals/plans/<int:pk>/": set(),  # POST only
+    "dashboard/approvals/commendations/<int:pk>/": set(),  # POST only
     "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},
     "duties/obligations/<int:pk>/": set(),  # here ids of a row that does not exist; see ROWS
     "duties/obligations/<int:pk>/waive/": set(),  # POST only
@@ -48,6 +54,9 @@ TABLE: dict[str, object] = {
     "duties/disclosures/": {"leader", "office", "inspector", "east_cadre", "west_cadre"},
     "duties/disclosures/new/": {"office", "east_cadre", "west_cadre"},
     "duties/disclosures/<int:pk>/": set(),
+    "households/": STAFF,  # each sees the households of its scope
+    "households/suggest/": STAFF,
+    "households/changes/new/": {"office", "east_cadre", "west_cadre", "pairing"},
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre

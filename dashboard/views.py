@@ -25,6 +25,7 @@ from dashboard import charts, selectors
 from dashboard.selectors import Query, QueryError
 from duties.models import Department, Village
 from households.models import Household
+from visits import views as visits_views
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
@@ -84,6 +85,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, error)
     user = request.user
     scope = scope_of(user)
+    if scope.roles == {roles.PAIRING}:
+        # A pairing cadre's home is the phone-first list of their households.
+        return visits_views.my_households(request)
     # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
     # whole town its counts (no item built), cadres and units their overdue and pending lists.
     if scope.whole_town:

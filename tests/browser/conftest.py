@@ -42,6 +42,8 @@ def browser():
                 "--disable-gpu",
                 "--disable-background-networking",
                 "--disable-component-update",
+                # The browser's own language: date fields show 2026/11/30 as on a Chinese phone.
+                "--lang=zh-CN",
             ],
         )
         yield browser

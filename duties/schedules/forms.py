@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duties.models import Department, Disclosure, Duty, Village
 from xigang.widgets import IsoDateInput
@@ -59,7 +60,7 @@ class DisclosureForm(forms.Form):
         label=_("village"), queryset=None
     )
     kind = forms.ChoiceField(label=_("kind"), choices=Disclosure.Kind.choices)
-    title = forms.CharField(label=_("title"), max_length=100)
+    title = forms.CharField(label=pgettext_lazy("notice", "title"), max_length=100)
     posted_from = forms.DateField(label=_("first day posted"), widget=IsoDateInput)
     posted_until = forms.DateField(
         label=_("last day posted"),

@@ -85,7 +85,7 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     line = page.locator(f"#hh-{fresh.pk}")
     assert "saved" in line.get_attribute("class")
     assert line.locator(".pending-item").count() == 0
-    assert "本月、本季度的联系均已完成" in line.inner_text()
+    assert "本期应做的联系都已完成" in line.inner_text()
     assert f"已登记 {today} 对 东村-002 的" in page.inner_text("ul.messages")
     check_page(page)
     save_screen(page, "pairing-cadre-home-saved-phone")

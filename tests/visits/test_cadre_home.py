@@ -50,7 +50,7 @@ def test_households_are_listed_worst_first_each_saying_why(client, pairing, thre
     assert "逾期" in first and "今天的联系只计入本期" in html
     assert "2026-Q4：本季度尚无入户走访记录（电话联系不计入）（2026-12-31 前完成）" in second
     assert "逾期" not in second and "本月尚无" not in second
-    assert "本月、本季度的联系均已完成" in third
+    assert "本期应做的联系都已完成" in third
     assert 'href="tel:13800000002"' in second and "拨打 13800000002" in second
 
 
@@ -78,7 +78,7 @@ def test_after_saving_the_household_line_is_updated_at_once(client, pairing, thr
     html = client.get(response["Location"]).content.decode()
     line = re.search(r'<article class="([^"]*)" id="hh-%d">(.*?)</article>' % second.pk, html, re.S)
     assert "saved" in line.group(1)
-    assert "2026-Q4" not in line.group(2) and "本月、本季度的联系均已完成" in line.group(2)
+    assert "2026-Q4" not in line.group(2) and "本期应做的联系都已完成" in line.group(2)
     assert "已登记 2026-11-30 对 东村-002 的入户走访" in html
 
 

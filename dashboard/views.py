@@ -33,6 +33,7 @@ from households.models import HelpPlan, Household
 from households.selectors import household_record
 from oversight import services as oversight_services
 from oversight.models import Commendation
+from visits import views as visits_views
 from visits.selectors import HISTORY_LIMIT, household_visits
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
@@ -97,6 +98,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, error)
     user = request.user
     scope = scope_of(user)
+    if scope.roles == {roles.PAIRING}:
+        # A pairing cadre's home is the phone-first list of their households.
+        return visits_views.my_households(request)
     # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
     # whole town its counts (no item built), cadres and units their overdue and pending lists.
     if scope.whole_town:

@@ -13,15 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households import selectors
 from households.models import Household, MemberChange
-
-
-class IsoDateInput(forms.DateInput):
-    """`<input type="date">` takes YYYY-MM-DD only, whatever the language's date format."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
+from xigang.widgets import IsoDateInput
 
 
 class HouseholdPickerField(forms.CharField):

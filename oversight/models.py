@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duties.models import Article, Cadre, Department, Village
 
@@ -59,7 +60,7 @@ class Inspection(models.Model):
         SPOT = "随机抽查", _("spot check")
         SUPERVISION = "督导检查", _("supervisory check")
 
-    title = models.CharField(_("title"), max_length=100)
+    title = models.CharField(pgettext_lazy("inspection", "title"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SPECIAL)
     department = models.ForeignKey(
         Department,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from visits.models import ProblemCategory, Visit
+from xigang.widgets import IsoDateInput
 
 
 class VisitForm(forms.Form):
@@ -16,9 +17,7 @@ class VisitForm(forms.Form):
         widget=forms.RadioSelect,
         initial=Visit.Kind.HOME,
     )
-    on = forms.DateField(
-        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    on = forms.DateField(label=_("date"), widget=IsoDateInput, initial=timezone.localdate)
     content = forms.CharField(
         label=_("what was discussed or done"),
         required=False,

@@ -32,7 +32,12 @@ class Visit(models.Model):
         verbose_name_plural = _("visits")
         constraints = [
             models.UniqueConstraint(
-                fields=["household", "cadre", "kind", "on"], name="visit_unique_per_day"
+                fields=["household", "cadre", "kind", "on"],
+                name="visit_unique_per_day",
+                violation_error_message=_(
+                    "this contact is already recorded: one visit of a kind per household, "
+                    "cadre and day"
+                ),
             )
         ]
         indexes = [

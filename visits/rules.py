@@ -153,8 +153,13 @@ class PairingRule(Rule):
     article = 39
     period_kind: str
     kinds: tuple[str, ...]
+    kind_owed: str  # the kind of visit that meets the current period (the entry's preselection)
 
     def subject(self, period: Period) -> str:
+        raise NotImplementedError
+
+    def why(self, *, pending: bool) -> str:
+        """Why a household's period is listed, after its label (the cadre's home screen)."""
         raise NotImplementedError
 
     def _households(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
@@ -285,9 +290,15 @@ class HomeVisitRule(PairingRule):
     title = "a home visit to each paired household every quarter"
     period_kind = QUARTERLY
     kinds = (Visit.Kind.HOME,)
+    kind_owed = Visit.Kind.HOME
 
     def subject(self, period: Period) -> str:
         return _("at least one home visit in %(period)s") % {"period": period.label}
+
+    def why(self, *, pending: bool) -> str:
+        if pending:
+            return _("no home visit recorded yet this quarter (phone calls do not count)")
+        return _("no home visit was recorded that quarter (phone calls do not count)")
 
 
 @register(order=20)
@@ -296,6 +307,12 @@ class PhoneContactRule(PairingRule):
     title = "a phone contact (or a home visit) with each paired household every month"
     period_kind = MONTHLY
     kinds = (Visit.Kind.PHONE, Visit.Kind.HOME)
+    kind_owed = Visit.Kind.PHONE
+
+    def why(self, *, pending: bool) -> str:
+        if pending:
+            return _("no phone call or home visit recorded yet this month")
+        return _("no phone call or home visit was recorded that month")
 
     def subject(self, period: Period) -> str:
         return _("at least one phone contact or home visit in %(period)s") % {

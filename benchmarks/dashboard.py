@@ -135,6 +135,7 @@ def main(argv=None) -> int:
     ):
         _one_user(label, user, as_of, since, params, baseline, args.repeat)
     _every_role(params, args.repeat)
+    _desks(params, pairing, args.repeat)
     return 0
 
 
@@ -206,6 +207,53 @@ def _every_role(params: dict, repeat: int) -> None:
         for url in pages:
             best, queries, _response = _time_request(client, url, params, repeat)
             print(f"    {role:6s} {url:28s} {best * 1000:8.1f} ms  {queries:3d} queries")
+
+
+def _desks(params: dict, pairing, repeat: int) -> None:
+    """The desks of issue 15 (each role's main pages) on the same data: 民政科's home, a village
+    cadre's households list, household page and data checks, the inspector's full ranking and
+    a person's record, the leader's approvals."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from households.models import Household
+    from xigang import roles
+
+    def first(role: str, **more) -> User | None:
+        users = User.objects.filter(groups__name=role, is_active=True, **more)
+        return users.order_by("pk").first()
+
+    village_cadre = first(roles.VILLAGE)
+    village = village_cadre.cadre.village if village_cadre else None
+    household = Household.objects.filter(village=village).order_by("number").first()
+    desks = [
+        ("民政科 home /", first(roles.DEPARTMENT, cadre__department__name="民政科"), "/"),
+        ("village cadre /households/", village_cadre, "/households/"),
+        (
+            "village cadre household page",
+            village_cadre,
+            f"/dashboard/households/{household.number}/" if household else None,
+        ),
+        ("village cadre /households/quality/", village_cadre, "/households/quality/"),
+        ("inspector cadre ranking", first(roles.INSPECTOR), "/dashboard/rankings/cadre/"),
+        (
+            "inspector person page",
+            first(roles.INSPECTOR),
+            f"/dashboard/people/{pairing.username}/",
+        ),
+        ("leader /dashboard/approvals/", first(roles.LEADER), "/dashboard/approvals/"),
+    ]
+    print("  desks (issue 15):")
+    for name, user, url in desks:
+        if user is None or url is None:
+            continue
+        client = Client()
+        client.force_login(user)
+        best, queries, response = _time_request(client, url, params, repeat)
+        print(
+            f"    {name:36s} {best * 1000:8.1f} ms  {queries:3d} queries  "
+            f"{len(response.content) // 1024:5d} KB"
+        )
 
 
 if __name__ == "__main__":

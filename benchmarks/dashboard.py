@@ -218,14 +218,14 @@ def _desks(params: dict, pairing, repeat: int) -> None:
 
     from households.models import Household
     from xigang import roles
+    from xigang.scope import visible
 
     def first(role: str, **more) -> User | None:
         users = User.objects.filter(groups__name=role, is_active=True, **more)
         return users.order_by("pk").first()
 
     village_cadre = first(roles.VILLAGE)
-    village = village_cadre.cadre.village if village_cadre else None
-    household = Household.objects.filter(village=village).order_by("number").first()
+    household = visible(village_cadre, Household.objects.order_by("number")).first()
     desks = [
         ("民政科 home /", first(roles.DEPARTMENT, cadre__department__name="民政科"), "/"),
         ("village cadre /households/", village_cadre, "/households/"),

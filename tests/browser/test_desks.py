@@ -141,3 +141,21 @@ def test_a_leader_approves_a_plan_with_one_button(desktop_page, live_server, lea
     plan = HelpPlan.objects.get()
     assert plan.approved_on == scene and plan.approved_by == leader
     assert not HelpPlan.objects.filter(approved_on__isnull=True).exists()
+
+
+def test_the_household_admin_page_fits_a_desk_screen(desktop_page, live_server, office, scene):
+    """The members inline at 1366 px: no sideways scrolling, 在册 and 离户日期 in view."""
+    from households.models import Household, Member
+    from tests.households.conftest import idn
+
+    household = Household.objects.get(number="东村-001")
+    Member.objects.create(household=household, id_number=idn(1), name="张三", relation="户主")
+    page = desktop_page
+    sign_in(page, live_server, office, next_url=f"/admin/households/household/{household.pk}/change/")
+    page.wait_for_load_state("load")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1366, width
+    for header in ("在册", "离户日期"):
+        box = page.locator(f".inline-group th:has-text('{header}')").first.bounding_box()
+        assert box and box["x"] + box["width"] <= 1366, (header, box)
+    save_screen(page, "household-admin-desk")

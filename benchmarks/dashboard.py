@@ -208,7 +208,11 @@ def _desks(params: dict, pairing, repeat: int) -> None:
         return users.order_by("pk").first()
 
     village_cadre = first(roles.VILLAGE)
-    household = visible(village_cadre, Household.objects.order_by("number")).first()
+    household = (
+        visible(village_cadre, Household.objects.order_by("number")).first()
+        if village_cadre
+        else None
+    )
     desks = [
         ("民政科 home /", first(roles.DEPARTMENT, cadre__department__name="民政科"), "/"),
         ("village cadre /households/", village_cadre, "/households/"),

@@ -166,6 +166,14 @@ class PairingRule(Rule):
         households = visible(user, Household.objects.all())
         if filters.village:
             households = households.filter(village__name=filters.village)
+        if filters.cadre:
+            # An item is attributed to a cadre paired with its household: for one cadre, only
+            # the households they were ever paired with need the work (a person's page).
+            households = households.filter(
+                pk__in=Pairing.objects.filter(cadre__user__username=filters.cadre).values(
+                    "household_id"
+                )
+            )
         return households
 
     def _fetch(

@@ -52,7 +52,14 @@ def test_a_village_cadre_finds_a_household_and_records_a_newborn(
     page.click("text=东村-001")
     page.wait_for_url("**/dashboard/households/**")
     check_page(page)
-    for heading in ("家庭成员", "人口变动", "结对帮扶", "走访和电话联系", "帮扶计划", "两不愁三保障"):
+    for heading in (
+        "家庭成员",
+        "人口变动",
+        "结对帮扶",
+        "走访和电话联系",
+        "帮扶计划",
+        "两不愁三保障",
+    ):
         assert page.locator(f"h2:has-text('{heading}')").count() == 1, heading
     save_screen(page, "village-cadre-household-desk")
     page.click("text=登记人口变动")
@@ -151,7 +158,9 @@ def test_the_household_admin_page_fits_a_desk_screen(desktop_page, live_server, 
     household = Household.objects.get(number="东村-001")
     Member.objects.create(household=household, id_number=idn(1), name="张三", relation="户主")
     page = desktop_page
-    sign_in(page, live_server, office, next_url=f"/admin/households/household/{household.pk}/change/")
+    sign_in(
+        page, live_server, office, next_url=f"/admin/households/household/{household.pk}/change/"
+    )
     page.wait_for_load_state("load")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1366, width

@@ -36,6 +36,7 @@ TABLE: dict[str, object] = {
     "accounts/otp/verify/": ALL,
     "accounts/code/": PUBLIC,  # a one-time code from the 系统管理员 (password reset is gone)
     "i18n/setlang/": PUBLIC,
+    "favicon.ico": PUBLIC,  # a redirect to the static icon
     "dashboard/items/": ALL,  # each sees its own scope; the outsider an empty list
     "dashboard/items.xlsx": ALL,
     "dashboard/overdue.json": ALL,
@@ -57,6 +58,7 @@ TABLE: dict[str, object] = {
     "households/": STAFF,  # each sees the households of its scope
     "households/suggest/": STAFF,
     "households/changes/new/": {"office", "east_cadre", "west_cadre", "pairing"},
+    "duties/parameters/": {"leader", "office", "inspector"},  # the rules' numbers: town roles
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
@@ -193,6 +195,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
             posted_from=date(2026, 7, 1),
             posted_until=None,
             user=office,
+            photos=[SimpleUploadedFile("公示栏.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)],
         )
         for name, village in (("east", east), ("west", west))
     }

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
 import time
 
+from benchmarks.database import use_database
 from benchmarks.overdue import SCALES, hand_written_sql
 
 
@@ -33,26 +33,6 @@ def _best(fn, repeat: int):
         result = fn()
         best = min(best, time.perf_counter() - started)
     return best, result
-
-
-def _setup(scale: str, fresh: bool) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-    from django.test.utils import setup_databases, setup_test_environment
-
-    db = connections["default"].settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        db["TEST"]["NAME"] = f"/tmp/bench_dashboard_{scale}.sqlite3"
-        if fresh and os.path.exists(db["TEST"]["NAME"]):
-            os.remove(db["TEST"]["NAME"])
-    else:
-        db["TEST"]["NAME"] = f"bench_dashboard_{scale}"
-    setup_test_environment()  # the test Client's host; DEBUG off as in production
-    # No serialized copy of the data (the test runner's default): too slow at county scale.
-    setup_databases(verbosity=0, interactive=False, keepdb=not fresh, serialized_aliases=[])
 
 
 def _users(as_of: datetime.date):
@@ -102,7 +82,10 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
     args = parser.parse_args(argv)
 
-    _setup(args.scale, args.fresh)
+    use_database(f"dashboard_{args.scale}", fresh=args.fresh)
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test Client's host; DEBUG off as in production
     from django.conf import settings
     from django.db import connection
 

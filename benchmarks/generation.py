@@ -18,28 +18,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import random
 import sys
 import time
 
-
-def _setup(scale: str, fresh: bool) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-    from django.test.utils import setup_databases
-
-    db = connections["default"].settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        db["TEST"]["NAME"] = f"/tmp/bench_generation_{scale}.sqlite3"
-        if fresh and os.path.exists(db["TEST"]["NAME"]):
-            os.remove(db["TEST"]["NAME"])
-    else:
-        db["TEST"]["NAME"] = f"bench_generation_{scale}"
-    setup_databases(verbosity=0, interactive=False, keepdb=not fresh, serialized_aliases=[])
+from benchmarks.database import use_database
 
 
 def _seed(scale: str, as_of: datetime.date) -> None:
@@ -82,7 +65,7 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
     args = parser.parse_args(argv)
 
-    _setup(args.scale, args.fresh)
+    use_database(f"generation_{args.scale}", fresh=args.fresh)
     from django.db import connection
 
     from duties.models import Obligation, Village

@@ -3,8 +3,8 @@
     DEBUG=1 python -m benchmarks.ledgers [--rows 10000 50000] [--repeat 1]
     DATABASE_URL=postgres://... DEBUG=1 python -m benchmarks.ledgers
 
-It works in its own fresh database (SQLite: /tmp/bench_ledgers.sqlite3; PostgreSQL:
-`bench_ledgers`). For each size it writes a households workbook (a title line above the
+It works in its own fresh database (SQLite: /tmp/bench_ledgers_PID.sqlite3; PostgreSQL:
+`bench_ledgers_PID`), dropped at the end. For each size it writes a households workbook (a title line above the
 headers, ID numbers as text) and times, best of --repeat:
 - import: `import_ledger` with every validation on (headers, cells, ID check digits, village,
   scope, duplicates, 家庭人口 against members, years) into an empty table, all-or-nothing;
@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.database import drop_database, use_database
+
 HEADERS = [
     "户编号",
     "村",
@@ -39,25 +41,6 @@ HEADERS = [
     "重点户",
 ]
 VILLAGES = 60
-
-
-def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    db = connections["default"].settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        db["TEST"]["NAME"] = "/tmp/bench_ledgers.sqlite3"
-        if os.path.exists(db["TEST"]["NAME"]):
-            os.remove(db["TEST"]["NAME"])
-    else:
-        db["TEST"]["NAME"] = "bench_ledgers"
-    from django.test.utils import setup_databases
-
-    setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
 
 
 def _workbook(path: Path, rows: int) -> None:
@@ -175,7 +158,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10000, 50000])
     parser.add_argument("--repeat", type=int, default=1)
     options = parser.parse_args()
-    _setup()
+    database = f"ledgers_{os.getpid()}"  # always empty: one per run
+    use_database(database, fresh=True)
     from django.contrib.auth import get_user_model
     from django.db import connection
 
@@ -216,6 +200,7 @@ def main() -> None:
                     f"{rows:>7} {step:<8} {rows / ours:>12,.0f} {rows / base:>16,.0f} "
                     f"{base / ours:>6.2f}"
                 )
+    drop_database(database)
 
 
 if __name__ == "__main__":

@@ -17,42 +17,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
 import time
 
+from benchmarks.database import use_database
+
 SCALES = {"tiny": 40, "town": 3000, "county": 60000}
-
-
-def _setup(scale: str, fresh: bool):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xigang.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    db = connections["default"].settings_dict
-    sqlite = db["ENGINE"].endswith("sqlite3")
-    name = f"/tmp/bench_overdue_{scale}.sqlite3" if sqlite else f"bench_overdue_{scale}"
-    if not fresh and _exists(connections["default"], name, sqlite):
-        # Reuse the seeded database as it is (no migrate: it only reads the data).
-        connections["default"].close()
-        db["NAME"] = name
-        return
-    if sqlite and os.path.exists(name):
-        os.remove(name)
-    db["TEST"]["NAME"] = name
-    from django.test.utils import setup_databases
-
-    setup_databases(verbosity=0, interactive=False, keepdb=False, serialized_aliases=[])
-
-
-def _exists(connection, name: str, sqlite: bool) -> bool:
-    if sqlite:
-        return os.path.exists(name)
-    with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        return cursor.fetchone() is not None
 
 
 def _seed(scale: str, as_of: datetime.date) -> None:
@@ -130,7 +100,7 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
     args = parser.parse_args(argv)
 
-    _setup(args.scale, args.fresh)
+    use_database(f"overdue_{args.scale}", fresh=args.fresh)
     from django.db import connection
 
     from households.models import Household, Pairing

@@ -6,7 +6,7 @@ Writes that carry scope (a cadre's groups and grants, 包村干部 assignments) 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -223,9 +223,7 @@ class CadreForm(forms.ModelForm):
     """A cadre with its account name and roles: saved by `cadre_save`, which sets the groups
     and grants the scope of the unit."""
 
-    acting_user: User | AnonymousUser | None = (
-        None  # set by CadreAdmin.get_form: whose change the roles would be
-    )
+    request_user: User | AnonymousUser | None = None  # set by ScopedAdmin.get_form
 
     username = forms.CharField(label=_("user name"), max_length=150)
     roles = forms.MultipleChoiceField(
@@ -275,7 +273,7 @@ class CadreForm(forms.ModelForm):
         if user is not None and "roles" in cleaned:
             wanted = cadre_groups(user, cleaned["roles"])
             for message in groups_refusals(
-                by=self.acting_user, user=user, old=group_names(user), new=wanted
+                by=self.request_user, user=user, old=group_names(user), new=wanted
             ):
                 self.add_error("roles", message)
         return cleaned
@@ -294,18 +292,6 @@ class CadreAdmin(LedgerAdminMixin, ScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cadre]:
         return super().get_queryset(request).prefetch_related("user__groups")
-
-    def get_form(
-        self,
-        request: HttpRequest,
-        obj: models.Model | None = None,
-        change: bool = False,
-        **kwargs: Any,
-    ) -> type[forms.ModelForm]:
-        form = super().get_form(request, obj, change, **kwargs)
-        return cast(
-            "type[forms.ModelForm]", type(form.__name__, (form,), {"acting_user": request.user})
-        )
 
     @admin.display(description=_("user name"), ordering="user__username")
     def username(self, obj: Cadre) -> str:

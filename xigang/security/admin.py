@@ -49,7 +49,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 class _GroupsCheckedForm(forms.ModelForm):
     """Groups change only as `xigang.security.accounts` allows (posts apart, never one's own)."""
 
-    acting_user: User | None = None  # set by PortalUserAdmin.get_form
+    request_user: User | None = None  # set by PortalUserAdmin.get_form, as ScopedAdmin does
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -58,7 +58,7 @@ class _GroupsCheckedForm(forms.ModelForm):
             user = self.instance
             try:
                 check_groups_change(
-                    by=self.acting_user,
+                    by=self.request_user,
                     user=user,
                     old=group_names(user),
                     new={g.name for g in groups},
@@ -122,7 +122,7 @@ class PortalUserAdmin(UserAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             return form
-        return type(form.__name__, (_GroupsCheckedForm, form), {"acting_user": request.user})
+        return type(form.__name__, (_GroupsCheckedForm, form), {"request_user": request.user})
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         if obj is None:

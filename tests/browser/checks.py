@@ -36,7 +36,8 @@ _TAPS_JS = """(minimum) => {
             && box.width > 0 && box.height > 0;
     };
     const describe = el => {
-        const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
+        const text = (el.innerText || el.textContent || el.value
+            || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ');
         return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
             + (el.name ? '[name=' + el.name + ']' : '') + ' "' + text.slice(0, 30) + '"';
     };

@@ -128,3 +128,17 @@ def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_
         )
         Pairing.objects.create(household=household, cadre=pairing.cadre, start=D(2026, 1, 1))
     assert _count(client, pairing, url, django_assert_num_queries, expected) == small
+
+
+# Session and user (2), the cadre (1), scope (groups, village and department grants, cadre: 4),
+# the household (1), the permissions (1), the menu's roles (1), the problem categories (1), the
+# session saved (3). Nothing depends on the number of households or visits.
+ENTRY_QUERIES = {"sqlite": 14, "postgresql": 14}
+
+
+def test_the_entry_runs_a_fixed_number_of_queries(
+    client, pairing, three, django_assert_num_queries
+):
+    url = reverse("visits:visit_new", args=[three[0].pk]) + "?kind=入户"
+    expected = ENTRY_QUERIES[connection.vendor]
+    _count(client, pairing, url, django_assert_num_queries, expected)

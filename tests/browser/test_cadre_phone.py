@@ -57,6 +57,11 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     save_screen(page, "pairing-cadre-home-phone")
     header = page.locator("header.top").bounding_box()
     assert header["height"] <= 0.08 * 844, header  # the screen is for the households
+    page.tap("header.top summary")  # the menu, open: its links are tap targets too
+    assert page.locator("header.top nav a", has_text="我的帮扶户").is_visible()
+    check_page(page, axe=False)
+    save_screen(page, "pairing-cadre-menu-phone")
+    page.tap("header.top summary")
 
     lines = page.locator("article.household")
     assert lines.nth(0).locator(".number").inner_text() == "东村-001"
@@ -105,6 +110,9 @@ def test_the_cadre_home_at_a_desk(desktop_page, live_server, pairing, households
     check_page(desktop_page)
     assert desktop_page.locator("header.top nav a").first.is_visible()  # no menu to open
     save_screen(desktop_page, "pairing-cadre-home-desk")
+    with desktop_page.expect_navigation():
+        desktop_page.click(f"#hh-{households[1].pk} a.record-visit")
+    check_page(desktop_page, dates=["#id_on"])
 
 
 def test_the_sign_in_page_on_a_phone(phone_page, live_server):

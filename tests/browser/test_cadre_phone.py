@@ -82,7 +82,7 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     assert page.is_checked(f"input[name=kind][value='{owed}']")
     save_screen(page, "pairing-cadre-entry-phone")
     tap(page.locator("#id_content"))
-    page.keyboard.type("电话了解近况")
+    page.keyboard.type("电话了解近况，家中一切正常")
     with page.expect_navigation():
         tap(page.locator("form.quick-form button[type=submit]"))
     assert tap.count <= MAX_TAPS
@@ -94,10 +94,13 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     assert f"已登记 {today} 对 东村-002 的" in page.inner_text("ul.messages")
     check_page(page)
     save_screen(page, "pairing-cadre-home-saved-phone")
-    assert Visit.objects.filter(household=fresh, on=today, content="电话了解近况").exists()
+    assert Visit.objects.filter(
+        household=fresh, on=today, content="电话了解近况，家中一切正常"
+    ).exists()
 
     # The same contact again: refused in Chinese, the form shown again with its date.
     page.goto(f"{live_server.url}/visits/{fresh.pk}/new/?kind={owed}")
+    page.fill("#id_content", "电话了解近况，家中一切正常")
     with page.expect_navigation():
         page.tap("form.quick-form button[type=submit]")
     assert "这条联系已经登记过" in page.inner_text("form.quick-form")

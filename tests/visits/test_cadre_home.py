@@ -14,6 +14,7 @@ from visits.models import Visit
 from visits.services import visit_record
 
 D = datetime.date
+CONTENT = "入户了解务工和就医情况，宣传政策"  # what was done, in more than a few words
 pytestmark = pytest.mark.usefixtures("today")  # 2026-11-30: November and Q4 are pending
 
 
@@ -71,7 +72,7 @@ def test_after_saving_the_household_line_is_updated_at_once(client, pairing, thr
     client.force_login(pairing)
     second = three[1]
     url = reverse("visits:visit_new", args=[second.pk])
-    response = client.post(url, {"kind": "入户", "on": "2026-11-30"})
+    response = client.post(url, {"kind": "入户", "on": "2026-11-30", "content": CONTENT})
     home = reverse("visits:my_households")
     assert response.status_code == 302
     assert response["Location"] == f"{home}?saved={second.pk}#hh-{second.pk}"
@@ -85,7 +86,8 @@ def test_after_saving_the_household_line_is_updated_at_once(client, pairing, thr
 def test_a_duplicate_visit_is_refused_in_chinese(client, pairing, three):
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[three[2].pk])
-    html = client.post(url, {"kind": "入户", "on": "2026-11-05"}).content.decode()
+    data = {"kind": "入户", "on": "2026-11-05", "content": CONTENT}
+    html = client.post(url, data).content.decode()
     assert "这条联系已经登记过" in html
     assert "already exists" not in html and "已存在" not in html
     assert 'value="2026-11-05"' in html  # the form shown again keeps its date
@@ -97,7 +99,8 @@ def test_the_dates_of_the_form_are_iso_under_chinese(client, pairing, east_house
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[east_household.pk])
     assert 'value="2026-11-30"' in client.get(url).content.decode()
-    html = client.post(url, {"kind": "入户", "on": "2026-12-31"}).content.decode()
+    data = {"kind": "入户", "on": "2026-12-31", "content": CONTENT}
+    html = client.post(url, data).content.decode()
     assert 'value="2026-12-31"' in html and "2026/12/31" not in html
 
 

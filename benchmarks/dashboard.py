@@ -127,11 +127,10 @@ def _sql_baseline(as_of: datetime.date, since: datetime.date, repeat: int) -> fl
     from django.db import connection
 
     from visits.rules import HomeVisitRule, PhoneContactRule
-    from xigang.periods import periods_between
 
     total = 0.0
     for rule in (HomeVisitRule(), PhoneContactRule()):
-        sql, params = hand_written_sql(periods_between(rule.period_kind, since, as_of), rule.kinds)
+        sql, params = hand_written_sql(rule.periods(since, as_of), rule.kinds)
 
         def run(sql=sql, params=params):
             with connection.cursor() as cursor:

@@ -134,9 +134,8 @@ def _compare(rule, user, as_of: datetime.date, since: datetime.date, repeat: int
 
     from duties.models import Cadre
     from xigang.obligations import Filters
-    from xigang.periods import periods_between
 
-    periods = periods_between(rule.period_kind, since, as_of)
+    periods = rule.periods(since, as_of)
 
     def engine(rule=rule):
         return rule.overdue(user=user, as_of=as_of, since=since, filters=Filters())

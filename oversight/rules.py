@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
+from duties.organisation.params import due_soon_until
 from oversight.models import Finding
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
@@ -61,6 +62,6 @@ class FindingRectifyRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
         findings = self._open(user, filters).filter(
-            deadline__gte=as_of, deadline__lte=self.due_soon_until(as_of)
+            deadline__gte=as_of, deadline__lte=due_soon_until(self.id, as_of)
         )
         return [self._item(f, 0) for f in findings]

@@ -1,7 +1,8 @@
 """The obligations of pairing work (arts. 38-40), each one set-based query per call.
 
 `pairing.home_visit` (art. 39, each quarter) and `pairing.phone_contact` (art. 39, each month)
-follow docs/design.md, 'Exact semantics':
+follow docs/design.md, 'Exact semantics' (the frequency is the dated parameter "months": each
+period is of the frequency in force on its first day):
 - a period is owed for a household only if pairings (one cadre or a chain) cover every day of it;
 - it is met by a visit of the right kind dated inside it, made by a cadre paired with the
   household on the visit's day (a home visit also meets the month);
@@ -30,12 +31,12 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Village
-from duties.organisation.params import InForce, in_force
+from duties.organisation.params import InForce, due_soon_until, in_force, period_steps
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
-from xigang.periods import MONTHLY, QUARTERLY, Period, period_of, periods_between
+from xigang.periods import Period, stepped_period_of, stepped_periods_between
 from xigang.scope import visible
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
@@ -151,7 +152,6 @@ class PairingRule(Rule):
     """A contact owed to each paired household once per calendar period."""
 
     article = 39
-    period_kind: str
     kinds: tuple[str, ...]
     kind_owed: str  # the kind of visit that meets the current period (the entry's preselection)
 
@@ -161,6 +161,15 @@ class PairingRule(Rule):
     def why(self, *, pending: bool) -> str:
         """Why a household's period is listed, after its label (the cadre's home screen)."""
         raise NotImplementedError
+
+    def periods(self, since: datetime.date, as_of: datetime.date) -> list[Period]:
+        """The owed periods starting on or after `since` and ending before `as_of`, each of the
+        frequency in force on its first day (art. 44; one query)."""
+        return stepped_periods_between(period_steps(self.id), since, as_of)
+
+    def current_period(self, as_of: datetime.date) -> Period:
+        """The period in force that holds `as_of` (one query)."""
+        return stepped_period_of(period_steps(self.id), as_of)
 
     def _households(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
         households = visible(user, Household.objects.all())
@@ -209,7 +218,7 @@ class PairingRule(Rule):
         filters: Filters,
     ) -> list[Tally]:
         """The overdue periods counted in the database (`_fetch`), and no item built."""
-        periods = periods_between(self.period_kind, since, as_of)
+        periods = self.periods(since, as_of)
         rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True)
         tallies = []
         for (village, _id, index, count), (username, name, department) in rows:
@@ -273,14 +282,14 @@ class PairingRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> list[OverdueItem]:
-        periods = periods_between(self.period_kind, since, as_of)
+        periods = self.periods(since, as_of)
         return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=False)
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         """The current period, owed (pairing through its last day as known) and not yet met."""
-        periods = [period_of(self.period_kind, as_of)]
+        periods = [self.current_period(as_of)]
         return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=True)
 
 
@@ -288,7 +297,6 @@ class PairingRule(Rule):
 class HomeVisitRule(PairingRule):
     id = "pairing.home_visit"
     title = "a home visit to each paired household every quarter"
-    period_kind = QUARTERLY
     kinds = (Visit.Kind.HOME,)
     kind_owed = Visit.Kind.HOME
 
@@ -297,22 +305,21 @@ class HomeVisitRule(PairingRule):
 
     def why(self, *, pending: bool) -> str:
         if pending:
-            return _("no home visit recorded yet this quarter (phone calls do not count)")
-        return _("no home visit was recorded that quarter (phone calls do not count)")
+            return _("no home visit recorded yet in this period (phone calls do not count)")
+        return _("no home visit was recorded in that period (phone calls do not count)")
 
 
 @register(order=20)
 class PhoneContactRule(PairingRule):
     id = "pairing.phone_contact"
     title = "a phone contact (or a home visit) with each paired household every month"
-    period_kind = MONTHLY
     kinds = (Visit.Kind.PHONE, Visit.Kind.HOME)
     kind_owed = Visit.Kind.PHONE
 
     def why(self, *, pending: bool) -> str:
         if pending:
-            return _("no phone call or home visit recorded yet this month")
-        return _("no phone call or home visit was recorded that month")
+            return _("no phone call or home visit recorded yet in this period")
+        return _("no phone call or home visit was recorded in that period")
 
     def subject(self, period: Period) -> str:
         return _("at least one phone contact or home visit in %(period)s") % {
@@ -399,7 +406,7 @@ class ProblemResolveRule(Rule):
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         problems = self._open(user, as_of, filters).filter(
-            found_on__lte=as_of, due__gte=as_of, due__lte=self.due_soon_until(as_of)
+            found_on__lte=as_of, due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
         )
         return self._items(problems, as_of, pending=True)
 

@@ -128,12 +128,6 @@ class Rule:
     id: ClassVar[str]
     article: ClassVar[int]
     title: ClassVar[str]
-    # `pending` lists what falls due within this many days of the as-of date (due soon).
-    due_soon_days: ClassVar[int] = 14
-
-    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
-        """The last due day that counts as due soon as of `as_of`."""
-        return as_of + datetime.timedelta(days=self.due_soon_days)
 
     def overdue(
         self,
@@ -160,8 +154,8 @@ class Rule:
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        """Obligations not yet late that fall due soon (by `due_soon_until`, or the current
-        period); none by default."""
+        """Obligations not yet late that fall due soon (within the rule's dated window, or in
+        the current period); none by default."""
         return []
 
 

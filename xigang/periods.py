@@ -92,3 +92,44 @@ def periods_ending_with(kind: str, day: datetime.date, count: int) -> list[Perio
     while len(found) < count:
         found.append(period_of(kind, found[-1].start - ONE_DAY if found else day))
     return found[::-1]
+
+
+# A calendar whose kind changes on given days (art. 44: a visit frequency changed from a date):
+# (first day, kind) steps, oldest first; the first kind also stands for any day before its step.
+# Each step's first day starts a period of its kind and of the kind before it (the writer checks
+# it, `starts_period`), so the periods of the steps follow one another without gap or overlap.
+Steps = tuple[tuple[datetime.date, str], ...]
+
+
+def starts_period(kind: str, day: datetime.date) -> bool:
+    """Whether `day` is the first day of a period of `kind`."""
+    return period_of(kind, day).start == day
+
+
+def kind_on(steps: Steps, day: datetime.date) -> str:
+    """The kind in force on `day`."""
+    kind = steps[0][1]
+    for start, step_kind in steps:
+        if start <= day:
+            kind = step_kind
+    return kind
+
+
+def stepped_period_of(steps: Steps, day: datetime.date) -> Period:
+    """The period in force that contains `day`."""
+    return period_of(kind_on(steps, day), day)
+
+
+def stepped_periods_between(
+    steps: Steps, since: datetime.date, as_of: datetime.date
+) -> list[Period]:
+    """Like `periods_between` for a calendar whose kind changes: each period is of the kind in
+    force on its first day."""
+    period = stepped_period_of(steps, since)
+    if period.start < since:
+        period = stepped_period_of(steps, period.end + ONE_DAY)
+    found: list[Period] = []
+    while period.end < as_of:
+        found.append(period)
+        period = stepped_period_of(steps, period.end + ONE_DAY)
+    return found

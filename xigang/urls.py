@@ -18,7 +18,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("duties/", include("duties.schedules.urls")),
+    path("duties/", include("duties.urls")),
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
 ]

@@ -211,6 +211,10 @@ class Disclosure(models.Model):
         _("last day posted"), null=True, blank=True, help_text=_("Empty while still posted.")
     )
     days_posted = models.PositiveSmallIntegerField(_("days posted"), null=True, blank=True)
+    # What the photos prove (docs/design.md, "公示 with proof"), set by the service on each save:
+    # the first day, and once taken down the days, never more than first established.
+    proven_from = models.DateField(_("first day proven"), null=True, blank=True)
+    days_proven = models.PositiveSmallIntegerField(_("days proven"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -236,6 +240,11 @@ class Disclosure(models.Model):
                 | Q(posted_until__isnull=False, days_posted__gte=1),
                 name="disclosure_days_posted_iff_ended",
             ),
+            models.CheckConstraint(
+                condition=Q(posted_until__isnull=True, days_proven__isnull=True)
+                | Q(posted_until__isnull=False, days_proven__isnull=False),
+                name="disclosure_days_proven_iff_ended",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -252,7 +261,12 @@ def _evidence_path(instance: "Evidence", filename: str) -> str:
 
 
 class Evidence(models.Model):
-    """A file that proves an obligation was met, or a photo of a posted 公示."""
+    """A file that proves an obligation was met, or a photo of a 公示 on the board when it was
+    posted or after it was taken down; its entry time and author are the server's."""
+
+    class Moment(models.TextChoices):
+        POSTED = "posted", _("when posted")
+        TAKEN_DOWN = "taken_down", _("when taken down")
 
     obligation = models.ForeignKey(
         Obligation,
@@ -269,6 +283,11 @@ class Evidence(models.Model):
         blank=True,
         related_name="evidence",
         verbose_name=_("public notice (公示)"),
+    )
+    # A 公示 photo's moment; empty for an obligation's evidence and for 公示 photos stored
+    # before the moment was asked (not used as proof).
+    moment = models.CharField(
+        _("photo of the notice"), max_length=10, choices=Moment.choices, blank=True
     )
     file = models.FileField(_("file"), upload_to=_evidence_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
@@ -291,6 +310,10 @@ class Evidence(models.Model):
                 condition=Q(obligation__isnull=False, disclosure__isnull=True)
                 | Q(obligation__isnull=True, disclosure__isnull=False),
                 name="evidence_one_parent",
+            ),
+            models.CheckConstraint(
+                condition=Q(obligation__isnull=True) | Q(moment=""),
+                name="evidence_moment_only_for_disclosures",
             ),
         ]
 

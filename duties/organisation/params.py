@@ -8,20 +8,39 @@ applies from its date on and never rewrites the past.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, Q, Value, When
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from duties.models import RuleParameter
 from xigang.obligations import REGULATION_START
+from xigang.periods import HALF_YEARLY, MONTHLY, QUARTERLY, YEARLY, Steps
 
 # The regulation's and docs/design.md's defaults, in force from the regulation's first day.
 DEFAULTS: dict[tuple[str, str], int] = {
+    ("pairing.home_visit", "months"): 3,
+    ("pairing.phone_contact", "months"): 1,
     ("member_change.report", "days"): 30,
     ("problem.resolve", "days"): 30,
+    ("problem.resolve", "due_soon_days"): 14,
     ("emergency.aid", "days"): 7,
+    ("finding.rectify", "due_soon_days"): 14,
+    ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
 }
+
+# What each parameter name means, for the parameters page; a name not here is shown as it is.
+MEANINGS: dict[str, Promise] = {
+    "days": _("days allowed"),
+    "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),
+    "due_soon_days": _("days ahead that an obligation is listed as due soon"),
+}
+
+# A visit frequency ("months") as the calendar period it makes (xigang/periods.py).
+PERIOD_KINDS: dict[int, str] = {1: MONTHLY, 3: QUARTERLY, 6: HALF_YEARLY, 12: YEARLY}
 
 
 @dataclass(frozen=True)
@@ -70,11 +89,26 @@ class InForce:
 def in_force(rule: str, name: str) -> InForce:
     """The parameter's steps, the default standing from the regulation's first day (one
     query)."""
-    rows = list(
-        RuleParameter.objects.filter(rule=rule, name=name)
-        .order_by("effective_from")
-        .values_list("effective_from", "value")
-    )
-    if not rows or rows[0][0] > REGULATION_START:
-        rows.insert(0, (REGULATION_START, DEFAULTS[(rule, name)]))
-    return InForce(tuple(rows))
+    rows = RuleParameter.objects.filter(rule=rule, name=name).order_by("effective_from")
+    return with_default(rule, name, rows.values_list("effective_from", "value"))
+
+
+def with_default(rule: str, name: str, rows: Iterable[tuple[datetime.date, int]]) -> InForce:
+    """The steps of the parameter's rows (oldest first), led by its default when no row
+    stands from the regulation's first day."""
+    steps = list(rows)
+    if not steps or steps[0][0] > REGULATION_START:
+        steps.insert(0, (REGULATION_START, DEFAULTS[(rule, name)]))
+    return InForce(tuple(steps))
+
+
+def period_steps(rule: str) -> Steps:
+    """A visit rule's calendar: the period kind of its frequency ("months") from each date on
+    (one query)."""
+    return tuple((start, PERIOD_KINDS[months]) for start, months in in_force(rule, "months").steps)
+
+
+def due_soon_until(rule: str, as_of: datetime.date) -> datetime.date:
+    """The last due day that counts as due soon as of `as_of`: the rule's window in force on
+    `as_of` (one query)."""
+    return as_of + datetime.timedelta(days=in_force(rule, "due_soon_days").on(as_of))

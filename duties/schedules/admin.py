@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Disclosure, DutySchedule, Evidence, Obligation
-from duties.schedules.services import disclosure_record
+from duties.schedules.services import disclosure_photo_errors, disclosure_record
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 
 
@@ -47,7 +47,14 @@ class EvidenceInline(ScopedInline, admin.TabularInline):
     model = Evidence
     extra = 0
     can_delete = False
-    fields = readonly_fields = ("download", "content_type", "size", "uploaded_by", "uploaded_at")
+    fields = readonly_fields = (
+        "download",
+        "moment",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    )
 
     def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False  # files are checked and stored by the portal's completion form
@@ -115,14 +122,46 @@ class DisclosureEvidenceInline(EvidenceInline):
     fk_name = "disclosure"
 
 
+class DisclosureAdminForm(forms.ModelForm):
+    """The photo rules of the portal's form, said before anything is saved: the admin adds no
+    photo, so it cannot take a notice down that has no photo of it taken down."""
+
+    class Meta:
+        model = Disclosure
+        fields = ["village", "kind", "title", "posted_from", "posted_until"]
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        stored = (
+            Disclosure.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        )
+        errors = disclosure_photo_errors(stored, data.get("posted_until"), [], [])
+        for field, messages in errors.items():
+            self.add_error(field if field in self.fields else None, messages)
+        return data
+
+
 @admin.register(Disclosure)
 class DisclosureAdmin(ScopedAdmin):
-    list_display = ["village", "kind", "title", "posted_from", "posted_until", "days_posted"]
+    form = DisclosureAdminForm
+    list_display = [
+        "village",
+        "kind",
+        "title",
+        "posted_from",
+        "posted_until",
+        "days_posted",
+        "days_proven",
+    ]
     list_filter = ["kind", "posted_from"]
     search_fields = ["title", "village__name"]
     list_select_related = ["village"]
-    readonly_fields = ["days_posted", "recorded_by", "recorded_at"]
+    readonly_fields = ["days_posted", "proven_from", "days_proven", "recorded_by", "recorded_at"]
     inlines = [DisclosureEvidenceInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # recorded in the portal, with the photo of it posted
 
     def save_model(
         self, request: HttpRequest, obj: Disclosure, form: forms.ModelForm, change: bool

@@ -124,6 +124,9 @@ def _disclosures(rng: random.Random, as_of: datetime.date) -> None:
                         posted_from=start,
                         posted_until=until,
                         days_posted=days_posted,
+                        # as if each photo had been entered on the day it shows
+                        proven_from=start,
+                        days_proven=days_posted,
                     )
                 )
     Disclosure.objects.bulk_create(rows, batch_size=2000)

@@ -69,9 +69,22 @@ class DisclosureForm(forms.Form):
         help_text=_("Empty while still posted."),
     )
     photos = MultipleFileField(
-        label=_("photos"),
+        label=_("photos of it posted"),
         required=False,
-        help_text=_("Photos of the notice on the board (JPG, PNG, GIF, WebP), at most 10 MB each."),
+        help_text=_(
+            "Photos of the notice on the board, entered the day it is posted: the days are "
+            "counted from the day the first one is entered (JPG, PNG, GIF, WebP), at most 10 MB "
+            "each."
+        ),
+    )
+    taken_down_photos = MultipleFileField(
+        label=_("photos of it taken down"),
+        required=False,
+        help_text=_(
+            "With the last day posted: photos of the board once the notice is taken down, "
+            "entered the day it is taken down (the days end by the day the first one is "
+            "entered)."
+        ),
     )
 
     def __init__(self, *args: Any, villages: QuerySet[Village], **kwargs: Any) -> None:

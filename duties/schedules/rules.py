@@ -5,7 +5,10 @@
   missing (two or three small queries when nothing is). Periods starting on or after `since`.
 - `disclosure.post`: a 公示 taken down after fewer days than the number in force on its first
   day (parameter disclosure.post/days, default 7, both ends counted) failed art. 35; it is listed
-  once taken down, for 公示 first posted on or after `since`.
+  once taken down, for 公示 first posted on or after `since`. The days are those its photos
+  prove (`days_proven`, set by `duties.schedules.services.disclosure_record`: from the later of
+  the typed first day and the entry of its first photo posted, to the earlier of the typed last
+  day and the entry of its first photo taken down), never raised by a later edit.
 
 Each item names the responsible unit and its people: the users holding the unit's scope
 (department staff, village cadres and 包村干部); `cadre` is the first username, `cadre_name`
@@ -30,7 +33,7 @@ from duties.models import (
     Obligation,
     VillageUserObjectPermission,
 )
-from duties.organisation.params import in_force
+from duties.organisation.params import due_soon_until, in_force
 from duties.schedules.data import scheduled_articles
 from duties.schedules.generation import ensure_generated
 from xigang.obligations import Filters, OverdueItem, Rule, register
@@ -186,7 +189,7 @@ class ScheduledDutyRule(Rule):
     ) -> Iterable[OverdueItem]:
         ensure_generated(through=as_of)
         obligations = self._open(user, filters).filter(
-            due__gte=as_of, due__lte=self.due_soon_until(as_of)
+            due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
         )
         return self._items(obligations, as_of)
 
@@ -212,7 +215,7 @@ class DisclosurePostRule(Rule):
             visible(user, Disclosure.objects.all())
             .filter(posted_until__isnull=False, posted_until__lt=as_of, posted_from__gte=since)
             .annotate(required=required)
-            .filter(days_posted__lt=required)
+            .filter(days_proven__lt=required)
             .select_related("village")
         )
         if filters.village:
@@ -226,10 +229,10 @@ class DisclosurePostRule(Rule):
                 rule=self.id,
                 article=self.article,
                 period=d.posted_from.isoformat(),
-                period_start=d.posted_from,
+                period_start=cast(datetime.date, d.proven_from),  # set on every save
                 period_end=cast(datetime.date, d.posted_until),  # the query keeps set ones
-                due=d.posted_from + datetime.timedelta(days=d.required - 1),
-                days_overdue=d.required - d.days_posted,  # the days it was short
+                due=cast(datetime.date, d.proven_from) + datetime.timedelta(days=d.required - 1),
+                days_overdue=d.required - d.days_proven,  # the days it was short
                 household=None,
                 village=d.village.name,
                 department=None,
@@ -237,7 +240,7 @@ class DisclosurePostRule(Rule):
                 % {
                     "kind": d.kind,
                     "title": d.title,
-                    "days": d.days_posted,
+                    "days": d.days_proven,
                     "required": d.required,
                 },
                 **_people_fields(people, "village", d.village_id),

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,12 +37,16 @@ def evidence_add(
     user: User,
     obligation: Obligation | None = None,
     disclosure: Disclosure | None = None,
+    moment: str = "",
 ) -> Evidence:
-    """Store one uploaded file after checking its content and size."""
+    """Store one uploaded file after checking its content and size; the entry time and the
+    author are set here (a 公示 photo also says whether it shows the notice posted or taken
+    down)."""
     kind, content_type = check_upload(upload, allowed=IMAGES if disclosure else ALL)
     evidence = Evidence(
         obligation=obligation,
         disclosure=disclosure,
+        moment=moment,
         original_name=upload.name[:200],
         content_type=content_type,
         size=upload.size,
@@ -112,6 +117,64 @@ def obligation_waive(*, obligation: Obligation, user: User, reason: str) -> Obli
     return obligation
 
 
+def _first_photo_day(disclosure: Disclosure, moment: str, adding: bool) -> datetime.date | None:
+    """The local day the first photo of this moment was entered, if any (`adding`: one is
+    entered now)."""
+    first = None
+    if disclosure.pk:
+        photos = disclosure.evidence.filter(moment=moment)
+        first = photos.aggregate(first=Min("uploaded_at"))["first"]
+    if first is not None:
+        return timezone.localdate(first)
+    return timezone.localdate() if adding else None
+
+
+def _judge_disclosure(
+    disclosure: Disclosure, *, established: int | None, posting: bool, taking_down: bool
+) -> None:
+    """What the photos prove (docs/design.md, "公示 with proof"): posted from the later of the
+    typed first day and the day the first photo of it posted was entered; up to the earlier of
+    the typed last day and the day the first photo of it taken down was entered; the days
+    between, both ends counted, never more than `established` (the days already judged).
+    `posting`, `taking_down`: photos of that moment are entered with this save."""
+    posted_on = _first_photo_day(disclosure, Evidence.Moment.POSTED, posting)
+    taken_down_on = _first_photo_day(disclosure, Evidence.Moment.TAKEN_DOWN, taking_down)
+    disclosure.proven_from = max(disclosure.posted_from, posted_on or disclosure.posted_from)
+    if disclosure.posted_until is None:
+        disclosure.days_proven = None
+        return
+    last = min(disclosure.posted_until, taken_down_on or disclosure.posted_until)
+    days = max(0, (last - disclosure.proven_from).days + 1)
+    disclosure.days_proven = days if established is None else min(days, established)
+
+
+def disclosure_photo_errors(
+    stored: Disclosure | None, posted_until: datetime.date | None, posted: list, taken_down: list
+) -> dict[str, list[str]]:
+    """A new 公示 comes with a photo of it posted; the first time its last day is given, with a
+    photo of the board after it was taken down; once taken down it stays so."""
+    errors: dict[str, list[str]] = {}
+    if stored is None and not posted:
+        errors["photos"] = [
+            _("attach a photo of the notice on the board, taken when it was posted")
+        ]
+    was_down = stored is not None and stored.posted_until is not None
+    if posted_until is None and was_down:
+        errors["posted_until"] = [
+            _("this notice is recorded as taken down; to post it again, record a new notice")
+        ]
+    has_down_photo = (
+        stored is not None and stored.evidence.filter(moment=Evidence.Moment.TAKEN_DOWN).exists()
+    )
+    if posted_until is not None and not was_down and not taken_down and not has_down_photo:
+        errors["taken_down_photos"] = [
+            _("attach a photo of the board after the notice was taken down")
+        ]
+    if taken_down and posted_until is None and not was_down:
+        errors["posted_until"] = [_("give the last day posted with the photo of it taken down")]
+    return errors
+
+
 @transaction.atomic
 def disclosure_record(
     *,
@@ -122,35 +185,55 @@ def disclosure_record(
     posted_until: datetime.date | None,
     user: User | None,
     photos: Iterable = (),
+    taken_down_photos: Iterable = (),
     disclosure: Disclosure | None = None,
     version: str | None = None,
 ) -> Disclosure:
-    """Record (or update) a 公示 and its photos; the days posted are counted here, both ends
-    included. `version`: the `row_version` the edit form showed (None when not from a form,
-    e.g. the admin, whose form checked it); if the row has been saved since, or the form sent
-    none (""), nothing is written (ValidationError, code "stale" or "unversioned")."""
+    """Record (or update) a 公示 and its photos (`photos`: of it posted; `taken_down_photos`:
+    of the board after it was taken down); the days posted are counted here, both ends
+    included, and the days its photos prove (`_judge_disclosure`). Changing the dates later is
+    kept in the change history and never raises the days already judged. `version`: the
+    `row_version` the edit form showed (None when not from a form, e.g. the admin, whose form
+    checked it); if the row has been saved since, or the form sent none (""), nothing is
+    written (ValidationError, code "stale" or "unversioned")."""
     uploads = _check_all(photos, IMAGES)
-    if disclosure is not None and disclosure.pk and version is not None:
+    down_uploads = _check_all(taken_down_photos, IMAGES)
+    stored = None
+    if disclosure is not None and disclosure.pk:
         # Lock the row, then compare: two saves of the same version cannot both pass.
-        Disclosure.objects.select_for_update().filter(pk=disclosure.pk).first()
-        refuse_stale(disclosure, version)
+        stored = Disclosure.objects.select_for_update().filter(pk=disclosure.pk).first()
+        if version is not None:
+            refuse_stale(disclosure, version)
+    errors = disclosure_photo_errors(stored, posted_until, uploads, down_uploads)
+    if posted_until is not None and posted_until < posted_from:
+        errors["posted_until"] = [_("the last day posted is before the first day")]
+    if errors:
+        raise ValidationError(errors)
     disclosure = disclosure or Disclosure()
     disclosure.village = village
     disclosure.kind = kind
     disclosure.title = title
     disclosure.posted_from = posted_from
     disclosure.posted_until = posted_until
-    if posted_until is not None and posted_until < posted_from:
-        raise ValidationError({"posted_until": [_("the last day posted is before the first day")]})
     disclosure.days_posted = (
         (posted_until - posted_from).days + 1 if posted_until is not None else None
     )
     disclosure.recorded_by = user if user is not None and user.pk else disclosure.recorded_by
+    _judge_disclosure(
+        disclosure,
+        established=stored.days_proven if stored is not None else None,
+        posting=bool(uploads),
+        taking_down=bool(down_uploads),
+    )
     disclosure.full_clean()
     disclosure.save()
-    for upload in uploads:
-        assert user is not None  # photos always come with the signed-in user who posts them
-        evidence_add(upload=upload, user=user, disclosure=disclosure)
+    for moment, files in (
+        (Evidence.Moment.POSTED, uploads),
+        (Evidence.Moment.TAKEN_DOWN, down_uploads),
+    ):
+        for upload in files:
+            assert user is not None  # photos always come with the signed-in user who posts them
+            evidence_add(upload=upload, user=user, disclosure=disclosure, moment=moment)
     return disclosure
 
 

@@ -2,8 +2,6 @@ from django.urls import path
 
 from duties.schedules import views
 
-app_name = "duties"
-
 urlpatterns = [
     path("obligations/", views.obligation_list, name="obligation_list"),
     path("obligations/<int:pk>/", views.obligation_complete_view, name="obligation_complete"),

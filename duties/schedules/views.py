@@ -333,6 +333,7 @@ def disclosure_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
                     posted_until=data["posted_until"],
                     user=cast(User, request.user),
                     photos=data["photos"],
+                    taken_down_photos=data["taken_down_photos"],
                     version=request.POST.get("_row_version", ""),
                 )
             except ValidationError as exc:
@@ -346,7 +347,7 @@ def disclosure_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         {
             "form": form,
             "disclosure": disclosure,
-            "photos": list(disclosure.evidence.all()) if disclosure else [],
+            "photos": list(disclosure.evidence.select_related("uploaded_by")) if disclosure else [],
             # the row as it is now: a save refused as stale may be repeated knowingly
             "row_version": row_version(disclosure) if disclosure else "",
         },

@@ -66,10 +66,10 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     lines = page.locator("article.household")
     assert lines.nth(0).locator(".number").inner_text() == "东村-001"
     assert lines.nth(1).locator(".number").inner_text() == "东村-002"
-    assert "当月没有电话联系或入户走访记录" in lines.nth(0).inner_text()
+    assert "当期没有电话联系或入户走访记录" in lines.nth(0).inner_text()
     assert lines.nth(0).locator(".overdue-item").count() > 1
     line = page.locator(f"#hh-{fresh.pk}")
-    assert "本月尚无电话联系或入户走访记录" in line.inner_text()
+    assert "本期尚无电话联系或入户走访记录" in line.inner_text()
     assert line.locator("a.call").get_attribute("href") == "tel:13800000002"
 
     tap = Taps()

@@ -48,6 +48,7 @@ TABLE: dict[str, object] = {
     "duties/disclosures/": {"leader", "office", "inspector", "east_cadre", "west_cadre"},
     "duties/disclosures/new/": {"office", "east_cadre", "west_cadre"},
     "duties/disclosures/<int:pk>/": set(),
+    "duties/parameters/": {"leader", "office", "inspector"},  # the rules' numbers: town roles
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
@@ -184,6 +185,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
             posted_from=date(2026, 7, 1),
             posted_until=None,
             user=office,
+            photos=[SimpleUploadedFile("公示栏.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)],
         )
         for name, village in (("east", east), ("west", west))
     }

@@ -8,6 +8,7 @@
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
@@ -22,6 +23,13 @@ from xigang import locked_db
 from xigang.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def photo(settings, tmp_path):
+    """A photo of a 公示 on the board (a new 公示 comes with one), stored under a test folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return SimpleUploadedFile("公示栏.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
 
 
 def _writes() -> int:
@@ -127,7 +135,7 @@ def test_l2_a_household_post_without_its_version_is_refused(client, office, hous
     assert client.post(url, _form_data(refused)).status_code == 302  # the page now carries it
 
 
-def test_l2_a_portal_post_without_its_version_is_refused(client, east, east_cadre):
+def test_l2_a_portal_post_without_its_version_is_refused(client, east, east_cadre, photo):
     notice = disclosure_record(
         village=east,
         kind="贫困退出",
@@ -135,6 +143,7 @@ def test_l2_a_portal_post_without_its_version_is_refused(client, east, east_cadr
         posted_from=datetime.date(2026, 7, 1),
         posted_until=None,
         user=east_cadre,
+        photos=[photo],
     )
     client.force_login(east_cadre)
     url = reverse("duties:disclosure_edit", args=[notice.pk])
@@ -143,7 +152,7 @@ def test_l2_a_portal_post_without_its_version_is_refused(client, east, east_cadr
         "kind": "贫困退出",
         "title": "我改的标题",
         "posted_from": "2026-07-01",
-        "posted_until": "2026-07-07",
+        "posted_until": "",  # still posted: taking it down would need its photo
     }
     refused = client.post(url, data)
     page = refused.content.decode()
@@ -197,7 +206,7 @@ def test_l2_a_save_that_meets_a_locked_database_is_tried_again(
 
 
 def test_l2_a_try_that_failed_half_way_wrote_nothing(
-    client, east, east_cadre, monkeypatch, no_pause
+    client, east, east_cadre, monkeypatch, no_pause, photo
 ):
     """The portal's 公示 is recorded (its service commits on its own), then the session's save
     after the view meets the lock: that whole try is undone, so the next one records it once."""
@@ -215,7 +224,9 @@ def test_l2_a_try_that_failed_half_way_wrote_nothing(
 
     monkeypatch.setattr(SessionStore, "save", flaky)
     data = {"village": east.pk, "kind": "贫困退出", "title": "2026年贫困退出公示"}
-    response = client.post(reverse("duties:disclosure_add"), {**data, "posted_from": "2026-07-01"})
+    response = client.post(
+        reverse("duties:disclosure_add"), {**data, "posted_from": "2026-07-01", "photos": [photo]}
+    )
     assert response.status_code == 302 and len(saves) == 2
     assert Disclosure.objects.count() == 1
     assert AuditEntry.objects.filter(action="create", model="duties.disclosure").count() == 1

@@ -46,11 +46,11 @@ def test_households_are_listed_worst_first_each_saying_why(client, pairing, thre
     html = client.get(reverse("home")).content.decode()
     assert _lines(html) == ["东村-001", "东村-002", "东村-003"]
     first, second, third = re.split(r'<article class="card household', html)[1:]
-    assert "2026-10：当月没有电话联系或入户走访记录" in first
-    assert "2026-Q3：当季没有入户走访记录（电话联系不计入）" in first
+    assert "2026-10：当期没有电话联系或入户走访记录" in first
+    assert "2026-Q3：当期没有入户走访记录（电话联系不计入）" in first
     assert "逾期" in first and "今天的联系只计入本期" in html
-    assert "2026-Q4：本季度尚无入户走访记录（电话联系不计入）（2026-12-31 前完成）" in second
-    assert "逾期" not in second and "本月尚无" not in second
+    assert "2026-Q4：本期尚无入户走访记录（电话联系不计入）（2026-12-31 前完成）" in second
+    assert "逾期" not in second and "本期尚无电话" not in second
     assert "本期应做的联系都已完成" in third
     assert 'href="tel:13800000002"' in second and "拨打 13800000002" in second
 

@@ -339,12 +339,13 @@ def test_a_rule_parameter_may_not_rewrite_the_past(client, office):
     from duties.models import RuleParameter
 
     client.force_login(office)
-    response = client.post(
-        reverse("admin:duties_ruleparameter_add"),
-        {"rule": "emergency.aid", "name": "days", "value": "5", "effective_from": "2020-01-01"},
-    )
-    assert response.status_code == 200
-    assert "调整只能自今日或以后的日期起生效" in response.content.decode()
+    for day in ("2020-01-01", "2026-11-30"):  # the past, and today
+        response = client.post(
+            reverse("admin:duties_ruleparameter_add"),
+            {"rule": "emergency.aid", "name": "days", "value": "5", "effective_from": day},
+        )
+        assert response.status_code == 200
+        assert "调整只能自今日（2026-11-30）之后的日期起生效" in response.content.decode()
     assert not RuleParameter.objects.exists()
     in_force = RuleParameter.objects.create(
         rule="emergency.aid", name="days", value=5, effective_from=datetime.date(2020, 1, 1)

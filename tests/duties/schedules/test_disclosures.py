@@ -45,7 +45,12 @@ def test_a_village_cadre_records_a_notice_with_a_photo_and_closes_it(client, eas
     assert notice.evidence.get().original_name == "公示栏.png"
     edit = reverse("duties:disclosure_edit", args=[notice.pk])
     response = _post(
-        client, edit, east, posted_until="2026-07-07", _row_version=shown_version(client, edit)
+        client,
+        edit,
+        east,
+        posted_until="2026-07-07",
+        taken_down_photos=[_photo("撤下后.png")],
+        _row_version=shown_version(client, edit),
     )
     assert response.status_code == 302
     notice.refresh_from_db()

@@ -3,10 +3,13 @@
 import datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from duties.models import Disclosure, Obligation, RuleParameter
 from duties.schedules.services import disclosure_record, obligation_complete, obligation_waive
+from tests.conftest import SHANGHAI
 from xigang.obligations import Filters, overdue_items, pending_items
 from xigang.scope import scope_of
 
@@ -130,15 +133,38 @@ def test_the_overdue_list_is_a_fixed_number_of_queries(
 # --- 公示 (art. 35) ----------------------------------------------------------------------
 
 
-def _posted(village, first, last, user=None):
-    return disclosure_record(
-        village=village,
-        kind=Disclosure.Kind.EXIT,
-        title="2026年贫困退出公示",
-        posted_from=first,
-        posted_until=last,
-        user=user,
+def _on(day):
+    """The clock at noon of `day` in Shanghai, standing still."""
+    return time_machine.travel(
+        datetime.datetime.combine(day, datetime.time(12), SHANGHAI), tick=False
     )
+
+
+def _photo():
+    return SimpleUploadedFile("公示栏.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+
+def _posted(village, first, last, *, posted_on=None, taken_down_on=None):
+    """A 公示 recorded as a village does: with a photo of it posted, entered on `posted_on`
+    (its first day unless given), then, if `last`, its last day with a photo of the board after
+    it was taken down, entered on `taken_down_on` (its last day unless given)."""
+    user = User.objects.get_or_create(username=f"{village.name}-recorder")[0]
+    fields = {"village": village, "kind": Disclosure.Kind.EXIT, "title": "2026年贫困退出公示"}
+    with _on(posted_on or first):
+        notice = disclosure_record(
+            **fields, posted_from=first, posted_until=None, user=user, photos=[_photo()]
+        )
+    if last is None:
+        return notice
+    with _on(taken_down_on or last):
+        return disclosure_record(
+            **fields,
+            posted_from=first,
+            posted_until=last,
+            user=user,
+            taken_down_photos=[_photo()],
+            disclosure=notice,
+        )
 
 
 def test_a_disclosure_posted_exactly_7_days_is_enough_and_6_is_not(east, east_cadre, office):

@@ -34,7 +34,12 @@ def notice(east, east_cadre):
         posted_from=datetime.date(2026, 7, 1),
         posted_until=None,
         user=east_cadre,
+        photos=[_png()],
     )
+
+
+def _png():
+    return SimpleUploadedFile("公示栏.png", PNG)
 
 
 def _edit(client, notice, version, **changes):
@@ -53,8 +58,11 @@ def test_a_stale_notice_edit_is_refused_and_keeps_what_was_typed(
     theirs = other.get(url).content.decode()
     assert _version(mine) == _version(theirs)
 
-    assert _edit(other, notice, _version(theirs), posted_until="2026-07-07").status_code == 302
-    entries = AuditEntry.objects.count()
+    taken_down = _edit(
+        other, notice, _version(theirs), posted_until="2026-07-07", taken_down_photos=[_png()]
+    )
+    assert taken_down.status_code == 302
+    entries, photos = AuditEntry.objects.count(), Evidence.objects.count()
     photo = SimpleUploadedFile("公示栏.png", PNG)
     refused = _edit(
         client,
@@ -70,7 +78,7 @@ def test_a_stale_notice_edit_is_refused_and_keeps_what_was_typed(
     assert 'value="我改的标题"' in page and 'value="2026-07-09"' in page  # what I typed is kept
     notice.refresh_from_db()
     assert (notice.title, notice.posted_until) == ("2026年贫困退出公示", datetime.date(2026, 7, 7))
-    assert not Evidence.objects.exists()  # the photo of the refused save is not stored
+    assert Evidence.objects.count() == photos  # the photo of the refused save is not stored
     assert AuditEntry.objects.count() == entries  # nothing written at all
 
     # the refused page carries the row as it is now: saving again, knowingly, goes through
@@ -85,7 +93,8 @@ def test_an_unchanged_row_saves_with_its_version(client, notice, east_cadre):
     version = _version(
         client.get(reverse("duties:disclosure_edit", args=[notice.pk])).content.decode()
     )
-    assert _edit(client, notice, version, posted_until="2026-07-08").status_code == 302
+    saved = _edit(client, notice, version, posted_until="2026-07-08", taken_down_photos=[_png()])
+    assert saved.status_code == 302
     assert Disclosure.objects.get().days_posted == 8
     # the version it carried is now spent: a second save from the same page is refused
     response = _edit(client, notice, version, posted_until="2026-07-10")
@@ -160,6 +169,7 @@ def test_the_version_is_checked_against_the_row_as_saved_not_as_read(notice, eas
         posted_from=theirs.posted_from,
         posted_until=datetime.date(2026, 7, 7),
         user=office,
+        taken_down_photos=[_png()],
         disclosure=theirs,
         version=shown,
     )

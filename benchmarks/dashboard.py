@@ -10,7 +10,8 @@ kept between runs; `--fresh` seeds again.
 For an inspector (the whole town) and for the pairing cadre with the most households it times,
 best of --repeat after one warm-up request, with Django's test Client (whole request: middleware,
 scope, engine, template): `/`, the list's first page and `/dashboard/overdue.json` (and for the
-cadre their home, `/visits/`, which is also their `/`), counting the queries. Beside them: the engine alone (`overdue_items`, every rule) and benchmarks.overdue's
+cadre the phone home, `/visits/`, the `/` of whoever holds only that role), counting the
+queries. Beside them: the engine alone (`overdue_items`, every rule) and benchmarks.overdue's
 hand-written SQL for the two visit rules over the same periods (the bulk of the work; the other
 rules have no baseline). Last, each role's pages of the load test, for one user of the role.
 """
@@ -161,7 +162,7 @@ def _one_user(label, user, as_of, since, params: dict, baseline: float, repeat: 
         ("/dashboard/overdue.json", "/dashboard/overdue.json"),
     ]
     if user.groups.filter(name="帮扶责任人").exists():
-        # The pairing cadre's `/` is their phone home; /visits/ is the same page by its name.
+        # The phone home: `/` for whoever holds only this role, /visits/ for everyone paired.
         pages.append(("cadre home /visits/", "/visits/"))
     for name, url in pages:
         best, queries, _response = _time_request(client, url, params, repeat)

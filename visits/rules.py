@@ -313,8 +313,8 @@ class HomeVisitRule(PairingRule):
 
     def why(self, *, pending: bool) -> str:
         if pending:
-            return _("no home visit recorded yet this quarter (phone calls do not count)")
-        return _("no home visit was recorded that quarter (phone calls do not count)")
+            return _("no home visit recorded yet in this period (phone calls do not count)")
+        return _("no home visit was recorded in that period (phone calls do not count)")
 
 
 @register(order=20)
@@ -326,8 +326,8 @@ class PhoneContactRule(PairingRule):
 
     def why(self, *, pending: bool) -> str:
         if pending:
-            return _("no phone call or home visit recorded yet this month")
-        return _("no phone call or home visit was recorded that month")
+            return _("no phone call or home visit recorded yet in this period")
+        return _("no phone call or home visit was recorded in that period")
 
     def subject(self, period: Period) -> str:
         return _("at least one phone contact or home visit in %(period)s") % {

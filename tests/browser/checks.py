@@ -6,15 +6,18 @@ The API the browser tests use (keep it stable; other test modules rely on it):
   defaults to whether the viewport is the phone's.
 - `assert_dates_shown(page, required=())`, `assert_tap_targets(page, minimum=40)`,
   `assert_accessible(page)`: one check each.
-- `save_screen(page, name)`: a small PNG of what the screen shows, in docs/screens/NAME.png.
+- `save_screen(page, name)`: a small PNG of what the screen shows (docs/screens/NAME.png with
+  UPDATE_SCREENS=1, else under artifacts/).
 - The fixtures in conftest.py: `phone_page`, `desktop_page` (signed-out pages whose context fails
   the test on any request leaving the live server), `sign_in(page, live_server, user)`.
 """
 
+import os
 from pathlib import Path
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+ARTIFACT_SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
 TAP_MINIMUM = 40
@@ -36,7 +39,8 @@ _TAPS_JS = """(minimum) => {
             && box.width > 0 && box.height > 0;
     };
     const describe = el => {
-        const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
+        const text = (el.innerText || el.textContent || el.value
+            || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ');
         return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
             + (el.name ? '[name=' + el.name + ']' : '') + ' "' + text.slice(0, 30) + '"';
     };
@@ -116,7 +120,10 @@ def check_page(page, *, phone=None, dates=(), axe=True):
 
 
 def save_screen(page, name):
-    """docs/screens/NAME.png: the visible screen only, so the file stays small."""
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=False)
-    return SCREENS / f"{name}.png"
+    """A small PNG of the visible screen: artifacts/screens/NAME.png on every run, and
+    docs/screens/NAME.png (the README's pictures) when UPDATE_SCREENS=1, so that a test run
+    leaves the work tree as it found it."""
+    folder = SCREENS if os.environ.get("UPDATE_SCREENS") == "1" else ARTIFACT_SCREENS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
+    return folder / f"{name}.png"

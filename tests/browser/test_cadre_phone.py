@@ -57,14 +57,19 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     save_screen(page, "pairing-cadre-home-phone")
     header = page.locator("header.top").bounding_box()
     assert header["height"] <= 0.08 * 844, header  # the screen is for the households
+    page.tap("header.top summary")  # the menu, open: its links are tap targets too
+    assert page.locator("header.top nav a", has_text="我的帮扶户").is_visible()
+    check_page(page, axe=False)
+    save_screen(page, "pairing-cadre-menu-phone")
+    page.tap("header.top summary")
 
     lines = page.locator("article.household")
     assert lines.nth(0).locator(".number").inner_text() == "东村-001"
     assert lines.nth(1).locator(".number").inner_text() == "东村-002"
-    assert "当月没有电话联系或入户走访记录" in lines.nth(0).inner_text()
+    assert "当期没有电话联系或入户走访记录" in lines.nth(0).inner_text()
     assert lines.nth(0).locator(".overdue-item").count() > 1
     line = page.locator(f"#hh-{fresh.pk}")
-    assert "本月尚无电话联系或入户走访记录" in line.inner_text()
+    assert "本期尚无电话联系或入户走访记录" in line.inner_text()
     assert line.locator("a.call").get_attribute("href") == "tel:13800000002"
 
     tap = Taps()
@@ -77,7 +82,7 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     assert page.is_checked(f"input[name=kind][value='{owed}']")
     save_screen(page, "pairing-cadre-entry-phone")
     tap(page.locator("#id_content"))
-    page.keyboard.type("电话了解近况")
+    page.keyboard.type("电话了解近况，家中一切正常")
     with page.expect_navigation():
         tap(page.locator("form.quick-form button[type=submit]"))
     assert tap.count <= MAX_TAPS
@@ -89,10 +94,13 @@ def test_a_pairing_cadre_records_a_contact_in_four_taps_on_a_phone(
     assert f"已登记 {today} 对 东村-002 的" in page.inner_text("ul.messages")
     check_page(page)
     save_screen(page, "pairing-cadre-home-saved-phone")
-    assert Visit.objects.filter(household=fresh, on=today, content="电话了解近况").exists()
+    assert Visit.objects.filter(
+        household=fresh, on=today, content="电话了解近况，家中一切正常"
+    ).exists()
 
     # The same contact again: refused in Chinese, the form shown again with its date.
     page.goto(f"{live_server.url}/visits/{fresh.pk}/new/?kind={owed}")
+    page.fill("#id_content", "电话了解近况，家中一切正常")
     with page.expect_navigation():
         page.tap("form.quick-form button[type=submit]")
     assert "这条联系已经登记过" in page.inner_text("form.quick-form")
@@ -105,6 +113,9 @@ def test_the_cadre_home_at_a_desk(desktop_page, live_server, pairing, households
     check_page(desktop_page)
     assert desktop_page.locator("header.top nav a").first.is_visible()  # no menu to open
     save_screen(desktop_page, "pairing-cadre-home-desk")
+    with desktop_page.expect_navigation():
+        desktop_page.click(f"#hh-{households[1].pk} a.record-visit")
+    check_page(desktop_page, dates=["#id_on"])
 
 
 def test_the_sign_in_page_on_a_phone(phone_page, live_server):

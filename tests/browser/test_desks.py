@@ -167,4 +167,3 @@ def test_the_household_admin_page_fits_a_desk_screen(desktop_page, live_server, 
     for header in ("在册", "离户日期"):
         box = page.locator(f".inline-group th:has-text('{header}')").first.bounding_box()
         assert box and box["x"] + box["width"] <= 1366, (header, box)
-    save_screen(page, "household-admin-desk")

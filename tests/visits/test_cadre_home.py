@@ -14,6 +14,7 @@ from visits.models import Visit
 from visits.services import visit_record
 
 D = datetime.date
+CONTENT = "入户了解务工和就医情况，宣传政策"  # what was done, in more than a few words
 pytestmark = pytest.mark.usefixtures("today")  # 2026-11-30: November and Q4 are pending
 
 
@@ -45,11 +46,11 @@ def test_households_are_listed_worst_first_each_saying_why(client, pairing, thre
     html = client.get(reverse("home")).content.decode()
     assert _lines(html) == ["东村-001", "东村-002", "东村-003"]
     first, second, third = re.split(r'<article class="card household', html)[1:]
-    assert "2026-10：当月没有电话联系或入户走访记录" in first
-    assert "2026-Q3：当季没有入户走访记录（电话联系不计入）" in first
+    assert "2026-10：当期没有电话联系或入户走访记录" in first
+    assert "2026-Q3：当期没有入户走访记录（电话联系不计入）" in first
     assert "逾期" in first and "今天的联系只计入本期" in html
-    assert "2026-Q4：本季度尚无入户走访记录（电话联系不计入）（2026-12-31 前完成）" in second
-    assert "逾期" not in second and "本月尚无" not in second
+    assert "2026-Q4：本期尚无入户走访记录（电话联系不计入）（2026-12-31 前完成）" in second
+    assert "逾期" not in second and "本期尚无电话" not in second
     assert "本期应做的联系都已完成" in third
     assert 'href="tel:13800000002"' in second and "拨打 13800000002" in second
 
@@ -71,7 +72,7 @@ def test_after_saving_the_household_line_is_updated_at_once(client, pairing, thr
     client.force_login(pairing)
     second = three[1]
     url = reverse("visits:visit_new", args=[second.pk])
-    response = client.post(url, {"kind": "入户", "on": "2026-11-30"})
+    response = client.post(url, {"kind": "入户", "on": "2026-11-30", "content": CONTENT})
     home = reverse("visits:my_households")
     assert response.status_code == 302
     assert response["Location"] == f"{home}?saved={second.pk}#hh-{second.pk}"
@@ -85,7 +86,8 @@ def test_after_saving_the_household_line_is_updated_at_once(client, pairing, thr
 def test_a_duplicate_visit_is_refused_in_chinese(client, pairing, three):
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[three[2].pk])
-    html = client.post(url, {"kind": "入户", "on": "2026-11-05"}).content.decode()
+    data = {"kind": "入户", "on": "2026-11-05", "content": CONTENT}
+    html = client.post(url, data).content.decode()
     assert "这条联系已经登记过" in html
     assert "already exists" not in html and "已存在" not in html
     assert 'value="2026-11-05"' in html  # the form shown again keeps its date
@@ -97,7 +99,8 @@ def test_the_dates_of_the_form_are_iso_under_chinese(client, pairing, east_house
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[east_household.pk])
     assert 'value="2026-11-30"' in client.get(url).content.decode()
-    html = client.post(url, {"kind": "入户", "on": "2026-12-31"}).content.decode()
+    data = {"kind": "入户", "on": "2026-12-31", "content": CONTENT}
+    html = client.post(url, data).content.decode()
     assert 'value="2026-12-31"' in html and "2026/12/31" not in html
 
 
@@ -111,11 +114,11 @@ def _count(client, user, url, django_assert_num_queries, expected):
 
 # Session and user (2), scope (groups, village and department grants, cadre: 4), the cadre (1),
 # the households with their last dates (1); the engine's overdue list and then its pending list,
-# each its fixed set (home visit and phone contact: the statement and the cadres' names, on
-# PostgreSQL the scope's household ids first; member changes, problems, 救急难 cases with their
+# each its fixed set (home visit and phone contact: their dated frequencies, the statement and
+# the cadres' names, on PostgreSQL the scope's household ids first; member changes, problems, 救急难 cases with their
 # parameters, findings, the duties' generation checks); the menu's permissions and roles (2);
 # the session saved (3).
-HOME_QUERIES = {"sqlite": 40, "postgresql": 44}
+HOME_QUERIES = {"sqlite": 47, "postgresql": 51}
 
 
 def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_assert_num_queries):
@@ -128,3 +131,17 @@ def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_
         )
         Pairing.objects.create(household=household, cadre=pairing.cadre, start=D(2026, 1, 1))
     assert _count(client, pairing, url, django_assert_num_queries, expected) == small
+
+
+# Session and user (2), the cadre (1), scope (groups, village and department grants, cadre: 4),
+# the household (1), the permissions (1), the menu's roles (1), the problem categories (1), the
+# session saved (3). Nothing depends on the number of households or visits.
+ENTRY_QUERIES = {"sqlite": 14, "postgresql": 14}
+
+
+def test_the_entry_runs_a_fixed_number_of_queries(
+    client, pairing, three, django_assert_num_queries
+):
+    url = reverse("visits:visit_new", args=[three[0].pk]) + "?kind=入户"
+    expected = ENTRY_QUERIES[connection.vendor]
+    _count(client, pairing, url, django_assert_num_queries, expected)

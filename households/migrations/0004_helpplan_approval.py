@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0002_household_head_id_index'),
+        ('households', '0003_pairing_imported_in'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

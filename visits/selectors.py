@@ -144,5 +144,5 @@ HISTORY_LIMIT = 100
 def household_visits(*, user: User | AnonymousUser, household: Household) -> QuerySet[Visit]:
     """The household's visits and calls in scope, latest first, with who made them."""
     return visible(
-        user, Visit.objects.filter(household=household).select_related("cadre")
+        user, Visit.objects.filter(household=household).select_related("cadre", "entered_by")
     ).order_by("-on", "-created_at")

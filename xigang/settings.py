@@ -135,6 +135,15 @@ USE_TZ = True
 # The overdue list answers for at most this many years between its since and as-of dates (M5).
 OVERDUE_QUERY_MAX_YEARS = env_int("XIGANG_OVERDUE_QUERY_MAX_YEARS", 3)
 
+# The day the town began keeping its records in the portal (YYYY-MM-DD): from it on, a list "as
+# of" a date counts only records entered by that date (xigang/entry.py). Empty: the day of
+# installation, stored by the migration xigang/0008_installation.
+_go_live = env_str("XIGANG_GO_LIVE").strip()
+try:
+    GO_LIVE = datetime.date.fromisoformat(_go_live) if _go_live else None
+except ValueError as exc:
+    raise ImproperlyConfigured(f"XIGANG_GO_LIVE must be YYYY-MM-DD, got {_go_live!r}") from exc
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

@@ -31,6 +31,10 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
     ("pairing.assigned", "days"): 7,
+    # A visit entered more than these days after its date is a 补录 (late entry).
+    ("pairing.late_entry", "days"): 7,
+    # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).
+    ("pairing.period_close", "days"): 10,
 }
 
 # What each parameter name means, for the parameters page; a name not here is shown as it is.

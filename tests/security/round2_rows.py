@@ -202,7 +202,7 @@ def rows_of(label, cast, east, west, east_household, west_household):
         },
         "visits.emergencycase": lambda: {
             name: EmergencyCase.objects.create(
-                household=h, cause="因病", expense=Decimal("3000"), reported_on=DAY
+                household=h, cause="因病", expense=Decimal("3000"), occurred_on=DAY, reported_on=DAY
             )
             for name, h in (("east", east_household), ("west", west_household))
         },

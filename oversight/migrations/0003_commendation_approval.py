@@ -19,7 +19,7 @@ def approve_the_recorded(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oversight", "0001_initial"),
+        ("oversight", "0002_finding_rectified_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

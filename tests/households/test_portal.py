@@ -97,7 +97,7 @@ def recorded(east_household, east_cadre, pairing, today):
         cadre=pairing.cadre,
         kind="入户",
         on=D(2026, 11, 3),
-        content="看望",
+        content="看望老人，了解生产生活情况",
     )
     return east_household
 
@@ -108,7 +108,7 @@ def test_the_household_page_shows_its_register_and_history(client, east_cadre, r
     for shown in ("家庭成员", "张三", "人口变动", "张小宝", "新生", "2026-11-02", "结对帮扶"):
         assert shown in page, shown
     assert "2026-01-01" in page  # the pairing's first day
-    assert "入户走访" in page and "看望" in page and "录入时间" in page
+    assert "入户走访" in page and "看望老人" in page and "录入时间" in page
 
 
 def test_the_household_page_is_404_out_of_scope(client, west_cadre, recorded):
@@ -129,7 +129,13 @@ def test_the_household_page_takes_a_constant_number_of_queries(
     with CaptureQueriesContext(connection) as before:
         client.get(url)
     for day in range(4, 20):
-        visit_record(household=recorded, cadre=pairing.cadre, kind="电话", on=D(2026, 10, day))
+        visit_record(
+            household=recorded,
+            cadre=pairing.cadre,
+            kind="电话",
+            on=D(2026, 10, day),
+            content="电话询问近况，无新问题",
+        )
         Member.objects.create(household=recorded, id_number=idn(day * 2 + 1), name=f"人{day}")
     with django_assert_num_queries(len(before)):
         client.get(url)

@@ -36,6 +36,7 @@ TABLE: dict[str, object] = {
     "accounts/otp/verify/": ALL,
     "accounts/code/": PUBLIC,  # a one-time code from the 系统管理员 (password reset is gone)
     "i18n/setlang/": PUBLIC,
+    "favicon.ico": PUBLIC,  # a redirect to the static icon
     "dashboard/items/": ALL,  # each sees its own scope; the outsider an empty list
     "dashboard/items.xlsx": ALL,
     "dashboard/overdue.json": ALL,

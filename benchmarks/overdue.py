@@ -10,7 +10,8 @@ seed_demo's modules.
 For each of `pairing.home_visit` and `pairing.phone_contact` it times (best of --repeat):
 - the engine: `Rule.overdue(...)` as the whole-town office sees it, OverdueItems built;
 - the SQL: one hand-written query returning the same (household, period, cadre) rows, fetched;
-checks that both return the same rows and prints the times and their ratio.
+checks that both return the same rows and prints the times and their ratio. Then it times
+`pairing.assigned` (gaps in pairings) alone, the whole town's list and pending list.
 """
 
 from __future__ import annotations
@@ -125,7 +126,26 @@ def main(argv=None) -> int:
         _compare(rule, user, as_of, since, args.repeat)
         for rule in (HomeVisitRule(), PhoneContactRule())
     ]
+    _time_gaps(user, as_of, since, args.repeat)
     return 0 if all(same) else 1
+
+
+def _time_gaps(user, as_of: datetime.date, since: datetime.date, repeat: int) -> None:
+    """`pairing.assigned`: no SQL to race (its gaps are walked in Python over the pairings of
+    the households with one ending in the span), so its time alone, and the pending list's."""
+    from households.rules import PairingAssignedRule
+    from xigang.obligations import Filters
+
+    rule = PairingAssignedRule()
+    t_overdue, items, t_pending, pending = _race(
+        lambda: rule.overdue(user=user, as_of=as_of, since=since, filters=Filters()),
+        lambda: rule.pending(user=user, as_of=as_of, filters=Filters()),
+        repeat,
+    )
+    print(
+        f"  {rule.id:22s} items {len(items):7d} in {t_overdue:7.3f} s; "
+        f"pending {len(pending):5d} in {t_pending:7.3f} s"
+    )
 
 
 def _compare(rule, user, as_of: datetime.date, since: datetime.date, repeat: int) -> bool:

@@ -26,6 +26,7 @@ RULE_LABELS = {
     "pairing.home_visit": gettext_lazy("Quarterly home visit"),
     "pairing.phone_contact": gettext_lazy("Monthly phone contact"),
     "member_change.report": gettext_lazy("Member change report"),
+    "pairing.assigned": gettext_lazy("Pairing cadre assigned"),
     "problem.resolve": gettext_lazy("Routed problem resolved"),
     "emergency.aid": gettext_lazy("Emergency aid"),
     "finding.rectify": gettext_lazy("Finding rectified"),

@@ -12,7 +12,7 @@ from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +28,7 @@ from households.models import (
     Pairing,
 )
 from xigang import history
-from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
+from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline, import_column
 from xigang.idnumber import mask
 from xigang.scope import scope_of
 
@@ -230,6 +230,28 @@ class MemberInline(MaskedIdFields, ScopedInline, admin.TabularInline):
     masked_id_number = staticmethod(_masked("id_number"))
 
 
+class PairingInline(ScopedInline, admin.TabularInline):
+    """The household's pairings on its page, read-only (they change on the pairings' own
+    screen, through the service), each with its 导入 mark."""
+
+    model = Pairing
+    fields = ["cadre", "start", "end", "import_mark"]
+    readonly_fields = ["cadre", "start", "end", "import_mark"]
+    import_mark = staticmethod(import_column)
+    extra = 0
+    can_delete = False
+    ordering = ["start"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("cadre", "imported_in")
+
+
 @admin.register(Household)
 class HouseholdAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "households"
@@ -248,7 +270,7 @@ class HouseholdAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
     list_filter = ["village", "status", "category", "is_key", "cause"]
     search_fields = ["=number", "head_name", "=head_id_number"]
     list_select_related = ["village"]
-    inlines = [MemberInline]
+    inlines = [MemberInline, PairingInline]
     masked_head_id_number = staticmethod(_masked("head_id_number"))
 
     def save_model(
@@ -383,11 +405,17 @@ class MemberChangeAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
 class PairingAdmin(LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "pairings"
     form = PairingForm
-    list_display = ["household", "cadre", "start", "end"]
-    list_filter = ["household__village", "start", "end"]
+    list_display = ["household", "cadre", "start", "end", import_column]
+    list_filter = [
+        "household__village",
+        "start",
+        "end",
+        ("imported_in", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["=household__number", "household__head_name", "cadre__name"]
-    list_select_related = ["household__village", "cadre"]
+    list_select_related = ["household__village", "cadre", "imported_in"]
     raw_id_fields = ["household", "cadre"]
+    readonly_fields = ["imported_in"]
 
     def save_model(self, request: HttpRequest, obj: Pairing, form: ModelForm, change: bool) -> None:
         services.pairing_save(pairing=obj)

@@ -80,11 +80,15 @@ def number_unusable_message() -> str:
     return _("this household number cannot be used: ask the poverty-alleviation office")
 
 
-def closed_household_error(*, status: str) -> str | None:
-    """A closed (已销户) household gets no new pairing."""
-    if status != Household.Status.CLOSED:
+def closed_household_error(*, status: str, end: datetime.date | None) -> str | None:
+    """A closed (已销户) household gets no new open pairing; one of its past pairings (with its
+    last day) may still be recorded, so that its history imports whole."""
+    if status != Household.Status.CLOSED or end is not None:
         return None
-    return _("the household is closed (已销户): it is no longer paired")
+    return _(
+        "the household is closed (已销户): it is no longer paired (a past pairing of it needs "
+        "its last day)"
+    )
 
 
 # --- members and their changes ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from duties.models import Cadre, Department, Village
 from xigang.idnumber import validate_id_number
+from xigang.models import imported_in_field
 
 
 class Household(models.Model):
@@ -257,6 +258,8 @@ class Pairing(models.Model):
     )
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"), null=True, blank=True)
+    # The ledger import that created it; None: entered live.
+    imported_in = imported_in_field()
 
     class Meta:
         ordering = ["household_id", "start"]

@@ -1,4 +1,6 @@
-"""Rule `member_change.report` (arts. 32, 37): a change of household members is reported within
+"""The registry's rules: `member_change.report` and `pairing.assigned`.
+
+Rule `member_change.report` (arts. 32, 37): a change of household members is reported within
 N days of the day it happened (N = the parameter `member_change.report`/`days` in force on that
 day, 30 by default; art. 44 lets it change without rewriting the past).
 
@@ -11,22 +13,42 @@ Semantics (pinned by tests):
   portal only knows a change once somebody reports it;
 - `since` keeps changes that happened on or after it;
 - who answers: the village of the household and the pairing cadre paired with it on the day of
-  the change (cadre null when nobody was); the rule names no department.
+  the change (cadre null when nobody was); the rule names no department. That cadre sees the
+  item after a handover; the successor does not (docs/design.md, attribution).
+
+Rule `pairing.assigned` (art. 37): every household not closed has a pairing cadre every day. A
+gap longer than N days (the parameter `pairing.assigned`/`days` in force on its first day, 7 by
+default) is overdue. Semantics (pinned by tests/households/test_pairing_gaps.py):
+- a gap is a run of days on which no pairing covers the household, from the day after a pairing
+  ends (with no other pairing covering that day) to the day before the next pairing starts, or
+  open when none starts later; the days before a household's first pairing are no gap (the
+  registry holds no date from which it was owed one);
+- due = the gap's first day + N: the last day a new pairing may start for the gap to last N days
+  or less. The gap is overdue as of `as_of` when no pairing started by its due day and the due
+  day is before `as_of`; days_overdue = (the next pairing's first day, or `as_of` if earlier,
+  − due). period = period_start = the gap's first day; period_end = its last day known (the day
+  before the next pairing, or before `as_of`);
+- an open gap not yet overdue is pending (due soon) once it has begun;
+- a closed (已销户) household owes no cadre after its last pairing, only between pairings;
+- `since` keeps gaps beginning on or after it;
+- who answers: 扶贫办 (department), shown to the household's village; no cadre answers, so the
+  rule lists nothing to a pairing cadre, nor under a cadre filter.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from duties.organisation.params import in_force
-from households.models import MemberChange, Pairing
+from duties.organisation.params import InForce, in_force
+from households.models import Household, MemberChange, Pairing
 from xigang.obligations import Filters, OverdueItem, Rule, register
-from xigang.scope import visible
+from xigang.scope import attribution as scope_attribution
 
 RULE = "member_change.report"
 
@@ -40,6 +62,25 @@ def _paired_cadre(field: str) -> Subquery:
         .values(field)[:1]
     )
     return Subquery(pairing)
+
+
+def _attributed(user: User | AnonymousUser, changes: QuerySet) -> QuerySet:
+    """The changes the user sees as items: those of the households in reach by village, and
+    those attributed to the user's cadre (paired on the day of the change), whoever is paired
+    today (`xigang.scope.attribution`)."""
+    attribution = scope_attribution(user, changes)
+    if attribution.cadre_id is None:
+        return attribution.reach
+    theirs = changes.filter(
+        Exists(
+            Pairing.objects.filter(
+                household_id=OuterRef("household_id"),
+                cadre_id=attribution.cadre_id,
+                start__lte=OuterRef("happened_on"),
+            ).filter(Q(end__isnull=True) | Q(end__gte=OuterRef("happened_on")))
+        )
+    )
+    return attribution.reach | theirs
 
 
 @register(order=30)
@@ -69,7 +110,7 @@ class MemberChangeReportRule(Rule):
                 & Q(happened_on__lt=as_of - allowance)
                 & Q(reported_on__gt=F("happened_on") + allowance)
             )
-        changes = visible(user, MemberChange.objects.filter(happened_on__gte=since)).filter(late)
+        changes = _attributed(user, MemberChange.objects.filter(late, happened_on__gte=since))
         if filters.village:
             changes = changes.filter(household__village__name=filters.village)
         changes = changes.annotate(
@@ -101,4 +142,140 @@ class MemberChangeReportRule(Rule):
                     cadre_name=change.cadre_full_name,
                 )
             )
+        return items
+
+
+GAP_RULE = "pairing.assigned"
+# The department that keeps the pairings (art. 7) and answers for a household left unpaired.
+POVERTY_OFFICE = "扶贫办"
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def pairing_gaps(
+    spans: Iterable[tuple[datetime.date, datetime.date | None]], *, closed: bool
+) -> Iterator[tuple[datetime.date, datetime.date | None]]:
+    """The gaps (first day, day the next pairing starts or None) between a household's pairing
+    spans (start, end or None), given in order of start; pure arithmetic, no query."""
+    covered: datetime.date | None = None  # the last day covered so far
+    for start, end in spans:
+        if covered is not None and start > covered + ONE_DAY:
+            yield covered + ONE_DAY, start
+        if end is None:
+            return  # paired for good: nothing later is uncovered
+        covered = end if covered is None else max(covered, end)
+    if covered is not None and not closed:
+        yield covered + ONE_DAY, None
+
+
+@register(order=35)
+class PairingAssignedRule(Rule):
+    id = GAP_RULE
+    article = 37
+    title = "every household not closed has a pairing cadre every day"
+
+    def _gaps(
+        self,
+        user: User | AnonymousUser,
+        *,
+        since: datetime.date,
+        before: datetime.date,
+        filters: Filters,
+    ) -> Iterator[tuple[tuple[str, str], datetime.date, datetime.date | None]]:
+        """((household number, village), first day, next start) of the gaps beginning between
+        `since` and `before` (excluded) in the user's village reach. Two queries at most after
+        the scope: the households with a pairing ending in that span, and their pairings."""
+        if filters.cadre or filters.department not in (None, POVERTY_OFFICE):
+            return
+        households = scope_attribution(user, Household.objects.all(), routed=False).reach
+        if filters.village:
+            households = households.filter(village__name=filters.village)
+        ending = Pairing.objects.filter(end__gte=since - ONE_DAY, end__lt=before - ONE_DAY)
+        rows = (
+            Pairing.objects.filter(
+                household__in=households.filter(pk__in=ending.values("household_id"))
+            )
+            .order_by("household_id", "start")
+            .values_list(
+                "household_id",
+                "household__number",
+                "household__village__name",
+                "household__status",
+                "start",
+                "end",
+            )
+        )
+        for _id, group in groupby(rows.iterator(chunk_size=2000), key=lambda row: row[0]):
+            spans = list(group)
+            closed = spans[0][3] == Household.Status.CLOSED
+            for first, next_start in pairing_gaps(((s[4], s[5]) for s in spans), closed=closed):
+                if since <= first < before:
+                    yield (spans[0][1], spans[0][2]), first, next_start
+
+    def _item(
+        self,
+        household: tuple[str, str],
+        first: datetime.date,
+        next_start: datetime.date | None,
+        *,
+        as_of: datetime.date,
+        days: int,
+        pending: bool,
+    ) -> OverdueItem:
+        due = first + datetime.timedelta(days=days)
+        known_until = as_of if next_start is None else min(next_start, as_of)
+        return OverdueItem(
+            rule=self.id,
+            article=self.article,
+            period=first.isoformat(),
+            period_start=first,
+            period_end=max(first, known_until - ONE_DAY),
+            due=due,
+            days_overdue=0 if pending else (known_until - due).days,
+            household=household[0],
+            village=household[1],
+            cadre=None,
+            department=POVERTY_OFFICE,
+            subject=_(
+                "pair the household with a cadre: none since %(first)s (%(days)d days allowed)"
+            )
+            % {"first": first.isoformat(), "days": days},
+        )
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        allowed: InForce = in_force(GAP_RULE, "days")
+        items = []
+        for household, first, next_start in self._gaps(
+            user, since=since, before=as_of, filters=filters
+        ):
+            days = allowed.on(first)
+            due = first + datetime.timedelta(days=days)
+            if due < as_of and (next_start is None or next_start > due):
+                items.append(
+                    self._item(household, first, next_start, as_of=as_of, days=days, pending=False)
+                )
+        return items
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        """Gaps begun by `as_of`, still open on it, not yet overdue."""
+        allowed: InForce = in_force(GAP_RULE, "days")
+        since = as_of - datetime.timedelta(days=max(days for _day, days in allowed.steps) + 1)
+        items = []
+        for household, first, next_start in self._gaps(
+            user, since=since, before=as_of + ONE_DAY, filters=filters
+        ):
+            days = allowed.on(first)
+            due = first + datetime.timedelta(days=days)
+            if due >= as_of and (next_start is None or next_start > as_of):
+                items.append(
+                    self._item(household, first, next_start, as_of=as_of, days=days, pending=True)
+                )
         return items

@@ -181,11 +181,15 @@ def _member_leaves(household: Household, id_number: str, name: str, day: datetim
 
 @transaction.atomic
 def pairing_save(*, pairing: Pairing) -> Pairing:
-    """Validate and save a pairing: the household is not closed (for a new pairing), the end is
+    """Validate and save a pairing: the household is not closed (for a new open pairing), the end is
     not before the start (`Pairing.clean`) and the span overlaps no other pairing of the
     household, so one cadre answers at a time."""
     household = Household.objects.select_for_update().get(pk=pairing.household_id)
-    error = checks.closed_household_error(status=household.status) if pairing.pk is None else None
+    error = (
+        checks.closed_household_error(status=household.status, end=pairing.end)
+        if pairing.pk is None
+        else None
+    )
     if error:
         raise ValidationError(error)
     pairing.full_clean()

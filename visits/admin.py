@@ -23,7 +23,7 @@ from visits import services
 from visits.checks import future_date_error
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.rules import problem_late_q
-from xigang.admin import LedgerAdminMixin, ScopedAdmin
+from xigang.admin import LedgerAdminMixin, ScopedAdmin, import_column
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -57,17 +57,17 @@ class VisitForm(forms.ModelForm):
 class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "visits"
     form = VisitForm
-    list_display = ["household", "cadre", "kind", "on", "created_at"]
-    list_filter = ["kind", "on"]
+    list_display = ["household", "cadre", "kind", "on", "created_at", import_column, "not_counted"]
+    list_filter = ["kind", "on", ("imported_in", admin.EmptyFieldListFilter)]
     search_fields = ["household__number", "household__head_name", "cadre__name"]
-    list_select_related = ["household", "cadre"]
+    list_select_related = ["household", "cadre", "imported_in"]
     raw_id_fields = ["household", "cadre"]
     date_hierarchy = "on"
     readonly_fields = ["created_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Visit | None = None) -> list[str]:
         if obj is not None:  # who, how and when are kept as first entered
-            return ["household", "cadre", "kind", "on", "created_at"]
+            return ["household", "cadre", "kind", "on", "created_at", "imported_in", "not_counted"]
         return list(self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: Visit, form: ModelForm, change: bool) -> None:

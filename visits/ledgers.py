@@ -2,13 +2,14 @@
 
 Key: 户编号 + 帮扶责任人 + 方式 + 日期. Planning reads the households, cadres, pairings and
 existing visits the file refers to in one query each, so a file of thousands of rows costs a
-handful of queries; writing is one bulk insert and one bulk update. The rules of a visit are the
-service's (`visits.checks`): the cadre was paired with the household that day, no future date.
+handful of queries; writing is one bulk insert and one bulk update. No future date
+(`visits.checks`, as the service). A visit by a cadre not paired with the household that day
+(history: a 包村干部 going along) is kept, marked `not_counted` with the service's words for why
+it does not count for art. 39, instead of refusing the file. Created visits carry their import.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 
 from django.utils import timezone
@@ -30,6 +31,7 @@ from xigang.ledgers import (
     parse_date,
     register,
 )
+from xigang.models import import_mark_of
 from xigang.scope import visible
 
 TEXT_FIELDS = ("content", "problems_found")
@@ -46,6 +48,9 @@ class VisitLedger(LedgerKind):
         Column("日期", "on", parse_date, key=True),
         Column("内容", "content"),
         Column("发现问题", "problems_found"),
+        # Exported for inspectors, ignored on import (the import sets both itself).
+        Column("导入", "imported"),
+        Column("不计入第39条原因", "not_counted"),
     ]
     permission = "visits.add_visit"
     export_permission = "visits.view_visit"
@@ -99,28 +104,27 @@ class VisitLedger(LedgerKind):
         elif cadre_id is None:
             error = ("帮扶责任人", _("no cadre 「%(name)s」") % {"name": row["cadre"]})
         else:
-            error = self._rule_error(row, household_id, cadre_id, cadre_name)
+            future = future_date_error(day=row["on"], today=self._today)
+            error = ("日期", future) if future else None
         if error is not None:
             report.errors.append(RowError(row.number, *error))
             return None
         return (household_id, cadre_id, row["kind"], row["on"])
 
-    def _rule_error(
-        self, row: Row, household_id: int, cadre_id: int, cadre_name: str
-    ) -> tuple[str, str] | None:
-        error = future_date_error(day=row["on"], today=self._today)
-        if error:
-            return "日期", error
-        error = unpaired_error(
-            cadre_id=cadre_id,
-            cadre_name=cadre_name,
-            household_number=row["household"],
-            on=row["on"],
-            pairings=self._pairings.get(household_id, {}).values(),
+    def _not_counted(self, row: Row, key: tuple) -> str:
+        """Why a visit of history does not count for art. 39 (its cadre was not paired with the
+        household that day, e.g. a 包村干部 going along), or "": it is kept, marked, not refused."""
+        household_id, cadre_id, _kind, on = key
+        return (
+            unpaired_error(
+                cadre_id=cadre_id,
+                cadre_name=self._cadres[row["cadre"]][1],
+                household_number=row["household"],
+                on=on,
+                pairings=self._pairings.get(household_id, {}).values(),
+            )
+            or ""
         )
-        if error:
-            return "帮扶责任人", error
-        return None
 
     def _action(self, row: Row, key: tuple) -> Action:
         wanted = {f: (row[f] or "") for f in TEXT_FIELDS if f in row.present}
@@ -131,7 +135,14 @@ class VisitLedger(LedgerKind):
             return Action(
                 "created",
                 row.number,
-                Visit(household_id=household_id, cadre_id=cadre_id, kind=kind, on=on, **fields),
+                Visit(
+                    household_id=household_id,
+                    cadre_id=cadre_id,
+                    kind=kind,
+                    on=on,
+                    not_counted=self._not_counted(row, key)[:300],
+                    **fields,
+                ),
             )
         changed = {f: v for f, v in wanted.items() if getattr(visit, f) != v}
         for field, value in changed.items():
@@ -139,18 +150,46 @@ class VisitLedger(LedgerKind):
         return Action("updated" if changed else "unchanged", row.number, visit)
 
     def apply(self, actions: list[Action]) -> None:
-        Visit.objects.bulk_create(
-            [a.payload for a in actions if a.kind == "created"], batch_size=2000
-        )
+        created = [a.payload for a in actions if a.kind == "created"]
+        for visit in created:
+            visit.imported_in = self.ledger_import
+        Visit.objects.bulk_create(created, batch_size=2000)
         Visit.objects.bulk_update(
             [a.payload for a in actions if a.kind == "updated"], TEXT_FIELDS, batch_size=2000
         )
 
-    def export_rows(self) -> Iterator[tuple[str, str, str, datetime.date, str | None, str | None]]:
+    def export_rows(self) -> Iterator[tuple]:
         visits = visible(self.user, Visit.objects.all()).order_by(
             "household__number", "on", "kind", "cadre__user__username"
         )
-        for number, username, kind, on, content, problems in visits.values_list(
-            "household__number", "cadre__user__username", "kind", "on", "content", "problems_found"
+        for (
+            number,
+            username,
+            kind,
+            on,
+            content,
+            problems,
+            file_name,
+            imported_at,
+            not_counted,
+        ) in visits.values_list(
+            "household__number",
+            "cadre__user__username",
+            "kind",
+            "on",
+            "content",
+            "problems_found",
+            "imported_in__file_name",
+            "imported_in__imported_at",
+            "not_counted",
         ).iterator(chunk_size=5000):
-            yield (number, username, kind, on, content or None, problems or None)
+            yield (
+                number,
+                username,
+                kind,
+                on,
+                content or None,
+                problems or None,
+                import_mark_of(file_name, imported_at) or None,
+                not_counted or None,
+            )

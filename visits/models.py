@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from duties.models import Article, Cadre, Department
 from households.models import Household
+from xigang.models import imported_in_field
 
 
 class Visit(models.Model):
@@ -25,6 +26,12 @@ class Visit(models.Model):
     content = models.TextField(_("what was discussed or done"), blank=True)
     problems_found = models.TextField(_("problems found"), blank=True)
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True, editable=False)
+    # The ledger import that created it (None: entered live) and, for a visit of history by
+    # someone not paired with the household that day, why it does not count for art. 39.
+    imported_in = imported_in_field()
+    not_counted = models.CharField(
+        _("does not count for art. 39, because"), max_length=300, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-on", "-id"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import EmptyResultSet
@@ -37,7 +38,8 @@ from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
 from xigang.periods import Period, stepped_period_of, stepped_periods_between
-from xigang.scope import visible
+from xigang.scope import Attribution, attributed, visible
+from xigang.scope import attribution as scope_attribution
 
 CIVIL_AFFAIRS = EMERGENCY_DEPARTMENT
 
@@ -73,18 +75,36 @@ def _next_day(column: str) -> str:
     return f"({column} + INTERVAL '1 day')"
 
 
-def _in_scope(households: QuerySet) -> tuple[str, list]:
-    """The condition on `h.id` that keeps the households in scope, and its parameters."""
-    if households.query.where and connection.vendor == "postgresql":
+def _in_scope(
+    households: QuerySet, column: str = "h.id", key: str = "pk", *, ids_first: bool = True
+) -> tuple[str, list]:
+    """The condition on `column` (the households' `key`) that keeps the households in scope,
+    and its parameters."""
+    if households.query.where and connection.vendor == "postgresql" and ids_first:
         # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
-        ids = list(households.order_by().values_list("pk", flat=True))
+        ids = list(households.order_by().values_list(key, flat=True))
         if not ids:
             raise EmptyResultSet  # nobody in scope: no statement to run
-        return "h.id = ANY(%s)", [ids]
+        return f"{column} = ANY(%s)", [ids]
     if households.query.where:
-        household_sql, household_params = households.values("pk").query.sql_with_params()
-        return f"h.id IN ({household_sql})", list(household_params)
+        household_sql, household_params = households.values(key).query.sql_with_params()
+        return f"{column} IN ({household_sql})", list(household_params)
     return "1 = 1", []  # the whole town, unfiltered
+
+
+def _attributed(sql: str, params: list, attribution: Attribution) -> tuple[str, list]:
+    """The rows of `sql` the attribution shows: those of the households in its reach, and
+    those attributed to its cadre (a handover leaves a period with the cadre paired on its
+    last day, whoever is paired today)."""
+    try:
+        # A subquery on PostgreSQL too: it filters the few rows found, it drives no scan.
+        in_reach, reach_params = _in_scope(
+            attribution.reach, "unmet.number", "number", ids_first=False
+        )
+    except EmptyResultSet:
+        in_reach, reach_params = "1 = 0", []
+    sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id = %s OR {in_reach}"  # noqa: S608
+    return sql, [*params, attribution.cadre_id, *reach_params]
 
 
 def unmet_query(
@@ -93,6 +113,7 @@ def unmet_query(
     kinds: Iterable[str],
     households: QuerySet,
     cadres: QuerySet | None = None,
+    attribution: Attribution | None = None,
 ) -> tuple[str, list]:
     """The owed-and-unmet (household, period) rows, as one SQL statement.
 
@@ -105,7 +126,9 @@ def unmet_query(
     its last day) without another covering the next day; then no day is uncovered, since the
     first uncovered day would follow the end of a pairing covering the day before it.
     Met: a visit of one of `kinds` inside the period by a cadre paired with the household on
-    the visit's day. Attributed: the cadre paired on the last day (the latest started)."""
+    the visit's day. Attributed: the cadre paired on the last day (the latest started).
+    With `attribution` (a user's, from `xigang.scope`), only the rows it shows: `households`
+    must then hold its reach and the households its cadre was ever paired with."""
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
@@ -145,6 +168,8 @@ SELECT h.number, v.name,
         cadre_sql, cadre_params = cadres.query.sql_with_params()
         sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"
         params += list(cadre_params)
+    if attribution is not None and attribution.cadre_id is not None:
+        sql, params = _attributed(sql, params, attribution)
     return sql, params
 
 
@@ -171,11 +196,25 @@ class PairingRule(Rule):
         """The period in force that holds `as_of` (one query)."""
         return stepped_period_of(period_steps(self.id), as_of)
 
-    def _households(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
-        households = visible(user, Household.objects.all())
+    def _households(
+        self, user: User | AnonymousUser, filters: Filters
+    ) -> tuple[QuerySet, Attribution]:
+        """The households to look at (the reach, and those ever paired with the user's cadre)
+        and the user's attribution (`xigang.scope.attribution`)."""
+        attribution = scope_attribution(user, Household.objects.all())
         if filters.village:
-            households = households.filter(village__name=filters.village)
-        return households
+            attribution = replace(
+                attribution, reach=attribution.reach.filter(village__name=filters.village)
+            )
+        households = attribution.reach
+        if attribution.cadre_id is not None:
+            ever_paired = Household.objects.filter(
+                pk__in=Pairing.objects.filter(cadre_id=attribution.cadre_id).values("household_id")
+            )
+            if filters.village:
+                ever_paired = ever_paired.filter(village__name=filters.village)
+            households = households | ever_paired
+        return households, attribution
 
     def _fetch(
         self, *, user: User | AnonymousUser, periods: list[Period], filters: Filters, grouped: bool
@@ -188,11 +227,13 @@ class PairingRule(Rule):
         if not periods:
             return []
         try:
+            households, attribution = self._households(user, filters)
             sql, params = unmet_query(
                 periods=periods,
                 kinds=self.kinds,
-                households=self._households(user, filters),
+                households=households,
                 cadres=_cadre_filter(filters),
+                attribution=attribution,
             )
         except EmptyResultSet:  # nothing in the user's scope
             return []
@@ -422,7 +463,10 @@ class EmergencyAidRule(Rule):
     def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
         if filters.department and filters.department != CIVIL_AFFAIRS:
             return EmergencyCase.objects.none()
-        cases = visible(user, EmergencyCase.objects.filter(_open_on(as_of, "aided_on")))
+        # The case's cadre sees it after a handover too (docs/design.md, attribution).
+        cases = attributed(
+            user, EmergencyCase.objects.filter(_open_on(as_of, "aided_on")), cadre="cadre_id"
+        )
         if filters.village:
             cases = cases.filter(household__village__name=filters.village)
         if filters.cadre:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from xigang import scope
 from xigang.ledgers import LedgerError, LedgerKind, export_ledger, get_kind, import_ledger
+from xigang.models import import_mark
 from xigang.upload_limits import check_size
 
 if TYPE_CHECKING:  # django-stubs' companion, installed with the test tools only
@@ -342,6 +343,10 @@ class ScopedInline(InlineModelAdmin):
         return formset
 
 
+# The session key under which an uploaded ledger's own file name waits for its confirmation.
+_FILE_NAME = "ledger-file-%s"
+
+
 def _upload_dir() -> Path:
     """Where uploaded ledgers wait for their confirmation; those left unconfirmed longer than
     LEDGER_UPLOAD_MAX_AGE are deleted here, on the next upload or confirmation."""
@@ -437,6 +442,8 @@ class LedgerAdminMixin(admin.ModelAdmin):
             context["refused"] = str(exc)
         if context.get("report") and context["report"].ok:
             context["token"] = token
+            # The file's own name, for the import's record (the stored copy is named by token).
+            request.session[_FILE_NAME % token] = upload.name
         else:
             stored.unlink(missing_ok=True)
 
@@ -453,7 +460,12 @@ class LedgerAdminMixin(admin.ModelAdmin):
             context["refused"] = _("the uploaded file has expired; upload it again")
             return TemplateResponse(request, "admin/ledger_import.html", context)
         try:
-            report = import_ledger(kind, stored, dry_run=False)
+            report = import_ledger(
+                kind,
+                stored,
+                dry_run=False,
+                file_name=request.session.pop(_FILE_NAME % token, ""),
+            )
         except LedgerError as exc:
             context["refused"] = str(exc)
             return TemplateResponse(request, "admin/ledger_import.html", context)
@@ -465,3 +477,9 @@ class LedgerAdminMixin(admin.ModelAdmin):
         messages.success(request, report.summary())
         info = self.model._meta.app_label, self.model._meta.model_name
         return HttpResponseRedirect(reverse("admin:%s_%s_changelist" % info))
+
+
+@admin.display(description=gettext_lazy("import"))
+def import_column(obj: models.Model) -> str:
+    """The list column of records that carry their import (`imported_in`): the 导入 mark."""
+    return import_mark(getattr(obj, "imported_in", None))

@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 import openpyxl
 from django.contrib.auth.models import AnonymousUser, User
@@ -36,6 +36,7 @@ from openpyxl.styles import Font
 
 from xigang import history, upload_limits
 from xigang.idnumber import id_number_error, normalise
+from xigang.models import LedgerImport
 
 HEADER_SEARCH_ROWS = 5
 
@@ -257,6 +258,9 @@ class LedgerKind:
 
     def __init__(self, user: User | AnonymousUser):
         self.user = user
+        # The import being written (set by `import_ledger` before `apply`): kinds whose records
+        # carry their import stamp the rows they create with it.
+        self.ledger_import: LedgerImport | None = None
 
     # --- import ---
     def read(self, source: str | Path | IO[bytes], report: Report) -> list[Row]:
@@ -349,10 +353,21 @@ class LedgerKind:
         raise NotImplementedError
 
 
+def _file_name(source: str | Path | IO[bytes]) -> str:
+    name = source if isinstance(source, str | Path) else getattr(source, "name", "")
+    return Path(str(name or "")).name
+
+
 def import_ledger(
-    kind: LedgerKind, source: str | Path | IO[bytes], *, dry_run: bool = False
+    kind: LedgerKind,
+    source: str | Path | IO[bytes],
+    *,
+    dry_run: bool = False,
+    file_name: str = "",
 ) -> Report:
-    """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused."""
+    """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused.
+    A written import is recorded (`LedgerImport`: the ledger, `file_name` or the source's
+    name, the user, the time) and handed to the kind for its rows' import mark."""
     if not kind.importable:
         raise LedgerError(
             _("the ledger 「%(title)s」 is exported only; it cannot be imported")
@@ -362,13 +377,19 @@ def import_ledger(
         raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
     report = Report(kind=kind.name, dry_run=dry_run)
     rows = kind.read(source, report)
-    with transaction.atomic(), history.batch("ledger"):
+    with transaction.atomic(), history.batch("ledger") as batch_id:
         actions = kind.plan(rows, report) if not report.errors else []
         if report.errors:
             return report
         for action in actions:
             setattr(report, action.kind, getattr(report, action.kind) + 1)
         if not dry_run:
+            kind.ledger_import = LedgerImport.objects.create(
+                kind=kind.name,
+                file_name=(file_name or _file_name(source))[:255],
+                imported_by=cast(User, kind.user),  # has_perm passed: a signed-in user
+                batch=batch_id,
+            )
             kind.apply(actions)
             # The change history: kinds write with bulk_create/bulk_update, which send no
             # signals, so each written row is recorded here from its Action (kind, Excel row,

@@ -4,9 +4,12 @@ The module also exists so that post_migrate reaches XigangConfig."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -117,3 +120,62 @@ class PasswordRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.set_at:%Y-%m-%d}"
+
+
+class LedgerImport(models.Model):
+    """One ledger import that wrote rows: which ledger, which file, who, when. The records it
+    created point to it (`imported_in`), so that lists, pages and exports mark them 导入 and
+    inspectors tell them from live entries."""
+
+    kind = models.CharField(_("ledger"), max_length=50)
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("imported by"),
+        editable=False,
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now, editable=False)
+    # The change history's batch of the same import (its rows' entries carry it).
+    batch = models.CharField(_("import batch"), max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("ledger import")
+        verbose_name_plural = _("ledger imports")
+        ordering = ["-imported_at", "-id"]
+        default_permissions = ("view",)  # written by the ledger engine only
+
+    def __str__(self) -> str:
+        return f"{self.kind} 「{self.file_name}」 {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+def imported_in_field() -> models.ForeignKey:
+    """The field of a record that carries the import that created it (None: entered live)."""
+    return models.ForeignKey(
+        LedgerImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported in"),
+        editable=False,
+    )
+
+
+def import_mark_of(file_name: str | None, imported_at: datetime.datetime | None) -> str:
+    """The 导入 mark of a record created by the import of `file_name` at `imported_at`, as lists
+    and exports show it; "" for a live entry (no import)."""
+    if imported_at is None:
+        return ""
+    return gettext("imported 「%(file)s」 %(when)s") % {
+        "file": file_name or "",
+        "when": timezone.localtime(imported_at).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def import_mark(ledger_import: LedgerImport | None) -> str:
+    """A record's 导入 mark from its `imported_in`."""
+    if ledger_import is None:
+        return ""
+    return import_mark_of(ledger_import.file_name, ledger_import.imported_at)

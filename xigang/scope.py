@@ -173,6 +173,43 @@ def row_filter(user: User | AnonymousUser, model: type[Model], *, write: bool = 
     return build(replace(scope, routed_reach=False) if write else scope)
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Which items attributed to cadres (overdue and pending obligations) a user sees: every
+    item about the rows of `reach`, and the items attributed to the cadre `cadre_id` whatever
+    today's pairings are. A pairing gives reach to today's cadre (the household), not its past
+    periods: those stay with the cadre paired on their last day (docs/design.md)."""
+
+    reach: QuerySet
+    cadre_id: int | None
+    whole_town: bool
+
+
+def attribution(
+    user: User | AnonymousUser, queryset: QuerySet[M], *, routed: bool = True
+) -> Attribution:
+    """The rows of `queryset` the user reaches through their units (villages, departments; with
+    `routed` also what is routed to a department), not through today's pairings, and the cadre
+    whose attributed items the user sees besides."""
+    scope = scope_of(user)
+    if not user.is_authenticated:
+        return Attribution(queryset.none(), None, False)
+    if scope.whole_town:
+        return Attribution(queryset, None, True)
+    build = _ROW_FILTERS.get(queryset.model._meta.label_lower, no_rows)
+    units_only = replace(scope, cadre_id=None, routed_reach=routed and scope.routed_reach)
+    return Attribution(queryset.filter(build(units_only)), scope.cadre_id, False)
+
+
+def attributed(user: User | AnonymousUser, queryset: QuerySet[M], *, cadre: str) -> QuerySet[M]:
+    """`queryset` narrowed to the rows the user sees as obligation items: those in reach by
+    unit, and those whose `cadre` field (a path to a cadre id) names the user's cadre."""
+    found = attribution(user, queryset)
+    if found.cadre_id is None:
+        return found.reach
+    return found.reach | queryset.filter(**{cadre: found.cadre_id})
+
+
 def visible(user: User | AnonymousUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """`queryset` narrowed to the rows `user` may see."""
     if not user.is_authenticated:

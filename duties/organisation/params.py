@@ -30,6 +30,7 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("finding.rectify", "due_soon_days"): 14,
     ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
+    ("pairing.assigned", "days"): 7,
 }
 
 # What each parameter name means, for the parameters page; a name not here is shown as it is.

@@ -38,6 +38,7 @@ from xigang.ledgers import (
     parse_date,
     register,
 )
+from xigang.models import import_mark_of
 from xigang.scope import visible
 
 SpanKey = tuple[str, int]  # ("db", pairing id) or ("row", Excel row number)
@@ -52,6 +53,7 @@ class PairingLedger(LedgerKind):
         Column("帮扶责任人", "cadre", key=True, max_length=150),
         Column("开始日期", "start", parse_date, key=True),
         Column("结束日期", "end", parse_date),
+        Column("导入", "imported"),  # exported for inspectors, ignored on import
     ]
     permission = "households.add_pairing"
     export_permission = "households.view_pairing"
@@ -100,7 +102,11 @@ class PairingLedger(LedgerKind):
             report.errors.append(RowError(row.number, "帮扶责任人", message))
             return None
         pk = self._existing.get((household["id"], cadre["id"], row["start"]))
-        error = closed_household_error(status=household["status"]) if pk is None else None
+        error = (
+            closed_household_error(status=household["status"], end=row["end"])
+            if pk is None
+            else None
+        )
         if error:
             report.errors.append(RowError(row.number, "户编号", error))
             return None
@@ -141,11 +147,22 @@ class PairingLedger(LedgerKind):
             [Pairing(**a.payload) for a in actions if a.kind == "updated"], ["end"], batch_size=500
         )
         Pairing.objects.bulk_create(
-            [Pairing(**a.payload) for a in actions if a.kind == "created"], batch_size=BATCH
+            [
+                Pairing(**a.payload, imported_in=self.ledger_import)
+                for a in actions
+                if a.kind == "created"
+            ],
+            batch_size=BATCH,
         )
 
     def export_rows(self) -> Iterable[tuple]:
         pairings = visible(self.user, Pairing.objects.all()).order_by("household__number", "start")
-        yield from pairings.values_list(
-            "household__number", "cadre__user__username", "start", "end"
-        ).iterator(chunk_size=5000)
+        for number, username, start, end, file_name, imported_at in pairings.values_list(
+            "household__number",
+            "cadre__user__username",
+            "start",
+            "end",
+            "imported_in__file_name",
+            "imported_in__imported_at",
+        ).iterator(chunk_size=5000):
+            yield number, username, start, end, import_mark_of(file_name, imported_at) or None

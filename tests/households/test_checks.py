@@ -92,7 +92,9 @@ def test_a_new_pairing_of_a_closed_household(tmp_path, office, east_household, z
     ledger = _refused_by_ledger(
         tmp_path, office, "pairings", P_HEADERS, ["东村-001", "zhao", "2026-09-01", None]
     )
-    assert ledger == ("户编号", service[0]) and service == ["该户已销户，不再结对帮扶"]
+    assert ledger == ("户编号", service[0]) and service == [
+        "该户已销户，不再结对帮扶（补入其以往的结对须填写结束日期）"
+    ]
 
 
 def test_a_pairing_that_ends_before_it_starts(tmp_path, office, east_household, pairing):

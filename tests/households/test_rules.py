@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from duties.models import RuleParameter
-from households.models import MemberChange
+from households.models import MemberChange, Pairing
 from xigang.obligations import Filters, overdue_items
 
 D = datetime.date
@@ -109,3 +109,19 @@ def test_the_rule_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(7):
         items = _items(east_cadre)
     assert len(items) == 28
+
+
+@pytest.mark.usefixtures("today")
+def test_after_a_handover_the_item_stays_with_the_cadre_paired_on_the_day(
+    east_household, pairing, west_pairing
+):
+    """Attribution survives a handover: the predecessor keeps seeing the late report of a change
+    that happened while they were paired; the successor sees neither it nor its household's
+    earlier items as their own."""
+    Pairing.objects.filter(household=east_household).update(end=D(2026, 5, 31))
+    Pairing.objects.create(household=east_household, cadre=west_pairing.cadre, start=D(2026, 6, 1))
+    _change(east_household, D(2026, 3, 1), D(2026, 4, 15), name="前任期间")
+    _change(east_household, D(2026, 7, 1), D(2026, 8, 15), name="接任之后")
+    predecessor, successor = _items(pairing), _items(west_pairing)
+    assert [("前任期间" in i.subject, i.cadre) for i in predecessor] == [(True, "pairing")]
+    assert [("接任之后" in i.subject, i.cadre) for i in successor] == [(True, "west_pairing")]

@@ -39,8 +39,22 @@ def test_a_visit_in_the_future(tmp_path, office, pairing, east_household, today)
 
 @pytest.mark.usefixtures("today")
 def test_a_visit_by_a_cadre_not_paired_that_day(tmp_path, office, east_household):
+    """The service refuses it; the ledger (history: a 包村干部 going along) keeps it, marked as
+    not counting for art. 39 with the service's words, and imported."""
     zhao = cadre_save(username="zhao", name="赵六", roles=["帮扶责任人"])
-    service, ledger = _refused(tmp_path, office, east_household, zhao, "zhao", D(2026, 3, 2))
+    with pytest.raises(ValidationError) as error:
+        visit_record(household=east_household, cadre=zhao, kind=Visit.Kind.HOME, on=D(2026, 3, 2))
     # the cadre by name in both, though the ledger's row gives the user name
-    assert service == {"cadre": ["2026-03-02 当天 赵六 未与贫困户 东村-001 结对帮扶"]}
-    assert ledger == ("帮扶责任人", service["cadre"][0])
+    assert error.value.message_dict == {
+        "cadre": ["2026-03-02 当天 赵六 未与贫困户 东村-001 结对帮扶"]
+    }
+    path = workbook(
+        tmp_path / "visits.xlsx",
+        ["户编号", "帮扶责任人", "方式", "日期"],
+        [[east_household.number, "zhao", "入户", D(2026, 3, 2)]],
+    )
+    report = import_ledger(get_kind("visits")(office), path)
+    assert report.written and report.created == 1, report.lines()
+    visit = Visit.objects.get()
+    assert visit.not_counted == "2026-03-02 当天 赵六 未与贫困户 东村-001 结对帮扶"
+    assert (visit.imported_in.file_name, visit.imported_in.imported_by) == ("visits.xlsx", office)

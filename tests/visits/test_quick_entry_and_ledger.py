@@ -108,13 +108,13 @@ def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_house
         HEADERS,
         [
             ["东村-001", "pairing", "入户", "2026/3/2", "宣传政策", ""],
-            ["东村-001", "pairing", "电话", "2025年12月1日", "询问近况", ""],  # before the pairing
+            ["东村-001", "pairing", "电话", "2026年12月1日", "询问近况", ""],  # tomorrow
         ],
         title=TITLE,
     )
     report = import_ledger(get_kind("visits")(office), path)
     assert not report.ok and not Visit.objects.exists()
-    assert any(e.row == 4 and e.header == "帮扶责任人" for e in report.errors)
+    assert any(e.row == 4 and e.header == "日期" for e in report.errors)
 
 
 @pytest.mark.usefixtures("today")

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from duties.models import RuleParameter
 from households.models import Pairing
+from households.services import pairing_start
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.rules import EmergencyAidRule, ProblemResolveRule
 from visits.services import (
@@ -227,3 +228,26 @@ def test_problem_rows_need_a_due_after_found(east_household, housing):
     )
     with pytest.raises(ValidationError):
         problem.full_clean()
+
+
+@pytest.mark.usefixtures("today")
+def test_an_emergency_case_stays_with_its_cadre_after_a_handover(
+    east_household, pairing, west_pairing
+):
+    """Attribution survives a handover: the case's cadre keeps it, the successor does not."""
+    emergency_report(
+        household=east_household,
+        cause=EmergencyCase.Cause.ILLNESS,
+        expense=decimal.Decimal("30000"),
+        reported_on=D(2026, 6, 1),
+    )
+    pairing_start(household=east_household, cadre=west_pairing.cadre, start=D(2026, 7, 1))
+
+    def late(user):
+        items = EmergencyAidRule().overdue(
+            user=user, as_of=D(2026, 7, 15), since=D(2026, 1, 1), filters=Filters()
+        )
+        return [(i.household, i.cadre) for i in items]
+
+    assert late(pairing) == [("东村-001", "pairing")]
+    assert late(west_pairing) == []

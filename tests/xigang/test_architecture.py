@@ -172,6 +172,7 @@ def test_the_dashboard_shows_the_rules_in_their_order():
         "pairing.home_visit",
         "pairing.phone_contact",
         "member_change.report",
+        "pairing.assigned",
         "problem.resolve",
         "emergency.aid",
         "finding.rectify",

@@ -46,7 +46,11 @@ class Reason:
 
 @dataclass
 class HouseholdLine:
-    household: Household  # with last_home and last_phone
+    number: str
+    village: str
+    # With last_home and last_phone; None once the cadre is no longer paired with it: the line
+    # then holds only the periods that ended while they were (attributed to them).
+    household: Household | None = None
     reasons: list[Reason] = field(default_factory=list)
     kind_owed: str | None = None  # the visit kind that meets what the current period owes
     entry_url: str = ""  # the quick entry, the kind owed preselected (set by the view)
@@ -83,8 +87,9 @@ class HouseholdLine:
             -max(late, default=-1),
             -len(late),
             min(due, default=datetime.date.max),
-            self.household.village.name,
-            self.household.number,
+            self.household is None,
+            self.village,
+            self.number,
         )
 
 
@@ -108,8 +113,13 @@ def cadre_households(
     *, user: User | AnonymousUser, cadre: Cadre | None, as_of: datetime.date
 ) -> list[HouseholdLine]:
     """The cadre's households today, each with its overdue and due-soon items and the reason
-    of each, worst first. Queries: one for the households (with their last home visit and phone
-    call), then the engine's fixed set for the overdue and the pending lists."""
+    of each, worst first; then the households they were paired with whose periods ended under
+    them (attributed to them, docs/design.md). Items attributed to another cadre are not theirs
+    to answer for and are left out. Queries: one for the households (with their last home visit
+    and phone call), then the engine's fixed set for the overdue and the pending lists."""
+    if cadre is None:
+        return []
+    username = getattr(user, "username", "")
     households = list(
         paired_households(user, cadre)
         .select_related("village")
@@ -118,17 +128,24 @@ def cadre_households(
             last_phone=Max("visits__on", filter=Q(visits__kind=Visit.Kind.PHONE)),
         )
     )
-    if not households:
-        return []
-    lines = {h.number: HouseholdLine(household=h) for h in households}
+    lines = {
+        h.number: HouseholdLine(number=h.number, village=h.village.name, household=h)
+        for h in households
+    }
     rules = {rule.id: rule for rule in obligations.rules()}
     overdue = obligations.overdue_items(user=user, as_of=as_of, since=default_since(as_of))
     pending = obligations.pending_items(user=user, as_of=as_of)
     for items, is_overdue in ((overdue, True), (pending, False)):
         for item in items:
-            line = lines.get(item.household or "")
-            if line is None:  # not one of this cadre's households (a unit's item, or past)
-                continue
+            if item.household is None or item.cadre not in (username, None):
+                continue  # a unit's item, or another cadre's period
+            line = lines.get(item.household)
+            if line is None:
+                if item.cadre is None:  # a problem of a household no longer theirs
+                    continue
+                line = lines[item.household] = HouseholdLine(
+                    number=item.household, village=item.village or ""
+                )
             rule = rules.get(item.rule)
             line.reasons.append(_reason(item, rule, overdue=is_overdue))
             if not is_overdue and isinstance(rule, PairingRule):

@@ -34,6 +34,8 @@ def my_households(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     lines = cadre_households(user=request.user, cadre=cadre, as_of=today)
     for line in lines:
+        if line.household is None:
+            continue  # no longer paired: nothing to record there
         url = reverse("visits:visit_new", args=[line.household.pk])
         line.entry_url = f"{url}?{urlencode({'kind': line.kind_owed})}" if line.kind_owed else url
     return render(

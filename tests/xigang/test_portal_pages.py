@@ -5,8 +5,16 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _chinese_afterwards():
+    """A request in English leaves English active in the thread: later tests expect Chinese."""
+    yield
+    translation.deactivate()
 
 
 def test_the_favicon_is_served(client):

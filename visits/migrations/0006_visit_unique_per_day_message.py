@@ -8,11 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('duties', '0006_generationmark_counts'),
         ('households', '0002_household_head_id_index'),
-<<<<<<<< HEAD:visits/migrations/0006_visit_unique_per_day_message.py
         ('visits', '0005_entry_times_and_event_date'),
-========
-        ('visits', '0004_visit_imported_in_not_counted'),
->>>>>>>> phone:visits/migrations/0005_visit_unique_per_day_message.py
     ]
 
     operations = [

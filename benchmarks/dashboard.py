@@ -9,7 +9,8 @@ kept between runs; `--fresh` seeds again.
 
 For an inspector (the whole town) and for the pairing cadre with the most households it times,
 best of --repeat after one warm-up request, with Django's test Client (whole request: middleware,
-scope, engine, template): `/`, the list's first page and `/dashboard/overdue.json`, counting the
+scope, engine, template): `/`, the list's first page and `/dashboard/overdue.json` (and for the
+cadre the phone home, `/visits/`, the `/` of whoever holds only that role), counting the
 queries. Beside them: the engine alone (`overdue_items`, every rule) and benchmarks.overdue's
 hand-written SQL for the two visit rules over the same periods (the bulk of the work; the other
 rules have no baseline). Last, each role's pages of the load test, for one user of the role.
@@ -118,6 +119,7 @@ def main(argv=None) -> int:
     ):
         _one_user(label, user, as_of, since, params, baseline, args.repeat)
     _every_role(params, args.repeat)
+    _desks(params, pairing, args.repeat)
     return 0
 
 
@@ -154,11 +156,15 @@ def _one_user(label, user, as_of, since, params: dict, baseline: float, repeat: 
     client.force_login(user)
     print(f"  {label} {user.username}: {len(items)} overdue items")
     print(f"    engine, all rules:                   {engine * 1000:8.1f} ms")
-    for name, url in (
+    pages = [
         ("dashboard /", "/"),
         ("/dashboard/items/ (page 1)", "/dashboard/items/"),
         ("/dashboard/overdue.json", "/dashboard/overdue.json"),
-    ):
+    ]
+    if user.groups.filter(name="帮扶责任人").exists():
+        # The phone home: `/` for whoever holds only this role, /visits/ for everyone paired.
+        pages.append(("cadre home /visits/", "/visits/"))
+    for name, url in pages:
         best, queries, _response = _time_request(client, url, params, repeat)
         print(
             f"    {name:28s} {best * 1000:8.1f} ms  {queries:3d} queries  "
@@ -184,6 +190,57 @@ def _every_role(params: dict, repeat: int) -> None:
         for url in pages:
             best, queries, _response = _time_request(client, url, params, repeat)
             print(f"    {role:6s} {url:28s} {best * 1000:8.1f} ms  {queries:3d} queries")
+
+
+def _desks(params: dict, pairing, repeat: int) -> None:
+    """The desks of issue 15 (each role's main pages) on the same data: 民政科's home, a village
+    cadre's households list, household page and data checks, the inspector's full ranking and
+    a person's record, the leader's approvals."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from households.models import Household
+    from xigang import roles
+    from xigang.scope import visible
+
+    def first(role: str, **more) -> User | None:
+        users = User.objects.filter(groups__name=role, is_active=True, **more)
+        return users.order_by("pk").first()
+
+    village_cadre = first(roles.VILLAGE)
+    household = (
+        visible(village_cadre, Household.objects.order_by("number")).first()
+        if village_cadre
+        else None
+    )
+    desks = [
+        ("民政科 home /", first(roles.DEPARTMENT, cadre__department__name="民政科"), "/"),
+        ("village cadre /households/", village_cadre, "/households/"),
+        (
+            "village cadre household page",
+            village_cadre,
+            f"/dashboard/households/{household.number}/" if household else None,
+        ),
+        ("village cadre /households/quality/", village_cadre, "/households/quality/"),
+        ("inspector cadre ranking", first(roles.INSPECTOR), "/dashboard/rankings/cadre/"),
+        (
+            "inspector person page",
+            first(roles.INSPECTOR),
+            f"/dashboard/people/{pairing.username}/",
+        ),
+        ("leader /dashboard/approvals/", first(roles.LEADER), "/dashboard/approvals/"),
+    ]
+    print("  desks (issue 15):")
+    for name, user, url in desks:
+        if user is None or url is None:
+            continue
+        client = Client()
+        client.force_login(user)
+        best, queries, response = _time_request(client, url, params, repeat)
+        print(
+            f"    {name:36s} {best * 1000:8.1f} ms  {queries:3d} queries  "
+            f"{len(response.content) // 1024:5d} KB"
+        )
 
 
 if __name__ == "__main__":

@@ -8,15 +8,19 @@ import datetime
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from duties.models import Cadre, Department, Village
+from households.models import HelpPlan
+from oversight.models import Accountability, Commendation, Finding
 from visits.models import Visit
 from xigang import obligations
 from xigang.entry import end_of
@@ -286,3 +290,143 @@ def by_household(
         ),
     )
     return ordered, rest_overdue, rest_pending
+
+
+# --- a department's desk: its duties, the problems routed to it, its cadres summarised ----------
+
+
+def is_pairing_item(item: OverdueItem) -> bool:
+    """An item owed by a pairing cadre to a paired household (art. 39's visits and calls)."""
+    return item.rule.startswith("pairing.")
+
+
+@dataclass
+class CadreSummary:
+    cadre: str  # the user name, the list's `cadre` filter
+    name: str
+    department: str | None
+    overdue: int = 0
+    pending: int = 0
+    households: set[str] = field(default_factory=set)
+    worst: int = 0  # the most days any item is late
+    url: str | None = None  # set by the view: the list narrowed to this cadre
+
+
+def by_cadre(
+    overdue_list: Iterable[OverdueItem], pending_list: Iterable[OverdueItem]
+) -> list[CadreSummary]:
+    """Pairing items counted per cadre (overdue, due soon, households), worst first: a desk
+    reads hundreds of cadres' items as one line each, not as one card per household."""
+    summaries: dict[str, CadreSummary] = {}
+
+    def summary(item: OverdueItem) -> CadreSummary | None:
+        if item.cadre is None:
+            return None
+        found = summaries.get(item.cadre)
+        if found is None:
+            found = summaries[item.cadre] = CadreSummary(
+                item.cadre, item.cadre_name or item.cadre, item.department
+            )
+        return found
+
+    for item in overdue_list:
+        if (row := summary(item)) is not None:
+            row.overdue += 1
+            row.worst = max(row.worst, item.days_overdue)
+            if item.household:
+                row.households.add(item.household)
+    for item in pending_list:
+        if (row := summary(item)) is not None:
+            row.pending += 1
+    return sorted(summaries.values(), key=lambda s: (-s.overdue, -s.worst, s.cadre))
+
+
+# --- names typed into the filters: scoped suggestions, a cadre's name to their user name -------
+
+SUGGESTIONS = 20
+
+
+def cadres_in_scope(user: User | AnonymousUser) -> QuerySet:
+    return visible(user, Cadre.objects.select_related("user", "department", "village"))
+
+
+def suggestions(user: User | AnonymousUser, kind: str, text: str) -> list[tuple[str, str]]:
+    """(value for the filter, label) of the cadres, villages or departments in the user's scope
+    whose name contains `text`; one query. A cadre's value is their name, or their user name
+    when another cadre in scope has the same name."""
+    text = text.strip()[:50]
+    if not text:
+        return []
+    if kind == "cadre":
+        found = list(
+            cadres_in_scope(user)
+            .filter(Q(name__icontains=text) | Q(user__username__icontains=text))
+            .order_by("name", "user__username")[: SUGGESTIONS + 1]
+        )[:SUGGESTIONS]
+        names = Counter(c.name for c in found)
+        return [
+            (
+                c.name if names[c.name] == 1 else c.user.username,
+                f"{c.name}（{c.department or c.village or c.user.username}）",
+            )
+            for c in found
+        ]
+    units: dict[str, QuerySet] = {
+        "village": Village.objects.all(),
+        "department": Department.objects.all(),
+    }
+    if kind not in units:
+        return []
+    rows = visible(user, units[kind].filter(name__icontains=text).order_by("name"))
+    return [(name, name) for name in rows.values_list("name", flat=True)[:SUGGESTIONS]]
+
+
+def cadre_username(user: User | AnonymousUser, text: str) -> str:
+    """The user name behind a cadre filter typed as a user name or as the name of one cadre in
+    the user's scope (one query); otherwise `text` unchanged (it then matches nothing)."""
+    rows = list(
+        cadres_in_scope(user)
+        .filter(Q(user__username=text) | Q(name=text))
+        .values_list("user__username", "name")[:3]
+    )
+    by_username = [u for u, _name in rows if u == text]
+    if by_username:
+        return by_username[0]
+    return rows[0][0] if len(rows) == 1 else text
+
+
+PERSON_RECORDS = 100
+
+
+def person_record(user: User | AnonymousUser, cadre: Cadre) -> dict[str, list]:
+    """The oversight records about one cadre that the user may read: findings (with their
+    rectification), accountability measures, commendations; three queries, the latest hundred
+    of each."""
+
+    def rows(model: type[Model], *related: str) -> list:
+        found = visible(user, model._default_manager.filter(cadre=cadre).select_related(*related))
+        return list(found[:PERSON_RECORDS])
+
+    return {
+        "findings": rows(Finding, "inspection", "article"),
+        "measures": rows(Accountability, "finding"),
+        "commendations": rows(Commendation),
+    }
+
+
+def pending_plans(user: User | AnonymousUser) -> QuerySet:
+    """Help plans in scope not yet approved, oldest year first."""
+    return visible(
+        user,
+        HelpPlan.objects.filter(approved_on__isnull=True).select_related("household__village"),
+    ).order_by("year", "household__number")
+
+
+def pending_commendations(user: User | AnonymousUser) -> QuerySet:
+    """Commendations in scope proposed and not yet approved, oldest first."""
+    return visible(
+        user,
+        Commendation.objects.filter(approved_at__isnull=True).select_related(
+            "department", "village", "cadre__user"
+        ),
+    ).order_by("awarded_on", "id")

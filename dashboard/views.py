@@ -8,29 +8,39 @@ go through `xigang.scope`, so every number and list is already the user's own.""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import orjson
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dashboard import charts, selectors
 from dashboard.selectors import Query, QueryError
 from duties.models import Department, Village
-from households.models import Household
+from households import services as household_services
+from households.models import HelpPlan, Household
+from households.selectors import household_record
+from oversight import services as oversight_services
+from oversight.models import Commendation
+from visits import views as visits_views
+from visits.selectors import HISTORY_LIMIT, household_visits
 from xigang import obligations, roles
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
 from xigang.overdue_query import FILTERS
-from xigang.scope import get_visible_or_404, scope_of, visible
+from xigang.scope import get_visible_or_404, mask_id, scope_of, visible, writable
 
 RANKING_TOP = 10
 PAGE_SIZE = 100
@@ -38,7 +48,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _query(request: HttpRequest) -> Query:
-    return selectors.parse_query(request.GET, today=timezone.localdate())
+    params: Mapping[str, str] = request.GET
+    cadre = request.GET.get("cadre", "").strip()
+    if cadre:  # typed as a name (the suggestions offer names): the engine filters by user name
+        params = {**request.GET.dict(), "cadre": selectors.cadre_username(request.user, cadre)}
+    return selectors.parse_query(params, today=timezone.localdate())
 
 
 def _json(data: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -92,6 +106,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, error)
     user = request.user
     scope = scope_of(user)
+    if scope.roles == {roles.PAIRING}:
+        # A pairing cadre's home is the phone-first list of their households.
+        return visits_views.my_households(request)
     # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
     # whole town its counts (no item built), cadres and units their overdue and pending lists.
     if scope.whole_town:
@@ -128,6 +145,8 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     else:
         pending = obligations.pending_items(user=user, as_of=query.as_of, filters=query.filters)
+        if scope.department_ids and not scope.village_ids:
+            return _department_desk(request, query, context, items, pending)
         households, unit_overdue, unit_pending = selectors.by_household(items, pending)
         ids = {}
         if scope.cadre_id is not None and user.has_perm("visits.add_visit"):
@@ -148,6 +167,110 @@ def home(request: HttpRequest) -> HttpResponse:
             show_households=bool(scope.village_ids) or roles.PAIRING in scope.roles,
         )
     return render(request, "dashboard/home.html", context)
+
+
+def _department_desk(
+    request: HttpRequest,
+    query: Query,
+    context: dict[str, Any],
+    items: list[OverdueItem],
+    pending: list[OverdueItem],
+) -> HttpResponse:
+    """A department's home: its own duties first, then the problems routed to it, then the
+    pairing items in its reach as one line per cadre (counts and a link to the list), never one
+    card per household (民政科: 2,718 items). The user's own pairings, if any, stay on
+    "My households"."""
+    pairing = [i for i in items if selectors.is_pairing_item(i)]
+    pairing_pending = [i for i in pending if selectors.is_pairing_item(i)]
+    routed, unit_overdue, unit_pending = selectors.by_household(
+        [i for i in items if not selectors.is_pairing_item(i)],
+        [i for i in pending if not selectors.is_pairing_item(i)],
+    )
+    cadres = selectors.by_cadre(pairing, pairing_pending)
+    for row in cadres:
+        row.url = _list_url(query, cadre=row.cadre)
+    context.update(
+        unit_overdue=unit_overdue,
+        unit_pending=unit_pending,
+        routed_overdue=_rows(query, [i for g in routed for i in g.overdue]),
+        routed_pending=[i for g in routed for i in g.pending],
+        cadres=cadres,
+        pairing_total=len(pairing),
+        pairing_url=_list_url(query, rule=None),
+    )
+    return render(request, "dashboard/department_home.html", context)
+
+
+@login_required
+def person(request: HttpRequest, username: str) -> HttpResponse:
+    """履职档案: one cadre's overdue items, the findings and accountability measures about them
+    and their commendations, all within the reader's scope; a cadre out of scope is a 404."""
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    user = request.user
+    cadre = get_visible_or_404(user, selectors.cadres_in_scope(user), user__username=username)
+    items = selectors.overdue(user, query.narrowed(cadre=username))
+    record = selectors.person_record(user, cadre)
+    return render(
+        request,
+        "dashboard/person.html",
+        {
+            "query": query,
+            "cadre": cadre,
+            "items": _rows(query, items[:PAGE_SIZE]),
+            "total": len(items),
+            "list_url": _list_url(query, cadre=username),
+            **record,
+        },
+    )
+
+
+RANKINGS = {
+    "village": (gettext_lazy("Villages, most overdue first"), None),
+    "department": (gettext_lazy("Departments, most overdue first"), None),
+    "cadre": (gettext_lazy("Cadres, most overdue first"), "cadre_name"),
+}
+RANKING_PAGE = 50
+
+
+@login_required
+def ranking(request: HttpRequest, key: str) -> HttpResponse:
+    """A whole ranking (every village, department or cadre with something overdue), a page at
+    a time, each number linking to its list; the home page shows the first ten."""
+    if key not in RANKINGS:
+        raise Http404
+    try:
+        query = _query(request)
+    except QueryError as error:
+        return _bad_request(request, error)
+    title, label_key = RANKINGS[key]
+    counts = selectors.ranking(selectors.tallies(request.user, query), key, label_key)
+    page = Paginator(counts, RANKING_PAGE).get_page(request.GET.get("page"))
+    top = counts[0].count if counts else 0
+    rows = [
+        (
+            page.start_index() + index,
+            count,
+            _list_url(query, **{key: count.key}),
+            round(100 * count.count / top) if top else 0,
+            reverse("dashboard:person", args=[count.key]) if key == "cadre" else None,
+        )
+        for index, count in enumerate(page.object_list)
+    ]
+    return render(
+        request,
+        "dashboard/ranking.html",
+        {
+            "query": query,
+            "title": title,
+            "rows": rows,
+            "page": page,
+            "page_query": f"{query.params()}&",
+            "total": sum(c.count for c in counts),
+        },
+    )
 
 
 def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:
@@ -180,6 +303,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "page_query": f"{query.params()}&",
         "items": _rows(query, page.object_list),
         "export_url": f"{reverse('dashboard:items_xlsx')}?{query.params()}",
+        "cadre_typed": request.GET.get("cadre", "")[:50],
         **_filter_choices(request.user),
     }
     return render(request, "dashboard/item_list.html", context)
@@ -217,6 +341,13 @@ def item_export(request: HttpRequest) -> HttpResponse:
     name = "-".join(["overdue", *([narrowed] if narrowed else []), query.as_of.isoformat()])
     response["Content-Disposition"] = content_disposition_header(True, f"{name}.xlsx") or ""
     return response
+
+
+@login_required
+def suggest(request: HttpRequest, kind: str) -> HttpResponse:
+    """Names for the filters (cadre, village, department), from the user's scope only."""
+    rows = selectors.suggestions(request.user, kind, request.GET.get("q", ""))
+    return _json({"results": [{"value": value, "label": label} for value, label in rows]})
 
 
 def overdue_json(request: HttpRequest) -> HttpResponse:
@@ -259,12 +390,18 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         )
         if i.household == number
     ]
-    # One query: the household's latest visits, with who entered them, when, and 补录 marks.
-    visits = found.visits.select_related("cadre", "entered_by").order_by("-on", "-id")[:20]
+    user = request.user
+    # Six scoped queries for the registry rows, one for the visits (the latest hundred).
+    record = household_record(user=user, household=found)
+    for member in record["members"]:
+        member.shown_id = mask_id(user, member.id_number)
     context = {
         "query": query,
         "household": found,
-        "visits": visits,
+        **record,
+        "visits": list(household_visits(user=user, household=found)[:HISTORY_LIMIT]),
+        "visit_limit": HISTORY_LIMIT,
+        "can_record_change": user.has_perm("households.add_memberchange"),
         "overdue": _rows(query, overdue),
         "pending": _rows(query, pending),
         "visit_url": visit_url(found.pk)
@@ -272,3 +409,86 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         else None,
     }
     return render(request, "dashboard/household.html", context)
+
+
+APPROVAL_PAGE = 50
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """What waits for a leader's approval: help plans and proposed commendations, each approved
+    with one button (the date, who and when are set by the server)."""
+    user = request.user
+    may_plans = user.has_perm("households.approve_helpplan")
+    may_commendations = user.has_perm("oversight.approve_commendation")
+    if not (may_plans or may_commendations):
+        raise PermissionDenied
+    plans = Paginator(
+        selectors.pending_plans(user) if may_plans else HelpPlan.objects.none(), APPROVAL_PAGE
+    ).get_page(request.GET.get("page"))
+    commendations = (
+        list(selectors.pending_commendations(user)[:APPROVAL_PAGE]) if may_commendations else []
+    )
+    return render(
+        request,
+        "dashboard/approvals.html",
+        {
+            "may_plans": may_plans,
+            "may_commendations": may_commendations,
+            "page": plans,
+            "page_query": "",
+            "commendations": commendations,
+            "limit": APPROVAL_PAGE,
+        },
+    )
+
+
+def _approve(request: HttpRequest, permission: str, queryset: QuerySet, pk: int, act: Any) -> Any:
+    """One approval: POST only, the permission, the row in the user's write scope (else 404),
+    the service; a refusal is shown as a message, nothing written."""
+    if request.method != "POST":
+        raise Http404
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    row = writable(request.user, queryset).filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    try:
+        return act(row)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return None
+
+
+@login_required
+def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _approve(
+        request,
+        "households.approve_helpplan",
+        HelpPlan.objects.select_related("household"),
+        pk,
+        lambda row: household_services.plan_approve(plan=row, by=cast(User, request.user)),
+    )
+    if plan is not None:
+        messages.success(
+            request,
+            _("the %(year)d plan of household %(number)s is approved")
+            % {"year": plan.year, "number": plan.household.number},
+        )
+    return redirect("dashboard:approvals")
+
+
+@login_required
+def commendation_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    commendation = _approve(
+        request,
+        "oversight.approve_commendation",
+        Commendation.objects.all(),
+        pk,
+        lambda row: oversight_services.commendation_approve(
+            commendation=row, by=cast(User, request.user)
+        ),
+    )
+    if commendation is not None:
+        messages.success(request, _("the commendation is approved"))
+    return redirect("dashboard:approvals")

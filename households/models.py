@@ -299,11 +299,22 @@ class HelpPlan(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     summary = models.TextField(_("summary"), blank=True)
     approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    # Who approved it and when, set by the server (`plan_approve`), never typed.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approval entered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["household_id", "-year"]
         verbose_name = _("help plan")
         verbose_name_plural = _("help plans")
+        permissions = [("approve_helpplan", _("Can approve a help plan"))]
         constraints = [
             models.UniqueConstraint(fields=["household", "year"], name="help_plan_one_per_year")
         ]

@@ -310,3 +310,28 @@ def assessment_record(
     assessment.full_clean()
     assessment.save()
     return assessment
+
+
+# --- plans ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_approve(*, plan: HelpPlan, by: User) -> HelpPlan:
+    """Approve a help plan in one step: today's date, who and when set here, never typed.
+    A plan approved already is refused (the first approval stands)."""
+    plan = HelpPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.approved_on is not None:
+        raise ValidationError(
+            _("the %(year)d plan of household %(number)s was already approved on %(day)s")
+            % {
+                "year": plan.year,
+                "number": plan.household.number,
+                "day": plan.approved_on.isoformat(),
+            }
+        )
+    plan.approved_on = timezone.localdate()
+    plan.approved_by = by
+    plan.approved_at = timezone.now()
+    plan.full_clean()
+    plan.save(update_fields=["approved_on", "approved_by", "approved_at"])
+    return plan

@@ -190,7 +190,9 @@ class AccountabilityAdmin(ScopedAdmin):
 
 @admin.register(Commendation)
 class CommendationAdmin(ScopedAdmin):
-    list_display = ["reason", *_SUBJECT, "awarded_on"]
+    list_display = ["reason", *_SUBJECT, "awarded_on", "approved_at"]
+    # Approval is one button on the approvals page, by a leader.
+    readonly_fields = ["approved_by", "approved_at"]
     list_filter = ["awarded_on"]
     search_fields = ["reason", "cadre__name"]
     raw_id_fields = list(_SUBJECT)

@@ -18,6 +18,7 @@ from duties.schedules.services import obligation_open_for_event
 from oversight.checks import ORGANISATION, decision_errors, ladder_error, report_error
 from oversight.models import (
     Accountability,
+    Commendation,
     Finding,
     FindingExtension,
     FirstSecretary,
@@ -149,6 +150,20 @@ def finding_rectify(
     finding.full_clean()
     finding.save(update_fields=["rectified_on", "rectified_at", "rectified_by"])
     return finding
+
+
+@transaction.atomic
+def commendation_approve(*, commendation: Commendation, by: User) -> Commendation:
+    """Approve a proposed commendation in one step (who and when set here); approving twice is
+    refused."""
+    commendation = Commendation.objects.select_for_update().get(pk=commendation.pk)
+    if commendation.approved_at is not None:
+        raise ValidationError(_("this commendation was already approved"))
+    commendation.approved_by = by
+    commendation.approved_at = timezone.now()
+    commendation.full_clean()
+    commendation.save(update_fields=["approved_by", "approved_at"])
+    return commendation
 
 
 def stamp_rectification(finding: Finding, user: User | None) -> None:

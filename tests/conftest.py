@@ -170,6 +170,18 @@ def _second_factor_off_unless_asked(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _site_language_after_each_test():
+    """A request in English (a django_language cookie) leaves English active in the worker's
+    thread (LocaleMiddleware activates, never deactivates): the next test would read English
+    messages. Each test ends back in the site's language."""
+    yield
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _history_anchors_per_test(settings, tmp_path):
     """Each test's history anchors in its own folder: a test database starts empty."""
     settings.HISTORY_ANCHOR_DIR = tmp_path / "anchors"

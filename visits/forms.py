@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from visits.checks import content_error
 from visits.models import ProblemCategory, Visit
+from xigang.widgets import IsoDateInput
 
 
 def clean_visit_content(form: forms.BaseForm) -> str:
@@ -26,9 +27,7 @@ class VisitForm(forms.Form):
         widget=forms.RadioSelect,
         initial=Visit.Kind.HOME,
     )
-    on = forms.DateField(
-        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    on = forms.DateField(label=_("date"), widget=IsoDateInput, initial=timezone.localdate)
     content = forms.CharField(
         label=_("what was discussed or done"),
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -53,7 +53,12 @@ class Visit(models.Model):
         permissions = [("accept_late_visit", _("Can accept a late visit for a closed month"))]
         constraints = [
             models.UniqueConstraint(
-                fields=["household", "cadre", "kind", "on"], name="visit_unique_per_day"
+                fields=["household", "cadre", "kind", "on"],
+                name="visit_unique_per_day",
+                violation_error_message=_(
+                    "this contact is already recorded: one visit of a kind per household, "
+                    "cadre and day"
+                ),
             )
         ]
         indexes = [

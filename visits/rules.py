@@ -290,8 +290,13 @@ class PairingRule(Rule):
 
     article = 39
     kinds: tuple[str, ...]
+    kind_owed: str  # the kind of visit that meets the current period (the entry's preselection)
 
     def subject(self, period: Period) -> str:
+        raise NotImplementedError
+
+    def why(self, *, pending: bool) -> str:
+        """Why a household's period is listed, after its label (the cadre's home screen)."""
         raise NotImplementedError
 
     def periods(self, since: datetime.date, as_of: datetime.date) -> list[Period]:
@@ -492,9 +497,15 @@ class HomeVisitRule(PairingRule):
     id = "pairing.home_visit"
     title = "a home visit to each paired household every quarter"
     kinds = (Visit.Kind.HOME,)
+    kind_owed = Visit.Kind.HOME
 
     def subject(self, period: Period) -> str:
         return _("at least one home visit in %(period)s") % {"period": period.label}
+
+    def why(self, *, pending: bool) -> str:
+        if pending:
+            return _("no home visit recorded yet in this period (phone calls do not count)")
+        return _("no home visit was recorded in that period (phone calls do not count)")
 
 
 @register(order=20)
@@ -502,6 +513,12 @@ class PhoneContactRule(PairingRule):
     id = "pairing.phone_contact"
     title = "a phone contact (or a home visit) with each paired household every month"
     kinds = (Visit.Kind.PHONE, Visit.Kind.HOME)
+    kind_owed = Visit.Kind.PHONE
+
+    def why(self, *, pending: bool) -> str:
+        if pending:
+            return _("no phone call or home visit recorded yet in this period")
+        return _("no phone call or home visit was recorded in that period")
 
     def subject(self, period: Period) -> str:
         return _("at least one phone contact or home visit in %(period)s") % {

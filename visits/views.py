@@ -1,15 +1,16 @@
 """Quick entry for pairing cadres: their households, the last contacts, a visit in a few taps."""
 
 from typing import cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,42 +18,36 @@ from duties.models import Cadre
 from households.models import Household
 from visits.forms import VisitForm
 from visits.models import Visit
+from visits.selectors import cadre_households, paired_households
 from visits.services import problem_report, visit_record
-from xigang.scope import get_visible_or_404, visible
+from xigang.scope import get_visible_or_404
 
 
 def _my_cadre(request: HttpRequest) -> Cadre | None:
     return Cadre.objects.filter(user=cast(User, request.user)).first()  # signed in: a User
 
 
-def paired_households(user: User | AnonymousUser, cadre: Cadre | None) -> QuerySet[Household]:
-    """The households this cadre is paired with today, within the user's scope."""
-    if cadre is None:
-        return Household.objects.none()
-    today = timezone.localdate()
-    active = Q(pairings__cadre=cadre, pairings__start__lte=today) & (
-        Q(pairings__end__isnull=True) | Q(pairings__end__gte=today)
-    )
-    return visible(user, Household.objects.filter(active).distinct())
-
-
 @login_required
 def my_households(request: HttpRequest) -> HttpResponse:
+    """A pairing cadre's home: their households, what each owes and why, worst first."""
     cadre = _my_cadre(request)
-    # One query: the households with their last home visit and last phone call.
-    households = (
-        paired_households(request.user, cadre)
-        .select_related("village")
-        .annotate(
-            last_home=Max("visits__on", filter=Q(visits__kind=Visit.Kind.HOME)),
-            last_phone=Max("visits__on", filter=Q(visits__kind=Visit.Kind.PHONE)),
-        )
-        .order_by("village__name", "number")
-    )
+    today = timezone.localdate()
+    lines = cadre_households(user=request.user, cadre=cadre, as_of=today)
+    for line in lines:
+        if line.household is None:
+            continue  # no longer paired: nothing to record there
+        url = reverse("visits:visit_new", args=[line.household.pk])
+        line.entry_url = f"{url}?{urlencode({'kind': line.kind_owed})}" if line.kind_owed else url
     return render(
         request,
         "visits/my_households.html",
-        {"households": households, "cadre": cadre, "today": timezone.localdate()},
+        {
+            "lines": lines,
+            "cadre": cadre,
+            "today": today,
+            "any_overdue": any(line.overdue for line in lines),
+            "saved": request.GET.get("saved", ""),
+        },
     )
 
 
@@ -71,7 +66,10 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
         raise Http404
     if not request.user.has_perm("visits.add_visit"):
         raise PermissionDenied
-    form = VisitForm(request.POST or None)
+    # The kind owed, from the home screen's link: preselected, as is today's date.
+    kind = request.GET.get("kind")
+    initial = {"kind": kind} if kind in Visit.Kind.values else {}
+    form = VisitForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -109,5 +107,7 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                     "department": data["category"].department.name
                 }
             messages.success(request, text)
-            return redirect("visits:my_households")
+            # Back home, at the household's line, already showing what the visit met.
+            home = reverse("visits:my_households")
+            return redirect(f"{home}?saved={household.pk}#hh-{household.pk}")
     return render(request, "visits/visit_form.html", {"form": form, "household": household})

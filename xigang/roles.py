@@ -67,7 +67,12 @@ UNIT_OBLIGATIONS = {
 
 # role -> {"app.model": verbs}; "*" stands for every model of the business apps.
 MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
-    LEADER: {"*": VIEW, "households.helpplan": ("view", "change")},
+    # The town's leaders approve help plans and the commendations the inspectors propose.
+    LEADER: {
+        "*": VIEW,
+        "households.helpplan": ("view", "change", "approve"),
+        "oversight.commendation": ("view", "approve"),
+    },
     OFFICE: {
         "*": FULL,
         "duties.article": VIEW,

@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from dashboard import views as dashboard_views
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
+    # Browsers and tools ask /favicon.ico whatever the page links to.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("dashboard/", include("dashboard.urls")),
     path("accounts/", include("xigang.security.urls")),  # before auth's: password change, OTP
     # Of django.contrib.auth's pages only these two: no password reset by e-mail (a one-time

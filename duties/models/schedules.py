@@ -205,7 +205,7 @@ class Disclosure(models.Model):
         Village, on_delete=models.PROTECT, related_name="disclosures", verbose_name=_("village")
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=100)
+    title = models.CharField(pgettext_lazy("notice", "title"), max_length=100)
     posted_from = models.DateField(_("first day posted"))
     posted_until = models.DateField(
         _("last day posted"), null=True, blank=True, help_text=_("Empty while still posted.")

@@ -16,6 +16,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.contrib.auth.models import Group, Permission, User
@@ -32,6 +33,7 @@ from duties.models import (
 )
 from duties.organisation.services import cadre_save
 from xigang import demo, roles
+from xigang.security.middleware import needs_second_factor
 
 DEMO_PASSWORD = "Xigang-2026!demo"
 
@@ -390,7 +392,27 @@ def demo_accounts_lines() -> list[str]:
             str(v) + " " * (w - _display_width(str(v))) for v, w in zip(row, width, strict=True)
         ]
         lines.append("  " + "  ".join(cells).rstrip())
+    lines.extend(_second_factor_lines([row[1] for row in rows]))
     return lines
+
+
+def _second_factor_lines(usernames: list[str]) -> list[str]:
+    """Who of them must set up an authenticator app at first sign-in (OTP_REQUIRED)."""
+    if not settings.OTP_REQUIRED:
+        return []
+    users = get_user_model().objects.filter(username__in=usernames).order_by("username")
+    needing = [user.username for user in users if needs_second_factor(user)]
+    if not needing:
+        return []
+    return [
+        _(
+            "%(users)s also need an authenticator app (TOTP, e.g. FreeOTP or Google "
+            "Authenticator): the first sign-in shows a QR code to scan, later sign-ins ask for "
+            "its 6-digit code. To try the portal without one, run with "
+            "XIGANG_OTP_REQUIRED=false."
+        )
+        % {"users": "、".join(needing)}
+    ]
 
 
 def _display_width(text: str) -> int:

@@ -9,12 +9,10 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duties.models import Department, Disclosure, Duty, Village
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from xigang.widgets import IsoDateInput
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -62,12 +60,12 @@ class DisclosureForm(forms.Form):
         label=_("village"), queryset=None
     )
     kind = forms.ChoiceField(label=_("kind"), choices=Disclosure.Kind.choices)
-    title = forms.CharField(label=_("title"), max_length=100)
-    posted_from = forms.DateField(label=_("first day posted"), widget=DateInput)
+    title = forms.CharField(label=pgettext_lazy("notice", "title"), max_length=100)
+    posted_from = forms.DateField(label=_("first day posted"), widget=IsoDateInput)
     posted_until = forms.DateField(
         label=_("last day posted"),
         required=False,
-        widget=DateInput,
+        widget=IsoDateInput,
         help_text=_("Empty while still posted."),
     )
     photos = MultipleFileField(
@@ -135,7 +133,7 @@ class EventForm(forms.Form):
     )
     event_on = forms.DateField(
         label=_("date of the event"),
-        widget=DateInput,
+        widget=IsoDateInput,
         help_text=_("The day it happened, today or earlier; the days allowed count from it."),
         error_messages={
             "required": _("give the date of the event"),

@@ -181,7 +181,7 @@ class ScheduledDutyRule(Rule):
         filters: Filters,
     ) -> Iterable[OverdueItem]:
         ensure_generated(through=as_of)
-        obligations = self._open(user, filters).filter(due__lt=as_of, period_start__gte=since)
+        obligations = self._open(user, filters).filter(overdue_q(as_of=as_of, since=since))
         return self._items(obligations, as_of)
 
     def pending(
@@ -192,6 +192,13 @@ class ScheduledDutyRule(Rule):
             due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
         )
         return self._items(obligations, as_of)
+
+
+def overdue_q(*, as_of: datetime.date, since: datetime.date) -> Q:
+    """An obligation overdue as of `as_of`: open, past its due day, of a period starting on or
+    after `since` (the dashboard's window, `xigang.overdue_query.default_since`); the 责任任务
+    page marks and counts by the same test."""
+    return Q(status=Obligation.Status.OPEN, due__lt=as_of, period_start__gte=since)
 
 
 @register(order=80)

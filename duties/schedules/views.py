@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from duties.models import Disclosure, Duty, Evidence, Obligation, Village
 from duties.schedules.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
 from duties.schedules.generation import ensure_generated
+from duties.schedules.rules import overdue_q
 from duties.schedules.selectors import EMERGENCY_DUTY, event_duties, recent_events
 from duties.schedules.services import (
     disclosure_record,
@@ -31,10 +32,11 @@ from duties.schedules.services import (
 )
 from xigang.admin import row_version
 from xigang.forms import add_errors
+from xigang.overdue_query import default_since
 from xigang.scope import can_write, get_visible_or_404, units_in_reach, visible
 
 PAGE_SIZE = 50
-STATUS_FILTERS = ("open", "done", "waived", "all")
+STATUS_FILTERS = ("overdue", "open", "done", "waived", "all")
 
 
 def _obligations(user: User | AnonymousUser) -> QuerySet[Obligation]:
@@ -58,9 +60,16 @@ def obligation_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
+    # "Overdue" means what the dashboard counts: one window for the whole portal.
+    since = default_since(today)
+    late = overdue_q(as_of=today, since=since)
     rows = _obligations(request.user).filter(period_start__lte=today)
-    if status != "all":
+    overdue_count = rows.filter(late).count()
+    if status == "overdue":
+        rows = rows.filter(late)
+    elif status != "all":
         rows = rows.filter(status=status)
+    rows = rows.annotate(overdue=ExpressionWrapper(late, output_field=BooleanField()))
     rows = rows.order_by("due", "duty__article_id", "duty__clause", "id")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -74,6 +83,8 @@ def obligation_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": STATUS_FILTERS,
             "today": today,
+            "since": since,
+            "overdue_count": overdue_count,
         },
     )
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duties.models import Article, Cadre, Department, Village
 
@@ -59,7 +60,7 @@ class Inspection(models.Model):
         SPOT = "随机抽查", _("spot check")
         SUPERVISION = "督导检查", _("supervisory check")
 
-    title = models.CharField(_("title"), max_length=100)
+    title = models.CharField(pgettext_lazy("inspection", "title"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SPECIAL)
     department = models.ForeignKey(
         Department,
@@ -290,11 +291,22 @@ class Commendation(Subject):
 
     reason = models.TextField(_("reason"))
     awarded_on = models.DateField(_("awarded on"))
+    # Proposed by the inspectors, approved by the town's leaders: pending while these are empty.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-awarded_on", "id"]
         verbose_name = _("commendation")
         verbose_name_plural = _("commendations")
+        permissions = [("approve_commendation", _("Can approve a commendation"))]
         constraints = [
             models.CheckConstraint(condition=_ONE_SUBJECT, name="commendation_one_subject")
         ]

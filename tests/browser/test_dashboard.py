@@ -9,13 +9,13 @@ import pytest
 from django.utils import timezone
 
 from households.models import Pairing
+from tests.browser.checks import check_page
 from tests.browser.conftest import BROWSER, screenshot, sign_in
 from visits.models import Visit
 from visits.services import visit_record
 from xigang.periods import MONTHLY, QUARTERLY, period_of
 
 pytestmark = BROWSER
-PHONE = {"width": 390, "height": 844}
 
 
 # On the real clock: Chromium keeps real time and drops cookies a frozen server dated too early.
@@ -64,7 +64,7 @@ def test_an_inspector_filters_drills_down_and_exports(new_page, live_server, sce
     screenshot(page, "dashboard-纪检督查")
 
     page.click("text=全部逾期事项（可筛选、导出 Excel）")
-    page.select_option("#f-village", "西村")
+    page.fill("#f-village", "西村")
     with page.expect_navigation():
         page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"village=%E8%A5%BF%E6%9D%91"))
@@ -92,11 +92,12 @@ def test_an_inspector_filters_drills_down_and_exports(new_page, live_server, sce
 
 
 def test_a_pairing_cadre_on_a_phone_records_a_visit_and_the_item_goes(
-    new_page, live_server, scene, east_household
+    phone_page, live_server, scene, east_household
 ):
     last_quarter = _all_visits_but_last_quarters_home_visit(east_household, scene["pairing"].cadre)
-    page = new_page(viewport=PHONE)
+    page = phone_page
     sign_in(page, live_server, scene["pairing"])
+    check_page(page)
     card = page.locator("article.household", has_text="东村-001")
     assert card.locator(".overdue-item").count() == 1
     assert last_quarter.label in card.locator(".overdue-item").inner_text()
@@ -104,6 +105,7 @@ def test_a_pairing_cadre_on_a_phone_records_a_visit_and_the_item_goes(
     screenshot(page, "dashboard-帮扶责任人-手机")
 
     card.locator("a.record-visit").click()
+    check_page(page, dates=["#id_on"])  # what the form shows, before it is filled
     page.check("input[name=kind][value='%s']" % Visit.Kind.HOME)
     page.fill("#id_on", (last_quarter.end - datetime.timedelta(days=3)).isoformat())
     page.fill("#id_content", "入户了解务工和就医情况")

@@ -36,10 +36,17 @@ TABLE: dict[str, object] = {
     "accounts/otp/verify/": ALL,
     "accounts/code/": PUBLIC,  # a one-time code from the 系统管理员 (password reset is gone)
     "i18n/setlang/": PUBLIC,
+    "favicon.ico": PUBLIC,  # a redirect to the static icon
     "dashboard/items/": ALL,  # each sees its own scope; the outsider an empty list
     "dashboard/items.xlsx": ALL,
     "dashboard/overdue.json": ALL,
     "dashboard/households/<str:number>/": {"leader", "office", "inspector", "east_cadre", "pairing"},
+    "dashboard/suggest/<str:kind>/": ALL,  # an unknown kind: no suggestion; each its own scope
+    "dashboard/rankings/<str:key>/": set(),  # here an unknown ranking: 404 for all
+    "dashboard/people/<str:username>/": set(),  # here a user name nobody has: 404
+    "dashboard/approvals/": {"leader"},  # who approves plans and commendations
+    "dashboard/approvals/plans/<int:pk>/": set(),  # POST only
+    "dashboard/approvals/commendations/<int:pk>/": set(),  # POST only
     "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},
     "duties/obligations/<int:pk>/": set(),  # here ids of a row that does not exist; see ROWS
     "duties/obligations/<int:pk>/waive/": set(),  # POST only
@@ -48,6 +55,9 @@ TABLE: dict[str, object] = {
     "duties/disclosures/": {"leader", "office", "inspector", "east_cadre", "west_cadre"},
     "duties/disclosures/new/": {"office", "east_cadre", "west_cadre"},
     "duties/disclosures/<int:pk>/": set(),
+    "households/": STAFF,  # each sees the households of its scope
+    "households/suggest/": STAFF,
+    "households/changes/new/": {"office", "east_cadre", "west_cadre", "pairing"},
     "duties/parameters/": {"leader", "office", "inspector"},  # the rules' numbers: town roles
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings

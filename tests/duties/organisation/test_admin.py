@@ -1,6 +1,8 @@
 """The duties app in the admin: which screens each role opens, which rows it lists, and the
 ledger import with its preview."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -170,6 +172,12 @@ def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_pa
     assert response.context["report"].errors[0].row == 3
     assert response.context["report"].errors[0].header == "包村干部"
     assert not Village.objects.exists()
+
+
+def test_the_import_page_prints_its_title_once(client, office):
+    client.force_login(office)
+    page = client.get(reverse("admin:duties_village_ledger_import")).content.decode()
+    assert len(re.findall(r"<h1>导入台账「[^」]*」</h1>", page)) == 1
 
 
 def test_a_village_cadre_may_not_import_or_even_see_the_button(client, east_cadre, tmp_path):

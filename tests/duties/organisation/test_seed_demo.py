@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from duties.models import Cadre, PartyBranch, Village, VillageAssignment
 from duties.organisation import demo
+from tests.conftest import make_user
 from xigang import roles
 from xigang.scope import scope_of
 
@@ -77,6 +78,19 @@ def test_the_command_seeds_every_role_and_prints_the_demo_accounts():
     for account in demo.DEMO_ACCOUNTS:
         assert account.username in text
     assert demo.DEMO_PASSWORD in text
+
+
+@pytest.mark.second_factor
+def test_the_demo_accounts_say_who_needs_an_authenticator(civil_affairs):
+    """扶贫办 signs in with a second factor: the list says so before the first sign-in."""
+    office = next(a.username for a in demo.DEMO_ACCOUNTS if a.role == roles.OFFICE)
+    pairing = next(a.username for a in demo.DEMO_ACCOUNTS if a.role == roles.PAIRING)
+    make_user(office, roles.OFFICE)
+    make_user(pairing, roles.PAIRING, civil_affairs)
+    out = io.StringIO()
+    call_command("demo_accounts", stdout=out)
+    note = out.getvalue().splitlines()[-1]
+    assert note.startswith(f"{office} 还需要手机身份验证器（TOTP") and pairing not in note
 
 
 def test_the_demo_accounts_sign_in_with_the_demo_password_and_have_their_scope():

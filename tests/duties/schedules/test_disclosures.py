@@ -1,6 +1,7 @@
 """公示 records in the portal: village cadres record their own, with photos; scope holds."""
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -94,3 +95,16 @@ def test_departments_and_readers_may_not_record(client, east, dept, leader):
     client.force_login(leader)
     assert client.get(reverse("duties:disclosure_list")).status_code == 200
     assert _post(client, reverse("duties:disclosure_add"), east).status_code == 403
+
+
+def test_the_list_and_form_say_标题_and_the_dates_are_iso(client, east, east_cadre):
+    """The notice's title is 标题 (职务 is a cadre's); <input type=date> takes YYYY-MM-DD only,
+    so a notice opened again shows its dates (2026/07/01 would be shown blank)."""
+    client.force_login(east_cadre)
+    _post(client, reverse("duties:disclosure_add"), east, photos=[_photo()])
+    page = client.get(reverse("duties:disclosure_list")).content.decode()
+    assert "<th>标题</th>" in page and "职务" not in page
+    edit = client.get(reverse("duties:disclosure_edit", args=[Disclosure.objects.get().pk]))
+    html = edit.content.decode()
+    assert ">标题</label>" in html
+    assert re.search(r'<input type="date" name="posted_from" value="2026-07-01"', html)

@@ -32,8 +32,13 @@ migrate: messages
 seed: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo --if-empty
 
+# The worker runs beside the web server and stops with it; the day's work is queued at start
+# (once a day: a second start queues nothing).
 run: seed
 	@$(RUN_ENV) $(PY) manage.py demo_accounts
+	$(RUN_ENV) $(PY) manage.py enqueue_daily
+	$(RUN_ENV) $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: messages
@@ -47,6 +52,7 @@ benchmarks: messages
 	$(RUN_ENV) $(PY) -m benchmarks.overdue --scale $(SCALE)
 	$(RUN_ENV) $(PY) -m benchmarks.dashboard --scale $(SCALE)
 	$(RUN_ENV) $(PY) -m benchmarks.ledgers --rows 10000
+	$(RUN_ENV) $(PY) -m benchmarks.digests --scale $(SCALE)
 
 lint: install
 	$(VENV)/bin/ruff check .

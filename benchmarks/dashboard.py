@@ -130,7 +130,7 @@ def _sql_baseline(as_of: datetime.date, since: datetime.date, repeat: int) -> fl
 
     total = 0.0
     for rule in (HomeVisitRule(), PhoneContactRule()):
-        sql, params = hand_written_sql(rule.periods(since, as_of), rule.kinds)
+        sql, params = hand_written_sql(rule.periods(since, as_of), rule.kinds, as_of)
 
         def run(sql=sql, params=params):
             with connection.cursor() as cursor:

@@ -1,9 +1,14 @@
 """Benchmark of the visit rules: the engine against a hand-written SQL query, same run.
 
-    DEBUG=1 python -m benchmarks.overdue --scale town|county [--as-of 2026-11-29]
+    DEBUG=1 python -m benchmarks.overdue --scale town|county [--as-of 2026-11-29] [--tag NAME]
     DATABASE_URL=postgres://... DEBUG=1 python -m benchmarks.overdue --scale county
 
-It works in its own database (SQLite: a file under /tmp; PostgreSQL: `bench_overdue_SCALE`),
+The entry-time conditions (issue 12) are on: go-live is set to the first day of the span, so
+every visit in it is judged by its entry time (seed time), and the list is asked as of today so
+that the seeded entries are known; the hand-written SQL carries the same condition.
+
+It works in its own database (benchmarks.database: `bench_overdue_SCALE`, with `_TAG` appended
+when `--tag` is given, so that checkouts with other migrations do not share one),
 kept between runs so that the seeding is paid once; `--fresh` seeds again. The data comes from
 seed_demo's modules.
 
@@ -37,10 +42,17 @@ def _seed(scale: str, as_of: datetime.date) -> None:
     assert Household.objects.exists()
 
 
-def hand_written_sql(periods, kinds) -> tuple[str, list]:
-    """The same question as the engine, written by hand: periods as a VALUES list."""
+def hand_written_sql(periods, kinds, as_of: datetime.date) -> tuple[str, list]:
+    """The same question as the engine, written by hand: periods as a VALUES list; a visit
+    counts if dated before go-live or entered by the end of `as_of`."""
     from django.db import connection
+    from django.utils import timezone
 
+    from xigang.entry import go_live
+
+    known_by = timezone.make_aware(
+        datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time())
+    )
     if connection.vendor == "postgresql":
         next_day = 'q."end" + 1'
         values = ", ".join("(%s, %s::date, %s::date)" for _ in periods)
@@ -72,12 +84,14 @@ SELECT h.number, v.name,
    AND NOT EXISTS (SELECT 1 FROM visits_visit w
                     WHERE w.household_id = h.id AND w.kind IN ({kind_marks})
                       AND w."on" >= pr.ps AND w."on" <= pr.pe
+                      AND (w."on" < %s OR w.created_at < %s)
                       AND EXISTS (SELECT 1 FROM households_pairing c
                                    WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
                                      AND c.start <= w."on"
                                      AND (c."end" IS NULL OR c."end" >= w."on")))
 """
-    return sql, params + list(kinds)
+    bounds = [go_live(), connection.ops.adapt_datetimefield_value(known_by)]
+    return sql, params + list(kinds) + bounds
 
 
 def _race(first, second, repeat: int):
@@ -99,23 +113,29 @@ def main(argv=None) -> int:
     parser.add_argument("--since", type=datetime.date.fromisoformat, default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
+    parser.add_argument("--tag", default="", help="a suffix for the bench database's name")
     args = parser.parse_args(argv)
 
-    use_database(f"overdue_{args.scale}", fresh=args.fresh)
+    use_database(f"overdue_{args.scale}{'_' + args.tag if args.tag else ''}", fresh=args.fresh)
+    from django.conf import settings
     from django.db import connection
+    from django.utils import timezone
 
     from households.models import Household, Pairing
     from visits.models import Visit
     from visits.rules import HomeVisitRule, PhoneContactRule
     from xigang.commands import system_user
 
-    as_of = args.as_of or datetime.date(2026, 11, 29)
+    seeded_as_of = args.as_of or datetime.date(2026, 11, 29)
     started = time.perf_counter()
-    _seed(args.scale, as_of)
+    _seed(args.scale, seeded_as_of)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # planner statistics, as autovacuum would have them after a load
     seeded = time.perf_counter() - started
-    since = args.since or datetime.date(as_of.year - 2, as_of.month, 1)
+    since = args.since or datetime.date(seeded_as_of.year - 2, seeded_as_of.month, 1)
+    # Every visit of the span judged by its entry time, asked once the seed's entries are known.
+    settings.GO_LIVE = since
+    as_of = max(seeded_as_of, timezone.localdate())
     print(
         f"{connection.vendor}, scale {args.scale}: {Household.objects.count()} households, "
         f"{Pairing.objects.count()} pairings, {Visit.objects.count()} visits "
@@ -160,7 +180,7 @@ def _compare(rule, user, as_of: datetime.date, since: datetime.date, repeat: int
     def engine(rule=rule):
         return rule.overdue(user=user, as_of=as_of, since=since, filters=Filters())
 
-    sql, params = hand_written_sql(periods, rule.kinds)
+    sql, params = hand_written_sql(periods, rule.kinds, as_of)
 
     def raw(sql=sql, params=params):
         with connection.cursor() as cursor:

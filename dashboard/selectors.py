@@ -13,13 +13,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from visits.models import Visit
 from xigang import obligations
-from xigang.obligations import Filters, OverdueItem, Tally
+from xigang.entry import end_of
+from xigang.obligations import Filters, MetLater, OverdueItem, Tally
 from xigang.overdue_query import FILTERS, OverdueQueryForm
 from xigang.periods import MONTHLY, periods_ending_with
+from xigang.scope import visible
 
 # Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
 RULE_LABELS = {
@@ -167,7 +171,49 @@ def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) ->
     ]
 
 
-def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, datetime.date, int]]:
+def met_later(user: User | AnonymousUser, query: Query) -> list[MetLater]:
+    """The items of past lists met since by a 补录, for the trend (from the one engine)."""
+    return _due_before(
+        query,
+        obligations.met_later(
+            user=user, as_of=query.as_of, since=query.since, filters=query.filters
+        ),
+    )
+
+
+def met_by_late_entry(user: User | AnonymousUser, query: Query) -> tuple[list[Count], list[Count]]:
+    """The 补录 visits (`Visit.late_entry`) dated in the query's span and entered by its as-of
+    date, counted per village and per cadre, most first: two queries."""
+    visits = visible(
+        user,
+        Visit.objects.filter(
+            late_entry=True,
+            on__gte=query.since,
+            on__lte=query.as_of,
+            created_at__lt=end_of(query.as_of),
+        ),
+    )
+    if query.filters.village:
+        visits = visits.filter(household__village__name=query.filters.village)
+    if query.filters.cadre:
+        visits = visits.filter(cadre__user__username=query.filters.cadre)
+    by_village = visits.values_list("household__village__name").annotate(n=models.Count("pk"))
+    by_cadre = visits.values_list("cadre__user__username", "cadre__name").annotate(
+        n=models.Count("pk")
+    )
+    return (
+        _most_first(Count(name, name, n) for name, n in by_village.order_by()),
+        _most_first(Count(username, name, n) for username, name, n in by_cadre.order_by()),
+    )
+
+
+def _most_first(counts: Iterable[Count]) -> list[Count]:
+    return sorted(counts, key=lambda c: (-c.count, c.key))
+
+
+def trend(
+    tallies: Iterable[Tally], as_of: datetime.date, met_later: Iterable[MetLater] = ()
+) -> list[tuple[str, datetime.date, int]]:
     """(month label, month-end as-of, count) for the 12 months ending with as_of's month.
 
     One overdue list (as of `as_of`) is bucketed by due date: a month's count is the items of that
@@ -175,7 +221,10 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     `as_of`). For the visit rules this is exactly the list as of that day, since a period's
     visits are dated inside it; for items that can still be closed (problems, cases, duties,
     findings) it leaves out those closed since, so past months may read a little low. This keeps
-    the dashboard to one engine call whatever the span."""
+    the dashboard to one engine call whatever the span. The visit periods met since by a 补录
+    (`met_later`) count on every month-end between their due day and the day the 补录 was
+    entered, as the list as of that day showed them: a back-fill never rewrites a month-end."""
+    later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
         per_day[t.due] += t.count
@@ -186,7 +235,8 @@ def trend(tallies: Iterable[Tally], as_of: datetime.date) -> list[tuple[str, dat
     result = []
     for month in periods_ending_with(MONTHLY, as_of, TREND_MONTHS):
         cut = min(month.end, as_of)
-        result.append((month.label, cut, before[bisect_left(dues, cut)]))
+        back_filled = sum(m.count for m in later if m.due < cut < m.met_on)
+        result.append((month.label, cut, before[bisect_left(dues, cut)] + back_filled))
     return result
 
 

@@ -76,6 +76,12 @@ def _ranking_chart(query: Query, counts: list[selectors.Count], key: str) -> dic
     )
 
 
+def _late_chart(counts: list[selectors.Count]) -> dict[str, Any]:
+    """补录 counts, each linked to the visits marked 补录 (the admin's filter)."""
+    url = reverse("admin:visits_visit_changelist") + "?late_entry__exact=1"
+    return charts.horizontal_bars([(c.label, c.count, url) for c in counts[:RANKING_TOP]])
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Whole-town roles: counts, rankings and the trend. Others: their items by household."""
@@ -100,6 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context["rules"] = [(c, _list_url(query, rule=c.key)) for c in rule_counts]
     if scope.whole_town:
         articles = selectors.by_article(tallies)
+        late_villages, late_cadres = selectors.met_by_late_entry(user, query)
         context.update(
             town=True,
             articles=[(c, _list_url(query, article=c.key)) for c in articles],
@@ -110,10 +117,14 @@ def home(request: HttpRequest) -> HttpResponse:
             cadres=_ranking_chart(
                 query, selectors.ranking(tallies, "cadre", "cadre_name"), "cadre"
             ),
+            late_villages=_late_chart(late_villages),
+            late_cadres=_late_chart(late_cadres),
             trend=charts.columns(
                 [
                     (label, count, _list_url(query, due_before=cut.isoformat()))
-                    for label, cut, count in selectors.trend(tallies, query.as_of)
+                    for label, cut, count in selectors.trend(
+                        tallies, query.as_of, selectors.met_later(user, query)
+                    )
                 ]
             ),
         )
@@ -239,9 +250,12 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         )
         if i.household == number
     ]
+    # One query: the household's latest visits, with who entered them, when, and 补录 marks.
+    visits = found.visits.select_related("cadre", "entered_by").order_by("-on", "-id")[:20]
     context = {
         "query": query,
         "household": found,
+        "visits": visits,
         "overdue": _rows(query, overdue),
         "pending": _rows(query, pending),
         "visit_url": visit_url(found.pk)

@@ -365,6 +365,7 @@ class MemberChangeAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
         "happened_on",
         "reported_on",
         "reported_by",
+        "created_at",
     ]
     list_filter = ["kind", "household__village", "happened_on"]
     search_fields = ["=household__number", "household__head_name", "name"]

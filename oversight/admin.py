@@ -2,8 +2,10 @@ from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.forms import ModelForm
 from django.http import HttpRequest
 
+from oversight import services
 from oversight.models import Accountability, Commendation, Finding, Inspection
 from xigang.admin import ScopedAdmin, ScopedInline
 
@@ -42,12 +44,18 @@ class FindingAdmin(ScopedAdmin):
         "found_on",
         "deadline",
         "rectified_on",
+        "rectified_at",
     ]
     list_filter = ["rectified_on", "article", "department", "village"]
     search_fields = ["description", "inspection__title", "cadre__name"]
     date_hierarchy = "deadline"
     raw_id_fields = ["inspection", *_SUBJECT, "article"]
     list_select_related = ["inspection", "article", *_SUBJECT]
+    readonly_fields = ["rectified_at", "rectified_by"]
+
+    def save_model(self, request: HttpRequest, obj: Finding, form: ModelForm, change: bool) -> None:
+        services.stamp_rectification(obj, cast(User, request.user))
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Accountability)

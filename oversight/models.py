@@ -112,6 +112,18 @@ class Finding(Subject):
     deadline = models.DateField(_("rectify by"))
     rectified_on = models.DateField(_("rectified on"), null=True, blank=True)
     rectification = models.TextField(_("what was rectified"), blank=True)
+    # Set by the server when the rectification is first entered, never by anyone.
+    rectified_at = models.DateTimeField(
+        _("rectification entered at"), null=True, blank=True, editable=False
+    )
+    rectified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("rectification entered by"),
+    )
 
     class Meta:
         ordering = ["deadline", "id"]

@@ -4,10 +4,12 @@ import datetime
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from duties.organisation.params import due_soon_until
 from oversight.models import Finding
+from xigang.entry import done_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import visible
 
@@ -18,8 +20,11 @@ class FindingRectifyRule(Rule):
     article = 41
     title = "inspection finding rectified by its deadline"
 
-    def _open(self, user: User | AnonymousUser, filters: Filters):
-        findings = visible(user, Finding.objects.filter(rectified_on__isnull=True))
+    def _open(self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date):
+        # Rectified as of `as_of`: from go-live, by the rectification's entry time, not its
+        # typed date (`xigang.entry.done_by`), so that editing the date never clears an item.
+        not_done = ~done_by(as_of, dated="rectified_on", entered="rectified_at")
+        findings = visible(user, Finding.objects.filter(Q(rectified_on__isnull=True) | not_done))
         if filters.village:
             findings = findings.filter(village__name=filters.village)
         if filters.department:
@@ -55,13 +60,13 @@ class FindingRectifyRule(Rule):
         filters: Filters,
     ) -> Iterable[OverdueItem]:
         # One query: open findings found on or after `since` whose deadline passed before `as_of`.
-        findings = self._open(user, filters).filter(found_on__gte=since, deadline__lt=as_of)
+        findings = self._open(user, filters, as_of).filter(found_on__gte=since, deadline__lt=as_of)
         return [self._item(f, (as_of - f.deadline).days) for f in findings]
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
-        findings = self._open(user, filters).filter(
+        findings = self._open(user, filters, as_of).filter(
             deadline__gte=as_of, deadline__lte=due_soon_until(self.id, as_of)
         )
         return [self._item(f, 0) for f in findings]

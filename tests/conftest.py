@@ -210,3 +210,11 @@ def today(time_machine):
     instead: time_machine.move_to(datetime.datetime(2026, 6, 30, 23, 30, tzinfo=SHANGHAI))."""
     time_machine.move_to(datetime.datetime.combine(FROZEN_DAY, datetime.time(12), SHANGHAI))
     return FROZEN_DAY
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(settings):
+    """Background jobs run at once, inside the test (tests/notices runs the real workers)."""
+    settings.TASKS = {
+        "default": {"BACKEND": settings.TASK_BACKENDS["immediate"], "QUEUES": ["default"]}
+    }

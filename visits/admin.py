@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from visits import services
 from visits.checks import future_date_error
+from visits.forms import clean_visit_content
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.rules import problem_late_q
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, import_column
@@ -35,9 +36,21 @@ def _staff(request: HttpRequest) -> User:
 
 
 class VisitForm(forms.ModelForm):
+    # Only 扶贫办 may accept a visit for a closed month, saying why (kept in the history).
+    accept_reason = forms.CharField(
+        label=_("why this late entry (补录) is accepted"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("only for a month already closed; 扶贫办 only"),
+    )
+    request_user: User | None = None
+
     class Meta:
         model = Visit
         fields = ["household", "cadre", "kind", "on", "content", "problems_found"]
+
+    def clean_content(self) -> str:
+        return clean_visit_content(self)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -47,9 +60,16 @@ class VisitForm(forms.ModelForm):
                 services.visit_check(
                     household=data["household"], cadre=data["cadre"], on=data["on"]
                 )
+                services.visit_entry_check(
+                    on=data["on"],
+                    content=data.get("content", ""),
+                    entered_by=self.request_user,
+                    late_reason=data.get("accept_reason", ""),
+                )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
-                    self.add_error(field, errors)
+                    field = "accept_reason" if field == "late_reason" else field
+                    self.add_error(field if field in self.fields else None, errors)
         return data
 
 
@@ -57,18 +77,51 @@ class VisitForm(forms.ModelForm):
 class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "visits"
     form = VisitForm
-    list_display = ["household", "cadre", "kind", "on", "created_at", import_column, "not_counted"]
-    list_filter = ["kind", "on", ("imported_in", admin.EmptyFieldListFilter)]
+    list_display = [
+        "household",
+        "cadre",
+        "kind",
+        "on",
+        "created_at",
+        "entered_by",
+        "late_entry",
+        import_column,
+        "not_counted",
+    ]
+    list_filter = ["kind", "late_entry", "on", ("imported_in", admin.EmptyFieldListFilter)]
     search_fields = ["household__number", "household__head_name", "cadre__name"]
-    list_select_related = ["household", "cadre", "imported_in"]
+    list_select_related = ["household", "cadre", "entered_by", "imported_in"]
     raw_id_fields = ["household", "cadre"]
     date_hierarchy = "on"
-    readonly_fields = ["created_at"]
+    # Set by the server at entry, never by anyone.
+    readonly_fields = [
+        "created_at",
+        "entered_by",
+        "late_entry",
+        "late_reason",
+        "imported_in",
+        "not_counted",
+    ]
+
+    def get_fields(
+        self, request: HttpRequest, obj: Visit | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
+        fields: list[str | list[str] | tuple[str, ...]] = [
+            "household",
+            "cadre",
+            "kind",
+            "on",
+            "content",
+            "problems_found",
+        ]
+        if obj is None:
+            return [*fields, "accept_reason"]
+        return [*fields, *self.readonly_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Visit | None = None) -> list[str]:
         if obj is not None:  # who, how and when are kept as first entered
-            return ["household", "cadre", "kind", "on", "created_at", "imported_in", "not_counted"]
-        return list(self.readonly_fields)
+            return ["household", "cadre", "kind", "on", *self.readonly_fields]
+        return []
 
     def save_model(self, request: HttpRequest, obj: Visit, form: ModelForm, change: bool) -> None:
         data = form.cleaned_data
@@ -84,6 +137,8 @@ class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
                 on=data["on"],
                 content=data["content"],
                 problems_found=data["problems_found"],
+                entered_by=_staff(request),
+                late_reason=data.get("accept_reason", ""),
             )
             obj.pk = form.instance.pk
 
@@ -144,7 +199,16 @@ class ProblemForm(forms.ModelForm):
 @admin.register(Problem)
 class ProblemAdmin(ScopedAdmin):
     form = ProblemForm
-    list_display = ["household", "category", "department", "found_on", "due", "resolved_on"]
+    list_display = [
+        "household",
+        "category",
+        "department",
+        "found_on",
+        "due",
+        "resolved_on",
+        "resolved_at",
+        "resolved_by",
+    ]
     list_filter = [OpenFilter, "department", "category"]
     search_fields = ["household__number", "description"]
     list_select_related = ["household", "category", "department"]
@@ -163,7 +227,10 @@ class ProblemAdmin(ScopedAdmin):
             "found_on",
             "due",
             "reported_by",
+            "created_at",
+            "entered_by",
             "resolved_by",
+            "resolved_at",
         ]
 
     def get_fields(
@@ -189,6 +256,7 @@ class ProblemAdmin(ScopedAdmin):
                 found_on=data["found_on"],
                 visit=data.get("visit"),
                 reported_by=data.get("reported_by"),
+                entered_by=_staff(request),
             )
             obj.pk = created.pk
         elif data.get("resolved_on"):
@@ -204,8 +272,19 @@ class ProblemAdmin(ScopedAdmin):
 
 @admin.register(EmergencyCase)
 class EmergencyCaseAdmin(ScopedAdmin):
-    list_display = ["household", "cause", "expense", "reported_on", "aided_on", "aid_amount"]
-    list_filter = ["cause", "reported_on"]
+    list_display = [
+        "household",
+        "cause",
+        "expense",
+        "occurred_on",
+        "reported_on",
+        "created_at",
+        "late_entry",
+        "aided_on",
+        "aided_at",
+        "aid_amount",
+    ]
+    list_filter = ["cause", "late_entry", "occurred_on"]
     search_fields = ["household__number", "description"]
     list_select_related = ["household", "cadre"]
     raw_id_fields = ["household", "cadre"]
@@ -213,9 +292,19 @@ class EmergencyCaseAdmin(ScopedAdmin):
     def get_readonly_fields(
         self, request: HttpRequest, obj: EmergencyCase | None = None
     ) -> list[str]:
+        entry = ["created_at", "entered_by", "late_entry", "aided_at", "aided_by"]
         if obj is None:
-            return ["aided_on", "aid_amount"]
-        return ["household", "cadre", "cause", "expense", "reported_on", "description"]
+            return ["aided_on", "aid_amount", *entry]
+        return [
+            "household",
+            "cadre",
+            "cause",
+            "expense",
+            "occurred_on",
+            "reported_on",
+            "description",
+            *entry,
+        ]
 
     def save_model(
         self, request: HttpRequest, obj: EmergencyCase, form: ModelForm, change: bool
@@ -226,9 +315,11 @@ class EmergencyCaseAdmin(ScopedAdmin):
                 household=data["household"],
                 cause=data["cause"],
                 expense=data["expense"],
+                occurred_on=data["occurred_on"],
                 reported_on=data["reported_on"],
                 description=data.get("description", ""),
                 cadre=data.get("cadre"),
+                entered_by=_staff(request),
             )
             obj.pk = created.pk
         elif data.get("aided_on") and data.get("aid_amount"):

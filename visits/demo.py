@@ -32,10 +32,15 @@ CONTENT = [
     "了解“两不愁三保障”落实情况",
     "了解医疗报销和慢病卡办理情况",
     "了解子女上学和资助落实情况",
-    "查看住房安全情况",
+    "查看住房安全和饮水安全情况",
     "督促落实一户一策帮扶措施",
 ]
-PHONE_CONTENT = ["电话询问近况", "电话了解身体状况", "电话告知政策调整", "电话提醒按时就医"]
+PHONE_CONTENT = [
+    "电话询问近况和家庭收入",
+    "电话了解身体状况和用药",
+    "电话告知政策调整的内容",
+    "电话提醒按时就医和复查",
+]
 
 
 def _day_in(rng: random.Random, start: datetime.date, end: datetime.date) -> datetime.date:
@@ -130,6 +135,7 @@ def _emergencies(
                 cause=rng.choice(EmergencyCase.Cause.values),
                 description="突发大额支出",
                 expense=expense,
+                occurred_on=reported_on,  # reported the day it happened
                 reported_on=reported_on,
                 aided_on=aided_on,
                 aid_amount=(expense * decimal.Decimal("0.3")).quantize(decimal.Decimal("1"))

@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from duties.models import Cadre
 from households.checks import pairing_spans
 from households.models import Household
-from visits.checks import future_date_error, unpaired_error
+from visits.checks import closed_month_error, content_error, future_date_error, unpaired_error
 from visits.models import Visit
+from visits.services import EntryTerms, may_accept_late
+from xigang.entry import entry_time, go_live
 from xigang.ledgers import (
     Action,
     Column,
@@ -48,10 +50,13 @@ class VisitLedger(LedgerKind):
         Column("日期", "on", parse_date, key=True),
         Column("内容", "content"),
         Column("发现问题", "problems_found"),
+        # 扶贫办 only, for a visit of a month already closed (a 补录 accepted).
+        Column("补录原因", "late_reason"),
         # Exported for inspectors, ignored on import (the import sets both itself).
         Column("导入", "imported"),
         Column("不计入第39条原因", "not_counted"),
     ]
+    entry_headers = ["录入时间", "录入人", "补录"]
     permission = "visits.add_visit"
     export_permission = "visits.view_visit"
 
@@ -76,6 +81,9 @@ class VisitLedger(LedgerKind):
             for v in Visit.objects.filter(household_id__in=self._households.values())
         }
         self._today = timezone.localdate()
+        self._terms = EntryTerms.read()
+        self._go_live = go_live()
+        self._may_accept = may_accept_late(self.user)
         first_row: dict[tuple, int] = {}
         actions = []
         for row in keyed:
@@ -104,8 +112,7 @@ class VisitLedger(LedgerKind):
         elif cadre_id is None:
             error = ("帮扶责任人", _("no cadre 「%(name)s」") % {"name": row["cadre"]})
         else:
-            future = future_date_error(day=row["on"], today=self._today)
-            error = ("日期", future) if future else None
+            error = self._rule_error(row, household_id, cadre_id)
         if error is not None:
             report.errors.append(RowError(row.number, *error))
             return None
@@ -126,12 +133,43 @@ class VisitLedger(LedgerKind):
             or ""
         )
 
+    def _rule_error(self, row: Row, household_id: int, cadre_id: int) -> tuple[str, str] | None:
+        """The (header, message) of a rule of a visit that the row breaks, or None. A visit by
+        someone not paired that day is no error: it is kept and marked (`_not_counted`)."""
+        error = future_date_error(day=row["on"], today=self._today)
+        if error:
+            return "日期", error
+        existing = self._existing.get((household_id, cadre_id, row["kind"], row["on"]))
+        if existing is not None:
+            # Only a changed text is checked: a round trip of older records changes nothing.
+            content = row["content"] or ""
+            if "content" in row.present and content != existing.content:
+                error = content_error(content)
+                return ("内容", error) if error else None
+            return None
+        error = content_error(row["content"] or "")
+        if error:
+            return "内容", error
+        if row["on"] < self._go_live:
+            return None  # history: neither late nor closed (xigang.entry)
+        closed = closed_month_error(
+            on=row["on"],
+            closes_on=self._terms.closes_on(row["on"]),
+            today=self._today,
+            may_accept=self._may_accept,
+            reason=row["late_reason"] or "",
+        )
+        if closed:
+            return ("日期" if closed[0] == "on" else "补录原因"), closed[1]
+        return None
+
     def _action(self, row: Row, key: tuple) -> Action:
         wanted = {f: (row[f] or "") for f in TEXT_FIELDS if f in row.present}
         visit = self._existing.get(key)
         if visit is None:
             household_id, cadre_id, kind, on = key
             fields = {f: wanted.get(f, "") for f in TEXT_FIELDS}
+            late = on >= self._go_live and self._terms.late_entry(on, self._today)
             return Action(
                 "created",
                 row.number,
@@ -141,6 +179,9 @@ class VisitLedger(LedgerKind):
                     kind=kind,
                     on=on,
                     not_counted=self._not_counted(row, key)[:300],
+                    entered_by=self.user if self.user.is_authenticated else None,
+                    late_entry=late,
+                    late_reason=(row["late_reason"] or "").strip() if late else "",
                     **fields,
                 ),
             )
@@ -162,6 +203,21 @@ class VisitLedger(LedgerKind):
         visits = visible(self.user, Visit.objects.all()).order_by(
             "household__number", "on", "kind", "cadre__user__username"
         )
+        rows = visits.values_list(
+            "household__number",
+            "cadre__user__username",
+            "kind",
+            "on",
+            "content",
+            "problems_found",
+            "late_reason",
+            "imported_in__file_name",
+            "imported_in__imported_at",
+            "not_counted",
+            "created_at",
+            "entered_by__username",
+            "late_entry",
+        )
         for (
             number,
             username,
@@ -169,20 +225,14 @@ class VisitLedger(LedgerKind):
             on,
             content,
             problems,
+            reason,
             file_name,
             imported_at,
             not_counted,
-        ) in visits.values_list(
-            "household__number",
-            "cadre__user__username",
-            "kind",
-            "on",
-            "content",
-            "problems_found",
-            "imported_in__file_name",
-            "imported_in__imported_at",
-            "not_counted",
-        ).iterator(chunk_size=5000):
+            at,
+            by,
+            late,
+        ) in rows.iterator(chunk_size=5000):
             yield (
                 number,
                 username,
@@ -190,6 +240,10 @@ class VisitLedger(LedgerKind):
                 on,
                 content or None,
                 problems or None,
+                reason or None,
                 import_mark_of(file_name, imported_at) or None,
                 not_counted or None,
+                entry_time(at),
+                by,
+                "是" if late else None,
             )

@@ -32,11 +32,25 @@ class Visit(models.Model):
     not_counted = models.CharField(
         _("does not count for art. 39, because"), max_length=300, blank=True, editable=False
     )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    # 补录: entered more than the days in force after its date; set by the server at entry.
+    late_entry = models.BooleanField(_("late entry (补录)"), default=False, editable=False)
+    late_reason = models.TextField(
+        _("why 扶贫办 accepted the late entry"), blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-on", "-id"]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
+        permissions = [("accept_late_visit", _("Can accept a late visit for a closed month"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["household", "cadre", "kind", "on"],
@@ -119,6 +133,19 @@ class Problem(models.Model):
         related_name="+",
         verbose_name=_("resolved by"),
     )
+    resolved_at = models.DateTimeField(
+        _("resolution entered at"), null=True, blank=True, editable=False
+    )
+    # Null on the rows entered before entry times were kept.
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True, null=True, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
 
     class Meta:
         ordering = ["due", "id"]
@@ -167,10 +194,32 @@ class EmergencyCase(models.Model):
     cause = models.CharField(_("cause"), max_length=4, choices=Cause.choices)
     description = models.TextField(_("description"), blank=True)
     expense = models.DecimalField(_("expense (yuan)"), max_digits=10, decimal_places=2)
+    occurred_on = models.DateField(_("date of the event"))
     reported_on = models.DateField(_("reported on"))
     aided_on = models.DateField(_("aid given on"), null=True, blank=True)
     aid_amount = models.DecimalField(
         _("aid (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    # Null on the rows entered before entry times were kept.
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True, null=True, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    # Entered into the ledger after the aid was due (art. 40, "及时建立台账"); set at entry.
+    late_entry = models.BooleanField(_("late entry (补录)"), default=False, editable=False)
+    aided_at = models.DateTimeField(_("aid entered at"), null=True, blank=True, editable=False)
+    aided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("aid entered by"),
     )
 
     class Meta:
@@ -181,7 +230,11 @@ class EmergencyCase(models.Model):
             models.CheckConstraint(
                 condition=Q(aided_on__isnull=True) | Q(aided_on__gte=models.F("reported_on")),
                 name="emergency_aid_after_report",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_on__gte=models.F("occurred_on")),
+                name="emergency_reported_after_event",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ attributed cadres.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -29,6 +30,8 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Village
@@ -36,7 +39,8 @@ from duties.organisation.params import InForce, due_soon_until, in_force, period
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
-from xigang.obligations import Filters, OverdueItem, Rule, Tally, register
+from xigang.entry import done_by, end_of, go_live, known_by
+from xigang.obligations import Filters, MetLater, OverdueItem, Rule, Tally, register
 from xigang.periods import Period, stepped_period_of, stepped_periods_between
 from xigang.scope import Attribution, attributed, visible
 from xigang.scope import attribution as scope_attribution
@@ -107,13 +111,55 @@ def _attributed(sql: str, params: list, attribution: Attribution) -> tuple[str, 
     return sql, [*params, attribution.cadre_id, *reach_params]
 
 
+def _moment(value: object) -> datetime.datetime | None:
+    """An entry time read by raw SQL (SQLite answers UTC text) as an aware datetime."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, datetime.UTC)
+    return parsed
+
+
+def _instant(moment: datetime.datetime) -> object:
+    """An entry-time bound as the database compares it (SQLite stores UTC text)."""
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _owed_sql(pairing: str) -> str:
+    """Household h is under pairing on every day of period pr (see `unmet_query`)."""
+    return f"""EXISTS (SELECT 1 FROM {pairing} p
+                WHERE p.household_id = h.id AND p.start <= pr.ps
+                  AND (p."end" IS NULL OR p."end" >= pr.ps))
+   AND NOT EXISTS (SELECT 1 FROM {pairing} q
+                    WHERE q.household_id = h.id AND q."end" >= pr.ps AND q."end" < pr.pe
+                      AND NOT EXISTS (SELECT 1 FROM {pairing} r
+                                       WHERE r.household_id = h.id
+                                         AND r.start <= {_next_day('q."end"')}
+                                         AND (r."end" IS NULL OR r."end" > q."end")))"""
+
+
+def _meeting_sql(pairing: str, kinds: int, bound: str) -> str:
+    """The visits w that meet period pr for household h, under the extra condition `bound`."""
+    return f"""SELECT {{}} FROM {Visit._meta.db_table} w
+                    WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in range(kinds))})
+                      AND w."on" >= pr.ps AND w."on" <= pr.pe
+                      AND {bound}
+                      AND EXISTS (SELECT 1 FROM {pairing} c
+                                   WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
+                                     AND c.start <= w."on"
+                                     AND (c."end" IS NULL OR c."end" >= w."on"))"""
+
+
 def unmet_query(
     *,
     periods: list[Period],
     kinds: Iterable[str],
     households: QuerySet,
+    as_of: datetime.date,
     cadres: QuerySet | None = None,
     attribution: Attribution | None = None,
+    later: bool = False,
 ) -> tuple[str, list]:
     """The owed-and-unmet (household, period) rows, as one SQL statement.
 
@@ -126,47 +172,113 @@ def unmet_query(
     its last day) without another covering the next day; then no day is uncovered, since the
     first uncovered day would follow the end of a pairing covering the day before it.
     Met: a visit of one of `kinds` inside the period by a cadre paired with the household on
-    the visit's day. Attributed: the cadre paired on the last day (the latest started).
-    With `attribution` (a user's, from `xigang.scope`), only the rows it shows: `households`
-    must then hold its reach and the households its cadre was ever paired with."""
+    the visit's day, known as of `as_of`: dated before go-live (history) or entered by the end
+    of `as_of` (`xigang.entry`), so that a later back-fill never changes a past list.
+    Attributed: the cadre paired on the last day (the latest started). With `attribution` (a
+    user's, from `xigang.scope`), only the rows it shows: `households` must then hold its reach
+    and the households its cadre was ever paired with. With `later`, two more columns: the
+    entry time and 补录 mark of the first visit entered after `as_of` that met the period since
+    (None if none has)."""
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
     params: list = [value for i, p in enumerate(periods) for value in (i, p.start, p.end)]
     in_scope, household_params = _in_scope(households)
     pairing = Pairing._meta.db_table
+    known = _meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < %s)')
+    bounds = [go_live(), _instant(end_of(as_of))]
+    later_sql, later_params = "", []
+    if later:
+        after = _meeting_sql(pairing, len(kinds), "w.created_at >= %s")
+        first = "ORDER BY w.created_at, w.id LIMIT 1"
+        later_sql = (
+            f",\n       ({after.format('w.created_at')} {first}) AS entered_at"
+            f",\n       ({after.format('w.late_entry')} {first}) AS late_entry"
+        )
+        later_params = [*kinds, bounds[1], *kinds, bounds[1]]
     sql = f"""
 WITH periods (idx, ps, pe) AS (VALUES {values})
 SELECT h.number, v.name,
        (SELECT p.cadre_id FROM {pairing} p
          WHERE p.household_id = h.id AND p.start <= pr.pe AND (p."end" IS NULL OR p."end" >= pr.pe)
          ORDER BY p.start DESC, p.id DESC LIMIT 1) AS cadre_id,
-       pr.idx
+       pr.idx{later_sql}
   FROM periods pr
  CROSS JOIN {Household._meta.db_table} h
   JOIN {Village._meta.db_table} v ON v.id = h.village_id
  WHERE {in_scope}
-   AND EXISTS (SELECT 1 FROM {pairing} p
-                WHERE p.household_id = h.id AND p.start <= pr.ps
-                  AND (p."end" IS NULL OR p."end" >= pr.ps))
-   AND NOT EXISTS (SELECT 1 FROM {pairing} q
-                    WHERE q.household_id = h.id AND q."end" >= pr.ps AND q."end" < pr.pe
-                      AND NOT EXISTS (SELECT 1 FROM {pairing} r
-                                       WHERE r.household_id = h.id
-                                         AND r.start <= {_next_day('q."end"')}
-                                         AND (r."end" IS NULL OR r."end" > q."end")))
-   AND NOT EXISTS (SELECT 1 FROM {Visit._meta.db_table} w
-                    WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in kinds)})
-                      AND w."on" >= pr.ps AND w."on" <= pr.pe
-                      AND EXISTS (SELECT 1 FROM {pairing} c
-                                   WHERE c.household_id = h.id AND c.cadre_id = w.cadre_id
-                                     AND c.start <= w."on"
-                                     AND (c."end" IS NULL OR c."end" >= w."on")))
+   AND {_owed_sql(pairing)}
+   AND NOT EXISTS ({known.format("1")})
 """
-    params += list(household_params) + kinds
+    params += later_params + list(household_params) + kinds + bounds
     if cadres is not None:
         cadre_sql, cadre_params = cadres.query.sql_with_params()
         sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"
+        params += list(cadre_params)
+    if attribution is not None and attribution.cadre_id is not None:
+        sql, params = _attributed(sql, params, attribution)
+    return sql, params
+
+
+def met_later_query(
+    *,
+    periods: list[Period],
+    kinds: Iterable[str],
+    households: QuerySet,
+    as_of: datetime.date,
+    cadres: QuerySet | None = None,
+    attribution: Attribution | None = None,
+) -> tuple[str, list]:
+    """The owed (household, period) rows that were overdue for a while and are met as of
+    `as_of` by a 补录: not met by history nor by any visit entered by the end of the day after
+    the period's last day, met by one entered by the end of `as_of`; with the first such entry
+    time. For the trend: a past month-end keeps counting them (`dashboard.selectors.trend`).
+
+    Driven from the 补录 visits (few), not from every household: a period can only have been
+    overdue at a later month-end if it was met more than a month after its end, which is a
+    补录 whenever the late-entry days are shorter than a month."""
+    kinds = list(kinds)
+    date = "::date" if connection.vendor == "postgresql" else ""
+    stamp = "::timestamptz" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"(%s, %s{date}, %s{date}, %s{stamp})" for _ in periods)
+    params: list = [
+        value
+        for i, p in enumerate(periods)
+        for value in (i, p.start, p.end, _instant(end_of(p.end + datetime.timedelta(days=1))))
+    ]
+    in_scope, household_params = _in_scope(households)
+    pairing = Pairing._meta.db_table
+    live_from, known_by_as_of = go_live(), _instant(end_of(as_of))
+    visits = Visit._meta.db_table
+    marks = ", ".join("%s" for _ in kinds)
+    early = _meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < pr.pk)')
+    met = _meeting_sql(pairing, len(kinds), "w.created_at < %s")
+    sql = f"""
+WITH periods (idx, ps, pe, pk) AS (VALUES {values}),
+candidates AS (SELECT DISTINCT w.household_id AS hid, pr.idx AS idx
+                 FROM {visits} w JOIN periods pr ON w."on" >= pr.ps AND w."on" <= pr.pe
+                WHERE w.late_entry AND w."on" >= %s AND w.created_at < %s AND w.kind IN ({marks}))
+SELECT * FROM (
+SELECT h.number, v.name,
+       (SELECT p.cadre_id FROM {pairing} p
+         WHERE p.household_id = h.id AND p.start <= pr.pe AND (p."end" IS NULL OR p."end" >= pr.pe)
+         ORDER BY p.start DESC, p.id DESC LIMIT 1) AS cadre_id,
+       pr.idx,
+       ({met.format("MIN(w.created_at)")}) AS met_at
+  FROM candidates k
+  JOIN periods pr ON pr.idx = k.idx
+  JOIN {Household._meta.db_table} h ON h.id = k.hid
+  JOIN {Village._meta.db_table} v ON v.id = h.village_id
+ WHERE {in_scope}
+   AND {_owed_sql(pairing)}
+   AND NOT EXISTS ({early.format("1")})
+) later WHERE later.met_at IS NOT NULL
+"""
+    params += [live_from, known_by_as_of, *kinds]
+    params += [*kinds, known_by_as_of] + list(household_params) + [*kinds, live_from]
+    if cadres is not None:
+        cadre_sql, cadre_params = cadres.query.sql_with_params()
+        sql += f" AND later.cadre_id IN ({cadre_sql})"
         params += list(cadre_params)
     if attribution is not None and attribution.cadre_id is not None:
         sql, params = _attributed(sql, params, attribution)
@@ -217,13 +329,20 @@ class PairingRule(Rule):
         return households, attribution
 
     def _fetch(
-        self, *, user: User | AnonymousUser, periods: list[Period], filters: Filters, grouped: bool
+        self,
+        *,
+        user: User | AnonymousUser,
+        periods: list[Period],
+        filters: Filters,
+        grouped: bool,
+        as_of: datetime.date,
     ) -> list[tuple[tuple, tuple]]:
         """The owed-and-unmet rows (household number, village, attributed cadre id, period
-        index), or with `grouped` their counts (village, cadre id, period index, count), each
-        with its cadre's (username, name, department name), or Nones: two queries whatever the
-        number of households or periods (three on PostgreSQL for a scope short of the whole
-        town: its household ids first, see `unmet_query`)."""
+        index, and for a past as-of date the entry time and 补录 mark of the visit that met the
+        period since), or with `grouped` their counts (village, cadre id, period index, count),
+        each with its cadre's (username, name, department name), or Nones: two queries
+        whatever the number of households or periods (three on PostgreSQL for a scope short of
+        the whole town: its household ids first, see `unmet_query`)."""
         if not periods:
             return []
         try:
@@ -232,8 +351,11 @@ class PairingRule(Rule):
                 periods=periods,
                 kinds=self.kinds,
                 households=households,
+                as_of=as_of,
                 cadres=_cadre_filter(filters),
                 attribution=attribution,
+                # Nothing can have been entered after today.
+                later=not grouped and as_of < timezone.localdate(),
             )
         except EmptyResultSet:  # nothing in the user's scope
             return []
@@ -260,7 +382,7 @@ class PairingRule(Rule):
     ) -> list[Tally]:
         """The overdue periods counted in the database (`_fetch`), and no item built."""
         periods = self.periods(since, as_of)
-        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True)
+        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True, as_of=as_of)
         tallies = []
         for (village, _id, index, count), (username, name, department) in rows:
             tallies.append(
@@ -286,7 +408,7 @@ class PairingRule(Rule):
         as_of: datetime.date,
         pending: bool,
     ) -> list[OverdueItem]:
-        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=False)
+        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=False, as_of=as_of)
         # What the items of one period share, built once per period rather than per item.
         shared = [
             {
@@ -302,18 +424,54 @@ class PairingRule(Rule):
             for p in periods
         ]
         items = []
-        for (number, village, _id, index), (username, name, department) in rows:
-            items.append(
-                OverdueItem(
-                    **shared[index],
-                    household=number,
-                    village=village,
-                    cadre=username,
-                    department=department,
-                    cadre_name=name,
-                )
+        for row, (username, name, department) in rows:
+            item = OverdueItem(
+                **shared[row[3]],
+                household=row[0],
+                village=row[1],
+                cadre=username,
+                department=department,
+                cadre_name=name,
             )
+            if len(row) > 4:  # a past list: the 补录 that met the period since, if any
+                item.entered_at, item.late_entry = _moment(row[4]), bool(row[5])
+            items.append(item)
         return items
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """The periods overdue at some past day and met by a 补录 by `as_of`: (due, the day
+        the 补录 was entered, count); two queries at most."""
+        periods = self.periods(since, as_of)
+        if not periods:
+            return []
+        try:
+            households, attribution = self._households(user, filters)
+            sql, params = met_later_query(
+                periods=periods,
+                kinds=self.kinds,
+                households=households,
+                as_of=as_of,
+                cadres=_cadre_filter(filters),
+                attribution=attribution,
+            )
+        except EmptyResultSet:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+        for _number, _village, _cadre, index, met_at in rows:
+            moment = _moment(met_at)
+            assert moment is not None  # the query keeps only the rows met
+            counts[(periods[index].end, timezone.localdate(moment))] += 1
+        return [MetLater(self.id, due, day, n) for (due, day), n in counts.items()]
 
     def overdue(
         self,
@@ -368,14 +526,20 @@ class PhoneContactRule(PairingRule):
         }
 
 
-def _open_on(as_of: datetime.date, field: str) -> Q:
-    """Not closed by the end of `as_of`."""
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": as_of})
+def _open_on(as_of: datetime.date, dated: str, entered: str) -> Q:
+    """Not closed as of the end of `as_of`: no closing date, or one that does not count yet
+    (`xigang.entry.done_by`: from go-live, the closing entry's time decides, not the typed
+    date)."""
+    return Q(**{f"{dated}__isnull": True}) | ~done_by(as_of, dated=dated, entered=entered)
 
 
 def problem_late_q(as_of: datetime.date) -> Q:
-    """The one definition of a late problem: still open on `as_of` and due before it."""
-    return _open_on(as_of, "resolved_on") & Q(due__lt=as_of)
+    """The one definition of a late problem: known and still open on `as_of`, due before it."""
+    return (
+        _open_on(as_of, "resolved_on", "resolved_at")
+        & known_by(as_of, dated="found_on", entered="created_at")
+        & Q(due__lt=as_of)
+    )
 
 
 @register(order=40)
@@ -384,12 +548,23 @@ class ProblemResolveRule(Rule):
 
     id = "problem.resolve"
     article = 38
+    # Each item cites its category's article (e.g. 11 for housing); the rule (art. 38: route
+    # and resolve) is listed under any of them, and under 38 with all its items.
+    articles = range(1, 46)
     title = "a routed problem resolved by its due date"
 
     def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
         if filters.cadre:
             return Problem.objects.none()  # the department answers, not a cadre
-        problems = visible(user, Problem.objects.filter(_open_on(as_of, "resolved_on")))
+        problems = visible(
+            user,
+            Problem.objects.filter(
+                _open_on(as_of, "resolved_on", "resolved_at"),
+                known_by(as_of, dated="found_on", entered="created_at"),
+            ),
+        )
+        if filters.article is not None and filters.article != self.article:
+            problems = problems.filter(category__article_id=filters.article)
         if filters.village:
             problems = problems.filter(household__village__name=filters.village)
         if filters.department:
@@ -404,6 +579,7 @@ class ProblemResolveRule(Rule):
         "household__village__name",
         "department__name",
         "category__name",
+        "category__article_id",
         "description",
     )
 
@@ -412,7 +588,7 @@ class ProblemResolveRule(Rule):
         return [
             OverdueItem(
                 rule=self.id,
-                article=self.article,
+                article=article,
                 period=found_on.isoformat(),
                 period_start=found_on,
                 period_end=due,
@@ -424,7 +600,7 @@ class ProblemResolveRule(Rule):
                 department=department,
                 subject=subject % {"category": category, "description": description},
             )
-            for found_on, due, number, village, department, category, description in (
+            for found_on, due, number, village, department, category, article, description in (
                 problems.values_list(*self._COLUMNS)
             )
         ]
@@ -454,7 +630,11 @@ class ProblemResolveRule(Rule):
 
 @register(order=50)
 class EmergencyAidRule(Rule):
-    """A 救急难 case not aided within the days in force on the day it was reported (art. 40)."""
+    """A 救急难 case not aided within the days in force on the day of its event (art. 40).
+
+    The clock runs from the event's date, not the report's. From go-live the aid counts from
+    the day it was entered (its typed date stays what the office says), and a case counts as
+    of a day only once entered; a case entered after its due day is marked a late entry."""
 
     id = "emergency.aid"
     article = 40
@@ -465,7 +645,12 @@ class EmergencyAidRule(Rule):
             return EmergencyCase.objects.none()
         # The case's cadre sees it after a handover too (docs/design.md, attribution).
         cases = attributed(
-            user, EmergencyCase.objects.filter(_open_on(as_of, "aided_on")), cadre="cadre_id"
+            user,
+            EmergencyCase.objects.filter(
+                _open_on(as_of, "aided_on", "aided_at"),
+                known_by(as_of, dated="occurred_on", entered="created_at"),
+            ),
+            cadre="cadre_id",
         )
         if filters.village:
             cases = cases.filter(household__village__name=filters.village)
@@ -475,19 +660,19 @@ class EmergencyAidRule(Rule):
 
     @staticmethod
     def _due_before(day: datetime.date) -> Q:
-        """Cases whose due date (report + the days in force on the report day) is before `day`
+        """Cases whose due date (the event + the days in force on its day) is before `day`
         (one query)."""
-        return in_force("emergency.aid", "days").due_before("reported_on", day)
+        return in_force("emergency.aid", "days").due_before("occurred_on", day)
 
     def _item(
         self, case: EmergencyCase, as_of: datetime.date, pending: bool, days: InForce
     ) -> OverdueItem:
-        due = case.reported_on + datetime.timedelta(days=days.on(case.reported_on))
+        due = case.occurred_on + datetime.timedelta(days=days.on(case.occurred_on))
         return OverdueItem(
             rule=self.id,
             article=self.article,
-            period=case.reported_on.isoformat(),
-            period_start=case.reported_on,
+            period=case.occurred_on.isoformat(),
+            period_start=case.occurred_on,
             period_end=due,
             due=due,
             days_overdue=0 if pending else (as_of - due).days,
@@ -498,6 +683,8 @@ class EmergencyAidRule(Rule):
             subject=_("aid the 救急难 case (%(cause)s, %(expense)s yuan)")
             % {"cause": case.cause, "expense": case.expense},
             cadre_name=case.cadre.name if case.cadre else None,
+            entered_at=case.created_at,
+            late_entry=case.late_entry,
         )
 
     def overdue(
@@ -509,7 +696,7 @@ class EmergencyAidRule(Rule):
         filters: Filters,
     ) -> list[OverdueItem]:
         cases = list(
-            self._open(user, as_of, filters).filter(self._due_before(as_of), reported_on__gte=since)
+            self._open(user, as_of, filters).filter(self._due_before(as_of), occurred_on__gte=since)
         )
         return self._items(cases, as_of, pending=False)
 
@@ -518,7 +705,7 @@ class EmergencyAidRule(Rule):
     ) -> list[OverdueItem]:
         cases = list(
             self._open(user, as_of, filters)
-            .filter(reported_on__lte=as_of)
+            .filter(occurred_on__lte=as_of)
             .exclude(self._due_before(as_of))
         )
         return self._items(cases, as_of, pending=True)

@@ -81,6 +81,7 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                     on=data["on"],
                     content=data["content"],
                     problems_found=data["problems_found"],
+                    entered_by=cast(User, request.user),
                 )
                 if data["category"]:
                     problem_report(
@@ -90,6 +91,7 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                         found_on=data["on"],
                         visit=visit,
                         reported_by=cadre,
+                        entered_by=cast(User, request.user),
                     )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -1,8 +1,11 @@
 """What the management commands share: acting as a user, so commands go through the scope."""
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
@@ -25,6 +28,18 @@ def acting_user(username: str | None) -> User:
         raise CommandError(_("no active user 「%(name)s」") % {"name": username}) from exc
     history.set_actor(user, "command")
     return user
+
+
+def day_option(value: str | None) -> datetime.date:
+    """A command's YYYY-MM-DD option, today (Shanghai) when not given."""
+    if not value:
+        return timezone.localdate()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(
+            _("「%(value)s」 is not a date; write it as 2026-07-15") % {"value": value}
+        ) from exc
 
 
 def add_user_argument(parser: CommandParser) -> None:

@@ -255,6 +255,9 @@ class LedgerKind:
     ]  # the model permission that importing needs, e.g. "duties.add_village"
     export_permission: ClassVar[str]  # the one exporting needs, e.g. "duties.view_village"
     importable: ClassVar[bool] = True  # False for report-like ledgers that are only exported
+    # Headers exported after the columns and ignored on import: what the server set (entry
+    # time, author, 补录), which no file can write.
+    entry_headers: ClassVar[list[str]] = []
 
     def __init__(self, user: User | AnonymousUser):
         self.user = user
@@ -269,7 +272,7 @@ class LedgerKind:
 
     def _read_rows(self, rows: Iterator[tuple[Any, ...]], report: Report) -> list[Row]:
         header_at, header_row = self._find_header(rows)
-        known = {c.header for c in self.columns}
+        known = {c.header for c in self.columns} | set(self.entry_headers)
         report.unknown_headers = [h for h in header_at if h not in known]
         columns = [(c, header_at[c.header]) for c in self.columns if c.header in header_at]
         present = frozenset(c.attr for c, _i in columns)
@@ -452,7 +455,7 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
         target,
         title=kind.title,
         subtitle=_("exported %(date)s") % {"date": timezone.localdate().isoformat()},
-        headers=[c.header for c in kind.columns],
+        headers=[c.header for c in kind.columns] + kind.entry_headers,
         rows=kind.export_rows(),
     )
     history.record_export(kind.user, f"ledger.{kind.name}", count, detail=kind.title)

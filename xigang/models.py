@@ -179,3 +179,18 @@ def import_mark(ledger_import: LedgerImport | None) -> str:
     if ledger_import is None:
         return ""
     return import_mark_of(ledger_import.file_name, ledger_import.imported_at)
+
+
+class Installation(models.Model):
+    """The day the portal was installed (the first migrate), the default go-live date
+    (xigang/entry.py). One row, written by the migration that creates the table."""
+
+    installed_on = models.DateField(_("installed on"))
+
+    class Meta:
+        verbose_name = _("installation")
+        verbose_name_plural = _("installations")
+        default_permissions = ()  # no screen: written once by its migration
+
+    def __str__(self) -> str:
+        return self.installed_on.isoformat()

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.timezone import localtime
 
 # 西发〔2019〕33号 is in force from this day: nothing is owed before it.
 REGULATION_START = datetime.date(2019, 6, 15)
@@ -52,9 +53,14 @@ class OverdueItem:
     subject: str  # what is owed, in the user's language
     cadre_name: str | None = None
     link: str | None = None
+    # When the record behind the item was entered (set by the server), and whether that entry
+    # was late (a 补录): what inspectors weigh beside the typed dates.
+    entered_at: datetime.datetime | None = None
+    late_entry: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        """docs/design.md's item: these twelve keys, dates as YYYY-MM-DD, absent parts as None.
+        """docs/design.md's item: these fourteen keys, dates as YYYY-MM-DD, the entry time in
+        ISO 8601 with its offset, absent parts as None.
         Written out key by key: faster than dataclasses.asdict (it deep-copies) or a loop."""
         return {
             "rule": self.rule,
@@ -69,6 +75,8 @@ class OverdueItem:
             "cadre": self.cadre,
             "department": self.department,
             "subject": self.subject,
+            "entered_at": localtime(self.entered_at).isoformat() if self.entered_at else None,
+            "late_entry": self.late_entry,
         }
 
 
@@ -84,6 +92,18 @@ class Tally:
     department: str | None
     cadre: str | None
     cadre_name: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetLater:
+    """Items overdue once and met since by a late entry (补录): `count` items of `rule` due on
+    `due`, overdue as of every day after it until `met_on`, when the 补录 was entered. What
+    the trend adds back, so that a back-fill never rewrites a past month-end."""
+
+    rule: str
+    due: datetime.date
+    met_on: datetime.date
     count: int
 
 
@@ -112,13 +132,16 @@ REPORT_COLUMNS = [
     ("village", "村"),
     ("cadre", "帮扶责任人"),
     ("department", "部门"),
-    ("subject", "事项"),
+    ("entered_at", "录入时间"),
+    ("late_entry", "补录"),
+    ("subject", "事项"),  # last: the longest text
 ]
 REPORT_HEADERS = [header for _key, header in REPORT_COLUMNS]
 
 
 def report_row(item: OverdueItem) -> list:
     data = item.as_json()
+    data["late_entry"] = "是" if item.late_entry else None  # a mark a reader sees, not False
     return ["" if data[key] is None else data[key] for key, _header in REPORT_COLUMNS]
 
 
@@ -150,6 +173,18 @@ class Rule:
         """The overdue items counted (the same items as `overdue`); a rule with many items may
         count them in the database instead of building each one."""
         return tally(self.overdue(user=user, as_of=as_of, since=since, filters=filters))
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Items overdue at some day before `as_of` and met since by a 补录 (the visit rules);
+        none by default."""
+        return []
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
@@ -233,6 +268,17 @@ def overdue_tallies(
 ) -> list[Tally]:
     """The items of `overdue_items`, counted: what the whole-town summaries draw on."""
     return _gather(user, filters, "tallies", as_of=as_of, since=since)
+
+
+def met_later(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = NO_FILTERS,
+) -> list[MetLater]:
+    """The items of past lists met since by a 补录 (see `MetLater`)."""
+    return _gather(user, filters, "met_later", as_of=as_of, since=since)
 
 
 def pending_items(

@@ -59,6 +59,8 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "*": FULL,
         "duties.article": VIEW,
         "duties.obligation": (*FULL, "waive", "record_event"),
+        # Only the office accepts a 补录 for a month already closed, with a reason.
+        "visits.visit": (*FULL, "accept_late"),
         # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
         "oversight.inspection": VIEW,
         "oversight.finding": VIEW,

@@ -33,12 +33,17 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "xigang.security",
     "duties",
     "households",
     "visits",
     "oversight",
     "dashboard",
+    "notices",
     # Last: its post_migrate handler gives the roles the permissions the apps above created.
     "xigang",
 ]
@@ -80,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "xigang.context_processors.roles",
+                "notices.context_processors.unread",
             ],
         },
     },
@@ -135,6 +141,15 @@ USE_TZ = True
 # The overdue list answers for at most this many years between its since and as-of dates (M5).
 OVERDUE_QUERY_MAX_YEARS = env_int("XIGANG_OVERDUE_QUERY_MAX_YEARS", 3)
 
+# The day the town began keeping its records in the portal (YYYY-MM-DD): from it on, a list "as
+# of" a date counts only records entered by that date (xigang/entry.py). Empty: the day of
+# installation, stored by the migration xigang/0008_installation.
+_go_live = env_str("XIGANG_GO_LIVE").strip()
+try:
+    GO_LIVE = datetime.date.fromisoformat(_go_live) if _go_live else None
+except ValueError as exc:
+    raise ImproperlyConfigured(f"XIGANG_GO_LIVE must be YYYY-MM-DD, got {_go_live!r}") from exc
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
@@ -158,6 +173,41 @@ LEDGER_READER_MEMORY_BYTES = env_int("LEDGER_READER_MEMORY_MB", 1024) * 1024 * 1
 LEDGER_READER_CPU_SECONDS = 120
 # An uploaded ledger waits this long for its confirmation, then the next upload deletes it.
 LEDGER_UPLOAD_MAX_AGE = datetime.timedelta(hours=2)
+
+# Background jobs (django-tasks, docs in README "Jobs"): the database backend by default, run by
+# `manage.py db_worker`; XIGANG_TASKS=redis runs the same tasks on RQ at REDIS_URL (worker:
+# `manage.py rqworker --job-class django_tasks_rq.Job`); immediate runs them inline (tests).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_tasks = env_str("XIGANG_TASKS", "database")
+if _tasks not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"XIGANG_TASKS must be one of {', '.join(TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks], "QUEUES": ["default"]}}
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+# A ledger workbook larger than this is imported by a job, not inside the web request.
+LEDGER_JOB_MIN_BYTES = env_int("XIGANG_LEDGER_JOB_MIN_KB", 512) * 1024
+
+# Messages and digests (notices/): e-mail through Django's framework, SMTP from the environment
+# (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS); in development
+# the console backend prints them. SMS through a backend class; the console one prints.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "xigang-portal@localhost")
+SMS_BACKEND = env_str("XIGANG_SMS_BACKEND", "notices.sms.ConsoleBackend")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

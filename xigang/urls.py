@@ -21,4 +21,5 @@ urlpatterns = [
     path("duties/", include("duties.urls")),
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
+    path("notices/", include("notices.urls")),
 ]

@@ -31,6 +31,14 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
     ("pairing.assigned", "days"): 7,
+    # A visit entered more than these days after its date is a 补录 (late entry).
+    ("pairing.late_entry", "days"): 7,
+    # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).
+    ("pairing.period_close", "days"): 10,
+    # Overdue more than this many days, an item goes up to the village's 包村干部 (notices/),
+    # and more than leader_days to 镇领导.
+    ("escalation", "village_days"): 14,
+    ("escalation", "leader_days"): 30,
 }
 
 # What each parameter name means, for the parameters page; a name not here is shown as it is.
@@ -38,6 +46,8 @@ MEANINGS: dict[str, Promise] = {
     "days": _("days allowed"),
     "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),
     "due_soon_days": _("days ahead that an obligation is listed as due soon"),
+    "village_days": _("days overdue after which an item goes up to the village's 包村干部"),
+    "leader_days": _("days overdue after which an item goes up to 镇领导"),
 }
 
 # A visit frequency ("months") as the calendar period it makes (xigang/periods.py).

@@ -26,6 +26,7 @@ from households.ledgers.common import (
 )
 from households.models import Household, Member, MemberChange
 from households.services import member_change_record
+from xigang.entry import entry_time
 from xigang.ledgers import (
     Action,
     Column,
@@ -53,6 +54,7 @@ class MemberChangeLedger(LedgerKind):
         Column("变动日期", "happened_on", parse_date, key=True),
         Column("上报日期", "reported_on", parse_date, required=True),
     ]
+    entry_headers = ["录入时间", "录入人"]
     permission = "households.add_memberchange"
     export_permission = "households.view_memberchange"
 
@@ -168,9 +170,19 @@ class MemberChangeLedger(LedgerKind):
             "household__number", "happened_on", "id"
         )
         full = scope_of(self.user).sees_full_id
-        for number, id_number, name, kind, happened_on, reported_on in changes.values_list(
-            "household__number", "id_number", "name", "kind", "happened_on", "reported_on"
-        ).iterator(chunk_size=5000):
+        rows = changes.values_list(
+            "household__number",
+            "id_number",
+            "name",
+            "kind",
+            "happened_on",
+            "reported_on",
+            "created_at",
+            "reported_by__username",
+        )
+        for number, id_number, name, kind, happened_on, reported_on, at, by in rows.iterator(
+            chunk_size=5000
+        ):
             yield (
                 number,
                 none_if_blank(id_number if full else mask_id(self.user, id_number)),
@@ -178,4 +190,6 @@ class MemberChangeLedger(LedgerKind):
                 kind,
                 happened_on,
                 reported_on,
+                entry_time(at),
+                by,
             )

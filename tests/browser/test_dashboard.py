@@ -47,7 +47,11 @@ def _all_visits_but_last_quarters_home_visit(household, cadre):
     while month.start < current.start:
         kind = Visit.Kind.PHONE if month.start in last_quarter else Visit.Kind.HOME
         visit_record(
-            household=household, cadre=cadre, kind=kind, on=month.start + datetime.timedelta(days=9)
+            household=household,
+            cadre=cadre,
+            kind=kind,
+            on=month.start + datetime.timedelta(days=9),
+            content="入户了解收入和就医情况",
         )
         month = period_of(MONTHLY, month.end + datetime.timedelta(days=1))
     return last_quarter

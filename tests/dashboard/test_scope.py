@@ -65,6 +65,8 @@ def test_it_has_designs_shape(client, town):
         "cadre": "pairing",
         "department": None,
         "subject": data["items"][0]["subject"],
+        "entered_at": None,
+        "late_entry": False,
     }
     assert [i["period"] for i in data["items"]] == ["2026-Q1", "2026-Q2", "2026-Q3"]
 
@@ -143,6 +145,7 @@ def test_a_visit_makes_its_item_disappear(client, town, east_household):
         cadre=town["pairing"].cadre,
         kind=Visit.Kind.HOME,
         on=__import__("datetime").date(2026, 8, 10),
+        content="入户了解收入和就医情况",
     )
     _r, after = _json(client, town["pairing"])
     gone = {(i["period"], i["rule"]) for i in before["items"]} - {

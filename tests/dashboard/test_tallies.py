@@ -34,13 +34,18 @@ def mixed(town, east, west):
     east_household = Household.objects.get(number="东村-001")
     for on in (datetime.date(2026, 2, 3), datetime.date(2026, 8, 20)):
         visit_record(
-            household=east_household, cadre=town["pairing"].cadre, kind=Visit.Kind.HOME, on=on
+            household=east_household,
+            cadre=town["pairing"].cadre,
+            kind=Visit.Kind.HOME,
+            on=on,
+            content="入户了解收入和就医情况",
         )
     visit_record(
         household=handed,
         cadre=town["west_pairing"].cadre,
         kind=Visit.Kind.PHONE,
         on=datetime.date(2026, 9, 9),
+        content="入户了解收入和就医情况",
     )
     problem_report(
         household=east_household,

@@ -25,6 +25,7 @@ from households.models import (
     MemberChange,
     Pairing,
 )
+from notices.models import Escalation, Job, Level
 from oversight.models import Accountability, Commendation, Finding, Inspection
 from tests.duties.schedules.conftest import make_obligation
 from tests.households.conftest import idn
@@ -70,6 +71,8 @@ WRITERS: dict[str, dict[str, set[str]]] = {
     "oversight.finding": {"east": {"inspector"}, "civil_affairs": {"inspector"}},
     "oversight.accountability": {"east": {"inspector"}},
     "oversight.commendation": {"civil_affairs": {"inspector"}},
+    "notices.job": {"job": set()},  # started, then only watched
+    "notices.escalation": {"east": set()},  # the record of what went up: nobody edits it
 }
 
 # label -> roles that may delete its rows (office holds delete on the business models)
@@ -79,6 +82,7 @@ DELETERS: dict[str, set[str]] = {
     "oversight.finding": set(),
     "oversight.accountability": set(),
     "oversight.commendation": set(),
+    "notices.escalation": set(),  # deleting one would send the item up again
 }
 
 
@@ -202,7 +206,7 @@ def rows_of(label, cast, east, west, east_household, west_household):
         },
         "visits.emergencycase": lambda: {
             name: EmergencyCase.objects.create(
-                household=h, cause="因病", expense=Decimal("3000"), reported_on=DAY
+                household=h, cause="因病", expense=Decimal("3000"), occurred_on=DAY, reported_on=DAY
             )
             for name, h in (("east", east_household), ("west", west_household))
         },
@@ -219,6 +223,21 @@ def rows_of(label, cast, east, west, east_household, west_household):
         "oversight.commendation": lambda: {
             "civil_affairs": Commendation.objects.create(
                 department=civil_affairs, reason="救助及时", awarded_on=DAY
+            )
+        },
+        "notices.job": lambda: {
+            "job": Job.objects.create(
+                kind=Job.Kind.GENERATION, title="生成任务", params={"through": DAY.isoformat()}
+            )
+        },
+        "notices.escalation": lambda: {
+            "east": Escalation.objects.create(
+                key="problem.resolve|2026-02-01|东村-001|东村||",
+                level=Level.VILLAGE,
+                village="东村",
+                text="东村-001：问题逾期",
+                due=DAY,
+                escalated_on=DAY,
             )
         },
     }

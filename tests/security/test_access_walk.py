@@ -53,6 +53,11 @@ TABLE: dict[str, object] = {
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
+    "notices/": ALL,  # one's own messages
+    "notices/<int:notice_id>/read/": set(),  # POST only, one's own message
+    "notices/read-all/": set(),  # POST only
+    "notices/digests/<int:digest_id>/": set(),  # one's own digest; here an id no row has
+    "notices/settings/": ALL,
 }
 # fmt: on
 

@@ -18,7 +18,13 @@ D = datetime.date
 def _refused(tmp_path, office, household, cadre, username, on) -> tuple[dict, tuple[str, str]]:
     """The service's error by field, and the ledger's (header, message), for one visit."""
     with pytest.raises(ValidationError) as error:
-        visit_record(household=household, cadre=cadre, kind=Visit.Kind.HOME, on=on)
+        visit_record(
+            household=household,
+            cadre=cadre,
+            kind=Visit.Kind.HOME,
+            on=on,
+            content="入户了解收入和就医情况",
+        )
     path = workbook(
         tmp_path / "visits.xlsx",
         ["户编号", "帮扶责任人", "方式", "日期"],
@@ -43,15 +49,21 @@ def test_a_visit_by_a_cadre_not_paired_that_day(tmp_path, office, east_household
     not counting for art. 39 with the service's words, and imported."""
     zhao = cadre_save(username="zhao", name="赵六", roles=["帮扶责任人"])
     with pytest.raises(ValidationError) as error:
-        visit_record(household=east_household, cadre=zhao, kind=Visit.Kind.HOME, on=D(2026, 3, 2))
+        visit_record(
+            household=east_household,
+            cadre=zhao,
+            kind=Visit.Kind.HOME,
+            on=D(2026, 3, 2),
+            content="随同包村干部入户了解情况",
+        )
     # the cadre by name in both, though the ledger's row gives the user name
     assert error.value.message_dict == {
         "cadre": ["2026-03-02 当天 赵六 未与贫困户 东村-001 结对帮扶"]
     }
     path = workbook(
         tmp_path / "visits.xlsx",
-        ["户编号", "帮扶责任人", "方式", "日期"],
-        [[east_household.number, "zhao", "入户", D(2026, 3, 2)]],
+        ["户编号", "帮扶责任人", "方式", "日期", "内容"],
+        [[east_household.number, "zhao", "入户", D(2026, 3, 2), "随同包村干部入户了解情况"]],
     )
     report = import_ledger(get_kind("visits")(office), path)
     assert report.written and report.created == 1, report.lines()

@@ -44,7 +44,13 @@ def imported(tmp_path, today, office, east, east_household, pairing):
     for kind, path in (("pairings", pairings), ("visits", visits)):
         report = import_ledger(get_kind(kind)(office), path)
         assert report.ok and report.written, report.lines()
-    visit_record(household=east_household, cadre=pairing.cadre, kind="电话", on=D(2026, 4, 1))
+    visit_record(
+        household=east_household,
+        cadre=pairing.cadre,
+        kind="电话",
+        on=D(2026, 4, 1),
+        content="电话询问近况与生产需求",
+    )
 
 
 def _page(client, user, url, **params):
@@ -88,8 +94,9 @@ def test_exports_mark_them_and_import_back_unchanged(tmp_path, office):
     export_ledger(get_kind("visits")(office), out)
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     headers = list(rows[2])
-    assert headers[-2:] == ["导入", "不计入第39条原因"]
-    marks = {(r[1], r[2]): (r[-2], r[-1]) for r in rows[3:]}
+    at = headers.index("导入")
+    assert headers[at : at + 2] == ["导入", "不计入第39条原因"]
+    marks = {(r[1], r[2]): (r[at], r[at + 1]) for r in rows[3:]}
     assert marks[("baocun", "入户")][0].startswith("导入 「帮扶记录.xlsx」")
     assert marks[("baocun", "入户")][1] == REASON
     assert marks[("pairing", "入户")][1] is None
@@ -111,7 +118,7 @@ def test_an_import_through_the_records_screens_keeps_the_uploaded_files_name(
     path = workbook(
         tmp_path / "upload.xlsx",
         ["户编号", "帮扶责任人", "方式", "日期", "内容"],
-        [["东村-001", "pairing", "电话", D(2026, 3, 2), "电话询问近况与需求"]],
+        [["东村-001", "pairing", "电话", D(2026, 3, 2), "电话询问近况与生产需求"]],
     )
     client.force_login(office)
     url = reverse("admin:visits_visit_ledger_import")

@@ -48,7 +48,7 @@ def test_a_visit_in_a_few_taps_with_a_routed_problem(client, pairing, east_house
         {
             "kind": "入户",
             "on": "2026-06-30",
-            "content": "宣传政策",
+            "content": "宣传扶贫政策，了解收入情况",
             "problems_found": "房屋漏雨",
             "category": Problem._meta.get_field("category")
             .related_model.objects.get(name="裂缝漏雨房屋维修")
@@ -62,7 +62,7 @@ def test_a_visit_in_a_few_taps_with_a_routed_problem(client, pairing, east_house
         "入户",
         D(2026, 6, 30),
         pairing.cadre,
-        "宣传政策",
+        "宣传扶贫政策，了解收入情况",
     )
     problem = Problem.objects.get()
     assert (problem.department.name, problem.due, problem.visit) == (
@@ -77,10 +77,10 @@ def test_an_error_is_said_in_chinese_and_what_was_typed_is_kept(client, pairing,
     client.force_login(pairing)
     url = reverse("visits:visit_new", args=[east_household.pk])
     page = client.post(
-        url, {"kind": "入户", "on": "2025-12-31", "content": "了解收入情况"}
+        url, {"kind": "入户", "on": "2025-12-31", "content": "了解家庭收入和支出情况"}
     ).content.decode()
     assert "未与" in page or "没有" in page or "结对" in page
-    assert "了解收入情况" in page
+    assert "了解家庭收入和支出情况" in page
     assert not Visit.objects.exists()
 
 
@@ -107,8 +107,15 @@ def test_the_ledger_imports_all_or_nothing(tmp_path, office, pairing, east_house
         tmp_path / "visits.xlsx",
         HEADERS,
         [
-            ["东村-001", "pairing", "入户", "2026/3/2", "宣传政策", ""],
-            ["东村-001", "pairing", "电话", "2026年12月1日", "询问近况", ""],  # tomorrow
+            ["东村-001", "pairing", "入户", "2026/3/2", "宣传扶贫政策，了解收入情况", ""],
+            [
+                "东村-001",
+                "pairing",
+                "电话",
+                "2026年12月1日",
+                "电话询问近况和家庭收入",
+                "",
+            ],  # tomorrow
         ],
         title=TITLE,
     )
@@ -123,8 +130,8 @@ def test_the_ledger_round_trip_changes_nothing(tmp_path, office, pairing, east_h
         tmp_path / "visits.xlsx",
         HEADERS,
         [
-            ["东村-001", "pairing", "入户", "2026-03-02", "-宣传政策", "漏雨"],
-            ["东村-001", "pairing", "电话", D(2026, 4, 1), "询问近况", None],
+            ["东村-001", "pairing", "入户", "2026-03-02", "-宣传扶贫政策，了解收入情况", "漏雨"],
+            ["东村-001", "pairing", "电话", D(2026, 4, 1), "电话询问近况和家庭收入", None],
         ],
         title=TITLE,
     )
@@ -134,4 +141,4 @@ def test_the_ledger_round_trip_changes_nothing(tmp_path, office, pairing, east_h
     export_ledger(get_kind("visits")(office), out)
     again = import_ledger(get_kind("visits")(office), out)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
-    assert Visit.objects.get(kind="入户").content == "-宣传政策"
+    assert Visit.objects.get(kind="入户").content == "-宣传扶贫政策，了解收入情况"

@@ -50,21 +50,29 @@ def test_a_visit_is_recorded_by_the_paired_cadre(east_household, pairing):
         cadre=pairing.cadre,
         kind=Visit.Kind.HOME,
         on=D(2026, 3, 2),
-        content=" 宣传政策 ",
+        content=" 宣传扶贫政策，了解收入情况 ",
     )
-    assert (visit.content, visit.created_at is not None) == ("宣传政策", True)
+    assert (visit.content, visit.created_at is not None) == ("宣传扶贫政策，了解收入情况", True)
 
 
 @pytest.mark.usefixtures("today")
 def test_a_visit_before_the_pairing_or_in_the_future_is_refused(east_household, pairing):
     with pytest.raises(ValidationError) as exc:
         visit_record(
-            household=east_household, cadre=pairing.cadre, kind=Visit.Kind.HOME, on=D(2025, 12, 31)
+            household=east_household,
+            cadre=pairing.cadre,
+            kind=Visit.Kind.HOME,
+            on=D(2025, 12, 31),
+            content="入户了解收入和就医情况",
         )
     assert "未" in str(exc.value.message_dict["cadre"]) or "not paired" in str(exc.value)
     with pytest.raises(ValidationError):
         visit_record(
-            household=east_household, cadre=pairing.cadre, kind=Visit.Kind.HOME, on=D(2099, 1, 1)
+            household=east_household,
+            cadre=pairing.cadre,
+            kind=Visit.Kind.HOME,
+            on=D(2099, 1, 1),
+            content="入户了解收入和就医情况",
         )
     assert not Visit.objects.exists()
 
@@ -136,6 +144,7 @@ def test_emergency_aid_rule_counts_seven_days_from_the_report(east_household, pa
         household=east_household,
         cause=EmergencyCase.Cause.ILLNESS,
         expense=decimal.Decimal("30000"),
+        occurred_on=D(2026, 6, 1),
         reported_on=D(2026, 6, 1),
     )
     assert case.cadre == pairing.cadre  # the cadre paired that day
@@ -184,6 +193,8 @@ def test_the_command_prints_the_documented_json(east_household, pairing, tmp_pat
             "cadre": "pairing",
             "department": None,
             "subject": data["items"][0]["subject"],
+            "entered_at": None,
+            "late_entry": False,
         }
     ]
     assert "2026-Q2" in data["items"][0]["subject"]
@@ -239,6 +250,7 @@ def test_an_emergency_case_stays_with_its_cadre_after_a_handover(
         household=east_household,
         cause=EmergencyCase.Cause.ILLNESS,
         expense=decimal.Decimal("30000"),
+        occurred_on=D(2026, 6, 1),
         reported_on=D(2026, 6, 1),
     )
     pairing_start(household=east_household, cadre=west_pairing.cadre, start=D(2026, 7, 1))

@@ -77,6 +77,7 @@ def test_it_lets_民政科_reach_every_emergency_case_and_no_other_department(
             household=household,
             cause="因病",
             expense=Decimal("20000"),
+            occurred_on=datetime.date(2026, 3, 1),
             reported_on=datetime.date(2026, 3, 1),
         )
     water = cadre_save(

@@ -1,14 +1,13 @@
 """`manage.py generate_obligations --through DATE`: create the missing obligations (idempotent)."""
 
-import datetime
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from duties.schedules.generation import generate_obligations, mark_generated
+from xigang.commands import day_option
 
 
 class Command(BaseCommand):
@@ -21,17 +20,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            through = (
-                datetime.date.fromisoformat(options["through"])
-                if options["through"]
-                else timezone.localdate()
-            )
-        except ValueError as exc:
-            raise CommandError(
-                _("「%(value)s」 is not a date; write it as 2026-07-15")
-                % {"value": options["through"]}
-            ) from exc
+        through = day_option(options["through"])
         created = generate_obligations(through=through)
         mark_generated(through=through)
         self.stdout.write(

@@ -156,8 +156,9 @@ def test_my_obligations_lists_only_the_users_unit(
     client.force_login(dept)
     client.get(reverse("duties:obligation_list"))  # generates the periods up to today once
     # session, user, permissions (2), generation check (3), scope (groups, two grants,
-    # cadre), count, page, and the security middleware's session bookkeeping (3)
-    with django_assert_max_num_queries(16):
+    # cadre), count, page, the header's unread messages, and the security middleware's session
+    # bookkeeping (3)
+    with django_assert_max_num_queries(17):
         page = client.get(reverse("duties:obligation_list") + "?status=all")
     text = page.content.decode()
     assert "做好各类保障性补贴的发放工作" in text

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('duties', '0006_generationmark_counts'),
         ('households', '0002_household_head_id_index'),
-        ('visits', '0004_visit_imported_in_not_counted'),
+        ('visits', '0005_entry_times_and_event_date'),
     ]
 
     operations = [

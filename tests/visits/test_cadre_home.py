@@ -30,10 +30,16 @@ def three(east, pairing, east_household):
     for household in (second, third):
         Pairing.objects.create(household=household, cadre=cadre, start=D(2026, 1, 1))
         for month in range(1, 10):
-            visit_record(household=household, cadre=cadre, kind="入户", on=D(2026, month, 5))
+            visit_record(
+                household=household, cadre=cadre, kind="入户", on=D(2026, month, 5), content=CONTENT
+            )
     for month in (10, 11):
-        visit_record(household=second, cadre=cadre, kind="电话", on=D(2026, month, 5))
-        visit_record(household=third, cadre=cadre, kind="入户", on=D(2026, month, 5))
+        visit_record(
+            household=second, cadre=cadre, kind="电话", on=D(2026, month, 5), content=CONTENT
+        )
+        visit_record(
+            household=third, cadre=cadre, kind="入户", on=D(2026, month, 5), content=CONTENT
+        )
     return east_household, second, third
 
 
@@ -116,9 +122,9 @@ def _count(client, user, url, django_assert_num_queries, expected):
 # the households with their last dates (1); the engine's overdue list and then its pending list,
 # each its fixed set (home visit and phone contact: their dated frequencies, the statement and
 # the cadres' names, on PostgreSQL the scope's household ids first; member changes, problems, 救急难 cases with their
-# parameters, findings, the duties' generation checks); the menu's permissions and roles (2);
+# parameters, findings, the duties' generation checks); the menu's permissions, roles and unread messages (3);
 # the session saved (3).
-HOME_QUERIES = {"sqlite": 49, "postgresql": 53}
+HOME_QUERIES = {"sqlite": 50, "postgresql": 54}
 
 
 def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_assert_num_queries):
@@ -134,9 +140,9 @@ def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_
 
 
 # Session and user (2), the cadre (1), scope (groups, village and department grants, cadre: 4),
-# the household (1), the permissions (1), the menu's roles (1), the problem categories (1), the
+# the household (1), the permissions (1), the menu's roles and unread messages (2), the problem categories (1), the
 # session saved (3). Nothing depends on the number of households or visits.
-ENTRY_QUERIES = {"sqlite": 14, "postgresql": 14}
+ENTRY_QUERIES = {"sqlite": 15, "postgresql": 15}
 
 
 def test_the_entry_runs_a_fixed_number_of_queries(

@@ -36,6 +36,12 @@ RULE_LABELS = {
     "finding.rectify": gettext_lazy("Finding rectified"),
     "duty.scheduled": gettext_lazy("Scheduled duty"),
     "disclosure.post": gettext_lazy("Public notice posted"),
+    "first_secretary.dispatch": gettext_lazy("First secretary dispatched"),
+    "first_secretary.spot_check": gettext_lazy("First secretary spot-checked"),
+    "signal.copied": gettext_lazy("Signal: copied visit content"),
+    "signal.burst": gettext_lazy("Signal: burst of back-filled visits"),
+    "signal.bunched": gettext_lazy("Signal: visits bunched on a period's last days"),
+    "signal.after_overdue": gettext_lazy("Signal: visits entered after the overdue list"),
 }
 
 TREND_MONTHS = 12

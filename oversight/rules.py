@@ -1,16 +1,21 @@
-"""Rule `finding.rectify` (arts. 41, 43): a finding not rectified by its deadline."""
+"""Oversight rules: `finding.rectify` (arts. 41, 43), a finding not rectified by its deadline;
+`first_secretary.dispatch` and `first_secretary.spot_check` (art. 5), 组织科's 定期调度 and
+随机抽查 of each 第一书记."""
 
 import datetime
 from collections.abc import Iterable
+from typing import ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from duties.organisation.params import due_soon_until
-from oversight.models import Finding
+from duties.models import RuleParameter
+from duties.organisation.params import PERIOD_KINDS, due_soon_until, with_default
+from oversight.models import Finding, FirstSecretary, FirstSecretaryCheck
 from xigang.entry import done_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
+from xigang.periods import Period, period_of, periods_between
 from xigang.scope import visible
 
 
@@ -18,6 +23,7 @@ from xigang.scope import visible
 class FindingRectifyRule(Rule):
     id = "finding.rectify"
     article = 41
+    articles = frozenset({41, 43})  # art. 43 holds to account those who leave it unrectified
     title = "inspection finding rectified by its deadline"
 
     def _open(self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date):
@@ -70,3 +76,122 @@ class FindingRectifyRule(Rule):
             deadline__gte=as_of, deadline__lte=due_soon_until(self.id, as_of)
         )
         return [self._item(f, 0) for f in findings]
+
+
+def _schedule(rule: str, as_of: datetime.date) -> tuple[str, datetime.date]:
+    """A 第一书记 rule's calendar period (its frequency, "months", in force on `as_of`, for the
+    whole report) and the last due day counted as due soon: both parameters in one query."""
+    rows: dict[str, list[tuple[datetime.date, int]]] = {"months": [], "due_soon_days": []}
+    for name, start, value in (
+        RuleParameter.objects.filter(rule=rule, name__in=rows)
+        .order_by("effective_from")
+        .values_list("name", "effective_from", "value")
+    ):
+        rows[name].append((start, value))
+    months = with_default(rule, "months", rows["months"]).on(as_of)
+    window = with_default(rule, "due_soon_days", rows["due_soon_days"]).on(as_of)
+    return PERIOD_KINDS[months], as_of + datetime.timedelta(days=window)
+
+
+class _FirstSecretaryRule(Rule):
+    """组织科's checks of each 第一书记 (art. 5): a period (see `kind`) is owed for a 第一书记
+    who served on every day of it, met by a check of `check` dated inside it, overdue once it
+    has ended. 组织科 answers for it; the 第一书记's village is named."""
+
+    check: ClassVar[str]
+    article = 5
+
+    def _secretaries(
+        self,
+        user: User | AnonymousUser,
+        first: datetime.date,
+        last: datetime.date,
+        filters: Filters,
+    ) -> list[FirstSecretary]:
+        if filters.cadre:
+            return []  # 组织科 answers, not a cadre
+        rows = visible(user, FirstSecretary.objects.filter(started_on__lte=last)).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=first)
+        )
+        if filters.village:
+            rows = rows.filter(village__name=filters.village)
+        if filters.department:
+            rows = rows.filter(department__name=filters.department)
+        return list(rows.select_related("village", "cadre", "department"))
+
+    def _items(
+        self,
+        user: User | AnonymousUser,
+        kind: str,
+        periods: list[Period],
+        as_of: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        if not periods:
+            return []
+        first, last = periods[0].start, periods[-1].end
+        secretaries = self._secretaries(user, first, last, filters)
+        checked = set(
+            FirstSecretaryCheck.objects.filter(
+                first_secretary__in=secretaries, kind=self.check, on__gte=first, on__lte=last
+            ).values_list("first_secretary_id", "on")
+        )
+        done = {(fs, period_of(kind, on).label) for fs, on in checked}
+        items = []
+        for fs in secretaries:
+            for p in periods:
+                served = fs.started_on <= p.start and (fs.ended_on is None or fs.ended_on >= p.end)
+                if not served or (fs.pk, p.label) in done:
+                    continue
+                items.append(
+                    OverdueItem(
+                        rule=self.id,
+                        article=self.article,
+                        period=p.label,
+                        period_start=p.start,
+                        period_end=p.end,
+                        due=p.end,
+                        days_overdue=max(0, (as_of - p.end).days),
+                        household=None,
+                        village=fs.village.name,
+                        cadre=None,
+                        department=fs.department.name,
+                        subject=_("%(check)s of the first secretary %(name)s")
+                        % {"check": self.check, "name": fs.cadre.name},
+                    )
+                )
+        return items
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> Iterable[OverdueItem]:
+        kind, _soon = _schedule(self.id, as_of)
+        return self._items(user, kind, periods_between(kind, since, as_of), as_of, filters)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> Iterable[OverdueItem]:
+        kind, soon = _schedule(self.id, as_of)
+        current = period_of(kind, as_of)
+        if current.end > soon:
+            return []
+        return self._items(user, kind, [current], as_of, filters)
+
+
+@register(order=90)
+class FirstSecretaryDispatchRule(_FirstSecretaryRule):
+    id = "first_secretary.dispatch"
+    title = "first secretary dispatched each month"
+    check = FirstSecretaryCheck.Kind.DISPATCH
+
+
+@register(order=91)
+class FirstSecretarySpotCheckRule(_FirstSecretaryRule):
+    id = "first_secretary.spot_check"
+    title = "first secretary spot-checked each quarter"
+    check = FirstSecretaryCheck.Kind.SPOT

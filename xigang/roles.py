@@ -39,9 +39,22 @@ FULL = ("view", "add", "change", "delete")
 
 # Units and people read the oversight records about themselves (the scope narrows the rows).
 SUBJECT_OF_OVERSIGHT = {
-    "oversight.finding": VIEW,
+    "oversight.finding": ("view", "report"),
     "oversight.accountability": VIEW,
     "oversight.commendation": VIEW,
+    "oversight.findingextension": VIEW,
+    # a 第一书记 reads their own record, a village its own 第一书记 (the scope narrows the rows)
+    "oversight.firstsecretary": VIEW,
+    "oversight.firstsecretarycheck": VIEW,
+}
+
+# 组织科 (art. 5) keeps the 第一书记 register, their checks and its spot checks of them: given
+# to every department, the scope leaves each the rows of its own unit, so only 组织科's.
+FIRST_SECRETARY_KEEPER = {
+    "oversight.firstsecretary": EDIT,
+    "oversight.firstsecretarycheck": EDIT,
+    "oversight.spotcheck": EDIT,
+    "oversight.spotcheckanswer": ("view", "change"),
 }
 
 # Departments and villages complete their own scheduled obligations with evidence, and record
@@ -64,8 +77,16 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
         "oversight.inspection": VIEW,
         "oversight.finding": VIEW,
+        "oversight.findingextension": VIEW,
         "oversight.accountability": VIEW,
         "oversight.commendation": VIEW,
+        "oversight.signal": VIEW,
+        "oversight.signalrun": VIEW,
+        "oversight.contentprint": (),
+        "oversight.spotcheck": VIEW,
+        "oversight.spotcheckanswer": VIEW,
+        "oversight.firstsecretary": VIEW,
+        "oversight.firstsecretarycheck": VIEW,
     },
     DEPARTMENT: {
         "duties.article": VIEW,
@@ -80,6 +101,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.problem": ("view", "change"),
         "visits.emergencycase": ("view", "change"),
         **SUBJECT_OF_OVERSIGHT,
+        **FIRST_SECRETARY_KEEPER,
         **UNIT_OBLIGATIONS,
     },
     VILLAGE: {
@@ -121,9 +143,14 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     INSPECTOR: {
         "*": VIEW,
         "oversight.inspection": FULL,
-        "oversight.finding": EDIT,
+        "oversight.finding": (*EDIT, "report"),
         "oversight.accountability": EDIT,
         "oversight.commendation": EDIT,
+        "oversight.findingextension": ("view", "add"),
+        "oversight.signal": ("view", "change"),  # the job creates them; inspectors handle them
+        "oversight.spotcheck": EDIT,
+        "oversight.spotcheckanswer": ("view", "change"),
+        "oversight.contentprint": (),
         "xigang.auditentry": VIEW,
     },
     SYSTEM_ADMIN: {"auth.user": EDIT, "auth.group": VIEW},

@@ -21,5 +21,6 @@ urlpatterns = [
     path("duties/", include("duties.urls")),
     path("households/", include("households.urls")),
     path("visits/", include("visits.urls")),
+    path("oversight/", include("oversight.urls")),
     path("notices/", include("notices.urls")),
 ]

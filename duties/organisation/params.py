@@ -39,6 +39,22 @@ DEFAULTS: dict[tuple[str, str], int] = {
     # and more than leader_days to 镇领导.
     ("escalation", "village_days"): 14,
     ("escalation", "leader_days"): 30,
+    # 组织科's checks of each 第一书记 (art. 5): 定期调度 monthly, 随机抽查 quarterly.
+    ("first_secretary.dispatch", "months"): 1,
+    ("first_secretary.dispatch", "due_soon_days"): 14,
+    ("first_secretary.spot_check", "months"): 3,
+    ("first_secretary.spot_check", "due_soon_days"): 14,
+    # 疑点 signals (oversight.signals, art. 41): thresholds an inspector may tune.
+    ("signal.copied", "min_chars"): 30,  # shorter texts are stock phrases, not copies
+    ("signal.copied", "similarity"): 90,  # percent (rapidfuzz ratio)
+    ("signal.burst", "visits"): 8,  # visits entered in one sitting...
+    ("signal.burst", "minutes"): 30,  # ...within this many minutes...
+    ("signal.burst", "dates"): 4,  # ...for at least this many different days
+    ("signal.bunched", "days"): 5,  # a period's last days
+    ("signal.bunched", "percent"): 60,  # share of the period's home visits on them
+    ("signal.bunched", "visits"): 5,  # fewer home visits in the period tell nothing
+    ("signal.after_overdue", "days"): 10,  # entered within this many days after the period
+    ("signal.after_overdue", "visits"): 3,  # at least this many such visits
 }
 
 # What each parameter name means, for the parameters page; a name not here is shown as it is.
@@ -48,6 +64,12 @@ MEANINGS: dict[str, Promise] = {
     "due_soon_days": _("days ahead that an obligation is listed as due soon"),
     "village_days": _("days overdue after which an item goes up to the village's 包村干部"),
     "leader_days": _("days overdue after which an item goes up to 镇领导"),
+    "min_chars": _("shortest visit text compared (characters)"),
+    "similarity": _("similarity from which two texts count as copied (percent)"),
+    "visits": _("visits needed for a signal"),
+    "minutes": _("minutes of one sitting"),
+    "dates": _("different visit dates needed in one sitting"),
+    "percent": _("share of the period's home visits (percent)"),
 }
 
 # A visit frequency ("months") as the calendar period it makes (xigang/periods.py).

@@ -13,7 +13,6 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +30,7 @@ from duties.schedules.services import (
     obligation_waive,
 )
 from xigang.admin import row_version
+from xigang.forms import add_errors
 from xigang.scope import can_write, get_visible_or_404, units_in_reach, visible
 
 PAGE_SIZE = 50
@@ -47,14 +47,6 @@ def _obligation_or_404(request: HttpRequest, pk: int) -> Obligation:
     if not request.user.has_perm("duties.view_obligation"):
         raise Http404
     return get_visible_or_404(request.user, _obligations(request.user), pk=pk)
-
-
-def _form_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -107,7 +99,7 @@ def obligation_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
                     files=form.cleaned_data["files"],
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Marked as done."))
                 return redirect("duties:obligation_complete", pk=obligation.pk)
@@ -140,7 +132,7 @@ def obligation_waive_view(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["waived_reason"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Waived."))
             return redirect("duties:obligation_complete", pk=obligation.pk)
@@ -227,7 +219,7 @@ def event_record(request: HttpRequest) -> HttpResponse:
                 description=data["description"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -337,7 +329,7 @@ def disclosure_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
                     version=request.POST.get("_row_version", ""),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("The public notice is recorded."))
                 return redirect("duties:disclosure_edit", pk=saved.pk)

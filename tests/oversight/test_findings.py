@@ -6,7 +6,7 @@ import pytest
 
 from duties.models import Article, Department
 from oversight.models import Finding, Inspection
-from oversight.services import finding_rectify
+from oversight.services import finding_extend, finding_rectify, finding_report
 from xigang.obligations import Filters, overdue_items
 from xigang.scope import visible
 
@@ -52,9 +52,23 @@ def test_it_is_overdue_only_after_the_deadline(inspection, east, inspector):
     ]
 
 
-def test_it_is_not_overdue_once_rectified(inspection, east, inspector):
+def _report(finding, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return finding_report(
+        finding=finding,
+        rectification="已补齐记录",
+        report_file=SimpleUploadedFile("整改报告.pdf", b"%PDF-1.4\n%%EOF\n"),
+        user=user,
+    )
+
+
+@pytest.mark.usefixtures("today")
+def test_it_is_not_overdue_once_rectified(inspection, east, inspector, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     finding = _finding(inspection, village=east)
-    finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), rectification="已补齐记录")
+    _report(finding, inspector)
+    finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), user=inspector)
     assert (
         overdue_items(user=inspector, as_of=D(2026, 7, 1), since=D(2026, 1, 1), filters=FINDINGS)
         == []
@@ -135,3 +149,86 @@ def test_it_exports_the_findings_ledger_in_scope_and_refuses_to_import_it(
     assert record["状态"] == "未整改"
     with pytest.raises(LedgerError, match="只能导出"):
         import_ledger(get_kind("findings")(east_cadre), target)
+
+
+@pytest.mark.usefixtures("today")
+def test_a_finding_cannot_be_closed_without_a_report(
+    inspection, east, inspector, settings, tmp_path
+):
+    from django.core.exceptions import ValidationError
+
+    settings.MEDIA_ROOT = tmp_path
+    finding = _finding(inspection, village=east)
+    with pytest.raises(ValidationError, match="整改"):
+        finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), user=inspector)
+    with pytest.raises(ValidationError) as no_file:
+        finding_report(finding=finding, rectification="已整改", report_file=None, user=inspector)
+    assert "report_file" in no_file.value.message_dict
+    finding.refresh_from_db()
+    assert finding.rectified_on is None and finding.reported_at is None
+    _report(finding, inspector)
+    closed = finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), user=inspector)
+    assert (closed.rectified_on, closed.rectified_by) == (D(2026, 5, 20), inspector)
+
+
+def test_a_deadline_extension_needs_a_reason(inspection, east, inspector):
+    from django.core.exceptions import ValidationError
+
+    finding = _finding(inspection, village=east)
+    with pytest.raises(ValidationError) as error:
+        finding_extend(finding=finding, deadline=D(2026, 6, 30), reason="", user=inspector)
+    assert "reason" in error.value.message_dict
+    finding_extend(finding=finding, deadline=D(2026, 6, 30), reason="汛期施工受阻", user=inspector)
+    finding.refresh_from_db()
+    assert finding.deadline == D(2026, 6, 30)
+    assert [(e.previous_deadline, e.reason) for e in finding.extensions.all()] == [
+        (D(2026, 5, 31), "汛期施工受阻")
+    ]
+
+
+def test_the_rule_cites_articles_41_and_43(inspection, east, inspector):
+    _finding(inspection, village=east)
+    for article in (41, 43):
+        items = overdue_items(
+            user=inspector,
+            as_of=D(2026, 7, 1),
+            since=D(2026, 1, 1),
+            filters=Filters(article=article),
+        )
+        assert [i.rule for i in items if i.rule == "finding.rectify"] == ["finding.rectify"]
+
+
+@pytest.mark.usefixtures("today")
+def test_the_admin_does_not_edit_the_day_rectified(client, inspection, east, inspector):
+    finding = _finding(inspection, village=east)
+    client.force_login(inspector)
+    page = client.get(f"/admin/oversight/finding/{finding.pk}/change/").content.decode()
+    assert 'name="rectified_on"' not in page and 'name="deadline"' not in page
+
+
+@pytest.mark.usefixtures("today")
+def test_the_finding_page_reports_then_the_inspector_closes(
+    client, inspection, east, east_cadre, inspector, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    finding = _finding(inspection, village=east)
+    url = f"/oversight/findings/{finding.pk}/"
+    client.force_login(east_cadre)
+    assert client.post(url, {"action": "close", "rectified_on": "2026-11-30"}).status_code == 403
+    response = client.post(url, {"action": "report", "rectification": "已整改"})
+    assert "附上整改证明材料" in response.content.decode() or response.status_code == 200
+    upload = SimpleUploadedFile("整改.pdf", b"%PDF-1.4\n%%EOF\n")
+    report = client.post(
+        url, {"action": "report", "rectification": "已整改", "report_file": upload}
+    )
+    assert report.status_code == 302
+    client.force_login(inspector)
+    assert client.post(url, {"action": "close", "rectified_on": "2026-11-30"}).status_code == 302
+    finding.refresh_from_db()
+    assert (finding.rectified_on, finding.reported_by, finding.rectified_by) == (
+        D(2026, 11, 30),
+        east_cadre,
+        inspector,
+    )

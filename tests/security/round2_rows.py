@@ -26,7 +26,18 @@ from households.models import (
     Pairing,
 )
 from notices.models import Escalation, Job, Level
-from oversight.models import Accountability, Commendation, Finding, Inspection
+from oversight.models import (
+    Accountability,
+    Commendation,
+    Finding,
+    FindingExtension,
+    FirstSecretary,
+    Inspection,
+    Signal,
+    SignalRun,
+    SpotCheck,
+    SpotCheckAnswer,
+)
 from tests.duties.schedules.conftest import make_obligation
 from tests.households.conftest import idn
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
@@ -71,6 +82,14 @@ WRITERS: dict[str, dict[str, set[str]]] = {
     "oversight.finding": {"east": {"inspector"}, "civil_affairs": {"inspector"}},
     "oversight.accountability": {"east": {"inspector"}},
     "oversight.commendation": {"civil_affairs": {"inspector"}},
+    # written by the services and the job only: the admin shows them (oversight.admin)
+    "oversight.findingextension": {"east": set()},
+    "oversight.signal": {"signal": set()},
+    "oversight.signalrun": {"run": set()},
+    "oversight.spotcheck": {"east": set()},
+    "oversight.spotcheckanswer": {"east": set()},
+    # 组织科's (art. 5): nobody of the cast works there; 民政科 may edit it, not this row
+    "oversight.firstsecretary": {"east": set()},
     "notices.job": {"job": set()},  # started, then only watched
     "notices.escalation": {"east": set()},  # the record of what went up: nobody edits it
 }
@@ -82,6 +101,12 @@ DELETERS: dict[str, set[str]] = {
     "oversight.finding": set(),
     "oversight.accountability": set(),
     "oversight.commendation": set(),
+    "oversight.findingextension": set(),
+    "oversight.signal": set(),
+    "oversight.signalrun": set(),
+    "oversight.spotcheck": set(),
+    "oversight.spotcheckanswer": set(),
+    "oversight.firstsecretary": set(),
     "notices.escalation": set(),  # deleting one would send the item up again
 }
 
@@ -122,6 +147,19 @@ def _finding(**subject):
         found_on=DAY,
         deadline=DAY,
         **subject,
+    )
+
+
+def _spot_check(village):
+    return SpotCheck.objects.create(
+        department=Department.objects.get(name="镇纪委"),
+        village=village,
+        drawn_on=DAY,
+        period="2026-Q1",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 3, 31),
+        size=1,
+        seed=7,
     )
 
 
@@ -223,6 +261,43 @@ def rows_of(label, cast, east, west, east_household, west_household):
         "oversight.commendation": lambda: {
             "civil_affairs": Commendation.objects.create(
                 department=civil_affairs, reason="救助及时", awarded_on=DAY
+            )
+        },
+        "oversight.findingextension": lambda: {
+            "east": FindingExtension.objects.create(
+                finding=_finding(village=east),
+                previous_deadline=DAY,
+                deadline=DAY + datetime.timedelta(days=30),
+                reason="汛期",
+            )
+        },
+        "oversight.signal": lambda: {
+            "signal": Signal.objects.create(
+                kind="bunched",
+                key="x",
+                cadre=cast["pairing"].cadre,
+                period="2026-Q1",
+                period_start=datetime.date(2026, 1, 1),
+                period_end=datetime.date(2026, 3, 31),
+                score=5,
+            )
+        },
+        "oversight.signalrun": lambda: {
+            "run": SignalRun.objects.create(last_visit_id=0, visits_read=0, signals_written=0)
+        },
+        "oversight.spotcheck": lambda: {"east": _spot_check(east)},
+        "oversight.spotcheckanswer": lambda: {
+            "east": SpotCheckAnswer.objects.create(
+                spot_check=_spot_check(east), household=east_household, position=1
+            )
+        },
+        "oversight.firstsecretary": lambda: {
+            "east": FirstSecretary.objects.create(
+                cadre=cast["pairing"].cadre,
+                village=east,
+                sending_unit="县财政局",
+                started_on=DAY,
+                department=Department.objects.get(name="组织科"),
             )
         },
         "notices.job": lambda: {

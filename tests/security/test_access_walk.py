@@ -53,6 +53,17 @@ TABLE: dict[str, object] = {
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
+    "oversight/signals/": {"leader", "office", "inspector"},  # 疑点: the whole-town readers
+    "oversight/signals/<int:pk>/": set(),
+    # departments hold the view for 组织科's spot checks (art. 5): 民政科 sees an empty list
+    "oversight/spot-checks/": {"leader", "office", "inspector", "dept"},
+    "oversight/spot-checks/<int:pk>/": set(),
+    "oversight/spot-checks/answers/<int:pk>/": set(),
+    "oversight/findings/<int:pk>/": set(),
+    # the register (art. 5): every role reads the rows of its scope (组织科 all, a village its
+    # own, a 第一书记 their own record)
+    "oversight/first-secretaries/": STAFF,
+    "oversight/first-secretaries/<int:pk>/": set(),
     "notices/": ALL,  # one's own messages
     "notices/<int:notice_id>/read/": set(),  # POST only, one's own message
     "notices/read-all/": set(),  # POST only
@@ -88,6 +99,17 @@ ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
         "east": ({"office", "east_cadre"}, {"office", "east_cadre"}),
         "west": ({"office", "west_cadre"}, {"office", "west_cadre"}),
     },
+    # a signal is read by the whole town, handled by the inspectors
+    "oversight/signals/<int:pk>/": {"signal": (TOWN, {"inspector"})},
+    "oversight/spot-checks/<int:pk>/": {"east": (TOWN, set())},  # GET only
+    "oversight/spot-checks/answers/<int:pk>/": {"east": (TOWN, {"inspector"})},
+    # the subject reports (east_cadre), the inspector extends and closes
+    "oversight/findings/<int:pk>/": {
+        "east": (TOWN | {"east_cadre"}, {"inspector", "east_cadre"}),
+        "civil_affairs": (TOWN | {"dept"}, {"inspector", "dept"}),
+    },
+    # 东村's 第一书记 is the cast's pairing cadre; only 组织科 (not in the cast) records checks
+    "oversight/first-secretaries/<int:pk>/": {"east": (TOWN | {"east_cadre", "pairing"}, set())},
 }
 
 
@@ -155,7 +177,7 @@ def test_every_role_gets_what_the_table_says(client, cast, ids):
 
 
 @pytest.fixture
-def rows(settings, tmp_path, east, west, civil_affairs, office):
+def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
     """route -> {row name: id} for ROWS, with the rows themselves."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -195,7 +217,9 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
         )
         for name, village in (("east", east), ("west", west))
     }
+    oversight = _oversight_rows(east, civil_affairs, office)
     by_route = {
+        **oversight,
         "duties/obligations/<int:pk>/": obligations,
         "duties/obligations/<int:pk>/waive/": obligations,
         "duties/evidence/<int:pk>/": evidence,
@@ -203,6 +227,78 @@ def rows(settings, tmp_path, east, west, civil_affairs, office):
     }
     return {
         route: {name: row.pk for name, row in named.items()} for route, named in by_route.items()
+    }
+
+
+def _oversight_rows(east, civil_affairs, office):
+    """A signal, a spot check of 东村 with one household drawn, and findings about 东村 and
+    民政科, for the oversight pages."""
+    from duties.models import Article, Department
+    from households.models import Household
+    from oversight.models import (
+        Finding,
+        FirstSecretary,
+        Inspection,
+        Signal,
+        SpotCheck,
+        SpotCheckAnswer,
+    )
+
+    inspection = Inspection.objects.create(
+        title="专项检查",
+        department=Department.objects.get(name="镇纪委"),
+        started_on=date(2026, 9, 1),
+    )
+    findings = {
+        name: Finding.objects.create(
+            inspection=inspection,
+            article=Article.objects.get(number=41),
+            description="台账不全",
+            found_on=date(2026, 9, 2),
+            deadline=date(2026, 12, 31),
+            **subject,
+        )
+        for name, subject in (
+            ("east", {"village": east}),
+            ("civil_affairs", {"department": civil_affairs}),
+        )
+    }
+    signal = Signal.objects.create(
+        kind="bunched",
+        key="walk",
+        cadre=office.cadre,
+        period="2026-Q3",
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 9, 30),
+        score=5,
+    )
+    check = SpotCheck.objects.create(
+        department=Department.objects.get(name="镇纪委"),
+        village=east,
+        drawn_on=date(2026, 11, 1),
+        period="2026-Q4",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 12, 31),
+        size=1,
+        seed=1,
+    )
+    answer = SpotCheckAnswer.objects.create(
+        spot_check=check, household=Household.objects.get(number="东村-001"), position=1
+    )
+    return {
+        "oversight/signals/<int:pk>/": {"signal": signal},
+        "oversight/spot-checks/<int:pk>/": {"east": check},
+        "oversight/spot-checks/answers/<int:pk>/": {"east": answer},
+        "oversight/findings/<int:pk>/": findings,
+        "oversight/first-secretaries/<int:pk>/": {
+            "east": FirstSecretary.objects.create(
+                cadre=Household.objects.get(number="东村-001").pairings.get().cadre,
+                village=east,
+                sending_unit="县财政局",
+                started_on=date(2026, 1, 1),
+                department=Department.objects.get(name="组织科"),
+            )
+        },
     }
 
 
@@ -215,9 +311,19 @@ def _versions(models):
 @pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
     from duties.models import Disclosure, Evidence, Obligation
+    from oversight.models import Finding, FirstSecretaryCheck, Signal, SpotCheckAnswer
 
+    written = (
+        Obligation,
+        Disclosure,
+        Evidence,
+        Finding,
+        Signal,
+        SpotCheckAnswer,
+        FirstSecretaryCheck,
+    )
     assert set(ROWS) <= set(TABLE) and set(ROWS) == set(rows)
-    before = _versions((Obligation, Disclosure, Evidence))
+    before = _versions(written)
     for route, by_row in ROWS.items():
         for row, (get_ok, post_ok) in by_row.items():
             url = _fill(route, {"pk": rows[route][row]})
@@ -233,7 +339,7 @@ def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
                     expected = (200, 302, 400) if role in ok else (403, 404, 405)
                     assert status in expected, (role, method, url, row, status)
     # nobody's request changed a row: the refused ones wrote nothing, the empty forms too
-    assert _versions((Obligation, Disclosure, Evidence)) == before
+    assert _versions(written) == before
 
 
 def test_admin_changelists_follow_the_groups_permissions(client, cast):
@@ -288,11 +394,14 @@ def test_every_scoped_model_has_rows_in_the_write_walk():
 
 def _form_data(obj):
     """The row as its change form would post it, with one text changed where there is one."""
+    from django.db.models.fields.files import FieldFile
     from django.forms.models import model_to_dict
 
     data: dict[str, object] = {}
     for name, value in model_to_dict(obj).items():
         if value is None or value is False:
+            continue
+        if isinstance(value, FieldFile):  # a form posts no file it did not upload
             continue
         if isinstance(value, list):
             data[name] = [getattr(v, "pk", v) for v in value]

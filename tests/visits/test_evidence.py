@@ -14,7 +14,7 @@ from duties.models import Article, Department
 from households.models import MemberChange
 from households.services import member_change_record
 from oversight.models import Finding, Inspection
-from oversight.services import finding_rectify
+from oversight.services import finding_rectify, finding_report
 from tests.conftest import SHANGHAI, workbook
 from tests.forms import shown_version
 from visits.models import EmergencyCase, ProblemCategory, Visit
@@ -250,7 +250,12 @@ def test_aid_counts_from_its_entry(time_machine, live, client, office, east_hous
     assert _items(office, D(2026, 10, 1), "emergency.aid") == []
 
 
-def test_a_rectification_counts_from_its_entry(time_machine, live, client, inspector, east):
+def test_a_rectification_counts_from_its_entry(
+    time_machine, live, client, inspector, east, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
     inspection = Inspection.objects.create(
         title="专项检查", department=Department.objects.get(name="督查科"), started_on=D(2026, 4, 1)
     )
@@ -263,9 +268,14 @@ def test_a_rectification_counts_from_its_entry(time_machine, live, client, inspe
         village=east,
     )
     _at(time_machine, D(2026, 7, 1))
-    finding_rectify(
-        finding=finding, rectified_on=D(2026, 5, 20), rectification="已补齐", user=inspector
+    # closed (整改销号) only after a report with its evidence (issue 16)
+    finding_report(
+        finding=finding,
+        rectification="已补齐",
+        report_file=SimpleUploadedFile("整改.pdf", b"%PDF-1.4\n%%EOF\n"),
+        user=inspector,
     )
+    finding_rectify(finding=finding, rectified_on=D(2026, 5, 20), user=inspector)
     assert finding.rectified_by == inspector
     assert [i.days_overdue for i in _items(inspector, D(2026, 6, 15), "finding.rectify")] == [15]
     client.force_login(inspector)
@@ -286,7 +296,8 @@ def test_a_rectification_counts_from_its_entry(time_machine, live, client, inspe
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     finding.refresh_from_db()
-    assert finding.rectified_on == D(2026, 5, 10)
+    # the admin does not edit the day rectified (issue 16): the posted date is not taken
+    assert finding.rectified_on == D(2026, 5, 20)
     assert [i.days_overdue for i in _items(inspector, D(2026, 6, 15), "finding.rectify")] == [15]
 
 

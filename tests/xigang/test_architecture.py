@@ -178,6 +178,8 @@ def test_the_dashboard_shows_the_rules_in_their_order():
         "finding.rectify",
         "duty.scheduled",
         "disclosure.post",
+        "first_secretary.dispatch",
+        "first_secretary.spot_check",
     ]
 
 

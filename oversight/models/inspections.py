@@ -110,8 +110,32 @@ class Finding(Subject):
     description = models.TextField(_("description"))
     found_on = models.DateField(_("found on"))
     deadline = models.DateField(_("rectify by"))
+    # 整改销号: the day the inspecting unit verified the rectification and closed the finding.
     rectified_on = models.DateField(_("rectified on"), null=True, blank=True)
     rectification = models.TextField(_("what was rectified"), blank=True)
+    report_file = models.FileField(
+        _("rectification evidence"), upload_to="findings/%Y/%m/", blank=True
+    )
+    reported_at = models.DateTimeField(_("report entered at"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("report entered by"),
+    )
+    # What a 疑点 signal showed when the finding was opened from it: kept if the signal changes.
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True, null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
     # Set by the server when the rectification is first entered, never by anyone.
     rectified_at = models.DateTimeField(
         _("rectification entered at"), null=True, blank=True, editable=False
@@ -129,6 +153,8 @@ class Finding(Subject):
         ordering = ["deadline", "id"]
         verbose_name = _("finding")
         verbose_name_plural = _("findings")
+        # the unit or person found reports the rectification; only inspectors change a finding
+        permissions = [("report_finding", "Can report the rectification of a finding")]
         constraints = [
             models.CheckConstraint(condition=_ONE_SUBJECT, name="finding_one_subject"),
             models.CheckConstraint(
@@ -151,6 +177,39 @@ class Finding(Subject):
         return f"{self.subject}: {self.description[:30]}"
 
 
+class FindingExtension(models.Model):
+    """A finding's deadline moved later, with the reason (the finding keeps the new one)."""
+
+    finding = models.ForeignKey(
+        Finding, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("finding")
+    )
+    previous_deadline = models.DateField(_("previous deadline"))
+    deadline = models.DateField(_("new deadline"))
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        ordering = ["finding_id", "created_at", "id"]
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deadline__gt=models.F("previous_deadline")),
+                name="extension_moves_deadline_later",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.previous_deadline} → {self.deadline}"
+
+
 class Accountability(Subject):
     """A decision holding a unit or person to account (art. 43)."""
 
@@ -171,9 +230,49 @@ class Accountability(Subject):
         related_name="accountabilities",
         verbose_name=_("finding"),
     )
+
+    class Severity(models.TextChoices):
+        MINOR = "情节较轻", _("minor")
+        SERIOUS = "情节较重", _("serious")
+        GRAVE = "情节严重", _("grave")
+
+    # Art. 43's ladder: the measures for each severity, lighter first. 党纪政纪处分 is no step
+    # of it: it is referred on top of a measure, as the relevant rules provide.
+    LADDER: dict[str, tuple[str, str]] = {
+        Severity.MINOR: (Measure.EDUCATION, Measure.ADMONITION),
+        Severity.SERIOUS: (Measure.CIRCULAR, Measure.APOLOGY),
+        Severity.GRAVE: (Measure.TRANSFER, Measure.DISMISSAL),
+    }
+
     measure = models.CharField(_("measure"), max_length=10, choices=Measure.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, blank=True)
+    # 从重 (art. 43's last sentence): the case came out of an inspection, so the heavier measure
+    # of the severity's step applies.
+    aggravated = models.BooleanField(_("heavier measure (found by inspection)"), default=False)
     decided_on = models.DateField(_("decided on"))
     reason = models.TextField(_("reason"))
+    referred_on = models.DateField(
+        _("referred for Party or administrative discipline on"), null=True, blank=True
+    )
+    referral = models.TextField(_("discipline referral (to whom, what)"), blank=True)
+    # The 5.3 通报 obligation of 组织科 that recording this decision opened.
+    obligation = models.ForeignKey(
+        "duties.Obligation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("circular obligation (5.3)"),
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True, null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
 
     class Meta:
         ordering = ["-decided_on", "id"]

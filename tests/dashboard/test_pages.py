@@ -234,7 +234,7 @@ def _count_queries(client, user, url, django_assert_max_num_queries, limit, **pa
     "who, url, limit",
     [
         ("inspector", "home", 44),
-        ("pairing", "home", 60),
+        ("pairing", "home", 60),  # the phone home (visits), pinned exactly in test_cadre_home.py
         ("east_cadre", "home", 65),
         ("inspector", "dashboard:items", 40),
         ("inspector", "dashboard:overdue_json", 35),

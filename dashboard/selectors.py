@@ -16,7 +16,6 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from duties.models import Cadre, Department, Village
 from households.models import HelpPlan
@@ -30,24 +29,6 @@ from xigang.periods import MONTHLY, periods_ending_with
 from xigang.scope import visible
 
 # Short Chinese names of the rules for headings and charts (the rule's own `title` is longer).
-RULE_LABELS = {
-    "pairing.home_visit": gettext_lazy("Quarterly home visit"),
-    "pairing.phone_contact": gettext_lazy("Monthly phone contact"),
-    "member_change.report": gettext_lazy("Member change report"),
-    "pairing.assigned": gettext_lazy("Pairing cadre assigned"),
-    "problem.resolve": gettext_lazy("Routed problem resolved"),
-    "emergency.aid": gettext_lazy("Emergency aid"),
-    "finding.rectify": gettext_lazy("Finding rectified"),
-    "duty.scheduled": gettext_lazy("Scheduled duty"),
-    "disclosure.post": gettext_lazy("Public notice posted"),
-    "first_secretary.dispatch": gettext_lazy("First secretary dispatched"),
-    "first_secretary.spot_check": gettext_lazy("First secretary spot-checked"),
-    "signal.copied": gettext_lazy("Signal: copied visit content"),
-    "signal.burst": gettext_lazy("Signal: burst of back-filled visits"),
-    "signal.bunched": gettext_lazy("Signal: visits bunched on a period's last days"),
-    "signal.after_overdue": gettext_lazy("Signal: visits entered after the overdue list"),
-}
-
 TREND_MONTHS = 12
 
 
@@ -57,10 +38,6 @@ class QueryError(ValueError):
     def __init__(self, messages: list[str]):
         super().__init__("；".join(messages))
         self.messages = messages
-
-
-def rule_label(rule_id: str) -> str:
-    return str(RULE_LABELS.get(rule_id, rule_id))
 
 
 @dataclass(frozen=True)
@@ -151,7 +128,9 @@ def by_rule(tallies: Iterable[Tally]) -> list[Count]:
     counts: Counter[str] = Counter()
     for t in tallies:
         counts[t.rule] += t.count
-    return [Count(r.id, rule_label(r.id), counts.get(r.id, 0)) for r in obligations.rules()]
+    return [
+        Count(r.id, obligations.rule_label(r.id), counts.get(r.id, 0)) for r in obligations.rules()
+    ]
 
 
 def by_article(tallies: Iterable[Tally]) -> list[Count]:

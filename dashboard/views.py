@@ -78,7 +78,7 @@ def _rows(query: Query, items: Iterable[OverdueItem]) -> list[tuple[OverdueItem,
     return [
         (
             item,
-            selectors.rule_label(item.rule),
+            obligations.rule_label(item.rule),
             _list_url(query, cadre=item.cadre) if item.cadre else None,
         )
         for item in items
@@ -282,7 +282,7 @@ def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:
         "departments": list(
             visible(user, Department.objects.order_by("name")).values_list("name", flat=True)
         ),
-        "rule_choices": [(r.id, selectors.rule_label(r.id)) for r in obligations.rules()],
+        "rule_choices": [(r.id, obligations.rule_label(r.id)) for r in obligations.rules()],
     }
 
 
@@ -319,7 +319,7 @@ def item_export(request: HttpRequest) -> HttpResponse:
     items = selectors.overdue(request.user, query)
     buffer = io.BytesIO()
     narrowed = "、".join(
-        selectors.rule_label(value) if key == "rule" else str(value)
+        obligations.rule_label(value) if key == "rule" else str(value)
         for key in FILTERS
         if (value := getattr(query.filters, key)) not in (None, "")
     )
@@ -334,7 +334,7 @@ def item_export(request: HttpRequest) -> HttpResponse:
         if narrowed
         else subtitle,
         headers=obligations.SHEET_HEADERS,
-        rows=(obligations.sheet_row(item, selectors.rule_label) for item in items),
+        rows=(obligations.sheet_row(item, obligations.rule_label) for item in items),
     )
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     # The file name says what was filtered (RFC 5987 for the Chinese).

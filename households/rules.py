@@ -50,6 +50,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duties.organisation.params import InForce, in_force
 from households.models import Household, MemberChange, Pairing
@@ -93,6 +94,7 @@ def _attributed(user: User | AnonymousUser, changes: QuerySet) -> QuerySet:
 @register(order=30)
 class MemberChangeReportRule(Rule):
     id = RULE
+    label = gettext_lazy("Member change report")
     article = 32
     title = "a change of household members is reported in time"
 
@@ -192,6 +194,7 @@ def pairing_gaps(
 @register(order=35)
 class PairingAssignedRule(Rule):
     id = GAP_RULE
+    label = gettext_lazy("Pairing cadre assigned")
     article = 37
     title = "every household not closed has a pairing cadre every day"
 

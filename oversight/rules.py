@@ -9,6 +9,7 @@ from typing import ClassVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duties.models import RuleParameter
 from duties.organisation.params import PERIOD_KINDS, due_soon_until, with_default
@@ -22,6 +23,7 @@ from xigang.scope import visible
 @register(order=60)
 class FindingRectifyRule(Rule):
     id = "finding.rectify"
+    label = gettext_lazy("Finding rectified")
     article = 41
     articles = frozenset({41, 43})  # art. 43 holds to account those who leave it unrectified
     title = "inspection finding rectified by its deadline"
@@ -186,6 +188,7 @@ class _FirstSecretaryRule(Rule):
 @register(order=90)
 class FirstSecretaryDispatchRule(_FirstSecretaryRule):
     id = "first_secretary.dispatch"
+    label = gettext_lazy("First secretary dispatched")
     title = "first secretary dispatched each month"
     check = FirstSecretaryCheck.Kind.DISPATCH
 
@@ -193,5 +196,6 @@ class FirstSecretaryDispatchRule(_FirstSecretaryRule):
 @register(order=91)
 class FirstSecretarySpotCheckRule(_FirstSecretaryRule):
     id = "first_secretary.spot_check"
+    label = gettext_lazy("First secretary spot-checked")
     title = "first secretary spot-checked each quarter"
     check = FirstSecretaryCheck.Kind.SPOT

@@ -33,6 +33,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duties.models import Cadre, Village
 from duties.organisation.params import InForce, due_soon_until, in_force, period_steps
@@ -495,6 +496,7 @@ class PairingRule(Rule):
 @register(order=10)
 class HomeVisitRule(PairingRule):
     id = "pairing.home_visit"
+    label = gettext_lazy("Quarterly home visit")
     title = "a home visit to each paired household every quarter"
     kinds = (Visit.Kind.HOME,)
     kind_owed = Visit.Kind.HOME
@@ -511,6 +513,7 @@ class HomeVisitRule(PairingRule):
 @register(order=20)
 class PhoneContactRule(PairingRule):
     id = "pairing.phone_contact"
+    label = gettext_lazy("Monthly phone contact")
     title = "a phone contact (or a home visit) with each paired household every month"
     kinds = (Visit.Kind.PHONE, Visit.Kind.HOME)
     kind_owed = Visit.Kind.PHONE
@@ -547,6 +550,7 @@ class ProblemResolveRule(Rule):
     """A problem still open on as_of after its due date (set when it was routed)."""
 
     id = "problem.resolve"
+    label = gettext_lazy("Routed problem resolved")
     article = 38
     # Each item cites its category's article (e.g. 11 for housing); the rule (art. 38: route
     # and resolve) is listed under any of them, and under 38 with all its items.
@@ -637,6 +641,7 @@ class EmergencyAidRule(Rule):
     of a day only once entered; a case entered after its due day is marked a late entry."""
 
     id = "emergency.aid"
+    label = gettext_lazy("Emergency aid")
     article = 40
     title = "a 救急难 case aided within days of its report"
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
 from django.utils.timezone import localtime
 
 # 西发〔2019〕33号 is in force from this day: nothing is owed before it.
@@ -173,6 +174,7 @@ class Rule:
     id: ClassVar[str]
     article: ClassVar[int]
     title: ClassVar[str]
+    label: ClassVar[str | Promise]  # the short name users read on lists, filters and exports
 
     def overdue(
         self,
@@ -231,6 +233,12 @@ def register(*, order: int) -> Callable[[type[Rule]], type[Rule]]:
         return rule
 
     return add
+
+
+def rule_label(rule_id: str) -> str:
+    """The registered rule's short name, in the user's language; the id itself if none is."""
+    known = _RULES.get(rule_id)
+    return str(known[1].label) if known else rule_id
 
 
 def rules() -> list[Rule]:

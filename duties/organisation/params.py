@@ -58,6 +58,14 @@ DEFAULTS: dict[tuple[str, str], int] = {
 }
 
 # What each parameter name means, for the parameters page; a name not here is shown as it is.
+# Names of the parameter groups that are no single rule (a rule's name is its `label`).
+GROUP_LABELS: dict[str, Promise] = {
+    "signal.copied": _("Signal: copied visit content"),
+    "signal.burst": _("Signal: burst of back-filled visits"),
+    "signal.bunched": _("Signal: visits bunched on a period's last days"),
+    "signal.after_overdue": _("Signal: visits entered after the overdue list"),
+}
+
 MEANINGS: dict[str, Promise] = {
     "days": _("days allowed"),
     "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),

@@ -14,10 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from dashboard.selectors import rule_label
 from duties.models import RuleParameter
 from duties.models.organisation import chinese_numeral
-from duties.organisation.params import DEFAULTS, MEANINGS, with_default
+from duties.organisation.params import DEFAULTS, GROUP_LABELS, MEANINGS, with_default
 from duties.organisation.services import may_edit_parameters
 from xigang import obligations
 from xigang.scope import visible
@@ -72,7 +71,7 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
     rules = [
         {
             "id": rule.id,
-            "label": rule_label(rule.id),
+            "label": rule.label,
             "article": f"第{chinese_numeral(rule.article)}条",
             "parameters": _parameters(rule.id, rows, today),
         }
@@ -83,7 +82,7 @@ def parameter_list(request: HttpRequest) -> HttpResponse:
     rules += [
         {
             "id": key,
-            "label": rule_label(key),
+            "label": GROUP_LABELS.get(key, key),
             "article": "",
             "parameters": _parameters(key, rows, today),
         }

@@ -26,6 +26,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from duties.models import (
     DepartmentUserObjectPermission,
@@ -88,6 +89,7 @@ def _people_fields(people: People, kind: str, unit_id: int) -> dict:
 @register(order=70)
 class ScheduledDutyRule(Rule):
     id = "duty.scheduled"
+    label = gettext_lazy("Scheduled duty")
     article = 3
     articles = frozenset(scheduled_articles())
     title = "scheduled duty completed with evidence by its due date"
@@ -204,6 +206,7 @@ def overdue_q(*, as_of: datetime.date, since: datetime.date) -> Q:
 @register(order=80)
 class DisclosurePostRule(Rule):
     id = "disclosure.post"
+    label = gettext_lazy("Public notice posted")
     article = 35
     title = "公示 posted for its full period"
 

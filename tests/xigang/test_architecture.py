@@ -183,6 +183,17 @@ def test_the_dashboard_shows_the_rules_in_their_order():
     ]
 
 
+def test_every_rule_names_itself_in_chinese(settings):
+    """A rule carries its own short name: nothing outside its app lists the rules' names."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        labels = {rule.id: obligations.rule_label(rule.id) for rule in obligations.rules()}
+    assert labels["pairing.home_visit"] == "每季度入户走访"
+    for rule_id, label in labels.items():
+        assert label != rule_id and not label.isascii(), (rule_id, label)
+
+
 def test_the_demo_builders_run_in_dependency_order():
     # The names also seed each builder's random generator: renaming one changes its data.
     assert [name for name, _builder in demo.builders()] == [

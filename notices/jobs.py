@@ -138,15 +138,23 @@ def _generate_through(through: datetime.date) -> str:
 
 
 def _day(job: Job) -> tuple[str, str]:
-    """The day's obligations first, then the messages and digests that count them."""
+    """The day's obligations first, the inspectors' signals, then the messages and digests that
+    count them."""
     from notices.day import run_day
 
     def progress(done: int, total: int) -> None:
         Job.objects.filter(pk=job.pk).update(done=done, total=total)
 
+    from oversight.signals import compute_signals
+
     day = datetime.date.fromisoformat(job.key)
     generated = _generate_through(day)
-    return f"{generated}\n{run_day(day=day, progress=progress)}", ""
+    signals = compute_signals()  # the inspectors' 疑点: only the visits entered since the last run
+    found = _("Signals: %(read)d visits read, %(written)d signals written.") % {
+        "read": signals.visits_read,
+        "written": signals.signals_written,
+    }
+    return f"{generated}\n{found}\n{run_day(day=day, progress=progress)}", ""
 
 
 WORK: dict[str, Work] = {

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from households.models import Household
 from notices import jobs
 from notices.models import Job, Notice
+from oversight.models import SignalRun
 from tests.conftest import workbook
 from tests.households.conftest import TITLE
 from tests.households.test_ledgers import H_HEADERS, _household_row
@@ -78,6 +79,8 @@ def test_the_database_worker_runs_a_queued_job(today, settings, dept):
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.errors
     assert "条消息" in job.result
+    # The inspectors' signals ran in the same job: a run is recorded and the result says so.
+    assert "疑点：读取走访记录" in job.result and SignalRun.objects.exists()
 
 
 def _redis_up() -> bool:

@@ -68,7 +68,12 @@ def upload_dir() -> Path:
 
 
 def start_import(
-    *, kind: str, source: UploadedFile | Path, user: User, dry_run: bool = False
+    *,
+    kind: str,
+    source: UploadedFile | Path,
+    user: User,
+    dry_run: bool = False,
+    file_name: str = "",
 ) -> Job:
     """A ledger import as a job (for workbooks above settings.LEDGER_JOB_MIN_BYTES): the file is
     kept under MEDIA_ROOT/jobs until the job has read it."""
@@ -86,7 +91,12 @@ def start_import(
         job = Job.objects.create(
             kind=Job.Kind.LEDGER_IMPORT,
             title=_("Import of the ledger 「%(title)s」") % {"title": title},
-            params={"kind": kind, "path": str(path), "dry_run": dry_run},
+            params={
+                "kind": kind,
+                "path": str(path),
+                "dry_run": dry_run,
+                "file_name": file_name or getattr(source, "name", ""),
+            },
             created_by=user,
         )
         return _enqueue(job)
@@ -109,7 +119,10 @@ def _import(job: Job) -> tuple[str, str]:
     try:
         with history.acting(user, "job"):
             report = import_ledger(
-                get_kind(job.params["kind"])(user), path, dry_run=job.params.get("dry_run", False)
+                get_kind(job.params["kind"])(user),
+                path,
+                dry_run=job.params.get("dry_run", False),
+                file_name=job.params.get("file_name", ""),
             )
     except (LedgerError, FileNotFoundError) as exc:
         return "", str(exc)
@@ -190,7 +203,8 @@ def run(job_id: int) -> str:
                 user_ids=[job.created_by_id],
                 kind=Notice.Kind.IMPORT_FINISHED,
                 key=f"job:{job.pk}",
-                text=f"{job.title}：{job.get_status_display()}",
+                # The result or the first errors: the uploader may not see the jobs' screen.
+                text=f"{job.title}：{job.get_status_display()}。{errors or result}",
                 link=reverse("admin:notices_job_change", args=[job.pk]),
             )
     return status

@@ -35,7 +35,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xigang import scope
-from xigang.ledgers import LedgerError, LedgerKind, export_ledger, get_kind, import_ledger
+from xigang.ledgers import (
+    LedgerError,
+    LedgerKind,
+    export_ledger,
+    get_kind,
+    import_ledger,
+    run_in_background,
+)
 from xigang.models import import_mark
 from xigang.upload_limits import check_size
 
@@ -444,18 +451,33 @@ class LedgerAdminMixin(admin.ModelAdmin):
         if request.method == "POST" and "token" in request.POST:
             return self._confirm(request, kind, request.POST["token"], context)
         if request.method == "POST" and request.FILES.get("file"):
-            self._preview(request, kind, request.FILES["file"], context)
+            queued = self._preview(request, kind, request.FILES["file"], context)
+            if queued:
+                messages.info(
+                    request,
+                    _(
+                        "The workbook is large: it is checked and imported in the background, "
+                        "all or nothing; a message tells you the result."
+                    ),
+                )
+                return HttpResponseRedirect(queued)
         return TemplateResponse(request, "admin/ledger_import.html", context)
 
     def _preview(
         self, request: HttpRequest, kind: LedgerKind, upload: Any, context: dict[str, Any]
-    ) -> None:
-        """A dry run of the upload; only a file that passes waits for its confirmation."""
+    ) -> str | None:
+        """A dry run of the upload; only a file that passes waits for its confirmation. A
+        workbook too large for a request is queued instead: the page to go to is returned."""
         try:
             check_size(upload.name, upload.size)
         except ValidationError as exc:
             context["refused"] = exc.messages[0]
-            return
+            return None
+        queued = run_in_background(
+            kind=self.ledger_kind, source=upload, file_name=upload.name, user=request.user
+        )
+        if queued:
+            return queued
         token = f"{request.user.pk}-{uuid.uuid4().hex}"
         stored = _upload_dir() / f"{token}.xlsx"
         with stored.open("wb") as out:
@@ -471,6 +493,7 @@ class LedgerAdminMixin(admin.ModelAdmin):
             request.session[_FILE_NAME % token] = upload.name
         else:
             stored.unlink(missing_ok=True)
+        return None
 
     def _confirm(
         self, request: HttpRequest, kind: LedgerKind, token: str, context: dict[str, Any]

@@ -854,6 +854,28 @@ def register(kind: type[LedgerKind]) -> type[LedgerKind]:
     return kind
 
 
+# Filled by an app that runs large imports in the background (notices/ledgers.py): given the
+# kind's name, the upload, its user name and who uploads it, a runner returns the page to go
+# to once it has queued the import, or None to leave the import to the request.
+BackgroundRunner = Callable[..., str | None]
+BACKGROUND: list[BackgroundRunner] = []
+
+
+def register_background(runner: BackgroundRunner) -> BackgroundRunner:
+    BACKGROUND.append(runner)
+    return runner
+
+
+def run_in_background(*, kind: str, source: Any, file_name: str, user: Any) -> str | None:
+    """Queue the import of `source` if an app runs imports of its size in the background; the
+    page to go to then, else None."""
+    for runner in BACKGROUND:
+        page = runner(kind=kind, source=source, file_name=file_name, user=user)
+        if page:
+            return page
+    return None
+
+
 def get_kind(name: str) -> type[LedgerKind]:
     if name not in KINDS:
         raise LedgerError(

@@ -4,7 +4,9 @@ Redis (RQ) worker run the same job; the day's work is queued once a day."""
 import socket
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 
 from households.models import Household
 from notices import jobs
@@ -13,6 +15,7 @@ from oversight.models import SignalRun
 from tests.conftest import workbook
 from tests.households.conftest import TITLE
 from tests.households.test_ledgers import H_HEADERS, _household_row
+from xigang.models import LedgerImport
 
 
 def _households(tmp_path, rows):
@@ -42,6 +45,37 @@ def test_an_import_job_imports_and_its_file_is_removed(tmp_path, office, east):
     assert (job.status, job.done, job.total) == (Job.Status.DONE, 1, 1)
     assert Household.objects.filter(number="东村-001").exists()
     assert list(jobs.upload_dir().iterdir()) == []
+
+
+def test_a_large_upload_in_the_admin_is_imported_by_a_job(client, settings, tmp_path, office, east):
+    """Above the size, the records screen queues the import instead of holding the request; the
+    uploader's message gives the result, and the import keeps the uploaded file's name."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LEDGER_JOB_MIN_BYTES = 1
+    source = _households(tmp_path, [_household_row(1), _household_row(2)])
+    client.force_login(office)
+    with open(source, "rb") as handle:
+        upload = SimpleUploadedFile("东村户台账.xlsx", handle.read())
+    response = client.post(
+        reverse("admin:households_household_ledger_import"), {"file": upload}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("notices:list")
+    assert "后台" in response.content.decode()  # says where the result will be
+    assert Household.objects.filter(number__in=["东村-001", "东村-002"]).count() == 2
+    assert LedgerImport.objects.get().file_name == "东村户台账.xlsx"
+    notice = Notice.objects.get(user=office, kind=Notice.Kind.IMPORT_FINISHED)
+    assert "完成" in notice.text and "2" in notice.text
+
+
+def test_a_small_upload_stays_in_the_request(client, settings, tmp_path, office, east):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    source = _households(tmp_path, [_household_row(1)])
+    client.force_login(office)
+    with open(source, "rb") as handle:
+        upload = SimpleUploadedFile("small.xlsx", handle.read())
+    response = client.post(reverse("admin:households_household_ledger_import"), {"file": upload})
+    assert response.status_code == 200 and "token" in response.context  # the preview
+    assert not Job.objects.exists() and not Household.objects.exists()
 
 
 def test_an_import_refused_for_the_user_says_so_in_chinese(tmp_path, pairing, east):

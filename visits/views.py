@@ -20,6 +20,7 @@ from visits.forms import VisitForm
 from visits.models import Visit
 from visits.selectors import cadre_households, paired_households
 from visits.services import problem_report, visit_record
+from xigang.forms import add_errors
 from xigang.scope import get_visible_or_404
 
 
@@ -94,8 +95,7 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                         entered_by=cast(User, request.user),
                     )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_errors(form, exc)
         else:
             text = _("%(kind)s with household %(number)s on %(date)s recorded") % {
                 "kind": visit.get_kind_display(),
@@ -106,6 +106,8 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                 text += _("; the problem is routed to %(department)s") % {
                     "department": data["category"].department.name
                 }
+            if visit.late_entry:  # it meets its period, marked for inspectors: say so now
+                text += _("; entered late, it is marked 补录")
             messages.success(request, text)
             # Back home, at the household's line, already showing what the visit met.
             home = reverse("visits:my_households")

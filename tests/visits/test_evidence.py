@@ -529,3 +529,20 @@ def test_older_visits_with_short_content_round_trip_unchanged(
     export_ledger(get_kind("visits")(office), out)
     again = import_ledger(get_kind("visits")(office), out)
     assert (again.ok, again.unchanged) == (True, 1)
+
+
+@pytest.mark.usefixtures("live")
+def test_the_cadre_is_told_at_once_that_a_late_visit_is_a_late_entry(
+    client, pairing, east_household, time_machine
+):
+    """Nine days after the visit, June still open: saved, and the cadre reads that it is a 补录."""
+    time_machine.move_to(datetime.datetime(2026, 7, 9, 10, 0, tzinfo=SHANGHAI))
+    client.force_login(pairing)
+    url = reverse("visits:visit_new", args=[east_household.pk])
+    response = client.post(url, {"kind": "电话", "on": "2026-06-30", "content": TEXT}, follow=True)
+    message = [str(m) for m in response.context["messages"]]
+    assert "已标记为补录" in message[0] and Visit.objects.get().late_entry
+    # Within the days allowed: saved with no such word.
+    response = client.post(url, {"kind": "入户", "on": "2026-07-06", "content": TEXT}, follow=True)
+    message = [str(m) for m in response.context["messages"]]
+    assert len(message) == 1 and "补录" not in message[0]

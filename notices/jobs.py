@@ -26,6 +26,7 @@ from notices.tasks import run_job
 from xigang import history
 from xigang.commands import system_user
 from xigang.ledgers import LedgerError, get_kind, import_ledger
+from xigang.scope import visible
 
 logger = logging.getLogger(__name__)
 # A failed import reports this many of its errors (the rest are counted in its summary).
@@ -205,6 +206,9 @@ def run(job_id: int) -> str:
                 key=f"job:{job.pk}",
                 # The result or the first errors: the uploader may not see the jobs' screen.
                 text=f"{job.title}：{job.get_status_display()}。{errors or result}",
-                link=reverse("admin:notices_job_change", args=[job.pk]),
+                # The job's screen only for those who may open it (the whole-town roles).
+                link=reverse("admin:notices_job_change", args=[job.pk])
+                if visible(_actor(job), Job.objects.filter(pk=job.pk)).exists()
+                else "",
             )
     return status

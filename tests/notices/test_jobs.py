@@ -65,6 +65,7 @@ def test_a_large_upload_in_the_admin_is_imported_by_a_job(client, settings, tmp_
     assert LedgerImport.objects.get().file_name == "东村户台账.xlsx"
     notice = Notice.objects.get(user=office, kind=Notice.Kind.IMPORT_FINISHED)
     assert "完成" in notice.text and "2" in notice.text
+    assert notice.link.startswith("/admin/notices/job/")  # the office may open the job
 
 
 def test_a_small_upload_stays_in_the_request(client, settings, tmp_path, office, east):
@@ -86,6 +87,9 @@ def test_an_import_refused_for_the_user_says_so_in_chinese(tmp_path, pairing, ea
     assert job.status == Job.Status.FAILED
     assert "没有导入台账" in job.errors
     assert not Household.objects.exists()
+    # Told in the message itself, with no link to a jobs screen the cadre cannot open.
+    notice = Notice.objects.get(user=pairing, kind=Notice.Kind.IMPORT_FINISHED)
+    assert "没有导入台账" in notice.text and notice.link == ""
 
 
 def test_the_day_is_queued_once(db, today, settings):

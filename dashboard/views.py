@@ -37,7 +37,7 @@ from oversight.models import Commendation
 from visits import views as visits_views
 from visits.selectors import HISTORY_LIMIT, household_visits
 from xigang import obligations, roles
-from xigang.db_router import reads_from_replica
+from xigang.db_router import primary_reads, reads_from_replica
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
 from xigang.overdue_query import FILTERS
@@ -109,8 +109,10 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     scope = scope_of(user)
     if scope.roles == {roles.PAIRING}:
-        # A pairing cadre's home is the phone-first list of their households.
-        return visits_views.my_households(request)
+        # A pairing cadre's home is the phone-first list of their households, read from the
+        # primary: it shows the visit just entered, which the replica may not have yet.
+        with primary_reads():
+            return visits_views.my_households(request)
     # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
     # whole town its counts (no item built), cadres and units their overdue and pending lists.
     if scope.whole_town:

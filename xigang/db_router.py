@@ -34,6 +34,16 @@ def replica_reads() -> Iterator[None]:
         _replica_reads.reset(reads)
 
 
+@contextmanager
+def primary_reads() -> Iterator[None]:
+    """Within the block reads go to the primary, e.g. a page of someone's just-entered records."""
+    reads = _replica_reads.set(False)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(reads)
+
+
 def reads_from_replica(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Mark a read-only page: its GET and HEAD requests read from the replica."""
 

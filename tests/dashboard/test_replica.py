@@ -74,6 +74,9 @@ def test_the_dashboards_read_the_replica(client, replica):
     url = reverse("dashboard:overdue_json")
     page = _get(client, inspector, url, rule="pairing.home_visit", limit="1").json()
     assert page["total"] == 9
+    # A pairing cadre's phone home reads the primary: the visit just entered, not a lagging copy.
+    home = _get(client, replica["pairing"], reverse("home")).content.decode()
+    assert "东村-001" in home and ONLY_ON_REPLICA not in home
     # Outside the dashboards everything reads the primary, which has not got the household.
     households = _get(client, replica["east_cadre"], reverse("households:list"))
     assert ONLY_ON_REPLICA not in households.content.decode()

@@ -93,7 +93,7 @@ def _prepare(database_url: str) -> tuple[str, dict]:
     ).values_list("cadre__user__username", "household_id", "cadre_id"):
         chosen.setdefault(username, (household, cadre))
     terms = EntryTerms.read()
-    open_days = []  # the days whose period is still open to entry, today first
+    open_days: list[datetime.date] = []  # the days whose period is still open to entry, today first
     while terms.closes_on(today - datetime.timedelta(days=len(open_days))) >= today:
         open_days.append(today - datetime.timedelta(days=len(open_days)))
     taken = set(

@@ -152,7 +152,7 @@ def normalized(text: str) -> str:
     return _NOT_TEXT.sub("", text)
 
 
-class _Prints:
+class Prints:
     """MinHash band keys of texts, as datasketch's MinHash of their character 3-grams gives
     them, but each distinct 3-gram hashed once per run: a text's MinHash is the least value of
     its 3-grams' per permutation (what MinHash.update computes), taken for a whole batch in numpy."""
@@ -203,8 +203,8 @@ def _copied(last: int, top: int) -> int:
     min_chars = _param("signal.copied", "min_chars", today)
     similarity = _param("signal.copied", "similarity", today)
     found: dict[str, Found] = {}
-    prints = _Prints()
-    heads = _Heads(earlier=last > 0)
+    prints = Prints()
+    heads = Heads(earlier=last > 0)
     new = (
         Visit.objects.filter(id__gt=last, id__lte=top)
         .annotate(chars=Length("content"))
@@ -221,13 +221,7 @@ def _copied(last: int, top: int) -> int:
                 ids.append(row[0])
         if not ids:
             continue
-        bands = prints.bands([heads.rows[v][0] for v in ids])
-        pairs: dict[tuple[int, int], int] = {}
-        for b in range(ContentPrint.BANDS):
-            mine: dict[int, list[int]] = defaultdict(list)
-            for v, keys in zip(ids, bands, strict=True):
-                mine[keys[b]].append(v)
-            heads.compare(b, mine, similarity, pairs)
+        bands, pairs = compare_batch(ids, prints, heads, similarity)
         # stored once the heads were read: a later run finds them
         ContentPrint.objects.bulk_create(
             [
@@ -247,11 +241,26 @@ def _copied(last: int, top: int) -> int:
     return save_found(Signal.Kind.COPIED, found)
 
 
+def compare_batch(
+    ids: list[int], prints: Prints, heads: Heads, similarity: int
+) -> tuple[list[list[int]], dict[tuple[int, int], int]]:
+    """The band keys of the visits `ids` (in id order, their texts in `heads.rows`) and the
+    near-identical pairs (earlier, later) each of them is the later of: similarity."""
+    bands = prints.bands([heads.rows[v][0] for v in ids])
+    pairs: dict[tuple[int, int], int] = {}
+    for b in range(ContentPrint.BANDS):
+        mine: dict[int, list[int]] = defaultdict(list)
+        for v, keys in zip(ids, bands, strict=True):
+            mine[keys[b]].append(v)
+        heads.compare(b, mine, similarity, pairs)
+    return bands, pairs
+
+
 # id, text, household, cadre, village, date: what a pair's comparison and its signal need
 _TEXT_FIELDS = ("id", "content", "household_id", "cadre_id", "household__village_id", "on")
 
 
-class _Heads:
+class Heads:
     """The first BUCKET_CAP visits (by id) of band buckets, kept for the run as its visits are
     read in id order; a run after the first reads a bucket's earlier ones by index, once."""
 

@@ -98,14 +98,14 @@ def test_a_text_copied_into_several_households_gives_each_pair_once(east, cadre,
 def test_the_prints_are_datasketchs_minhash():
     from datasketch import MinHash
 
-    from oversight.signals import NUM_PERM, _Prints, normalized
+    from oversight.signals import NUM_PERM, Prints, normalized
 
     texts = [normalized(t) for t in (*DISTINCT, LONG, "短")]
     expected = MinHash.bulk(
         [{t[i : i + 3].encode() for i in range(max(1, len(t) - 2))} for t in texts],
         num_perm=NUM_PERM,
     )
-    prints = _Prints()
+    prints = Prints()
     prints.minhashes(texts[:3])  # a later batch reuses the 3-grams hashed before
     assert [list(v) for v in prints.minhashes(texts)] == [list(m.hashvalues) for m in expected]
 

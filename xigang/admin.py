@@ -378,6 +378,7 @@ class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
     import_form_class = ImportForm
     export_form_class = ExportForm  # a ledger is exported whole: it must import back
     import_template_name = "admin/ledger_import.html"
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
     tmp_storage_class = LedgerUploadStorage
     skip_admin_log = True  # our audit: LedgerImport and the change history
     show_change_form_export = False
@@ -508,7 +509,11 @@ class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
                         ),
                     )
                     return HttpResponseRedirect(queued)
-        return super().import_action(request, **kwargs)
+        response = super().import_action(request, **kwargs)
+        stored = getattr(upload, "tmp_storage_name", None)
+        if stored and not getattr(response, "context_data", {}).get("confirm_form"):
+            LedgerUploadStorage(name=stored).remove()  # refused: nothing waits for a confirmation
+        return response
 
     def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
         if isinstance(e, LedgerError):  # the whole file refused, said in Chinese

@@ -304,6 +304,9 @@ class LedgerUploadStorage(TempFolderStorage):
     def get_full_path(self) -> str:
         return str(self.directory() / Path(self.name or "").name)
 
+    def remove(self) -> None:
+        Path(self.get_full_path()).unlink(missing_ok=True)
+
     def exists(self) -> bool:
         return bool(self.name) and Path(self.get_full_path()).exists()
 

@@ -60,7 +60,9 @@ def test_the_preview_lists_every_row_then_the_confirmation_writes_them(
     assert Household.objects.get(number="东村-003").head_name == "赵六"
     record = LedgerImport.objects.get()
     assert (record.file_name, record.imported_by) == ("东村台账.xlsx", office)
-    assert "导入完成：新增1条，更新1条，未变1条" in client.get(response["Location"]).content.decode()
+    assert (
+        "导入完成：新增1条，更新1条，未变1条" in client.get(response["Location"]).content.decode()
+    )
 
 
 def test_an_erroneous_file_lists_its_errors_and_writes_nothing(client, office, register, tmp_path):
@@ -105,9 +107,7 @@ def test_a_confirmation_may_name_only_an_upload_of_the_same_session(
     assert client.post(url, preview.context["confirm_form"].initial).status_code == 403  # spent
 
 
-def test_a_village_cadre_cannot_import_into_another_village(
-    client, east_cadre, register, tmp_path
-):
+def test_a_village_cadre_cannot_import_into_another_village(client, east_cadre, register, tmp_path):
     rows = [["西村-001", "西村", "李四改", "3"], ["西村-002", "西村", "新户", "7"]]
     path = workbook(tmp_path / "w.xlsx", HEADERS, rows)
     client.force_login(east_cadre)
@@ -117,9 +117,7 @@ def test_a_village_cadre_cannot_import_into_another_village(
     assert not Household.objects.filter(number="西村-002").exists()
 
 
-def test_a_village_cadre_without_the_permission_gets_no_import_screen(
-    client, east_cadre, tmp_path
-):
+def test_a_village_cadre_without_the_permission_gets_no_import_screen(client, east_cadre, tmp_path):
     client.force_login(east_cadre)
     assert client.get(reverse("admin:duties_village_import")).status_code == 403
     path = workbook(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
@@ -140,9 +138,7 @@ def test_the_export_of_selected_rows_gives_exactly_those(client, office, registe
     client.force_login(office)
     changelist = reverse(f"admin:{MODEL}_changelist")
     chosen = [register[0].pk, register[2].pk]
-    form = client.post(
-        changelist, {"action": "export_admin_action", "_selected_action": chosen}
-    )
+    form = client.post(changelist, {"action": "export_admin_action", "_selected_action": chosen})
     assert form.status_code == 200 and "xlsx" in form.content.decode()
     response = client.post(
         reverse(f"admin:{MODEL}_export"), {"format": "0", "export_items": chosen}

@@ -493,12 +493,15 @@ class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
         upload = request.FILES.get("import_file")
         if request.method == "POST" and upload is not None and self.has_import_permission(request):
             try:
-                check_size(upload.name, upload.size or 0)
+                check_size(upload.name or "", upload.size or 0)
             except ValidationError:
                 pass  # the form says so (LedgerImportForm)
             else:
                 queued = run_in_background(
-                    kind=self.ledger_kind, source=upload, file_name=upload.name, user=request.user
+                    kind=self.ledger_kind,
+                    source=upload,
+                    file_name=upload.name or "",
+                    user=request.user,
                 )
                 if queued:
                     messages.info(

@@ -56,13 +56,14 @@ IMPORT_TYPES = {
 
 class LedgerDataset(tablib.Dataset):
     """A ledger file as our reader read it for one kind: the parsed `Row`s and the read's
-    errors and warnings (`report`); its tablib rows show the same values."""
+    errors and warnings (`report`); its tablib rows hold the same values."""
 
     def __init__(self, kind: LedgerKind, rows: list[Row], report: Report) -> None:
         present = rows[0].present if rows else frozenset()
         columns = [c for c in kind.columns if c.attr in present]
         super().__init__(headers=[c.header for c in columns])
-        self.extend([shown(row[c.attr]) for c in columns] for row in rows)
+        attrs = [c.attr for c in columns]
+        self.extend([row.values.get(a) for a in attrs] for row in rows)
         self.ledger_rows = rows
         self.report = report
 
@@ -195,14 +196,12 @@ class LedgerResource(resources.Resource):
     def get_display_name(cls) -> str:
         return get_kind(cls.kind_name).title
 
-    def import_data(  # type: ignore[override]  # the library's keywords, ours used
-        self, dataset: LedgerDataset, dry_run: bool = False, **kwargs: Any
-    ) -> Result:
+    def import_data(self, dataset: LedgerDataset, dry_run: bool = False, **kwargs: Any) -> Result:
         kind = get_kind(self.kind_name)(kwargs.get("user") or self.user)
         report = dataset.report
         report.dry_run = dry_run
         result = Result()
-        result.ledger_report = report  # type: ignore[attr-defined]  # the preview says more
+        result.ledger_report = report  # the preview and the message say more than counts
         try:
             import_rows(kind, dataset.ledger_rows, report, file_name=kwargs.get("file_name") or "")
         except LedgerError as exc:
@@ -216,7 +215,7 @@ class LedgerResource(resources.Resource):
         sheet = export_sheet(kind)
         dataset = tablib.Dataset(headers=sheet.headers, title=sheet.title)
         dataset.extend(sheet.rows)
-        dataset.subtitle = sheet.subtitle  # type: ignore[attr-defined]  # for our writer
+        dataset.subtitle = sheet.subtitle  # for our writer's filter and date line
         history.record_export(self.user, f"ledger.{kind.name}", len(dataset), detail=kind.title)
         return dataset
 
@@ -257,9 +256,10 @@ def _fill(result: Result, kind: LedgerKind, report: Report) -> None:
             continue
         row_result = RowResult()
         row_result.import_type = IMPORT_TYPES[action.kind]
-        row_result.number = action.row  # type: ignore[attr-defined]  # the Excel row, shown
-        changed = _changes(action)
-        row_result.diff = [_cell(row, c.attr, changed) for c in columns]
+        row_result.number = action.row  # the Excel row, shown in the preview
+        if report.dry_run:  # only the preview shows the cells; a confirmation gives counts
+            changed = _changes(action)
+            row_result.diff = [_cell(row, c.attr, changed) for c in columns]
         result.append_row_result(row_result)
         result.increment_row_result_total(row_result)
 
@@ -300,6 +300,8 @@ class LedgerUploadStorage(TempFolderStorage):
             if waiting.stat().st_mtime < oldest:
                 waiting.unlink(missing_ok=True)
         return directory
+
+    name: str | None
 
     def get_full_path(self) -> str:
         return str(self.directory() / Path(self.name or "").name)

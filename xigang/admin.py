@@ -559,7 +559,9 @@ class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
                 "title": _("Import"),
                 "opts": self.model._meta,
                 "result": result,
-                "form": self.create_import_form(request),
+                "form": LedgerImportForm(
+                    self.get_import_formats(), self.get_import_resource_classes(request)
+                ),
             }
             return TemplateResponse(request, [self.import_template_name], context)
         return super().process_result(result, request)

@@ -107,6 +107,22 @@ def test_a_confirmation_may_name_only_an_upload_of_the_same_session(
     assert client.post(url, preview.context["confirm_form"].initial).status_code == 403  # spent
 
 
+def test_a_confirmation_refused_by_a_change_since_the_preview_says_why(
+    client, east_cadre, west, register, tmp_path
+):
+    path = workbook(tmp_path / "a.xlsx", HEADERS, [["东村-009", "东村", "甲", "9"]])
+    client.force_login(east_cadre)
+    preview = upload(client, MODEL, path)
+    assert preview_rows(preview) == [(2, "new")]
+    Household.objects.create(number="东村-009", village=west, head_name="乙")  # meanwhile
+    response = confirm(client, MODEL, preview)
+    assert response.status_code == 200
+    assert [(n, h) for n, h, _m in preview_errors(response)] == [(2, "户编号")]
+    assert "确认导入" not in response.content.decode()
+    assert Household.objects.get(number="东村-009").head_name == "乙"
+    assert not LedgerImport.objects.exists()
+
+
 def test_a_village_cadre_cannot_import_into_another_village(client, east_cadre, register, tmp_path):
     rows = [["西村-001", "西村", "李四改", "3"], ["西村-002", "西村", "新户", "7"]]
     path = workbook(tmp_path / "w.xlsx", HEADERS, rows)

@@ -371,11 +371,11 @@ class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
     """django-import-export's screens for a ledger kind (`ledger_kind`), run on our engine
     (xigang.ledger_resources): 导入 (upload with format choice, a preview that lists every row
     as new / update / unchanged / error, confirm), 导出 (format choice, the list's filters) and
-    the 导出所选 action. Permissions are the kind's; the rows are the user's scope. A workbook
+    the action 导出选中的…. Permissions are the kind's; the rows are the user's scope. A workbook
     too large for a request is imported in the background (`run_in_background`)."""
 
     ledger_kind: str
-    import_form_class = ImportForm
+    import_form_class = LedgerImportForm
     export_form_class = ExportForm  # a ledger is exported whole: it must import back
     import_template_name = "admin/ledger_import.html"
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
@@ -426,9 +426,6 @@ class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
 
     def get_export_formats(self) -> list[type[LedgerFormat]]:
         return EXPORT_FORMATS
-
-    def get_import_form_class(self, request: HttpRequest) -> type[ImportForm]:
-        return LedgerImportForm
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         return {"user": request.user}

@@ -12,6 +12,9 @@ headers, ID numbers as text) and times, best of --repeat:
   validation, `bulk_create`, in one transaction;
 - export: `export_ledger` (scope, masking, formula-safe cells, write-only workbook);
 - baseline export: the same rows from `values_list` into an openpyxl write-only workbook;
+- resource import: the same import through the admin's django-import-export Resource (our
+  reader as the library's format, then `import_data`, which runs the engine and fills the
+  library's Result row by row), beside `import_ledger` in the same run (ratio: engine/resource);
 and prints rows/s and the ratio ours/baseline.
 """
 
@@ -147,6 +150,17 @@ def _baseline_export(path: Path) -> int:
     return count
 
 
+def _resource_import(user, source: Path) -> int:
+    """What the admin's confirmation does: the library's format reads, the Resource imports."""
+    from xigang.ledger_resources import ledger_formats, ledger_resource
+
+    dataset = ledger_formats("households")[0]().create_dataset(source.read_bytes())
+    resource = ledger_resource("households")(user=user)
+    result = resource.import_data(dataset, dry_run=False, user=user, file_name=source.name)
+    assert not result.has_errors() and not result.has_validation_errors()
+    return result.totals["new"]
+
+
 def _timed(function, *args):
     started = time.perf_counter()
     result = function(*args)
@@ -176,7 +190,7 @@ def main() -> None:
         for rows in options.rows:
             source = Path(tmp) / f"households-{rows}.xlsx"
             _workbook(source, rows)
-            ours_in, base_in, ours_out, base_out = [], [], [], []
+            ours_in, base_in, ours_out, base_out, resource_in = [], [], [], [], []
             for _attempt in range(options.repeat):
                 Household.objects.all().delete()
                 seconds, base_count = _timed(_baseline_import, source)
@@ -192,9 +206,15 @@ def main() -> None:
                 )
                 assert written == base_written == base_count == rows
                 ours_out.append(seconds)
+                Household.objects.all().delete()
+                seconds, created = _timed(_resource_import, user, source)
+                assert created == rows
+                resource_in.append(seconds)
             for step, ours, base in (
                 ("import", min(ours_in), min(base_in)),
                 ("export", min(ours_out), min(base_out)),
+                # the baseline column is the engine here: the Resource's cost over it
+                ("resource", min(resource_in), min(ours_in)),
             ):
                 print(
                     f"{rows:>7} {step:<8} {rows / ours:>12,.0f} {rows / base:>16,.0f} "

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-import tempfile
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.filters import ListFilter
 from django.contrib.admin.options import IncorrectLookupParameters, InlineModelAdmin
@@ -26,23 +22,27 @@ from django.db.models.fields.related import RelatedField
 from django.db.models.fields.reverse_related import ManyToOneRel
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.forms.models import BaseInlineFormSet, _get_foreign_key
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from import_export.admin import ExportActionMixin, ImportMixin
+from import_export.forms import ExportForm, ImportForm
 
 from xigang import scope
-from xigang.ledgers import (
-    LedgerError,
-    LedgerKind,
-    export_ledger,
-    get_kind,
-    import_ledger,
-    run_in_background,
+from xigang.ledger_resources import (
+    EXPORT_FORMATS,
+    LedgerFormat,
+    LedgerResource,
+    LedgerUploadStorage,
+    ledger_formats,
+    ledger_resource,
 )
+from xigang.ledgers import LedgerError, LedgerKind, get_kind, run_in_background
 from xigang.models import import_mark
 from xigang.upload_limits import check_size
 
@@ -351,81 +351,126 @@ class ScopedInline(InlineModelAdmin):
         return formset
 
 
-# The session key under which an uploaded ledger's own file name waits for its confirmation.
-_FILE_NAME = "ledger-file-%s"
+# The session's uploads waiting for their confirmation: stored name -> the file's own name.
+_WAITING = "ledger-uploads"
 
 
-def _upload_dir() -> Path:
-    """Where uploaded ledgers wait for their confirmation; those left unconfirmed longer than
-    LEDGER_UPLOAD_MAX_AGE are deleted here, on the next upload or confirmation."""
-    directory = Path(settings.MEDIA_ROOT) / "ledger-uploads"
-    directory.mkdir(parents=True, exist_ok=True)
-    oldest = time.time() - settings.LEDGER_UPLOAD_MAX_AGE.total_seconds()
-    for waiting in directory.iterdir():
-        if waiting.stat().st_mtime < oldest:
-            waiting.unlink(missing_ok=True)
-    return directory
+class LedgerImportForm(ImportForm):
+    """The library's upload form; a file above the upload limit is refused by name and size."""
+
+    def clean_import_file(self) -> Any:
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_size(upload.name, upload.size)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages[0]) from exc
+        return upload
 
 
-class LedgerAdminMixin(admin.ModelAdmin):
-    """Adds 导入台账 (upload, preview, confirm) and 导出台账 to a changelist.
-
-    The preview runs the import as a dry run; the uploaded file waits under MEDIA_ROOT, named by
-    a random token bound to the uploading user, until it is confirmed."""
+class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):
+    """django-import-export's screens for a ledger kind (`ledger_kind`), run on our engine
+    (xigang.ledger_resources): 导入 (upload with format choice, a preview that lists every row
+    as new / update / unchanged / error, confirm), 导出 (format choice, the list's filters) and
+    the action 导出选中的…. Permissions are the kind's; the rows are the user's scope. A workbook
+    too large for a request is imported in the background (`run_in_background`)."""
 
     ledger_kind: str
-    change_list_template = "admin/ledger_change_list.html"
+    import_form_class = LedgerImportForm
+    export_form_class = ExportForm  # a ledger is exported whole: it must import back
+    import_template_name = "admin/ledger_import.html"
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    tmp_storage_class = LedgerUploadStorage
+    skip_admin_log = True  # our audit: LedgerImport and the change history
+    show_change_form_export = False
 
     def get_urls(self) -> list[URLPattern]:
         info = self.model._meta.app_label, self.model._meta.model_name
+        # The former screens' addresses lead to the library's.
         return [
             path(
                 "ledger-import/",
-                self.admin_site.admin_view(self.ledger_import_view),
+                self.admin_site.admin_view(self._moved("import")),
                 name="%s_%s_ledger_import" % info,
             ),
             path(
                 "ledger-export/",
-                self.admin_site.admin_view(self.ledger_export_view),
+                self.admin_site.admin_view(self._moved("export")),
                 name="%s_%s_ledger_export" % info,
             ),
             *super().get_urls(),
         ]
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        extra_context = extra_context or {}
-        kind = get_kind(self.ledger_kind)
-        info = self.model._meta.app_label, self.model._meta.model_name
-        if kind.importable and request.user.has_perm(kind.permission):
-            extra_context["ledger_import_url"] = reverse("admin:%s_%s_ledger_import" % info)
-        if request.user.has_perm(kind.export_permission):
-            # The export lists what the list shows: the same filters and search.
+    def _moved(self, to: str) -> Callable[[HttpRequest], HttpResponse]:
+        def view(request: HttpRequest) -> HttpResponse:
+            info = self.model._meta.app_label, self.model._meta.model_name
             query = f"?{request.GET.urlencode()}" if request.GET else ""
-            extra_context["ledger_export_url"] = reverse("admin:%s_%s_ledger_export" % info) + query
-        return super().changelist_view(request, extra_context)
+            return HttpResponseRedirect(reverse("admin:%s_%s_%s" % (*info, to)) + query)
 
-    def ledger_export_view(self, request: HttpRequest) -> FileResponse:
-        if not request.user.has_perm(get_kind(self.ledger_kind).export_permission):
-            raise PermissionDenied
-        only, label = self._listed(request)
-        kind = get_kind(self.ledger_kind)(request.user, only=only, filter_label=label)
-        handle = tempfile.TemporaryFile()
-        export_ledger(kind, handle)
-        handle.seek(0)
+        return view
+
+    def _kind(self) -> type[LedgerKind]:
+        return get_kind(self.ledger_kind)
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        kind = self._kind()
+        return kind.importable and request.user.has_perm(kind.permission)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(self._kind().export_permission)
+
+    def get_resource_classes(self, request: HttpRequest) -> list[type[LedgerResource]]:
+        return [ledger_resource(self.ledger_kind)]
+
+    def get_import_formats(self) -> list[type[LedgerFormat]]:
+        return ledger_formats(self.ledger_kind)
+
+    def get_export_formats(self) -> list[type[LedgerFormat]]:
+        return EXPORT_FORMATS
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {"user": request.user}
+
+    def get_export_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        said = [self._filters_said(request)] if request.GET else []
+        if "export_items" in request.POST:
+            count = len(request.POST.getlist("export_items"))
+            said.append(_("selected rows: %(n)d") % {"n": count})
+        return {"user": request.user, "filter_label": "；".join(s for s in said if s)}
+
+    def get_export_queryset(self, request: HttpRequest) -> QuerySet:
+        try:
+            return super().get_export_queryset(request)
+        except IncorrectLookupParameters as exc:  # a lookup the list refuses: no export either
+            raise PermissionDenied from exc
+
+    def get_valid_export_item_pks(self, request: HttpRequest) -> Any:
+        """Selected rows may be exported only from the user's scope."""
+        return self.get_queryset(request).values_list("pk", flat=True)
+
+    def get_export_filename(
+        self, request: HttpRequest, queryset: QuerySet, file_format: Any
+    ) -> str:
+        kind = self._kind()
+        label = self.get_export_resource_kwargs(request)["filter_label"]
         parts = [kind.title, *([label] if label else []), timezone.localdate().isoformat()]
-        filename = re.sub(r'[\\/:*?"<>|\s]+', "_", "-".join(parts))[:150] + ".xlsx"
-        return FileResponse(handle, as_attachment=True, filename=filename)
+        name = re.sub(r'[\\/:*?"<>|\s]+', "_", "-".join(parts))[:150]
+        return f"{name}.{file_format.get_extension()}"
 
-    def _listed(self, request: HttpRequest) -> tuple[QuerySet | None, str]:
-        """The rows the changelist shows under the request's filters and search, and those
-        filters in words (「村：东村；搜索：张」); (None, "") when nothing narrows the list."""
-        if not request.GET:
-            return None, ""
+    def _do_file_export(
+        self, file_format: Any, request: HttpRequest, queryset: QuerySet, export_form: Any = None
+    ) -> HttpResponse:
+        """The library writes the filename raw into the header, which Django then MIME-encodes
+        (=?utf-8?b?…?=): a Chinese name must go as RFC 6266's filename* instead."""
+        response = super()._do_file_export(file_format, request, queryset, export_form)
+        name = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
+
+    def _filters_said(self, request: HttpRequest) -> str:
+        """The list's filters and search in words (「村：东村；搜索：张」)."""
         try:
             changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters as exc:  # a lookup the list refuses: no export either
+        except IncorrectLookupParameters as exc:
             raise PermissionDenied from exc
         said = []
         for spec in changelist.filter_specs:
@@ -436,95 +481,90 @@ class LedgerAdminMixin(admin.ModelAdmin):
                         said.append(f"{spec.title}：{display}")
         if changelist.query:
             said.append(_("search: %(text)s") % {"text": changelist.query})
-        return changelist.get_queryset(request), "；".join(said)
+        return "；".join(said)
 
-    def ledger_import_view(self, request: HttpRequest) -> HttpResponse:
-        kind = get_kind(self.ledger_kind)(request.user)
-        if not request.user.has_perm(kind.permission):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Import ledger 「%(title)s」") % {"title": kind.title},
-            "headers": [(c.header, c.required or c.key) for c in kind.columns],
-        }
-        if request.method == "POST" and "token" in request.POST:
-            return self._confirm(request, kind, request.POST["token"], context)
-        if request.method == "POST" and request.FILES.get("file"):
-            queued = self._preview(request, kind, request.FILES["file"], context)
-            if queued:
-                messages.info(
-                    request,
-                    _(
-                        "The workbook is large: it is checked and imported in the background, "
-                        "all or nothing; a message tells you the result."
-                    ),
+    def get_import_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {"ledger_columns": self._kind().columns}
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        upload = request.FILES.get("import_file")
+        if request.method == "POST" and upload is not None and self.has_import_permission(request):
+            try:
+                check_size(upload.name or "", upload.size or 0)
+            except ValidationError:
+                pass  # the form says so (LedgerImportForm)
+            else:
+                queued = run_in_background(
+                    kind=self.ledger_kind,
+                    source=upload,
+                    file_name=upload.name or "",
+                    user=request.user,
                 )
-                return HttpResponseRedirect(queued)
-        return TemplateResponse(request, "admin/ledger_import.html", context)
+                if queued:
+                    messages.info(
+                        request,
+                        _(
+                            "The workbook is large: it is checked and imported in the "
+                            "background, all or nothing; a message tells you the result."
+                        ),
+                    )
+                    return HttpResponseRedirect(queued)
+        response = super().import_action(request, **kwargs)
+        stored = getattr(upload, "tmp_storage_name", None)
+        if stored and not getattr(response, "context_data", {}).get("confirm_form"):
+            LedgerUploadStorage(name=stored).remove()  # refused: nothing waits for a confirmation
+        return response
 
-    def _preview(
-        self, request: HttpRequest, kind: LedgerKind, upload: Any, context: dict[str, Any]
-    ) -> str | None:
-        """A dry run of the upload; only a file that passes waits for its confirmation. A
-        workbook too large for a request is queued instead: the page to go to is returned."""
-        try:
-            check_size(upload.name, upload.size)
-        except ValidationError as exc:
-            context["refused"] = exc.messages[0]
-            return None
-        queued = run_in_background(
-            kind=self.ledger_kind, source=upload, file_name=upload.name, user=request.user
-        )
-        if queued:
-            return queued
-        token = f"{request.user.pk}-{uuid.uuid4().hex}"
-        stored = _upload_dir() / f"{token}.xlsx"
-        with stored.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        try:
-            context["report"] = import_ledger(kind, stored, dry_run=True)
-        except LedgerError as exc:
-            context["refused"] = str(exc)
-        if context.get("report") and context["report"].ok:
-            context["token"] = token
-            # The file's own name, for the import's record (the stored copy is named by token).
-            request.session[_FILE_NAME % token] = upload.name
+    def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
+        if isinstance(e, LedgerError):  # the whole file refused, said in Chinese
+            form.add_error("import_file", str(e))
         else:
-            stored.unlink(missing_ok=True)
-        return None
+            super().add_data_read_fail_error_to_form(form, e)
 
-    def _confirm(
-        self, request: HttpRequest, kind: LedgerKind, token: str, context: dict[str, Any]
-    ) -> HttpResponse:
-        if (
-            not token.startswith(f"{request.user.pk}-")
-            or not token[len(str(request.user.pk)) + 1 :].isalnum()
-        ):
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        """The upload waits for this session's confirmation only (see `process_import`)."""
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial:
+            waiting = request.session.get(_WAITING, {})
+            waiting[initial["import_file_name"]] = initial["original_file_name"]
+            request.session[_WAITING] = waiting
+        return initial
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_import_permission(request):
             raise PermissionDenied
-        stored = _upload_dir() / f"{token}.xlsx"
-        if not stored.exists():
-            context["refused"] = _("the uploaded file has expired; upload it again")
-            return TemplateResponse(request, "admin/ledger_import.html", context)
-        try:
-            report = import_ledger(
-                kind,
-                stored,
-                dry_run=False,
-                file_name=request.session.pop(_FILE_NAME % token, ""),
-            )
-        except LedgerError as exc:
-            context["refused"] = str(exc)
-            return TemplateResponse(request, "admin/ledger_import.html", context)
-        finally:
-            stored.unlink(missing_ok=True)
-        if not report.ok:
-            context["report"] = report
-            return TemplateResponse(request, "admin/ledger_import.html", context)
-        messages.success(request, report.summary())
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return HttpResponseRedirect(reverse("admin:%s_%s_changelist" % info))
+        name = Path(request.POST.get("import_file_name", "")).name
+        waiting = request.session.get(_WAITING, {})
+        if name not in waiting:  # not an upload this session made: it cannot be confirmed
+            raise PermissionDenied
+        file_name = waiting.pop(name)
+        request.session[_WAITING] = waiting
+        if not LedgerUploadStorage(name=name).exists():
+            messages.error(request, _("the uploaded file has expired; upload it again"))
+            info = self.model._meta.app_label, self.model._meta.model_name
+            return HttpResponseRedirect(reverse("admin:%s_%s_import" % info))
+        return super().process_import(request, file_name=file_name, **kwargs)
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        """A confirmation that fails (the register changed since the preview) shows why."""
+        if result.has_errors() or result.has_validation_errors():
+            context = {
+                **self.admin_site.each_context(request),
+                **self.get_import_context_data(),
+                "title": _("Import"),
+                "opts": self.model._meta,
+                "result": result,
+                "form": LedgerImportForm(
+                    self.get_import_formats(), self.get_import_resource_classes(request)
+                ),
+            }
+            return TemplateResponse(request, [self.import_template_name], context)
+        return super().process_result(result, request)
+
+    def add_success_message(self, result: Any, request: HttpRequest) -> None:
+        messages.success(request, result.ledger_report.summary())
 
 
 @admin.display(description=gettext_lazy("import"))

@@ -107,6 +107,9 @@ class Report:
     # (the file's header, the ledger's) where they differ: a synonym, a unit, a line break
     matched_headers: list[tuple[str, str]] = field(default_factory=list)
     written: bool = False
+    # What the import read and planned, row by row (the admin's preview lists them).
+    rows: list[Row] = field(default_factory=list, repr=False)
+    actions: list[Action] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -687,6 +690,18 @@ def _needs_a_user(kind: LedgerKind) -> str:
     ) % {"title": kind.title}
 
 
+def _check_importable(kind: LedgerKind) -> None:
+    if not kind.importable:
+        raise LedgerError(
+            _("the ledger 「%(title)s」 is exported only; it cannot be imported")
+            % {"title": kind.title}
+        )
+    if not kind.user.has_perm(kind.permission):
+        raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
+    if kind.needs_author and kind.user.pk is None:  # refused before the dry run too
+        raise LedgerError(_needs_a_user(kind))
+
+
 def import_ledger(
     kind: LedgerKind,
     source: str | Path | IO[bytes],
@@ -697,22 +712,24 @@ def import_ledger(
     """Import a workbook all-or-nothing. Raises LedgerError when the whole file is refused.
     A written import is recorded (`LedgerImport`: the ledger, `file_name` or the source's
     name, the user, the time) and handed to the kind for its rows' import mark."""
-    if not kind.importable:
-        raise LedgerError(
-            _("the ledger 「%(title)s」 is exported only; it cannot be imported")
-            % {"title": kind.title}
-        )
-    if not kind.user.has_perm(kind.permission):
-        raise LedgerError(_("you may not import the ledger 「%(title)s」") % {"title": kind.title})
-    if kind.needs_author and kind.user.pk is None:  # refused before the dry run too
-        raise LedgerError(_needs_a_user(kind))
+    _check_importable(kind)
     report = Report(kind=kind.name, dry_run=dry_run)
     rows = kind.read(source, report)
+    return import_rows(kind, rows, report, file_name=file_name or _file_name(source))
+
+
+def import_rows(kind: LedgerKind, rows: list[Row], report: Report, *, file_name: str) -> Report:
+    """Plan and, unless `report.dry_run`, write rows already read (`LedgerKind.read`) into
+    `report`: the second half of `import_ledger`, for readers of their own (the admin's)."""
+    _check_importable(kind)
+    dry_run = report.dry_run
+    report.rows = rows
     try:
         with transaction.atomic(), history.batch("ledger") as batch_id:
             # One pass: the rows are checked against the register even when cells were
             # refused, so that every error comes at once, in the order of the file.
             actions = kind.plan(rows, report)
+            report.actions = actions
             if kind.writes_in_plan and (report.errors or dry_run):
                 transaction.set_rollback(True)  # a refusal or a dry run leaves nothing behind
             if report.errors:
@@ -725,7 +742,7 @@ def import_ledger(
                     raise LedgerError(_needs_a_user(kind))
                 kind.ledger_import = LedgerImport.objects.create(
                     kind=kind.name,
-                    file_name=(file_name or _file_name(source))[:255],
+                    file_name=file_name[:255],
                     imported_by=cast(User, kind.user),  # has_perm passed: a signed-in user
                     batch=batch_id,
                 )
@@ -821,7 +838,18 @@ def write_workbook(
     return count
 
 
-def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
+@dataclass
+class Sheet:
+    """What an export writes: the ledger's title, the filter and date line, headers, rows."""
+
+    title: str
+    subtitle: str
+    headers: list[str]
+    rows: Iterable[Iterable[Any]]
+
+
+def export_sheet(kind: LedgerKind) -> Sheet:
+    """The kind's export, not yet written (`export_ledger` and the admin's formats write it)."""
     from django.utils import timezone
 
     if not kind.user.has_perm(kind.export_permission):
@@ -832,12 +860,14 @@ def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
         if kind.filter_label
         else _("exported %(date)s") % {"date": today}
     )
+    headers = [c.header for c in kind.columns] + kind.entry_headers
+    return Sheet(kind.title, subtitle, headers, kind.export_rows())
+
+
+def export_ledger(kind: LedgerKind, target: str | Path | IO[bytes]) -> int:
+    sheet = export_sheet(kind)
     count = write_workbook(
-        target,
-        title=kind.title,
-        subtitle=subtitle,
-        headers=[c.header for c in kind.columns] + kind.entry_headers,
-        rows=kind.export_rows(),
+        target, title=sheet.title, subtitle=sheet.subtitle, headers=sheet.headers, rows=sheet.rows
     )
     history.record_export(kind.user, f"ledger.{kind.name}", count, detail=kind.title)
     return count

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_rq",
     "django_tasks_rq",
+    "import_export",
     "xigang.security",
     "duties",
     "households",
@@ -182,6 +183,10 @@ LEDGER_READER_MEMORY_BYTES = env_int("LEDGER_READER_MEMORY_MB", 1024) * 1024 * 1
 LEDGER_READER_CPU_SECONDS = 120
 # An uploaded ledger waits this long for its confirmation, then the next upload deletes it.
 LEDGER_UPLOAD_MAX_AGE = datetime.timedelta(hours=2)
+# django-import-export's screens run our ledger engine (xigang/ledger_resources.py); each kind
+# names its own permissions, and these stop any other admin from defaulting to "anyone may".
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # Background jobs (django-tasks, docs in README "Jobs"): the database backend by default, run by
 # `manage.py db_worker`; XIGANG_TASKS=redis runs the same tasks on RQ at REDIS_URL (worker:

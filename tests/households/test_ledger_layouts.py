@@ -284,20 +284,20 @@ def test_the_admin_upload_takes_a_csv_and_says_how_it_read_it(
     client, office, east, settings, tmp_path
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
+
+    from tests.ledger_admin import confirm, upload
 
     settings.MEDIA_ROOT = tmp_path / "media"
     old = "370481800517123"
     text = f"户编号,行政村,户主姓名,证件号码,人数\r\n东村-001,东村,张三,{old},2\r\n"
     client.force_login(office)
-    url = reverse("admin:households_household_ledger_import")
-    upload = SimpleUploadedFile("花名册.csv", text.encode("gbk"), content_type="text/csv")
-    page = client.post(url, {"file": upload}).content.decode()
+    source = SimpleUploadedFile("花名册.csv", text.encode("gbk"), content_type="text/csv")
+    preview = upload(client, "households_household", source)
+    page = preview.content.decode()
     assert "按其他名称读取的列：「行政村」→「村」" in page
     assert "15位身份证号 370481800517123 已转换为" in page
     assert "确认导入" in page and Household.objects.count() == 0
-    token = page.split('name="token" value="')[1].split('"')[0]
-    client.post(url, {"token": token})
+    confirm(client, "households_household", preview)
     household = Household.objects.get()
     assert (household.village, household.size, len(household.head_id_number)) == (east, 2, 18)
 

@@ -15,6 +15,7 @@ from oversight.models import SignalRun
 from tests.conftest import workbook
 from tests.households.conftest import TITLE
 from tests.households.test_ledgers import H_HEADERS, _household_row
+from tests.ledger_admin import upload as upload_ledger
 from xigang.models import LedgerImport
 
 
@@ -56,9 +57,7 @@ def test_a_large_upload_in_the_admin_is_imported_by_a_job(client, settings, tmp_
     client.force_login(office)
     with open(source, "rb") as handle:
         upload = SimpleUploadedFile("东村户台账.xlsx", handle.read())
-    response = client.post(
-        reverse("admin:households_household_ledger_import"), {"file": upload}, follow=True
-    )
+    response = upload_ledger(client, "households_household", upload, follow=True)
     assert response.redirect_chain[-1][0] == reverse("notices:list")
     assert "后台" in response.content.decode()  # says where the result will be
     assert Household.objects.filter(number__in=["东村-001", "东村-002"]).count() == 2
@@ -74,8 +73,8 @@ def test_a_small_upload_stays_in_the_request(client, settings, tmp_path, office,
     client.force_login(office)
     with open(source, "rb") as handle:
         upload = SimpleUploadedFile("small.xlsx", handle.read())
-    response = client.post(reverse("admin:households_household_ledger_import"), {"file": upload})
-    assert response.status_code == 200 and "token" in response.context  # the preview
+    response = upload_ledger(client, "households_household", upload)
+    assert response.status_code == 200 and response.context["confirm_form"]  # the preview
     assert not Job.objects.exists() and not Household.objects.exists()
 
 

@@ -366,6 +366,30 @@ def test_admin_changelists_follow_the_groups_permissions(client, cast):
                 assert status != 200 or role == "inspector" and opts.model_name == "auditentry"
 
 
+def test_the_ledger_screens_follow_each_kinds_permissions(client, cast):
+    """Import, confirm and export of every ledger admin: open exactly to the roles holding the
+    kind's `permission` / `export_permission` (staff users), never the library's default."""
+    from xigang.admin import LedgerAdminMixin
+    from xigang.ledgers import get_kind
+
+    ledgers = [(m, a) for m, a in admin.site._registry.items() if isinstance(a, LedgerAdminMixin)]
+    assert ledgers
+    for role in ROLES:
+        user = cast[role]
+        client.force_login(user)
+        for model, model_admin in ledgers:
+            kind = get_kind(model_admin.ledger_kind)
+            base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            imports = user.is_staff and kind.importable and user.has_perm(kind.permission)
+            exports = user.is_staff and user.has_perm(kind.export_permission)
+            status = client.get(base + "import/").status_code
+            assert (status == 200) == imports, (role, base, status)
+            status = client.post(base + "process_import/", {"import_file_name": "x"}).status_code
+            assert status in (302, 403) and (status == 403 or not user.is_staff), (role, base)
+            status = client.post(base + "export/", {"format": "0"}).status_code
+            assert (status == 200) == exports, (role, base, status)
+
+
 def _request(user):
     from django.test import RequestFactory
 

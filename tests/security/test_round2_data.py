@@ -17,6 +17,7 @@ from households.models import HelpMeasure, HelpPlan, Member
 from tests.conftest import workbook
 from tests.forms import shown_version
 from tests.households.conftest import TITLE, idn
+from tests.ledger_admin import upload
 from tests.security.test_access_walk import ROLES
 from xigang.admin import ScopedAdmin
 
@@ -152,9 +153,8 @@ M_HEADERS = ["身份证号", "户编号", "姓名", "与户主关系", "健康�
 C_HEADERS = ["户编号", "身份证号", "姓名", "变动类型", "变动日期", "上报日期"]
 
 
-def _preview(client, url, path):
-    with open(path, "rb") as upload:
-        return client.post(url, {"file": upload}).content.decode()
+def _preview(client, model, path):
+    return upload(client, model, path).content.decode()
 
 
 def test_h2_import_previews_do_not_name_a_household_out_of_scope(
@@ -167,7 +167,7 @@ def test_h2_import_previews_do_not_name_a_household_out_of_scope(
         [[WEST_MEMBER, "东村-001", "王五", "其他", None, None, None]],
         title=TITLE,
     )
-    page = _preview(client, "/admin/households/member/ledger-import/", members)
+    page = _preview(client, "households_member", members)
     assert GENERIC in page and "西村-001" not in page
     changes = workbook(
         tmp_path / "c.xlsx",
@@ -175,7 +175,7 @@ def test_h2_import_previews_do_not_name_a_household_out_of_scope(
         [["东村-001", WEST_MEMBER, "王五", "迁入", "2026-03-01", "2026-03-02"]],
         title=TITLE,
     )
-    page = _preview(client, "/admin/households/memberchange/ledger-import/", changes)
+    page = _preview(client, "households_memberchange", changes)
     assert GENERIC in page and "西村-001" not in page
 
 

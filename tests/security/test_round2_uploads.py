@@ -14,10 +14,10 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from duties.models import Village
 from duties.schedules.evidence import check_upload
+from tests.ledger_admin import confirm, upload
 from xigang import history, upload_limits
 from xigang.ledgers import LedgerError, get_kind, import_ledger
 from xigang.models import AuditEntry
@@ -124,8 +124,11 @@ def _waiting(media) -> list[str]:
 
 
 def _upload(client, content: bytes, name: str = "村台账.xlsx"):
-    url = reverse("admin:duties_village_ledger_import")
-    return client.post(url, {"file": SimpleUploadedFile(name, content)})
+    return upload(client, "duties_village", SimpleUploadedFile(name, content))
+
+
+def _waiting_name(preview) -> str:
+    return preview.context["confirm_form"].initial["import_file_name"]
 
 
 def _no_reader_left() -> bool:
@@ -262,9 +265,8 @@ def test_m2_an_uploaded_ledger_is_deleted_once_imported_or_refused(client, offic
     client.force_login(office)
     good = xlsx(sheet(HEADER + '<row r="2"><c r="A2" t="inlineStr"><is><t>新村</t></is></c></row>'))
     preview = _upload(client, good)
-    token = preview.context["token"]
-    assert _waiting(media) == [f"{token}.xlsx"]  # waits for its confirmation
-    confirmed = client.post(reverse("admin:duties_village_ledger_import"), {"token": token})
+    assert _waiting(media) == [_waiting_name(preview)]  # waits for its confirmation
+    confirmed = confirm(client, "duties_village", preview)
     assert confirmed.status_code == 302 and Village.objects.filter(name="新村").exists()
     assert _waiting(media) == []
 
@@ -275,19 +277,19 @@ def test_m2_an_uploaded_ledger_is_deleted_once_imported_or_refused(client, offic
         )
     )
     refused = _upload(client, with_errors)
-    assert refused.context["report"].errors and "token" not in refused.context
+    assert refused.context["result"].invalid_rows and not refused.context.get("confirm_form")
     assert _waiting(media) == []
 
 
 def test_m2_a_preview_left_unconfirmed_is_deleted_after_a_time(client, office, media, settings):
     client.force_login(office)
     good = xlsx(sheet(HEADER + '<row r="2"><c r="A2" t="inlineStr"><is><t>新村</t></is></c></row>'))
-    forgotten = _upload(client, good).context["token"]
-    stale = media / "ledger-uploads" / f"{forgotten}.xlsx"
+    forgotten = _upload(client, good)
+    stale = media / "ledger-uploads" / _waiting_name(forgotten)
     hours_ago = time.time() - settings.LEDGER_UPLOAD_MAX_AGE.total_seconds() - 60
     os.utime(stale, (hours_ago, hours_ago))
-    fresh = _upload(client, good).context["token"]
-    assert _waiting(media) == [f"{fresh}.xlsx"]  # the next upload removed the forgotten one
-    late = client.post(reverse("admin:duties_village_ledger_import"), {"token": forgotten})
+    fresh = _upload(client, good)
+    assert _waiting(media) == [_waiting_name(fresh)]  # the next upload removed the forgotten one
+    late = confirm(client, "duties_village", forgotten, follow=True)
     assert "上传的文件已过期" in late.content.decode()
     assert not Village.objects.exists()

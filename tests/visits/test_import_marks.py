@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from households.models import Household, Pairing
 from tests.conftest import make_user, workbook
+from tests.ledger_admin import confirm, upload
 from visits.models import Visit
 from visits.services import visit_record
 from xigang import roles
@@ -122,11 +123,10 @@ def test_an_import_through_the_records_screens_keeps_the_uploaded_files_name(
         [["东村-001", "pairing", "电话", D(2026, 3, 2), "电话询问近况与生产需求"]],
     )
     client.force_login(office)
-    url = reverse("admin:visits_visit_ledger_import")
     with open(path, "rb") as handle:
-        upload = SimpleUploadedFile("东村三月帮扶记录.xlsx", handle.read())
-    token = client.post(url, {"file": upload}).context["token"]
-    assert client.post(url, {"token": token}).status_code == 302
+        source = SimpleUploadedFile("东村三月帮扶记录.xlsx", handle.read())
+    preview = upload(client, "visits_visit", source)
+    assert confirm(client, "visits_visit", preview).status_code == 302
     visit = Visit.objects.get()
     assert (visit.imported_in.file_name, visit.imported_in.imported_by) == (
         "东村三月帮扶记录.xlsx",

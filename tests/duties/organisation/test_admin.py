@@ -10,6 +10,7 @@ from django.urls import reverse
 from duties.models import Cadre, Village
 from tests.conftest import workbook
 from tests.forms import shown_version
+from tests.ledger_admin import confirm, preview_errors, upload
 from xigang.scope import scope_of
 
 pytestmark = pytest.mark.django_db
@@ -143,14 +144,11 @@ def test_the_office_previews_then_confirms_a_cadre_import(client, office, east, 
         [["zhou", "周书记", "东村", "村干部"]],
         title="西岗镇干部台账",
     )
-    url = reverse("admin:duties_cadre_ledger_import")
-    with open(path, "rb") as handle:
-        preview = client.post(url, {"file": handle})
+    preview = upload(client, "duties_cadre", path)
     page = preview.content.decode()
     assert "检查完成，未写入数据：新增1条" in page
     assert not Cadre.objects.filter(user__username="zhou").exists()
-    token = preview.context["token"]
-    response = client.post(url, {"token": token})
+    response = confirm(client, "duties_cadre", preview)
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:duties_cadre_changelist")
     zhou = get_user_model().objects.get(username="zhou")
@@ -164,29 +162,26 @@ def test_the_preview_shows_each_error_with_row_and_column(client, office, tmp_pa
     path = workbook(
         tmp_path / "v.xlsx", ["村名称", "包村干部"], [["张庄村", None], ["李楼村", "ghost"]]
     )
-    with open(path, "rb") as handle:
-        response = client.post(reverse("admin:duties_village_ledger_import"), {"file": handle})
+    response = upload(client, "duties_village", path)
     page = response.content.decode()
     assert "拒绝" in page and "ghost" in page
     assert "确认导入" not in page  # nothing to confirm
-    assert response.context["report"].errors[0].row == 3
-    assert response.context["report"].errors[0].header == "包村干部"
+    assert preview_errors(response)[0][:2] == (3, "包村干部")
     assert not Village.objects.exists()
 
 
-def test_the_import_page_prints_its_title_once(client, office):
+def test_the_import_page_prints_its_title_once_and_names_the_columns(client, office):
     client.force_login(office)
-    page = client.get(reverse("admin:duties_village_ledger_import")).content.decode()
-    assert len(re.findall(r"<h1>导入台账「[^」]*」</h1>", page)) == 1
+    page = client.get(reverse("admin:duties_village_import")).content.decode()
+    assert len(re.findall(r"<h1>", page)) == 1
+    assert "列（★为必填）" in page and "村名称★、类型" in page
 
 
 def test_a_village_cadre_may_not_import_or_even_see_the_button(client, east_cadre, tmp_path):
     client.force_login(east_cadre)
     assert "导入台账" not in _changelist(client, "village").content.decode()
     path = workbook(tmp_path / "v.xlsx", ["村名称"], [["张庄村"]])
-    with open(path, "rb") as handle:
-        response = client.post(reverse("admin:duties_village_ledger_import"), {"file": handle})
-    assert response.status_code == 403
+    assert upload(client, "duties_village", path).status_code == 403
     assert not Village.objects.filter(name="张庄村").exists()
 
 
@@ -196,8 +191,8 @@ def test_a_village_cadres_export_holds_only_its_village(client, east_cadre, west
     import openpyxl
 
     client.force_login(east_cadre)
-    response = client.get(reverse("admin:duties_village_ledger_export"))
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    response = client.post(reverse("admin:duties_village_export"), {"format": "0"})
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
     names = [row[0].value for row in book.worksheets[0].iter_rows(min_row=4)]
     assert names == ["东村"]
 

@@ -26,9 +26,10 @@ class AssessmentGap(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="gaps", verbose_name=_("routed to")
     )
+    # RESTRICT: an assessment behind a gap is kept, unless its household goes with both.
     found_by = models.ForeignKey(
         Assessment,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="+",
         verbose_name=_("found by the assessment"),
     )
@@ -42,7 +43,7 @@ class AssessmentGap(models.Model):
     evidence_type = models.CharField(_("content type"), max_length=100, blank=True)
     closed_by = models.ForeignKey(
         Assessment,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",

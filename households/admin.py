@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from households import checks, services
-from households.assessments.services import assessment_record
+from households.assessments.services import assessment_save
 from households.models import (
     Assessment,
     HelpMeasure,
@@ -483,8 +483,20 @@ class HelpMeasureAdmin(DefaultDepartmentMixin, ScopedAdmin):
         services.help_measure_save(measure=obj)
 
 
+class AssessmentForm(ServiceForm):
+    class Meta:
+        model = Assessment
+        fields = ["household", "item", "met", "assessed_on", "note"]
+
+    def run_service(self, instance: Assessment) -> None:
+        had_pk = instance.pk is not None
+        assessment_save(assessment=instance, assessed_by=self.request_user)
+        _reset_pk(instance, had_pk)
+
+
 @admin.register(Assessment)
 class AssessmentAdmin(ScopedAdmin):
+    form = AssessmentForm
     list_display = [
         "household",
         "item",
@@ -510,15 +522,7 @@ class AssessmentAdmin(ScopedAdmin):
         self, request: HttpRequest, obj: Assessment, form: ModelForm, change: bool
     ) -> None:
         # Through the service: a not-met item opens its gap, the entry time and author are set.
-        saved = assessment_record(
-            household=obj.household,
-            item=obj.item,
-            met=obj.met,
-            assessed_on=obj.assessed_on,
-            assessed_by=_staff(request),
-            note=obj.note,
-        )
-        obj.pk = saved.pk
+        assessment_save(assessment=obj, assessed_by=_staff(request))
 
 
 # The gaps' admin lives with them (households/assessments/admin.py).

@@ -38,5 +38,8 @@ class AssessmentGapAdmin(ScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False  # closed by its department on the gaps page, with evidence
+
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False  # evidence of the department's work: kept

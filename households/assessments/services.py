@@ -73,23 +73,30 @@ def assessment_record(
 ) -> Assessment:
     """Record one item as met or not on a day (a second record the same day replaces it); the
     entry time and author are set here. A not-met item opens a gap for its department."""
-    if assessed_on > timezone.localdate():
-        raise ValidationError(
-            {
-                "assessed_on": _("the assessment date %(day)s is in the future")
-                % {"day": assessed_on.isoformat()}
-            }
-        )
     assessment = Assessment.objects.filter(
         household=household, item=item, assessed_on=assessed_on
     ).first() or Assessment(household=household, item=item, assessed_on=assessed_on)
     assessment.met = met
+    assessment.note = note.strip()
+    return assessment_save(assessment=assessment, assessed_by=assessed_by)
+
+
+@transaction.atomic
+def assessment_save(*, assessment: Assessment, assessed_by: User | None) -> Assessment:
+    """Save one assessment (new, or corrected in the admin) with its author and entry time; an
+    item not met opens a gap for its department."""
+    if assessment.assessed_on > timezone.localdate():
+        raise ValidationError(
+            {
+                "assessed_on": _("the assessment date %(day)s is in the future")
+                % {"day": assessment.assessed_on.isoformat()}
+            }
+        )
     assessment.assessed_by = assessed_by
     assessment.entered_by = _author(assessed_by)
-    assessment.note = note.strip()
     assessment.full_clean()
     assessment.save()
-    if not met:
+    if not assessment.met:
         _open_gap(assessment)
     return assessment
 

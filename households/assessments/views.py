@@ -90,9 +90,9 @@ def gap_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "state": state,
             "states": [
-                ("open", _("open")),
-                ("closed", _("closed")),
-                ("all", _("all")),
+                ("open", _("open gaps")),
+                ("closed", _("closed gaps")),
+                ("all", _("all gaps")),
             ],
             "can_close": request.user.has_perm("households.change_assessmentgap"),
         },

@@ -117,7 +117,7 @@ def test_the_gaps_list_takes_a_fixed_number_of_queries(
     client, housing_dept, east, django_assert_num_queries
 ):
     def add(n):
-        for i in range(n):
+        for _i in range(n):
             household = Household.objects.create(
                 number=f"东村-G{AssessmentGap.objects.count():03d}", village=east, head_name="某"
             )

@@ -19,6 +19,7 @@ from households.assessments import selectors, services
 from households.assessments.forms import AssessmentForm, GapCloseForm
 from households.assessments.models import AssessmentGap
 from households.models import Household
+from households.responsibility import ASSESSMENT_DEPARTMENTS
 from xigang.forms import add_errors
 from xigang.scope import get_visible_or_404, writable
 
@@ -53,7 +54,11 @@ def assessment_new(request: HttpRequest, household_id: int) -> HttpResponse:
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            unmet = [a.get_item_display() for a in found if not a.met]
+            unmet = [
+                f"{a.get_item_display()}（{ASSESSMENT_DEPARTMENTS[a.item][0]}）"
+                for a in found
+                if not a.met
+            ]
             text = _("assessment of household %(number)s on %(date)s recorded") % {
                 "number": household.number,
                 "date": found[0].assessed_on.isoformat(),
@@ -63,6 +68,9 @@ def assessment_new(request: HttpRequest, household_id: int) -> HttpResponse:
                     "items": "、".join(str(label) for label in unmet)
                 }
             messages.success(request, text)
+            if request.GET.get("next") == "home":  # back to the phone home, at the household
+                home = reverse("visits:my_households")
+                return redirect(f"{home}?saved={household.pk}#hh-{household.pk}")
             return redirect(reverse("dashboard:household", args=[household.number]))
     return render(
         request,

@@ -33,7 +33,6 @@ class AssessmentGapAdmin(ScopedAdmin):
         "closed_user",
         "created_at",
     ]
-    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

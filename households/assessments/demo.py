@@ -1,6 +1,7 @@
 """Demo 两不愁三保障: last year's and this year's assessments, and the gaps they opened, with a
 realistic mix: most closed with evidence after a re-assessment, some open past their due day,
-a few found lately and not yet due; one household in ten not yet assessed this year."""
+a few found lately and not yet due; one household in ten not yet assessed this year, a few
+not assessed last year (overdue)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def seed_assessments(
     def gap_due(found_on: datetime.date) -> datetime.date:
         return found_on + datetime.timedelta(days=allowed.on(found_on))
 
-    last_year = as_of - datetime.timedelta(days=rng.randint(300, 360))
+    # Last calendar year's round and this year's so far (rule assessment.due is per year).
+    last_year = datetime.date(as_of.year - 1, rng.randint(3, 10), rng.randint(1, 28))
     this_year = datetime.date(as_of.year, 1, 1) + datetime.timedelta(
         days=rng.randint(0, max(0, (as_of - datetime.date(as_of.year, 1, 1)).days - 10))
     )
@@ -46,9 +48,13 @@ def seed_assessments(
             continue
         fixed = rng.random() < 0.6  # a gap found last year closed this year, or still open
         again = rng.random() < 0.9
+        missed = rng.random() < 0.03  # not assessed last year: overdue for its cadre
         for item in Assessment.Item.values:
             met = rng.random() > 0.04
-            first.append(Assessment(household=household, item=item, met=met, assessed_on=last_year))
+            if not missed:
+                first.append(
+                    Assessment(household=household, item=item, met=met, assessed_on=last_year)
+                )
             if again:
                 now_met = (fixed or met) and rng.random() > 0.01
                 second.append(

@@ -64,7 +64,7 @@ class AssessmentDueRule(Rule):
 
     def _households(
         self, user: User | AnonymousUser, filters: Filters
-    ) -> tuple[list[HouseholdRow], set[int], int | None]:
+    ) -> tuple[list[HouseholdRow], set[int], int | None, QuerySet[Household]]:
         """The households not closed that the user sees items of (by unit, or as a cadre ever
         paired with them), the ids of those in reach by unit, and the user's cadre (one query
         after the scope)."""
@@ -88,7 +88,7 @@ class AssessmentDueRule(Rule):
             rows.append((pk, number, village, year))
             if in_reach:
                 reach.add(pk)
-        return rows, reach, found.cadre_id
+        return rows, reach, found.cadre_id, households
 
     def _items(
         self,
@@ -104,10 +104,9 @@ class AssessmentDueRule(Rule):
         params = _parameters()
         steps = tuple((start, PERIOD_KINDS[months]) for start, months in params["months"].steps)
         change_days = params["change_days"]
-        households, reach, cadre_id = self._households(user, filters)
+        households, reach, cadre_id, chosen = self._households(user, filters)
         if not households:
             return []
-        ids = [row[0] for row in households]
         current = stepped_period_of(steps, as_of)
         if pending:
             soon = as_of + datetime.timedelta(days=params["due_soon_days"].on(as_of))
@@ -118,6 +117,8 @@ class AssessmentDueRule(Rule):
         first = min([since, *(p.start for p in periods)])
         assessed: dict[int, list[datetime.date]] = defaultdict(list)
         changes = []
+        # The households as a subquery, not a list of ids: a town's would be 3,000 parameters.
+        ids = chosen.values("pk")
         for pk, day, is_change in _days(ids, first=first, since=since, as_of=as_of):
             if is_change:
                 changes.append((pk, day))
@@ -148,7 +149,7 @@ class AssessmentDueRule(Rule):
             owed.append((by_id[pk], period, due, subject))
         if not owed:
             return []
-        cadres = _cadres_on(owed)
+        cadres = _cadres_on(owed, ids)
         items = []
         for row, period, due, subject in owed:
             cadre = cadres.get((row[0], due))
@@ -207,7 +208,7 @@ def _parameters() -> dict[str, InForce]:
 
 
 def _days(
-    ids: list[int], *, first: datetime.date, since: datetime.date, as_of: datetime.date
+    ids: QuerySet, *, first: datetime.date, since: datetime.date, as_of: datetime.date
 ) -> list[tuple[int, datetime.date, bool]]:
     """(household id, day, whether a change) of the assessments known by `as_of` from `first`,
     and of the visits from `since` reporting a change, in one query. The visits are read
@@ -229,14 +230,15 @@ def _days(
 
 
 def _cadres_on(
-    owed: Iterable[tuple[HouseholdRow, Period, datetime.date, str]],
+    owed: Iterable[tuple[HouseholdRow, Period, datetime.date, str]], ids: QuerySet
 ) -> dict[tuple[int, datetime.date], tuple[int, str, str]]:
     """(household id, day) -> (cadre id, username, name) of the cadre paired that day (the
-    latest started), for each item's household and due day (one query)."""
+    latest started), for each item's household and due day, from the pairings of the
+    households `ids` (a subquery; one query)."""
     wanted = {(row[0], due) for row, _period, due, _subject in owed}
     spans = defaultdict(list)
     for pk, start, end, cadre_id, username, name in (
-        Pairing.objects.filter(household_id__in={pk for pk, _due in wanted})
+        Pairing.objects.filter(household_id__in=ids)
         .order_by("start", "id")
         .values_list(
             "household_id", "start", "end", "cadre_id", "cadre__user__username", "cadre__name"

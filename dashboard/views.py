@@ -30,6 +30,7 @@ from dashboard import charts, selectors
 from dashboard.selectors import Query, QueryError
 from duties.models import Department, Village
 from households import services as household_services
+from households.assessments.selectors import gap_list, open_gaps
 from households.models import HelpPlan, Household
 from households.selectors import household_record
 from oversight import services as oversight_services
@@ -199,6 +200,8 @@ def _department_desk(
         routed_overdue=_rows(query, [i for g in routed for i in g.overdue]),
         routed_pending=[i for g in routed for i in g.pending],
         cadres=cadres,
+        # One query: the 两不愁三保障 gaps routed to the department and still open.
+        open_gaps=gap_list(user=request.user).count(),
         pairing_total=len(pairing),
         pairing_url=_list_url(query, rule=None),
     )
@@ -417,6 +420,12 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         "pending": _rows(query, pending),
         "visit_url": visit_url(found.pk)
         if scope_of(request.user).cadre_id and request.user.has_perm("visits.add_visit")
+        else None,
+        # One query: the open 两不愁三保障 gaps the user sees.
+        "gaps": open_gaps(user=user, household=found),
+        "assess_url": reverse("households:assessment_new", args=[found.pk])
+        if user.has_perm("households.add_assessment")
+        and (scope_of(user).cadre_id or scope_of(user).village_ids)
         else None,
     }
     return render(request, "dashboard/household.html", context)

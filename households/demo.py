@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import TypeVar
 
 from duties.models import Cadre, Department, Village
+from households.assessments.demo import seed_assessments
 from households.models import (
-    Assessment,
     HelpMeasure,
     HelpPlan,
     Household,
@@ -367,24 +367,4 @@ def _seed_plans(
                 )
             )
     HelpMeasure.objects.bulk_create(measures, batch_size=2000)
-    _seed_assessments(rng, households, as_of)
-
-
-def _seed_assessments(
-    rng: random.Random, households: list[Household], as_of: datetime.date
-) -> None:
-    assessed_on = as_of - datetime.timedelta(days=rng.randint(10, 60))
-    assessments = []
-    for household in households:
-        if household.status == Household.Status.CLOSED:
-            continue
-        for item in Assessment.Item.values:
-            assessments.append(
-                Assessment(
-                    household=household,
-                    item=item,
-                    met=rng.random() > 0.03,
-                    assessed_on=assessed_on,
-                )
-            )
-    Assessment.objects.bulk_create(assessments, batch_size=5000)
+    seed_assessments(rng, households, departments, as_of)

@@ -393,6 +393,16 @@ class Assessment(models.Model):
         verbose_name=_("assessed by"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Null on the rows entered before entry times were kept.
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True, null=True, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
 
     class Meta:
         ordering = ["household_id", "item", "-assessed_on"]
@@ -413,3 +423,7 @@ class Assessment(models.Model):
         from households.responsibility import ASSESSMENT_DEPARTMENTS
 
         return None if self.met else ASSESSMENT_DEPARTMENTS[self.item]
+
+
+# The gaps of 两不愁三保障 (art. 38) live in their own module; imported here so Django sees them.
+from households.assessments.models import AssessmentGap  # noqa: E402, F401

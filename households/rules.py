@@ -304,3 +304,7 @@ class PairingAssignedRule(Rule):
                     self._item(household, first, next_start, as_of=as_of, days=days, pending=True)
                 )
         return items
+
+
+# The rules of 两不愁三保障 (art. 38) live with the assessments; imported here to register them.
+from households.assessments import rules as _assessment_rules  # noqa: E402, F401

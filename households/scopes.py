@@ -8,11 +8,12 @@ apps add with `route_to_department` (visits: problems).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from households.models import HelpMeasure, Pairing
+from households.models import AssessmentGap, HelpMeasure, Pairing
 from xigang import scope
 from xigang.scope import RowFilter, Scope
 
@@ -51,8 +52,28 @@ def routed_q(household_id: str, village_id: str) -> RowFilter:
     )
 
 
+def _gap_q(s: Scope) -> Q:
+    """A department sees the gaps routed to it, not the other gaps of the households they lead
+    it to; villages and pairing cadres see their households' gaps."""
+    own = household_q(replace(s, routed_reach=False), "household_id", "household__village_id")
+    return own | Q(department_id__in=s.department_ids)
+
+
+def _assessment_q(s: Scope) -> Q:
+    """Assessments: the households' usual reach; a department reads those of the households
+    with a gap routed to it (what found the gap and what closes it), no other."""
+    own = household_q(replace(s, routed_reach=False), "household_id", "household__village_id")
+    if not (s.department_ids and s.routed_reach):
+        return own
+    routed = AssessmentGap.objects.filter(department_id__in=s.department_ids)
+    return own | Q(household_id__in=routed.values("household_id"))
+
+
 route_to_department(
     lambda ids: HelpMeasure.objects.filter(department_id__in=ids).values("plan__household_id")
+)
+route_to_department(
+    lambda ids: AssessmentGap.objects.filter(department_id__in=ids).values("household_id")
 )
 
 scope.register_rows("households.household", below_household("id", "village_id"))
@@ -61,9 +82,10 @@ for _label in (
     "households.memberchange",
     "households.pairing",
     "households.helpplan",
-    "households.assessment",
 ):
     scope.register_rows(_label, below_household("household_id", "household__village_id"))
+scope.register_rows("households.assessment", _assessment_q)
+scope.register_rows("households.assessmentgap", _gap_q)
 scope.register_rows(
     "households.helpmeasure", routed_q("plan__household_id", "plan__household__village_id")
 )

@@ -1,4 +1,5 @@
-"""Writes on the registry: households, members, member changes, pairings, plans, assessments.
+"""Writes on the registry: households, members, member changes, pairings, plans (assessments:
+households/assessments/services.py).
 
 Every write of the portal goes through these functions: the admin, the ledgers, the commands and
 the demo. Each validates first (a clear Chinese error naming what is wrong, nothing written),
@@ -22,7 +23,6 @@ from django.utils.translation import gettext as _
 from duties.models import Cadre, Department
 from households import checks
 from households.models import (
-    Assessment,
     HelpMeasure,
     HelpPlan,
     Household,
@@ -284,32 +284,6 @@ def help_measure_save(*, measure: HelpMeasure) -> HelpMeasure:
     measure.full_clean()
     measure.save()
     return measure
-
-
-# --- 一达标、两不愁、三保障 ----------------------------------------------------------------------
-
-
-@transaction.atomic
-def assessment_record(
-    *,
-    household: Household,
-    item: str,
-    met: bool,
-    assessed_on: datetime.date,
-    assessed_by: User | None = None,
-    note: str = "",
-) -> Assessment:
-    """Record one item as met or not on a day (a second record the same day replaces it).
-    A not-met item names its department through `Assessment.responsible`."""
-    assessment = Assessment.objects.filter(
-        household=household, item=item, assessed_on=assessed_on
-    ).first() or Assessment(household=household, item=item, assessed_on=assessed_on)
-    assessment.met = met
-    assessment.assessed_by = assessed_by
-    assessment.note = note
-    assessment.full_clean()
-    assessment.save()
-    return assessment
 
 
 # --- plans ------------------------------------------------------------------------------------

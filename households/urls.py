@@ -1,6 +1,7 @@
 from django.urls import path
 
 from households import views
+from households.assessments import views as assessments
 
 app_name = "households"
 
@@ -9,4 +10,8 @@ urlpatterns = [
     path("suggest/", views.household_suggestions, name="suggest"),
     path("changes/new/", views.member_change_new, name="member_change_new"),
     path("quality/", views.quality, name="quality"),
+    path("<int:household_id>/assess/", assessments.assessment_new, name="assessment_new"),
+    path("gaps/", assessments.gap_list, name="gap_list"),
+    path("gaps/<int:pk>/close/", assessments.gap_close, name="gap_close"),
+    path("gaps/<int:pk>/evidence/", assessments.gap_evidence, name="gap_evidence"),
 ]

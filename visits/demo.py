@@ -59,8 +59,18 @@ def _visits(rng: random.Random, pairings: list, first: datetime.date, as_of: dat
         if key in seen:
             return
         seen.add(key)
+        # About one home visit in eighty reports a change of 两不愁三保障 (owing a re-assessment);
+        # chosen by arithmetic, not by `rng`, so the rest of the demo draws as before.
+        change = kind == Visit.Kind.HOME and (household_id * 31 + on.toordinal()) % 80 == 0
         visits.append(
-            Visit(household_id=household_id, cadre_id=cadre_id, kind=kind, on=on, content=content)
+            Visit(
+                household_id=household_id,
+                cadre_id=cadre_id,
+                kind=kind,
+                on=on,
+                content=content,
+                reports_change=change,
+            )
         )
         if kind == Visit.Kind.HOME:
             home_visits.append((household_id, cadre_id, on))

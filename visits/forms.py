@@ -36,6 +36,9 @@ class VisitForm(forms.Form):
     problems_found = forms.CharField(
         label=_("problems found"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    reports_change = forms.BooleanField(
+        label=_("两不愁三保障 changed: re-assess the household"), required=False
+    )
     category = forms.ModelChoiceField(
         label=_("route the problem to"),
         queryset=ProblemCategory.objects.select_related("department"),

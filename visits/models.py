@@ -25,6 +25,10 @@ class Visit(models.Model):
     on = models.DateField(_("date"))
     content = models.TextField(_("what was discussed or done"), blank=True)
     problems_found = models.TextField(_("problems found"), blank=True)
+    # The household's 两不愁三保障 changed: it owes a re-assessment (households.assessments).
+    reports_change = models.BooleanField(
+        _("两不愁三保障 changed, to be re-assessed"), default=False
+    )
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True, editable=False)
     # The ledger import that created it (None: entered live) and, for a visit of history by
     # someone not paired with the household that day, why it does not count for art. 39.

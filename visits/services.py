@@ -129,6 +129,7 @@ def visit_record(
     problems_found: str = "",
     entered_by: User | None = None,
     late_reason: str = "",
+    reports_change: bool = False,
 ) -> Visit:
     """Record a home visit or phone call (see `visit_check` and `visit_entry_check`); the time
     of entry, who entered it and whether it is a 补录 are set here, never by the caller."""
@@ -141,6 +142,7 @@ def visit_record(
         on=on,
         content=content.strip(),
         problems_found=problems_found.strip(),
+        reports_change=reports_change,
         entered_by=entered_by if entered_by and entered_by.pk else None,
         late_entry=late,
         late_reason=late_reason.strip() if late else "",

@@ -83,6 +83,7 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                     content=data["content"],
                     problems_found=data["problems_found"],
                     entered_by=cast(User, request.user),
+                    reports_change=data["reports_change"],
                 )
                 if data["category"]:
                     problem_report(

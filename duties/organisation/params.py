@@ -31,6 +31,13 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("duty.scheduled", "due_soon_days"): 14,
     ("disclosure.post", "days"): 7,
     ("pairing.assigned", "days"): 7,
+    # 两不愁三保障 (art. 38): assessed every 12 months, and within change_days of a visit that
+    # reports a change; a gap found is closed by its department within the days allowed.
+    ("assessment.due", "months"): 12,
+    ("assessment.due", "change_days"): 15,
+    ("assessment.due", "due_soon_days"): 30,
+    ("assessment.gap", "days"): 60,
+    ("assessment.gap", "due_soon_days"): 14,
     # A visit entered more than these days after its date is a 补录 (late entry).
     ("pairing.late_entry", "days"): 7,
     # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).
@@ -70,6 +77,7 @@ MEANINGS: dict[str, Promise] = {
     "days": _("days allowed"),
     "months": _("months per period (1 monthly, 3 quarterly, 6 half-yearly, 12 yearly)"),
     "due_soon_days": _("days ahead that an obligation is listed as due soon"),
+    "change_days": _("days allowed to re-assess after a visit reports a change"),
     "village_days": _("days overdue after which an item goes up to the village's 包村干部"),
     "leader_days": _("days overdue after which an item goes up to 镇领导"),
     "min_chars": _("shortest visit text compared (characters)"),

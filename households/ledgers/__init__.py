@@ -12,6 +12,7 @@ exports list only the user's rows, with ID numbers masked for roles that do not 
 registry.
 """
 
+from households.assessments.ledger import AssessmentLedger
 from households.ledgers.member_changes import MemberChangeLedger
 from households.ledgers.national import NationalPersonLedger
 from households.ledgers.pairings import PairingLedger
@@ -19,6 +20,7 @@ from households.ledgers.registry import HouseholdLedger, MemberLedger
 from households.ledgers.roster import PairingRosterLedger
 
 __all__ = [
+    "AssessmentLedger",
     "HouseholdLedger",
     "MemberChangeLedger",
     "MemberLedger",

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from households.models import Household, Pairing
+from households.models import Assessment, Household, Pairing
 from tests.browser.checks import check_page, save_screen
 from tests.browser.conftest import BROWSER, sign_in
 from visits.models import Visit
@@ -31,6 +31,12 @@ def households(east, pairing, east_household):
     )
     Pairing.objects.create(
         household=fresh, cadre=pairing.cadre, start=period_of(MONTHLY, today).start
+    )
+    # Assessed this year (两不愁三保障): only the visits and calls are owed here.
+    Assessment.objects.bulk_create(
+        Assessment(household=h, item=item, met=True, assessed_on=today)
+        for h in (east_household, fresh)
+        for item in Assessment.Item.values
     )
     return east_household, fresh
 

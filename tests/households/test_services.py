@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from households.assessments.services import assessment_record
 from households.models import Assessment, HelpMeasure, Household, Member, MemberChange, Pairing
 from households.services import (
-    assessment_record,
     help_plan_save,
     household_save,
     member_change_record,

@@ -71,6 +71,8 @@ WRITERS: dict[str, dict[str, set[str]]] = {
         "west_civil_affairs": WEST | {"dept"},
     },
     "households.assessment": {"east": EAST | {"pairing"}, "west": WEST},
+    # opened by assessments, closed on the gaps page: the admin only shows them
+    "households.assessmentgap": {"east": set(), "west": set()},
     "visits.visit": {"east": {"office", "pairing"}, "west": TOWN_EDITS},
     "visits.problemcategory": {"category": TOWN_EDITS},
     "visits.problem": {
@@ -108,7 +110,20 @@ DELETERS: dict[str, set[str]] = {
     "oversight.spotcheckanswer": set(),
     "oversight.firstsecretary": set(),
     "notices.escalation": set(),  # deleting one would send the item up again
+    "households.assessmentgap": set(),  # the record of a department's work: kept
 }
+
+
+def _gaps(east_household, west_household):
+    from households.assessments.models import AssessmentGap
+    from households.assessments.services import assessment_record
+
+    for household in (east_household, west_household):
+        assessment_record(household=household, item="food", met=False, assessed_on=DAY)
+    return {
+        "east": AssessmentGap.objects.get(household=east_household),
+        "west": AssessmentGap.objects.get(household=west_household),
+    }
 
 
 def _plan(household):
@@ -224,6 +239,7 @@ def rows_of(label, cast, east, west, east_household, west_household):
             "east_disabled": _measure(east_household, "残联"),
             "west_civil_affairs": _measure(west_household, "民政科"),
         },
+        "households.assessmentgap": lambda: _gaps(east_household, west_household),
         "households.assessment": lambda: {
             name: Assessment.objects.create(household=h, item="food", met=True, assessed_on=DAY)
             for name, h in (("east", east_household), ("west", west_household))

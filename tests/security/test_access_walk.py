@@ -60,6 +60,11 @@ TABLE: dict[str, object] = {
     "households/changes/new/": {"office", "east_cadre", "west_cadre", "pairing"},
     "duties/parameters/": {"leader", "office", "inspector"},  # the rules' numbers: town roles
     "households/quality/": {"office", "east_cadre", "west_cadre"},
+    # 两不愁三保障 (art. 38): assessed by those who keep the household; gaps read in each scope
+    "households/<int:household_id>/assess/": {"office", "east_cadre", "pairing"},
+    "households/gaps/": STAFF,
+    "households/gaps/<int:pk>/close/": set(),  # here an id no row has; see ROWS
+    "households/gaps/<int:pk>/evidence/": set(),
     "visits/": ALL,  # "my households": empty for those without pairings
     "visits/<int:household_id>/new/": {"pairing"},  # only the paired cadre
     "oversight/signals/": {"leader", "office", "inspector"},  # 疑点: the whole-town readers
@@ -116,6 +121,17 @@ ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
     "oversight/findings/<int:pk>/": {
         "east": (TOWN | {"east_cadre"}, {"inspector", "east_cadre"}),
         "civil_affairs": (TOWN | {"dept"}, {"inspector", "dept"}),
+    },
+    # a gap is closed by the department it is routed to (or the office); the others read it
+    "households/gaps/<int:pk>/close/": {
+        "east_civil_affairs": ({"office", "dept"}, {"office", "dept"}),
+        "west_water": ({"office"}, {"office"}),
+    },
+    "households/gaps/<int:pk>/evidence/": {  # a download: POST answers like GET
+        "east_civil_affairs": (
+            TOWN | {"dept", "east_cadre", "pairing"},
+            TOWN | {"dept", "east_cadre", "pairing"},
+        ),
     },
     # 东村's 第一书记 is the cast's pairing cadre; only 组织科 (not in the cast) records checks
     "oversight/first-secretaries/<int:pk>/": {"east": (TOWN | {"east_cadre", "pairing"}, set())},
@@ -227,8 +243,10 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
         for name, village in (("east", east), ("west", west))
     }
     oversight = _oversight_rows(east, civil_affairs, office)
+    gaps = _gap_rows(east_household, west, office)
     by_route = {
         **oversight,
+        **gaps,
         "duties/obligations/<int:pk>/": obligations,
         "duties/obligations/<int:pk>/waive/": obligations,
         "duties/evidence/<int:pk>/": evidence,
@@ -236,6 +254,39 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
     }
     return {
         route: {name: row.pk for name, row in named.items()} for route, named in by_route.items()
+    }
+
+
+def _gap_rows(east_household, west, office):
+    """An open gap of 东村-001 routed to 民政科, an open one of a 西村 household routed to 水利站,
+    and a closed one of 东村-001 with its evidence file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from households.assessments.models import AssessmentGap
+    from households.assessments.services import assessment_record, gap_close
+    from households.models import Household
+
+    west_household = Household.objects.create(number="西村-009", village=west, head_name="周九")
+
+    def found(household, item, met, day):
+        assessment_record(household=household, item=item, met=met, assessed_on=day)
+
+    found(east_household, "food", False, date(2026, 6, 1))
+    found(east_household, "food", True, date(2026, 7, 1))
+    closed = gap_close(
+        gap=AssessmentGap.objects.get(item="food"),
+        user=office,
+        upload=SimpleUploadedFile("低保.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    found(east_household, "clothing", False, date(2026, 8, 1))
+    found(west_household, "water", False, date(2026, 8, 1))
+    open_gaps = AssessmentGap.objects.filter(closed_at__isnull=True)
+    return {
+        "households/gaps/<int:pk>/close/": {
+            "east_civil_affairs": open_gaps.get(item="clothing"),
+            "west_water": open_gaps.get(item="water"),
+        },
+        "households/gaps/<int:pk>/evidence/": {"east_civil_affairs": closed},
     }
 
 
@@ -320,9 +371,11 @@ def _versions(models):
 @pytest.mark.usefixtures("today")
 def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
     from duties.models import Disclosure, Evidence, Obligation
+    from households.assessments.models import AssessmentGap
     from oversight.models import Finding, FirstSecretaryCheck, Signal, SpotCheckAnswer
 
     written = (
+        AssessmentGap,
         Obligation,
         Disclosure,
         Evidence,

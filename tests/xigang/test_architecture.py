@@ -173,6 +173,8 @@ def test_the_dashboard_shows_the_rules_in_their_order():
         "pairing.phone_contact",
         "member_change.report",
         "pairing.assigned",
+        "assessment.due",
+        "assessment.gap",
         "problem.resolve",
         "emergency.aid",
         "finding.rectify",

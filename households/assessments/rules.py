@@ -1,0 +1,341 @@
+"""The rules of 两不愁三保障 (art. 38): `assessment.due` and `assessment.gap`.
+
+Rule `assessment.due` (art. 38, owed by the pairing cadre and the village): every household not
+closed is assessed on 一达标、两不愁、三保障
+- at least once in each calendar period of the parameter `assessment.due`/`months` (12: each
+  calendar year; the months in force on the period's first day). A period is owed for a
+  household not closed (已销户) whose year identified, if known, is not after the period's
+  year; it is met by an assessment dated inside it; owed and not met, it is overdue once it has
+  ended (the as-of day is after its last day), due on its last day. The current period, not yet
+  met, is pending once its end is within `due_soon_days`;
+- and within `change_days` (15) of a visit that reports a change (`Visit.reports_change`):
+  period = period_start = the visit's day, due = that day + the days in force on it; met by an
+  assessment dated from the visit's day to the due day; overdue once the due day is before
+  as-of; pending from the visit's day to its due day;
+- from go-live, a list as of a day counts the assessments entered by then (`known_by`);
+- `since` keeps periods (and visits) starting on or after it;
+- who answers: the village, and the cadre paired with the household on the due day (the period's
+  last day); that cadre sees the item after a handover, the successor does not. No department.
+
+Rule `assessment.gap` (art. 38, and the article of the department, e.g. 11 for 村建办): a gap
+(an item assessed as not met) is closed by the department it was routed to by its due day
+(found + the parameter `assessment.gap`/`days` in force on the day found, 60 by default). Like
+`problem.resolve`: overdue as of a day when it is known and still open at that day's end and
+its due day is before it; days_overdue = as-of − due; pending while open and due within
+`due_soon_days`; `since` keeps gaps found on or after it; the department answers, no cadre.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from duties.models import RuleParameter
+from duties.organisation.params import PERIOD_KINDS, InForce, due_soon_until, with_default
+from households.assessments.models import AssessmentGap
+from households.models import Assessment, Household, Pairing
+from households.responsibility import ASSESSMENT_DEPARTMENTS
+from xigang.entry import end_of, known_by
+from xigang.obligations import Filters, OverdueItem, Rule, register
+from xigang.periods import Period, stepped_period_of, stepped_periods_between
+from xigang.scope import attribution as scope_attribution
+from xigang.scope import visible
+
+DUE_RULE = "assessment.due"
+GAP_RULE = "assessment.gap"
+ONE_DAY = datetime.timedelta(days=1)
+
+# (household id, number, village name, year identified)
+HouseholdRow = tuple[int, str, str, int | None]
+
+
+@register(order=37)
+class AssessmentDueRule(Rule):
+    id = DUE_RULE
+    label = gettext_lazy("两不愁三保障 assessment")
+    article = 38
+    title = "every household assessed on 两不愁三保障 each year and after a reported change"
+
+    def _households(
+        self, user: User | AnonymousUser, filters: Filters
+    ) -> tuple[list[HouseholdRow], set[int], int | None, QuerySet[Household]]:
+        """The households not closed that the user sees items of (by unit, or as a cadre ever
+        paired with them), the ids of those in reach by unit, and the user's cadre (one query
+        after the scope)."""
+        found = scope_attribution(
+            user, Household.objects.exclude(status=Household.Status.CLOSED), routed=False
+        )
+        households = found.reach
+        if found.cadre_id is not None:
+            paired = Pairing.objects.filter(household_id=OuterRef("pk"), cadre_id=found.cadre_id)
+            households = Household.objects.exclude(status=Household.Status.CLOSED).filter(
+                Q(pk__in=found.reach.values("pk")) | Q(Exists(paired))
+            )
+        if filters.village:
+            households = households.filter(village__name=filters.village)
+        reached = Value(True) if found.whole_town else Exists(found.reach.filter(pk=OuterRef("pk")))
+        rows = []
+        reach: set[int] = set()
+        for pk, number, village, year, in_reach in households.annotate(
+            in_reach=reached
+        ).values_list("pk", "number", "village__name", "year_identified", "in_reach"):
+            rows.append((pk, number, village, year))
+            if in_reach:
+                reach.add(pk)
+        return rows, reach, found.cadre_id, households
+
+    def _items(
+        self,
+        user: User | AnonymousUser,
+        *,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+        pending: bool,
+    ) -> list[OverdueItem]:
+        if filters.department:
+            return []  # the rule charges villages and pairing cadres, no department
+        params = _parameters()
+        steps = tuple((start, PERIOD_KINDS[months]) for start, months in params["months"].steps)
+        change_days = params["change_days"]
+        households, reach, cadre_id, chosen = self._households(user, filters)
+        if not households:
+            return []
+        current = stepped_period_of(steps, as_of)
+        if pending:
+            soon = as_of + datetime.timedelta(days=params["due_soon_days"].on(as_of))
+            periods = [current] if current.end <= soon else []
+            since = as_of - datetime.timedelta(days=max(d for _s, d in change_days.steps))
+        else:
+            periods = stepped_periods_between(steps, since, as_of)
+        first = min([since, *(p.start for p in periods)])
+        assessed: dict[int, list[datetime.date]] = defaultdict(list)
+        changes = []
+        # The households as a subquery, not a list of ids: a town's would be 3,000 parameters.
+        ids = chosen.values("pk")
+        for pk, day, is_change in _days(ids, first=first, since=since, as_of=as_of):
+            if is_change:
+                changes.append((pk, day))
+            else:
+                assessed[pk].append(day)
+        owed: list[tuple[HouseholdRow, Period, datetime.date, str]] = []
+        by_id = {row[0]: row for row in households}
+        for row in households:
+            days = assessed.get(row[0], [])
+            for period in periods:
+                if row[3] is not None and row[3] > period.end.year:
+                    continue  # identified later: not yet in the register
+                if not any(period.start <= day <= period.end for day in days):
+                    subject = _("assess 两不愁三保障 in %(period)s") % {"period": period.label}
+                    owed.append((row, period, period.end, subject))
+        for pk, day in changes:
+            due = day + datetime.timedelta(days=change_days.on(day))
+            if pending and due < as_of:
+                continue
+            if not pending and due >= as_of:
+                continue
+            if any(day <= assessed_on <= due for assessed_on in assessed.get(pk, [])):
+                continue
+            period = Period(day.isoformat(), day, due)
+            subject = _("re-assess 两不愁三保障: a visit on %(day)s reported a change") % {
+                "day": day.isoformat()
+            }
+            owed.append((by_id[pk], period, due, subject))
+        if not owed:
+            return []
+        cadres = _cadres_on(owed, ids)
+        items = []
+        for row, period, due, subject in owed:
+            cadre = cadres.get((row[0], due))
+            if row[0] not in reach and (cadre is None or cadre[0] != cadre_id):
+                continue  # another cadre's item, seen only by its village
+            if filters.cadre and (cadre is None or cadre[1] != filters.cadre):
+                continue
+            items.append(
+                OverdueItem(
+                    rule=self.id,
+                    article=self.article,
+                    period=period.label,
+                    period_start=period.start,
+                    period_end=period.end,
+                    due=due,
+                    days_overdue=0 if pending else (as_of - due).days,
+                    household=row[1],
+                    village=row[2],
+                    cadre=cadre[1] if cadre else None,
+                    department=None,
+                    subject=subject,
+                    cadre_name=cadre[2] if cadre else None,
+                )
+            )
+        return items
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        return self._items(user, as_of=as_of, since=as_of, filters=filters, pending=True)
+
+
+def _parameters() -> dict[str, InForce]:
+    """The rule's dated parameters, read in one query."""
+    rows: dict[str, list[tuple[datetime.date, int]]] = defaultdict(list)
+    for name, start, value in (
+        RuleParameter.objects.filter(rule=DUE_RULE)
+        .order_by("effective_from")
+        .values_list("name", "effective_from", "value")
+    ):
+        rows[name].append((start, value))
+    return {
+        name: with_default(DUE_RULE, name, rows[name])
+        for name in ("months", "change_days", "due_soon_days")
+    }
+
+
+def _days(
+    ids: QuerySet, *, first: datetime.date, since: datetime.date, as_of: datetime.date
+) -> list[tuple[int, datetime.date, bool]]:
+    """(household id, day, whether a change) of the assessments known by `as_of` from `first`,
+    and of the visits from `since` reporting a change, in one query. The visits are read
+    through the household's reverse relation: households imports no other app."""
+    assessments = (
+        Assessment.objects.filter(household_id__in=ids, assessed_on__gte=first)
+        .filter(assessed_on__lte=as_of)
+        .filter(known_by(as_of, dated="assessed_on", entered="created_at"))
+        .order_by()
+        .values_list("household_id", "assessed_on", Value(False, output_field=BooleanField()))
+    )
+    changes = Household.objects.filter(
+        pk__in=ids, visits__reports_change=True, visits__on__gte=since, visits__on__lte=as_of
+    )
+    changes = changes.order_by().values_list(
+        "pk", "visits__on", Value(True, output_field=BooleanField())
+    )
+    return list(assessments.union(changes))
+
+
+def _cadres_on(
+    owed: Iterable[tuple[HouseholdRow, Period, datetime.date, str]], ids: QuerySet
+) -> dict[tuple[int, datetime.date], tuple[int, str, str]]:
+    """(household id, day) -> (cadre id, username, name) of the cadre paired that day (the
+    latest started), for each item's household and due day, from the pairings of the
+    households `ids` (a subquery; one query)."""
+    wanted = {(row[0], due) for row, _period, due, _subject in owed}
+    spans = defaultdict(list)
+    for pk, start, end, cadre_id, username, name in (
+        Pairing.objects.filter(household_id__in=ids)
+        .order_by("start", "id")
+        .values_list(
+            "household_id", "start", "end", "cadre_id", "cadre__user__username", "cadre__name"
+        )
+    ):
+        spans[pk].append((start, end, (cadre_id, username or "", name)))
+    found = {}
+    for pk, day in wanted:
+        for start, end, cadre in spans[pk]:
+            if start <= day and (end is None or end >= day):
+                found[(pk, day)] = cadre  # later starts win, as in the visit rules
+    return found
+
+
+def gap_open_on(as_of: datetime.date) -> Q:
+    """Known by the end of `as_of` and not closed by then: closing is an entry, dated by the
+    server."""
+    return known_by(as_of, dated="found_on", entered="created_at") & (
+        Q(closed_at__isnull=True) | Q(closed_at__gte=end_of(as_of))
+    )
+
+
+@register(order=38)
+class AssessmentGapRule(Rule):
+    """A gap still open on as_of after its due date; the department it was routed to answers."""
+
+    id = GAP_RULE
+    label = gettext_lazy("两不愁三保障 gap closed")
+    article = 38
+    # Each item cites its department's article (11 housing, 12 health, 13 education, ...).
+    articles = tuple(sorted({article for _name, article in ASSESSMENT_DEPARTMENTS.values()}))
+    title = "a 两不愁三保障 gap closed by its department by its due date"
+
+    def _open(
+        self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> QuerySet[AssessmentGap]:
+        if filters.cadre:
+            return AssessmentGap.objects.none()  # the department answers, not a cadre
+        gaps = visible(user, AssessmentGap.objects.filter(gap_open_on(as_of)))
+        if filters.article is not None and filters.article != self.article:
+            items = [i for i, (_n, a) in ASSESSMENT_DEPARTMENTS.items() if a == filters.article]
+            gaps = gaps.filter(item__in=items)
+        if filters.village:
+            gaps = gaps.filter(household__village__name=filters.village)
+        if filters.department:
+            gaps = gaps.filter(department__name=filters.department)
+        return gaps.order_by("due", "id")
+
+    def _items(
+        self, gaps: QuerySet[AssessmentGap], as_of: datetime.date, *, pending: bool
+    ) -> list[OverdueItem]:
+        labels = dict(Assessment.Item.choices)
+        subject = _(
+            "close the gap 「%(item)s」 found on %(day)s, with evidence and a re-assessment"
+        )
+        return [
+            OverdueItem(
+                rule=self.id,
+                article=ASSESSMENT_DEPARTMENTS[item][1],
+                period=found_on.isoformat(),
+                period_start=found_on,
+                period_end=due,
+                due=due,
+                days_overdue=0 if pending else (as_of - due).days,
+                household=number,
+                village=village,
+                cadre=None,
+                department=department,
+                subject=subject % {"item": labels[item], "day": found_on.isoformat()},
+                entered_at=created_at,
+            )
+            for item, found_on, due, number, village, department, created_at in gaps.values_list(
+                "item",
+                "found_on",
+                "due",
+                "household__number",
+                "household__village__name",
+                "department__name",
+                "created_at",
+            )
+        ]
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        gaps = self._open(user, as_of, filters).filter(due__lt=as_of, found_on__gte=since)
+        return self._items(gaps, as_of, pending=False)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        gaps = self._open(user, as_of, filters).filter(
+            found_on__lte=as_of, due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
+        )
+        return self._items(gaps, as_of, pending=True)

@@ -13,8 +13,9 @@ description: two problems of one category found the same day are two rows.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,6 +93,10 @@ class CaseLedger(LedgerKind):
             if action is not None:
                 actions.append(action)
         return actions
+
+    @property
+    def author(self) -> User:
+        return cast(User, self.user)  # needs_author: the engine writes for a signed-in user only
 
     def stored_key(self, record: Any) -> tuple:
         return (record.household_id, *(getattr(record, a) for a in self.key_attrs[1:]))
@@ -232,7 +237,7 @@ class ProblemLedger(CaseLedger):
                     description=row["description"],
                     found_on=row["found_on"],
                     reported_by=self.cadres.get(row["cadre"]),
-                    entered_by=self.user,
+                    entered_by=self.author,
                 )
             else:
                 problem = Problem.objects.get(pk=row["id"])
@@ -241,7 +246,7 @@ class ProblemLedger(CaseLedger):
                     problem=problem,
                     resolution=row["resolution"],
                     resolved_on=row["resolved_on"],
-                    user=self.user,
+                    user=self.author,
                 )
 
     def export_rows(self) -> Iterator[tuple]:
@@ -376,7 +381,7 @@ class EmergencyLedger(CaseLedger):
                     reported_on=row["reported_on"],
                     description=row["description"],
                     cadre=self.cadres.get(row["cadre"]),
-                    entered_by=self.user,
+                    entered_by=self.author,
                 )
             else:
                 case = EmergencyCase.objects.get(pk=row["id"])
@@ -385,7 +390,7 @@ class EmergencyLedger(CaseLedger):
                     case=case,
                     aided_on=row["aided_on"],
                     aid_amount=row["aid_amount"],
-                    user=self.user,
+                    user=self.author,
                 )
 
     def export_rows(self) -> Iterator[tuple]:

@@ -51,6 +51,32 @@ def _items(user, as_of, rule, **filters):
     return overdue_items(user=user, as_of=as_of, since=SINCE, filters=Filters(rule=rule, **filters))
 
 
+def _phone_visit_refusals(client, tmp_path, pairing, household, *, on, content):
+    """One phone visit by `pairing`, refused through the service, the cadre's form and a visits
+    ledger: the service's errors, the form's page, the ledger's (header, message) pairs."""
+    with pytest.raises(ValidationError) as refused:
+        visit_record(
+            household=household,
+            cadre=pairing.cadre,
+            kind=Visit.Kind.PHONE,
+            on=on,
+            content=content,
+            entered_by=pairing,
+        )
+    client.force_login(pairing)
+    page = client.post(
+        reverse("visits:visit_new", args=[household.pk]),
+        {"kind": "电话", "on": on.isoformat(), "content": content},
+    ).content.decode()
+    path = workbook(
+        tmp_path / "v.xlsx",
+        ["户编号", "帮扶责任人", "方式", "日期", "内容"],
+        [[household.number, pairing.username, "电话", on, content]],
+    )
+    report = import_ledger(get_kind("visits")(pairing), path)
+    return refused.value.message_dict, page, [(e.header, e.message) for e in report.errors]
+
+
 # --- 9. visit content, problem articles, 救急难 event dates ---------------------------------
 
 CONTENT_ERROR = "请写明谈了什么、做了什么：至少 10 个文字，不能只有标点（现有 2 个）"
@@ -61,21 +87,12 @@ def test_visit_content_is_required_in_the_same_words_everywhere(
     tmp_path, client, office, pairing, east_household
 ):
     short = "好的。。。！！！……"
-    with pytest.raises(ValidationError) as refused:
-        visit_record(
-            household=east_household,
-            cadre=pairing.cadre,
-            kind=Visit.Kind.PHONE,
-            on=D(2026, 11, 20),
-            content=short,
-        )
-    assert refused.value.message_dict == {"content": [CONTENT_ERROR]}
-    client.force_login(pairing)
-    page = client.post(
-        reverse("visits:visit_new", args=[east_household.pk]),
-        {"kind": "电话", "on": "2026-11-20", "content": short},
-    ).content.decode()
+    service, page, ledger = _phone_visit_refusals(
+        client, tmp_path, pairing, east_household, on=D(2026, 11, 20), content=short
+    )
+    assert service == {"content": [CONTENT_ERROR]}
     assert CONTENT_ERROR in page
+    assert ledger == [("内容", CONTENT_ERROR)]
     client.force_login(office)
     page = client.post(
         reverse("admin:visits_visit_add"),
@@ -88,13 +105,6 @@ def test_visit_content_is_required_in_the_same_words_everywhere(
         },
     ).content.decode()
     assert CONTENT_ERROR in page
-    path = workbook(
-        tmp_path / "v.xlsx",
-        ["户编号", "帮扶责任人", "方式", "日期", "内容"],
-        [["东村-001", "pairing", "电话", D(2026, 11, 20), short]],
-    )
-    report = import_ledger(get_kind("visits")(office), path)
-    assert [(e.header, e.message) for e in report.errors] == [("内容", CONTENT_ERROR)]
     assert not Visit.objects.exists()
 
 
@@ -375,29 +385,12 @@ def test_a_visit_entered_late_is_a_late_entry_but_meets_the_month(
 def test_a_closed_month_takes_a_visit_only_from_the_office_with_a_reason(
     tmp_path, live, client, office, pairing, east_household
 ):
-    with pytest.raises(ValidationError) as refused:
-        visit_record(
-            household=east_household,
-            cadre=pairing.cadre,
-            kind=Visit.Kind.PHONE,
-            on=D(2026, 10, 15),
-            content=TEXT,
-            entered_by=pairing,
-        )
-    assert refused.value.message_dict == {"on": [CLOSED]}
-    client.force_login(pairing)
-    page = client.post(
-        reverse("visits:visit_new", args=[east_household.pk]),
-        {"kind": "电话", "on": "2026-10-15", "content": TEXT},
-    ).content.decode()
-    assert CLOSED in page
-    path = workbook(
-        tmp_path / "v.xlsx",
-        ["户编号", "帮扶责任人", "方式", "日期", "内容"],
-        [["东村-001", "pairing", "电话", D(2026, 10, 15), TEXT]],
+    service, page, ledger = _phone_visit_refusals(
+        client, tmp_path, pairing, east_household, on=D(2026, 10, 15), content=TEXT
     )
-    report = import_ledger(get_kind("visits")(pairing), path)
-    assert [(e.header, e.message) for e in report.errors] == [("日期", CLOSED)]
+    assert service == {"on": [CLOSED]}
+    assert CLOSED in page
+    assert ledger == [("日期", CLOSED)]
     assert not Visit.objects.exists()
     client.force_login(office)
     add = reverse("admin:visits_visit_add")

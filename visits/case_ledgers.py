@@ -65,7 +65,8 @@ class CaseLedger(LedgerKind):
             )
         }
         names = {r["cadre"] for r in keyed if r["cadre"]}
-        self.cadres = {c.user.username: c for c in Cadre.objects.filter(user__username__in=names)}
+        cadres = Cadre.objects.filter(user__username__in=names).select_related("user")
+        self.cadres = {c.user.username: c for c in cadres}
         self.stored = {
             self.stored_key(record): record
             for record in visible(self.user, self.model.objects.all())

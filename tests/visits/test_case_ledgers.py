@@ -245,3 +245,40 @@ def test_a_department_may_not_import_problems(tmp_path, dept):
     source = workbook(tmp_path / "p.xlsx", PROBLEM_HEADERS, [])
     with pytest.raises(LedgerError):
         _import(dept, "problems", source)
+
+
+@pytest.mark.parametrize("name", ["problems", "emergencies"])
+def test_checking_a_file_reads_the_same_queries_for_two_rows_or_twelve(
+    tmp_path, today, office, east_household, name
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count):
+        if name == "problems":
+            headers = PROBLEM_HEADERS
+            rows = [
+                ["东村-001", "危房改造", "2026-11-02", f"问题{n}", "pairing"] for n in range(count)
+            ]
+        else:
+            headers = [*CASE_HEADERS, "帮扶责任人"]
+            rows = [
+                [
+                    "东村-001",
+                    D(2026, 11, 1 + n),
+                    "因病",
+                    100,
+                    D(2026, 11, 1 + n),
+                    None,
+                    None,
+                    "pairing",
+                ]
+                for n in range(count)
+            ]
+        source = workbook(tmp_path / f"{count}.xlsx", headers, rows)
+        with CaptureQueriesContext(connection) as captured:
+            assert _import(office, name, source, dry_run=True).ok
+        return len(captured)
+
+    queries(1)  # the user's permissions and scope are read once, then cached
+    assert queries(2) == queries(12)

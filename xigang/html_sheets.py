@@ -85,6 +85,11 @@ class _Tables(HTMLParser):
         if self._cell is not None:
             self._cell.append(data)
 
+    def finish(self) -> None:
+        """A table left open (a page cut short) is read as far as it goes."""
+        while self._open:
+            self.handle_endtag("table")
+
     def _end_cell(self) -> None:
         if self._cell is not None and self._open and self._open[-1]:
             lines = "".join(self._cell).split("\n")
@@ -98,19 +103,22 @@ def _span(value: str | None) -> int:
     return max(1, min(int(digits.group(1)), 100_000)) if digits else 1
 
 
-def _grid(rows: list[list[Cell]], max_columns: int) -> list[tuple[str, ...]]:
+def _grid(rows: list[list[Cell]], max_rows: int, max_columns: int) -> list[tuple[str, ...]]:
     """Rows of plain text, every merged cell's text repeated over the cells it covers. Raises
-    ValueError (the column reached) when a row would be wider than `max_columns`."""
+    ValueError((row, column) reached) as soon as the sheet is larger than a ledger may be: a
+    short page of wide spans must not fill the memory first."""
     out: list[tuple[str, ...]] = []
     carried: dict[int, list[Any]] = {}  # column -> [rows still covered, text]
     for cells in rows:
+        if len(out) >= max_rows:
+            raise ValueError((len(rows), 1))
         row: list[str] = []
         queue = iter(cells)
         cell = next(queue, None)
         while cell is not None or any(column >= len(row) for column in carried):
             column = len(row)
             if column >= max_columns:
-                raise ValueError(column + 1)
+                raise ValueError((1, column + 1))
             if column in carried:
                 left, text = carried[column]
                 row.append(text)
@@ -132,12 +140,13 @@ def _grid(rows: list[list[Cell]], max_columns: int) -> list[tuple[str, ...]]:
     return out
 
 
-def sheets(text: str, max_columns: int) -> list[list[tuple[str, ...]]]:
+def sheets(text: str, max_rows: int, max_columns: int) -> list[list[tuple[str, ...]]]:
     """Every table of the page as a sheet's rows, in the order the tables end."""
     parser = _Tables()
     parser.feed(text)
     parser.close()
-    return [_grid(table, max_columns) for table in parser.tables]
+    parser.finish()
+    return [_grid(table, max_rows, max_columns) for table in parser.tables]
 
 
 def choose_sheet(

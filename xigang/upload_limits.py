@@ -514,9 +514,9 @@ def _html_rows(source: Source, choose: Chooser | None) -> Iterator[tuple[Any, ..
     if text is None:
         raise _not_a_workbook()
     try:
-        tables = html_sheets.sheets(text, settings.LEDGER_MAX_COLUMNS)
+        tables = html_sheets.sheets(text, settings.LEDGER_MAX_ROWS, settings.LEDGER_MAX_COLUMNS)
     except ValueError as exc:
-        _check_extent(1, exc.args[0], "HTML")  # raises: a row wider than a ledger may be
+        _check_extent(*exc.args[0], "HTML")  # raises: longer or wider than a ledger may be
         raise
     if not tables:
         raise _not_a_workbook()

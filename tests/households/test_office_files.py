@@ -142,6 +142,13 @@ def test_a_web_page_without_the_headers_is_refused_in_chinese(office, east):
         import_ledger(get_kind("households")(office), source)
 
 
+def test_a_web_page_longer_than_a_ledger_is_refused(office, east, settings):
+    settings.LEDGER_MAX_ROWS = 10
+    source = io.BytesIO(_page("<tr><td>户编号</td></tr>" * 11).encode())
+    with pytest.raises(LedgerError, match="达到第 11 行，台账最多 10 行"):
+        import_ledger(get_kind("households")(office), source)
+
+
 def test_a_web_page_wider_than_a_ledger_is_refused(office, east, settings):
     cells = "<td>x</td>" * (settings.LEDGER_MAX_COLUMNS + 1)
     source = io.BytesIO(_page(f"<tr>{cells}</tr>").encode())

@@ -193,7 +193,12 @@ def main() -> None:
             source = Path(tmp) / f"households-{rows}.xlsx"
             _workbook(source, rows)
             ours_in, base_in, ours_out, base_out = [], [], [], []
-            cpu = {"ours import": [], "base import": [], "ours export": [], "base export": []}
+            cpu: dict[str, list[float]] = {
+                "ours import": [],
+                "base import": [],
+                "ours export": [],
+                "base export": [],
+            }
             for _attempt in range(options.repeat):
                 Household.objects.all().delete()
                 seconds, base_count = _timed(_baseline_import, source)

@@ -516,7 +516,8 @@ def _html_rows(source: Source, choose: Chooser | None) -> Iterator[tuple[Any, ..
     try:
         tables = html_sheets.sheets(text, settings.LEDGER_MAX_ROWS, settings.LEDGER_MAX_COLUMNS)
     except ValueError as exc:
-        _check_extent(*exc.args[0], "HTML")  # raises: longer or wider than a ledger may be
+        rows, columns = exc.args[0]
+        _check_extent(rows, columns, "HTML")  # raises: longer or wider than a ledger may be
         raise
     if not tables:
         raise _not_a_workbook()

@@ -15,7 +15,8 @@ headers, ID numbers as text) and times, best of --repeat:
 - resource import: the same import through the admin's django-import-export Resource (our
   reader as the library's format, then `import_data`, which runs the engine and fills the
   library's Result row by row), beside `import_ledger` in the same run (ratio: engine/resource);
-and prints rows/s and the ratio ours/baseline.
+and prints rows/s and the ratio ours/baseline, and rows per CPU second of this process and the
+reader child (not the database server's), which a shared machine disturbs far less.
 """
 
 from __future__ import annotations
@@ -161,10 +162,21 @@ def _resource_import(user, source: Path) -> int:
     return result.totals["new"]
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its waited children (the reader child), not the
+    database server's: on a shared machine it varies far less than the wall clock."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _timed(function, *args):
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = function(*args)
+    _CPU.append(_cpu() - cpu)
     return time.perf_counter() - started, result
+
+
+_CPU: list[float] = []  # the CPU seconds of each `_timed` call, in order
 
 
 def main() -> None:
@@ -185,12 +197,23 @@ def main() -> None:
     Village.objects.bulk_create([Village(name=f"村{i:02d}") for i in range(VILLAGES)])
     user = get_user_model().objects.create_superuser("bench", password=None)
     print(f"database: {connection.vendor}")
-    print(f"{'rows':>7} {'step':<8} {'ours rows/s':>12} {'baseline rows/s':>16} {'ratio':>6}")
+    print(f"load average: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
+    print(
+        f"{'rows':>7} {'step':<8} {'ours rows/s':>12} {'baseline rows/s':>16} {'ratio':>6} "
+        f"{'ours rows/CPU-s':>16} {'baseline rows/CPU-s':>20}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for rows in options.rows:
             source = Path(tmp) / f"households-{rows}.xlsx"
             _workbook(source, rows)
             ours_in, base_in, ours_out, base_out, resource_in = [], [], [], [], []
+            cpu: dict[str, list[float]] = {
+                "ours import": [],
+                "base import": [],
+                "ours export": [],
+                "base export": [],
+                "ours resource": [],
+            }
             for _attempt in range(options.repeat):
                 Household.objects.all().delete()
                 seconds, base_count = _timed(_baseline_import, source)
@@ -210,15 +233,24 @@ def main() -> None:
                 seconds, created = _timed(_resource_import, user, source)
                 assert created == rows
                 resource_in.append(seconds)
+                for name, spent in zip(
+                    ("base import", "base export", "ours import", "ours export", "ours resource"),
+                    _CPU[-5:],
+                    strict=True,
+                ):
+                    cpu[name].append(spent)
             for step, ours, base in (
                 ("import", min(ours_in), min(base_in)),
                 ("export", min(ours_out), min(base_out)),
                 # the baseline column is the engine here: the Resource's cost over it
                 ("resource", min(resource_in), min(ours_in)),
             ):
+                # the resource step's baseline is the engine: its CPU is "ours import"
+                base_key = "ours import" if step == "resource" else f"base {step}"
+                ours_cpu, base_cpu = min(cpu[f"ours {step}"]), min(cpu[base_key])
                 print(
                     f"{rows:>7} {step:<8} {rows / ours:>12,.0f} {rows / base:>16,.0f} "
-                    f"{base / ours:>6.2f}"
+                    f"{base / ours:>6.2f} {rows / ours_cpu:>16,.0f} {rows / base_cpu:>20,.0f}"
                 )
     drop_database(database)
 

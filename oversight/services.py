@@ -275,6 +275,50 @@ def accountability_record(
     return decision
 
 
+@transaction.atomic
+def accountability_update(
+    *, decision: Accountability, reason: str, referred_on: datetime.date | None, referral: str
+) -> Accountability:
+    """Correct what a decision's form lets change after it is recorded: the reason and the
+    discipline referral (the measure, its ladder and the subject stand)."""
+    errors = decision_errors(
+        decided_on=decision.decided_on, referred_on=referred_on, referral=referral
+    )
+    if errors:
+        raise ValidationError(errors)
+    decision.reason = reason.strip()
+    decision.referred_on = referred_on
+    decision.referral = referral.strip()
+    decision.full_clean()
+    decision.save(update_fields=["reason", "referred_on", "referral"])
+    return decision
+
+
+@transaction.atomic
+def commendation_record(
+    *,
+    reason: str,
+    awarded_on: datetime.date,
+    department: Department | None = None,
+    village: Village | None = None,
+    cadre: Cadre | None = None,
+) -> Commendation:
+    """Propose a commendation (art. 42) of one unit or person; pending until a leader approves
+    it (`commendation_approve`)."""
+    if awarded_on > timezone.localdate():
+        raise ValidationError({"awarded_on": _("the day awarded is after today")})
+    commendation = Commendation(
+        reason=reason.strip(),
+        awarded_on=awarded_on,
+        department=department,
+        village=village,
+        cadre=cadre,
+    )
+    commendation.full_clean()
+    commendation.save()
+    return commendation
+
+
 def _circular_obligation(decision: Accountability) -> Obligation:
     duty = Duty.objects.get(article_id=CIRCULAR_DUTY[0], clause=CIRCULAR_DUTY[1])
     unit = Department.objects.get(name=ORGANISATION)

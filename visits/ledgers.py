@@ -255,7 +255,9 @@ class VisitLedger(LedgerKind):
             )
 
 
-# The 走访记录 sheet (names instead of numbers) is planned by this ledger: registered with it.
+# The app's other ledgers, registered with this one: the 走访记录 sheet (names instead of
+# numbers, planned by this ledger), problems and 救急难 cases.
+from visits.case_ledgers import EmergencyLedger, ProblemLedger  # noqa: E402
 from visits.visit_sheet import VisitSheetLedger  # noqa: E402
 
-__all__ = ["VisitLedger", "VisitSheetLedger"]
+__all__ = ["EmergencyLedger", "ProblemLedger", "VisitLedger", "VisitSheetLedger"]

@@ -19,6 +19,7 @@ ID numbers, formula escaping).
 from __future__ import annotations
 
 import datetime
+import decimal
 import itertools
 import logging
 import re
@@ -227,6 +228,28 @@ def parse_bool(value: Any) -> bool:
     raise CellError(_("「%(value)s」 is not 是 or 否") % {"value": text})
 
 
+def parse_amount(value: Any) -> decimal.Decimal:
+    """An amount of money in yuan, to the fen: 1200, 1200.5, 1,200.50 or ¥1200 (either width)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = decimal.Decimal(
+            repr(value)
+        )  # the float Excel keeps, as written (0.1, not 0.1000…)
+    else:
+        text = unicodedata.normalize("NFKC", parse_text(value))
+        text = re.sub(r"[\s,¥]|元$", "", text)  # NFKC made ￥ into ¥
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise CellError(
+                _("「%(value)s」 is not an amount; write it in yuan, e.g. 1200 or 1200.50")
+                % {"value": parse_text(value)}
+            )
+        number = decimal.Decimal(text)
+    if number != number.quantize(decimal.Decimal("0.01")):
+        raise CellError(
+            _("「%(value)s」 has more than two decimals") % {"value": parse_text(value)}
+        )
+    return number.quantize(decimal.Decimal("0.01"))
+
+
 def parse_int(value: Any) -> int:
     if isinstance(value, int):
         return value
@@ -400,7 +423,25 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "内容": ("帮扶内容", "走访内容", "帮扶措施"),
     "变动日期": ("变动时间",),
     "上报日期": ("上报时间", "报告日期"),
-    "单位": ("工作单位", "所在单位"),
+    "单位": ("工作单位", "所在单位", "责任单位", "被问责单位", "受表扬单位", "单位名称"),
+    "问题类别": ("问题类型", "问题分类"),
+    "问题描述": ("问题内容", "存在问题", "问题"),
+    "发现日期": ("发现时间",),
+    "办结日期": ("办结时间", "解决日期", "整改完成日期"),
+    "办理情况": ("处理情况", "解决情况", "办理结果"),
+    "发生日期": ("发生时间", "事发日期", "事发时间"),
+    "原因": ("致困原因", "救助原因", "困难类型"),
+    "支出金额": ("支出", "刚性支出", "花费金额", "医疗费用"),
+    "救助日期": ("救助时间", "发放日期"),
+    "救助金额": ("救助资金", "发放金额"),
+    "情况说明": ("基本情况", "事由"),
+    "问责方式": ("问责措施", "处理方式", "处理结果"),
+    "情节": ("情节轻重",),
+    "决定日期": ("问责日期", "处理日期", "决定时间"),
+    "问责事由": ("问责原因", "主要问题", "事由"),
+    "表扬事由": ("表扬原因", "主要事迹", "事迹"),
+    "表扬日期": ("表彰日期", "表扬时间", "表彰时间"),
+    "个人": ("责任人", "被问责人", "受表扬个人", "用户名"),
 }
 # Rows that are not records: totals, signatures, notes (their first filled cell says so).
 _NOT_A_RECORD = (
@@ -671,6 +712,20 @@ class LedgerKind:
 
     def header_for(self, attr: str) -> str:
         return next(c.header for c in self.columns if c.attr == attr)
+
+    def keeps(self, row: Row, stored: Mapping[str, Any], report: Report) -> bool:
+        """Whether the row leaves a record's `stored` fields (attr -> value) as recorded; a
+        filled cell that differs is an error: those are corrected on the record, never by a
+        ledger (a blank cell keeps the record's value)."""
+        kept = True
+        for attr, value in stored.items():
+            if attr in row.present and row[attr] is not None and row[attr] != value:
+                kept = False
+                message = _("「%(value)s」 is recorded; a ledger does not change it") % {
+                    "value": parse_text(value) if value is not None else ""
+                }
+                report.errors.append(RowError(row.number, self.header_for(attr), message))
+        return kept
 
     # --- export ---
     def export_rows(self) -> Iterable[Iterable[Any]]:

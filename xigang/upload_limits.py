@@ -36,6 +36,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.utils.translation import gettext as _
 
+from xigang import html_sheets
+
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
@@ -489,7 +491,8 @@ def _csv_rows(source: Source) -> Iterator[tuple[Any, ...]]:
 
 def read_rows(source: Source, choose: Chooser | None = None) -> Iterator[tuple[Any, ...]]:
     """The rows of a ledger file, whatever it is: an .xlsx checked (`check_workbook`) and read
-    under the cap, an .xls read under the cap, a CSV decoded; anything else refused."""
+    under the cap, an .xls read under the cap, a web page saved as .xls read as its tables, a
+    CSV decoded; anything else refused."""
     head = _head_bytes(source, 8)
     if head.startswith(_ZIP):
         check_workbook(source)
@@ -498,4 +501,26 @@ def read_rows(source: Source, choose: Chooser | None = None) -> Iterator[tuple[A
     check_size(name or _("the file"), _source_size(source))
     if head.startswith(_OLE):
         return read_first_sheet(source, choose)
+    if html_sheets.is_html(_head_bytes(source, 2048)):
+        return _html_rows(source, choose)
     return _csv_rows(source)
+
+
+def _html_rows(source: Source, choose: Chooser | None) -> Iterator[tuple[Any, ...]]:
+    """The rows of a web page saved as .xls (`xigang.html_sheets`): the first table that has
+    the headers. Read in this process: the page is no larger than an upload may be, and
+    html.parser keeps no more than its text."""
+    text = html_sheets.decode(_all_bytes(source))
+    if text is None:
+        raise _not_a_workbook()
+    try:
+        tables = html_sheets.sheets(text, settings.LEDGER_MAX_ROWS, settings.LEDGER_MAX_COLUMNS)
+    except ValueError as exc:
+        rows, columns = exc.args[0]
+        _check_extent(rows, columns, "HTML")  # raises: longer or wider than a ledger may be
+        raise
+    if not tables:
+        raise _not_a_workbook()
+    rows = html_sheets.choose_sheet(tables, choose, HEAD_ROWS)
+    _check_extent(len(rows), max((len(r) for r in rows), default=0), "HTML")
+    yield from rows

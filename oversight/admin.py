@@ -20,7 +20,7 @@ from oversight.models import (
     SpotCheckAnswer,
 )
 from oversight.services import accountability_record, first_secretary_save
-from xigang.admin import ScopedAdmin, ScopedInline
+from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -80,7 +80,8 @@ class InspectionAdmin(ScopedAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(ScopedAdmin):
+class FindingAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "findings"
     list_display = [
         "description",
         "inspection",
@@ -154,7 +155,8 @@ class AccountabilityForm(forms.ModelForm):
 
 
 @admin.register(Accountability)
-class AccountabilityAdmin(ScopedAdmin):
+class AccountabilityAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "accountability"
     form = AccountabilityForm
     list_display = ["measure", "severity", "aggravated", *_SUBJECT, "decided_on", "finding"]
     list_filter = ["measure", "severity", "aggravated", "decided_on"]
@@ -190,7 +192,8 @@ class AccountabilityAdmin(ScopedAdmin):
 
 
 @admin.register(Commendation)
-class CommendationAdmin(ScopedAdmin):
+class CommendationAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "commendations"
     list_display = ["reason", *_SUBJECT, "awarded_on", "approved_at"]
     # Approval is one button on the approvals page, by a leader.
     readonly_fields = ["approved_by", "approved_at"]

@@ -197,7 +197,8 @@ class ProblemForm(forms.ModelForm):
 
 
 @admin.register(Problem)
-class ProblemAdmin(ScopedAdmin):
+class ProblemAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "problems"
     form = ProblemForm
     list_display = [
         "household",
@@ -271,7 +272,8 @@ class ProblemAdmin(ScopedAdmin):
 
 
 @admin.register(EmergencyCase)
-class EmergencyCaseAdmin(ScopedAdmin):
+class EmergencyCaseAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "emergencies"
     list_display = [
         "household",
         "cause",

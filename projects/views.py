@@ -160,13 +160,12 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Prefetch("notices", queryset=Notice.objects.select_related("uploaded_by"))
     ).select_related("recorded_by")
     form = DistributionForm()
-    notice_form = DistributionNoticeForm(distributions=distributions)
+    choices = asset.distributions.all()  # the form's choices: no notices needed
+    notice_form = DistributionNoticeForm(distributions=choices)
     if request.method == "POST":
         _writable_or_403(request, asset, "projects.add_distribution")
         if request.POST.get("action") == "notice":
-            notice_form = DistributionNoticeForm(
-                request.POST, request.FILES, distributions=distributions
-            )
+            notice_form = DistributionNoticeForm(request.POST, request.FILES, distributions=choices)
             saved = _save(
                 request,
                 notice_form,

@@ -348,7 +348,10 @@ def _project_rows(east, office):
         },
         "projects.notice": lambda: {
             "east": make_notice(
-                office, "before_start", datetime.date(2026, 3, 1), project=make_project("东村", east)
+                office,
+                "before_start",
+                datetime.date(2026, 3, 1),
+                project=make_project("东村", east),
             )
         },
     }

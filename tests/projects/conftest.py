@@ -37,7 +37,7 @@ def make_notice(user, stage, posted_on, **parent):
     )
 
 
-def make_asset(project, registered_on=D(2024, 6, 1), name=None):
+def make_asset(project, registered_on=None, name=None):
     return Asset.objects.create(
         name=name or f"{project.name}资产",
         project=project,
@@ -45,7 +45,7 @@ def make_asset(project, registered_on=D(2024, 6, 1), name=None):
         owner=Asset.Owner.VILLAGE if project.village else Asset.Owner.TOWN,
         value=500000,
         manager=Department.objects.get(name="经管站"),
-        registered_on=registered_on,
+        registered_on=registered_on or D(2024, 6, 1),
     )
 
 

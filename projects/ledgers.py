@@ -121,6 +121,11 @@ class ProjectLedger(_UnitLedger):
         refused = duplicate_keys(rows, self._key, "项目名称", report)
         self._units(rows, report, department_header="实施单位")
         existing = self._existing(Project, report, rows)
+        registered_funds: dict[int, dict[str, Decimal]] = {}
+        for project_id, source, amount in ProjectFund.objects.filter(
+            project__in=[p.pk for p in existing.values()]
+        ).values_list("project_id", "source", "amount"):
+            registered_funds.setdefault(project_id, {})[source] = amount
         actions = []
         for row in rows:
             key = self._key(row)
@@ -150,7 +155,9 @@ class ProjectLedger(_UnitLedger):
             project = existing.get(key)
             if project is None:
                 actions.append(Action("created", row.number, (None, fields, funds)))
-            elif any(getattr(project, f) != v for f, v in fields.items()) or funds:
+            elif any(getattr(project, f) != v for f, v in fields.items()) or any(
+                registered_funds.get(project.pk, {}).get(s) != a for s, a in funds.items()
+            ):
                 actions.append(Action("updated", row.number, (project, fields, funds)))
             else:
                 actions.append(Action("unchanged", row.number))
@@ -243,7 +250,7 @@ class AssetLedger(_UnitLedger):
         Column("所属项目", "project", required=True, filled=True, max_length=100),
         Column("所有权人", "owner", choice_parser(Asset.Owner.values), filled=True),
         Column("资产价值（元）", "value", parse_amount, required=True, filled=True),
-        Column("管护单位", "department", filled=True, max_length=50),
+        Column("管护单位", "department", max_length=50),  # 经管站 when empty (art. 10)
         Column("登记日期", "registered_on", parse_date, required=True, filled=True),
     ]
     entry_headers = ["最近收益分配年度", "收益（元）", "分配到户（元）", "分配公示"]

@@ -80,21 +80,23 @@ class _UnitLedger(LedgerKind):
             return None
         return (row["name"], row["village"] if row["village"] not in (None, TOWN) else None)
 
-    def _existing(self, model: type, report: Report, rows: list[Row]) -> dict[tuple, Any]:
+    def _existing(
+        self, model: type[Project] | type[Asset], report: Report, rows: list[Row]
+    ) -> dict[tuple, Any]:
         """The registered rows by key, and an error for each row that would change one out of
         the user's write scope."""
         names = {row["name"] for row in rows if row["name"]}
-        found = model.objects.filter(name__in=names).select_related("village")
+        found = model._default_manager.filter(name__in=names).select_related("village")
         mine = set(writable(self.user, found).values_list("pk", flat=True))
         existing = {}
         for obj in found:
             existing[(obj.name, obj.village.name if obj.village else None)] = obj
         for row in rows:
             key = self._key(row)
-            obj = existing.get(key) if key else None
-            if obj is not None and obj.pk not in mine:
+            known = existing.get(key) if key else None
+            if known is not None and known.pk not in mine:
                 message = _("you may not change 「%(name)s」") % {"name": row["name"]}
-                report.errors.append(RowError(row.number, "名称", message))
+                report.errors.append(RowError(row.number, self.columns[0].header, message))
         return {key: obj for key, obj in existing.items() if obj.pk in mine}
 
 

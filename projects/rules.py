@@ -31,12 +31,14 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from duties.models import Obligation
 from duties.organisation.params import InForce, in_force
+from duties.schedules.records import register_records
 from projects.models import Asset, Distribution, Notice, Project
 from xigang.entry import counts_on, go_live, known_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
@@ -347,3 +349,52 @@ def _distributions_met(asset_ids: Iterable[int]) -> dict[tuple[int, int], dateti
         for pk, (asset_id, year, day) in recorded.items()
         if pk in posted
     }
+
+
+# --- the scheduled duties these records meet (duties/schedules/data.py) --------------------
+
+
+@register_records((33, 2), (36, 3))
+def projects_of_period(obligation: Obligation, user: User | AnonymousUser) -> list[tuple[str, str]]:
+    """项目申报、建设、验收材料 (33.2) and 扶贫产业项目 (36.3): the unit's projects started,
+    finished or accepted in the period (36.3: industry projects only). One query."""
+    start, end = obligation.period_start, obligation.period_end
+    projects = visible(user, Project.objects.all()).filter(
+        Q(started_on__range=(start, end))
+        | Q(finished_on__range=(start, end))
+        | Q(accepted_on__range=(start, end))
+    )
+    if obligation.duty.article_id == 36:
+        projects = projects.filter(kind=Project.Kind.INDUSTRY)
+    unit = (
+        Q(village_id=obligation.village_id)
+        if obligation.village_id
+        else Q(department_id=obligation.department_id)
+    )
+    projects = projects.filter(unit)
+    return [
+        (str(p), reverse("projects:project_detail", args=[p.pk]))
+        for p in projects.select_related("village").order_by("planned_start", "pk")
+    ]
+
+
+@register_records((10, 1), (10, 2), (33, 4))
+def distributions_of_period(
+    obligation: Obligation, user: User | AnonymousUser
+) -> list[tuple[str, str]]:
+    """扶贫资产管护台账 (10.x, 经管站) and 扶贫资产登记及收益分配台账 (33.4, a village): the
+    收益分配 decided in the period of the assets the unit owns or manages. One query."""
+    distributions = visible(user, Distribution.objects.all()).filter(
+        decided_on__range=(obligation.period_start, obligation.period_end)
+    )
+    if obligation.village_id:
+        distributions = distributions.filter(asset__village_id=obligation.village_id)
+    else:
+        distributions = distributions.filter(asset__manager_id=obligation.department_id)
+    return [
+        (
+            _("%(asset)s: %(year)d income distribution") % {"asset": d.asset, "year": d.year},
+            reverse("projects:asset_detail", args=[d.asset_id]),
+        )
+        for d in distributions.select_related("asset__village").order_by("decided_on", "pk")
+    ]

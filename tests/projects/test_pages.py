@@ -192,3 +192,18 @@ def test_the_pages_of_a_project_and_an_asset_cost_a_fixed_number_of_queries(
 # 公示 counted); a project its row, the write check, funds, 公示 and assets; an asset its row,
 # distributions, their 公示, the write check, and the 公示 form's choices.
 QUERIES = {"projects": 14, "assets": 14, "project": 17, "asset": 17}
+
+
+def test_a_scheduled_duty_shows_the_records_of_its_period(client, east_cadre, east, east_project):
+    """33.4 (扶贫资产登记及收益分配台账, yearly): the village's distributions of the year."""
+    from tests.duties.schedules.conftest import make_obligation
+
+    asset = make_asset(east_project)
+    make_distribution(asset, 2025, east_cadre, D(2026, 3, 1))
+    obligation = make_obligation(
+        33, 4, village=east, label="2026", start=D(2026, 1, 1), end=D(2026, 12, 31)
+    )
+    client.force_login(east_cadre)
+    page = client.get(f"/duties/obligations/{obligation.pk}/").content.decode()
+    assert "本期相关台账记录" in page and "2025年度收益分配" in page
+    assert f"/projects/assets/{asset.pk}/" in page

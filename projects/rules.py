@@ -42,7 +42,7 @@ from duties.schedules.records import register_records
 from projects.models import Asset, Distribution, Notice, Project
 from xigang.entry import counts_on, go_live, known_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
-from xigang.scope import visible
+from xigang.scope import scope_of, visible
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -65,13 +65,18 @@ def _counted(dated: datetime.date, entered_at: datetime.datetime | None) -> date
     return counts_on(dated=dated, entered_at=entered_at, live_from=go_live())
 
 
+def _reaches_units(user: User | AnonymousUser) -> bool:
+    reach = scope_of(user)
+    return reach.whole_town or bool(reach.village_ids or reach.department_ids)
+
+
 class ClockRule(Rule):
     """A rule of one clock per record; subclasses list (record, clock start, due, met day)."""
 
     param: ClassVar[str]
 
-    def _params(self) -> tuple[InForce, InForce]:
-        return in_force(self.id, "days"), in_force(self.id, "due_soon_days")
+    def _days(self) -> InForce:
+        return in_force(self.id, "days")
 
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
@@ -87,12 +92,15 @@ class ClockRule(Rule):
         as_of: datetime.date,
         since: datetime.date | None,
     ) -> list[OverdueItem]:
-        if filters.cadre:
-            return []  # units answer, no cadre
-        _days, soon_days = self._params()
-        soon = as_of + datetime.timedelta(days=soon_days.on(as_of))
+        if filters.cadre or not _reaches_units(user):
+            return []  # units answer, no cadre; a user of no unit reaches no record (no query)
+        soon: datetime.date | None = None
         items = []
+        # The parameters are read only once a record is found (the clocks read theirs so).
         for item, met in self.clocks(user, filters, as_of):
+            if soon is None:
+                window = in_force(self.id, "due_soon_days").on(as_of)
+                soon = as_of + datetime.timedelta(days=window) if since is None else as_of
             state, days = clock_state(due=item.due, met=met, as_of=as_of, soon=soon)
             if since is not None and state == "overdue" and item.period_start >= since:
                 item.days_overdue = days
@@ -142,11 +150,13 @@ class NoticeRule(ClockRule):
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
     ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
-        days, _soon = self._params()
         projects = _projects(user, filters, as_of)
         if filters.department:  # a village's 公示 answers to no department
             projects = projects.filter(village__isnull=True, department__name=filters.department)
         rows = [p for p in projects if self.clock(p) is not None]
+        if not rows:
+            return
+        days = self._days()
         met: dict[int, datetime.date] = {}
         notices = Notice.objects.filter(project__in=[p.pk for p in rows], stage=self.stage)
         for project_id, posted_on, uploaded_at in notices.values_list(
@@ -201,7 +211,7 @@ def _project_item(
     )
 
 
-@register(order=90)
+@register(order=100)
 class NoticeStartRule(NoticeRule):
     id = "project.notice_start"
     label = gettext_lazy("Project notice before start")
@@ -221,7 +231,7 @@ class NoticeStartRule(NoticeRule):
         }
 
 
-@register(order=91)
+@register(order=101)
 class NoticeFinishRule(NoticeRule):
     id = "project.notice_finish"
     label = gettext_lazy("Project notice after completion")
@@ -241,7 +251,7 @@ class NoticeFinishRule(NoticeRule):
         }
 
 
-@register(order=92)
+@register(order=102)
 class AcceptanceRule(ClockRule):
     id = "project.acceptance"
     label = gettext_lazy("Project completion acceptance")
@@ -251,11 +261,13 @@ class AcceptanceRule(ClockRule):
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
     ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
-        days, _soon = self._params()
         projects = _projects(user, filters, as_of).filter(finished_on__isnull=False)
         if filters.department:
             projects = projects.filter(department__name=filters.department)
-        for project in projects:
+        rows = list(projects)
+        days = self._days() if rows else None
+        for project in rows:
+            assert days is not None  # read above
             finished = project.finished_on
             assert finished is not None  # filtered above
             n = days.on(finished)
@@ -277,7 +289,7 @@ class AcceptanceRule(ClockRule):
             yield item, accepted
 
 
-@register(order=93)
+@register(order=103)
 class DistributionRule(ClockRule):
     id = "asset.distribution"
     label = gettext_lazy("Asset income distribution")
@@ -288,7 +300,6 @@ class DistributionRule(ClockRule):
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
     ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
-        days, _soon = self._params()
         assets = visible(user, Asset.objects.all()).filter(
             known_by(as_of, dated="registered_on", entered="created_at")
         )
@@ -297,6 +308,9 @@ class DistributionRule(ClockRule):
         if filters.department:
             assets = assets.filter(manager__name=filters.department)
         rows = list(assets.select_related("village", "manager").order_by("pk"))
+        if not rows:
+            return
+        days = self._days()
         met = _distributions_met([a.pk for a in rows])
         for asset in rows:
             for year in range(asset.registered_on.year, as_of.year + 1):

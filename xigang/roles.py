@@ -65,6 +65,15 @@ UNIT_OBLIGATIONS = {
     "duties.evidence": ("view", "add"),
 }
 
+# Villages and departments keep the projects and assets of their scope (arts. 10, 33, 35);
+# only the implementing unit (a department) and 扶贫办 record a completion acceptance.
+PROJECT_KEEPERS = {
+    "projects.project": EDIT,
+    "projects.projectfund": EDIT,
+    "projects.asset": EDIT,
+    "projects.distribution": EDIT,
+    "projects.notice": ("view", "add"),
+}
 # role -> {"app.model": verbs}; "*" stands for every model of the business apps.
 MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     # The town's leaders approve help plans and the commendations the inspectors propose.
@@ -77,6 +86,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "*": FULL,
         "duties.article": VIEW,
         "duties.obligation": (*FULL, "waive", "record_event"),
+        "projects.project": (*FULL, "accept"),
         # Only the office accepts a 补录 for a month already closed, with a reason.
         "visits.visit": (*FULL, "accept_late"),
         # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
@@ -111,6 +121,8 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         **SUBJECT_OF_OVERSIGHT,
         **FIRST_SECRETARY_KEEPER,
         **UNIT_OBLIGATIONS,
+        **PROJECT_KEEPERS,
+        "projects.project": (*EDIT, "accept"),
     },
     VILLAGE: {
         "duties.article": VIEW,
@@ -132,6 +144,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         **SUBJECT_OF_OVERSIGHT,
         **UNIT_OBLIGATIONS,
         "duties.disclosure": EDIT,
+        **PROJECT_KEEPERS,
     },
     PAIRING: {
         "duties.article": VIEW,

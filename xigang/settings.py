@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "oversight",
     "dashboard",
     "notices",
+    "projects",
     # Last: its post_migrate handler gives the roles the permissions the apps above created.
     "xigang",
 ]

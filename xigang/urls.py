@@ -23,4 +23,5 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("oversight/", include("oversight.urls")),
     path("notices/", include("notices.urls")),
+    path("projects/", include("projects.urls")),
 ]

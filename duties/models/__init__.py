@@ -22,6 +22,7 @@ from duties.models.schedules import (
     Evidence,
     GenerationMark,
     Obligation,
+    StoredFile,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Duty",
     "DutySchedule",
     "Evidence",
+    "StoredFile",
     "GenerationMark",
     "Obligation",
     "PartyBranch",

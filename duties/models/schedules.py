@@ -251,7 +251,7 @@ class Disclosure(models.Model):
         return f"{self.village} {self.kind} {self.posted_from}"
 
 
-def _evidence_path(instance: "Evidence", filename: str) -> str:
+def _evidence_path(instance: "StoredFile", filename: str) -> str:
     """Under MEDIA_ROOT/evidence/, which no URL serves: files go out only through the
     scope-checked download view. The stored name is random; the user's name is kept apart."""
     import uuid
@@ -260,7 +260,31 @@ def _evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{uuid.uuid4().hex}.{suffix}"
 
 
-class Evidence(models.Model):
+class StoredFile(models.Model):
+    """An uploaded file kept as proof (evidence, a project's 公示): the user's file name, the
+    type read from its content, the author and the entry time the server sets. Stored under
+    MEDIA_ROOT/evidence/, which no URL serves: files leave only through scope-checked views."""
+
+    file = models.FileField(_("file"), upload_to=_evidence_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Evidence(StoredFile):
     """A file that proves an obligation was met, or a photo of a 公示 on the board when it was
     posted or after it was taken down; its entry time and author are the server's."""
 
@@ -289,17 +313,6 @@ class Evidence(models.Model):
     moment = models.CharField(
         _("photo of the notice"), max_length=10, choices=Moment.choices, blank=True
     )
-    file = models.FileField(_("file"), upload_to=_evidence_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveIntegerField(_("size in bytes"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -316,9 +329,6 @@ class Evidence(models.Model):
                 name="evidence_moment_only_for_disclosures",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class GenerationMark(models.Model):

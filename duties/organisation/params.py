@@ -38,6 +38,17 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("assessment.due", "due_soon_days"): 30,
     ("assessment.gap", "days"): 60,
     ("assessment.gap", "due_soon_days"): 14,
+    # Projects and assets (arts. 10, 33, 35): a project's 公示 goes up these days before its
+    # start, and within these days after its completion; acceptance within days of completion;
+    # an asset's yearly 收益分配 with its 公示 within days after the year's end.
+    ("project.notice_start", "days"): 7,
+    ("project.notice_start", "due_soon_days"): 14,
+    ("project.notice_finish", "days"): 10,
+    ("project.notice_finish", "due_soon_days"): 14,
+    ("project.acceptance", "days"): 30,
+    ("project.acceptance", "due_soon_days"): 14,
+    ("asset.distribution", "days"): 90,
+    ("asset.distribution", "due_soon_days"): 30,
     # A visit entered more than these days after its date is a 补录 (late entry).
     ("pairing.late_entry", "days"): 7,
     # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).

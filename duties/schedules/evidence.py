@@ -8,12 +8,19 @@ most the size every upload may have (`xigang.upload_limits`, settings.UPLOAD_MAX
 from __future__ import annotations
 
 import zipfile
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from xigang.upload_limits import check_size
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from duties.models import StoredFile
+
+F = TypeVar("F", bound="StoredFile")
 
 # kind -> (content type, file name extensions)
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -89,3 +96,18 @@ def check_upload(upload: Any, *, allowed: frozenset[str] = ALL) -> tuple[str, st
             % {"name": name, "kind": kind.upper(), "ext": extension}
         )
     return kind, KINDS[kind][0]
+
+
+def store(record: F, upload: Any, *, user: User, allowed: frozenset[str] = ALL) -> F:
+    """Check an upload (`check_upload`) and save it as `record`'s file, with its name, type,
+    size and author; the entry time is the server's. A ValidationError in Chinese otherwise."""
+    _kind, content_type = check_upload(upload, allowed=allowed)
+    record.original_name = upload.name[:200]
+    record.content_type = content_type
+    record.size = upload.size
+    record.uploaded_by = user
+    upload.seek(0)
+    record.file.save(upload.name, upload, save=False)
+    record.full_clean()
+    record.save()
+    return record

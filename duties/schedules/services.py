@@ -26,7 +26,7 @@ from duties.models import (
     Obligation,
     Village,
 )
-from duties.schedules.evidence import ALL, IMAGES, check_upload
+from duties.schedules.evidence import ALL, IMAGES, check_upload, store
 from duties.schedules.generation import schedule_in_force
 from xigang.admin import refuse_stale
 
@@ -42,21 +42,8 @@ def evidence_add(
     """Store one uploaded file after checking its content and size; the entry time and the
     author are set here (a 公示 photo also says whether it shows the notice posted or taken
     down)."""
-    kind, content_type = check_upload(upload, allowed=IMAGES if disclosure else ALL)
-    evidence = Evidence(
-        obligation=obligation,
-        disclosure=disclosure,
-        moment=moment,
-        original_name=upload.name[:200],
-        content_type=content_type,
-        size=upload.size,
-        uploaded_by=user,
-    )
-    upload.seek(0)
-    evidence.file.save(upload.name, upload, save=False)
-    evidence.full_clean()
-    evidence.save()
-    return evidence
+    evidence = Evidence(obligation=obligation, disclosure=disclosure, moment=moment)
+    return store(evidence, upload, user=user, allowed=IMAGES if disclosure else ALL)
 
 
 def _check_all(uploads: Iterable, allowed: frozenset[str]) -> list:

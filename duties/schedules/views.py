@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from duties.models import Disclosure, Duty, Evidence, Obligation, Village
 from duties.schedules.forms import CompleteForm, DisclosureForm, EventForm, WaiveForm
 from duties.schedules.generation import ensure_generated
+from duties.schedules.records import records_meeting
 from duties.schedules.rules import overdue_q
 from duties.schedules.selectors import EMERGENCY_DUTY, event_duties, recent_events
 from duties.schedules.services import (
@@ -175,6 +176,7 @@ def _detail(
         {
             "obligation": obligation,
             "evidence": list(obligation.evidence.select_related("uploaded_by")),
+            "records": records_meeting(obligation, request.user),
             "form": form,
             "waive_form": waive_form,
             "can_complete": can_complete,

@@ -231,7 +231,8 @@ def _count_queries(client, user, url, django_assert_max_num_queries, limit, **pa
 # that has one), the permission check for the visit link (2) and the listed households' ids (1);
 # the whole town's trend the periods met since by a 补录 (1 per visit rule, with its frequency: 2
 # each) and the 补录 visits per village and per cadre (2); the header's unread messages (1, pages
-# only); the session save at the end (3).
+# only); the session save at the end (3); projects and assets (1 per rule and list, none for a user of no
+# village or department; their parameters only once a record is found).
 @pytest.mark.parametrize(
     "who, url, limit",
     [

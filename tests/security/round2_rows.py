@@ -92,6 +92,12 @@ WRITERS: dict[str, dict[str, set[str]]] = {
     "oversight.spotcheckanswer": {"east": set()},
     # 组织科's (art. 5): nobody of the cast works there; 民政科 may edit it, not this row
     "oversight.firstsecretary": {"east": set()},
+    # projects: a village's and 民政科's town-level one; the records meeting obligations (公示
+    # files, 收益分配) are entered on the portal's pages, read in the admin
+    "projects.project": {"east": EAST, "town": {"office", "dept"}},
+    "projects.asset": {"east": EAST},
+    "projects.distribution": {"east": set()},
+    "projects.notice": {"east": set()},
     "notices.job": {"job": set()},  # started, then only watched
     "notices.escalation": {"east": set()},  # the record of what went up: nobody edits it
 }
@@ -316,6 +322,7 @@ def rows_of(label, cast, east, west, east_household, west_household):
                 department=Department.objects.get(name="组织科"),
             )
         },
+        **_project_rows(east, office),
         "notices.job": lambda: {
             "job": Job.objects.create(
                 kind=Job.Kind.GENERATION, title="生成任务", params={"through": DAY.isoformat()}
@@ -333,6 +340,37 @@ def rows_of(label, cast, east, west, east_household, west_household):
         },
     }
     return makers[label]()
+
+
+def _project_rows(east, office):
+    from tests.projects.conftest import (
+        make_asset,
+        make_distribution,
+        make_notice,
+        make_project,
+    )
+
+    def east_asset():
+        return make_asset(make_project("东村光伏电站", east))
+
+    return {
+        "projects.project": lambda: {
+            "east": make_project("东村光伏电站", east),
+            "town": make_project("镇救助站改造", None, department="民政科"),
+        },
+        "projects.asset": lambda: {"east": east_asset()},
+        "projects.distribution": lambda: {
+            "east": make_distribution(east_asset(), 2025, office, datetime.date(2026, 3, 1))
+        },
+        "projects.notice": lambda: {
+            "east": make_notice(
+                office,
+                "before_start",
+                datetime.date(2026, 3, 1),
+                project=make_project("东村", east),
+            )
+        },
+    }
 
 
 def _q2():

@@ -83,6 +83,12 @@ TABLE: dict[str, object] = {
     "notices/read-all/": set(),  # POST only
     "notices/digests/<int:digest_id>/": set(),  # one's own digest; here an id no row has
     "notices/settings/": ALL,
+    # projects and assets: the units that keep them and the town roles (not pairing cadres)
+    "projects/": ALL - {"pairing", "outsider"},
+    "projects/<int:pk>/": set(),
+    "projects/assets/": ALL - {"pairing", "outsider"},
+    "projects/assets/<int:pk>/": set(),
+    "projects/notices/<int:pk>/": set(),
 }
 # fmt: on
 
@@ -135,6 +141,16 @@ ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
     },
     # 东村's 第一书记 is the cast's pairing cadre; only 组织科 (not in the cast) records checks
     "oversight/first-secretaries/<int:pk>/": {"east": (TOWN | {"east_cadre", "pairing"}, set())},
+    # a village's project (implemented by 农业办) and 民政科's town-level one: the readers may not
+    # record a 公示 (403); the asset (managed by 经管站) and a 公示 file of 东村's project
+    "projects/<int:pk>/": {
+        "east": (TOWN | {"east_cadre"}, {"office", "east_cadre"}),
+        "town": (TOWN | {"dept"}, {"office", "dept"}),
+    },
+    "projects/assets/<int:pk>/": {"east": (TOWN | {"east_cadre"}, {"office", "east_cadre"})},
+    "projects/notices/<int:pk>/": {  # a download: POST answers like GET
+        "east": (TOWN | {"east_cadre"}, TOWN | {"east_cadre"}),
+    },
 }
 
 
@@ -247,6 +263,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
     by_route = {
         **oversight,
         **gaps,
+        **_project_rows(east, office),
         "duties/obligations/<int:pk>/": obligations,
         "duties/obligations/<int:pk>/waive/": obligations,
         "duties/evidence/<int:pk>/": evidence,
@@ -287,6 +304,30 @@ def _gap_rows(east_household, west, office):
             "west_water": open_gaps.get(item="water"),
         },
         "households/gaps/<int:pk>/evidence/": {"east_civil_affairs": closed},
+    }
+
+
+def _project_rows(east, office):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects.services import notice_add
+    from tests.projects.conftest import make_asset, make_project
+
+    project = make_project("东村光伏电站", east)
+    notice = notice_add(
+        upload=SimpleUploadedFile("公示.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+        user=office,
+        stage="before_start",
+        posted_on=date(2026, 3, 1),
+        project=project,
+    )
+    return {
+        "projects/<int:pk>/": {
+            "east": project,
+            "town": make_project("镇救助站改造", None, department="民政科"),
+        },
+        "projects/assets/<int:pk>/": {"east": make_asset(project)},
+        "projects/notices/<int:pk>/": {"east": notice},
     }
 
 
@@ -373,6 +414,7 @@ def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
     from duties.models import Disclosure, Evidence, Obligation
     from households.assessments.models import AssessmentGap
     from oversight.models import Finding, FirstSecretaryCheck, Signal, SpotCheckAnswer
+    from projects.models import Distribution, Notice, Project
 
     written = (
         AssessmentGap,
@@ -383,6 +425,9 @@ def test_every_role_gets_what_the_table_says_for_real_rows(client, cast, rows):
         Signal,
         SpotCheckAnswer,
         FirstSecretaryCheck,
+        Project,
+        Distribution,
+        Notice,
     )
     assert set(ROWS) <= set(TABLE) and set(ROWS) == set(rows)
     before = _versions(written)

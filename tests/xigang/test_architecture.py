@@ -182,6 +182,10 @@ def test_the_dashboard_shows_the_rules_in_their_order():
         "disclosure.post",
         "first_secretary.dispatch",
         "first_secretary.spot_check",
+        "project.notice_start",
+        "project.notice_finish",
+        "project.acceptance",
+        "asset.distribution",
     ]
 
 
@@ -203,4 +207,5 @@ def test_the_demo_builders_run_in_dependency_order():
         "households.demo",
         "visits.demo",
         "duties.schedule_demo",
+        "projects.demo",
     ]

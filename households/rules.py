@@ -304,3 +304,7 @@ class PairingAssignedRule(Rule):
                     self._item(household, first, next_start, as_of=as_of, days=days, pending=True)
                 )
         return items
+
+
+# 一户一策 (art. 34): registered from their own module.
+from households import plan_rules  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views
+from households import plan_views, views
 
 app_name = "households"
 
@@ -9,4 +9,8 @@ urlpatterns = [
     path("suggest/", views.household_suggestions, name="suggest"),
     path("changes/new/", views.member_change_new, name="member_change_new"),
     path("quality/", views.quality, name="quality"),
+    path("<str:number>/plans/new/", plan_views.plan_new, name="plan_new"),
+    path("plans/<int:pk>/step/", plan_views.plan_step, name="plan_step"),
+    path("plans/<int:pk>/measures/new/", plan_views.measure_new, name="measure_new"),
+    path("measures/<int:pk>/deliver/", plan_views.measure_deliver, name="measure_deliver"),
 ]

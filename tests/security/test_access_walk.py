@@ -58,6 +58,11 @@ TABLE: dict[str, object] = {
     "households/": STAFF,  # each sees the households of its scope
     "households/suggest/": STAFF,
     "households/changes/new/": {"office", "east_cadre", "west_cadre", "pairing"},
+    # 一户一策: those who keep the household's plan (the leader approves, adds none)
+    "households/<str:number>/plans/new/": {"office", "east_cadre", "pairing"},
+    "households/plans/<int:pk>/step/": set(),  # here an id no row has; see ROWS
+    "households/plans/<int:pk>/measures/new/": set(),
+    "households/measures/<int:pk>/deliver/": set(),
     "duties/parameters/": {"leader", "office", "inspector"},  # the rules' numbers: town roles
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     "visits/": ALL,  # "my households": empty for those without pairings
@@ -88,6 +93,7 @@ TABLE: dict[str, object] = {
 # Rows (the `rows` fixture): 东村's and 西村's obligations (36.1) and 公示, 民政科's obligation
 # (15.2), and an evidence file of each unit.
 TOWN = {"leader", "office", "inspector"}
+KEEPERS = {"office", "east_cadre", "pairing"}
 ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
     "duties/obligations/<int:pk>/": {
         "east": (TOWN | {"east_cadre"}, {"office", "east_cadre"}),
@@ -116,6 +122,14 @@ ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
     "oversight/findings/<int:pk>/": {
         "east": (TOWN | {"east_cadre"}, {"inspector", "east_cadre"}),
         "civil_affairs": (TOWN | {"dept"}, {"inspector", "dept"}),
+    },
+    # 东村-001's plan: its village and pairing cadre and the office record steps and measures
+    # (the leader, who approves, may record a step); a measure routed to 民政科 is marked
+    # carried out by 民政科 too, not by the leader
+    "households/plans/<int:pk>/step/": {"east": (KEEPERS | {"leader"}, KEEPERS | {"leader"})},
+    "households/plans/<int:pk>/measures/new/": {"east": (KEEPERS, KEEPERS)},
+    "households/measures/<int:pk>/deliver/": {
+        "civil_affairs": (KEEPERS | {"dept"}, KEEPERS | {"dept"})
     },
     # 东村's 第一书记 is the cast's pairing cadre; only 组织科 (not in the cast) records checks
     "oversight/first-secretaries/<int:pk>/": {"east": (TOWN | {"east_cadre", "pairing"}, set())},
@@ -191,6 +205,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from duties.schedules.services import disclosure_record, evidence_add
+    from households.plans import measure_add, plan_start
     from tests.duties.schedules.conftest import make_obligation
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -227,8 +242,13 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
         for name, village in (("east", east), ("west", west))
     }
     oversight = _oversight_rows(east, civil_affairs, office)
+    plan = plan_start(household=east_household, year=2026)
+    measure = measure_add(plan=plan, kind="低保五保", due=date(2026, 12, 31))
     by_route = {
         **oversight,
+        "households/plans/<int:pk>/step/": {"east": plan},
+        "households/plans/<int:pk>/measures/new/": {"east": plan},
+        "households/measures/<int:pk>/deliver/": {"civil_affairs": measure},
         "duties/obligations/<int:pk>/": obligations,
         "duties/obligations/<int:pk>/waive/": obligations,
         "duties/evidence/<int:pk>/": evidence,

@@ -461,8 +461,7 @@ class PlanStepInline(ScopedInline, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = ["step", "done_on", "note", "entered_by", "entered_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("step", "done_on", "note", "entered_by", "entered_at")
 
 
 @admin.register(HelpPlan)

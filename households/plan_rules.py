@@ -106,7 +106,7 @@ def _households(
         row.spans.append((start, end, (username, name)))
     plans = HelpPlan.objects.filter(household_id__in=chosen.values("id"), approved_on__isnull=False)
     for pk, year, approved_on in plans.values_list("household_id", "year", "approved_on"):
-        if pk in by_id:
+        if pk in by_id and approved_on is not None:
             by_id[pk].approved.append((year, approved_on))
     live_from = go_live()
     steps = PlanStep.objects.filter(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -93,15 +93,21 @@ def household_record(*, user: User | AnonymousUser, household: Household) -> dic
     }
 
 
-def plan_procedure(plan: HelpPlan) -> list[tuple[str, PlanStep | None]]:
+class Approval(NamedTuple):
+    """The town's approval shown as the procedure's last step."""
+
+    done_on: datetime.date
+    entered_by: User | None
+    entered_at: datetime.datetime | None
+
+
+def plan_procedure(plan: HelpPlan) -> list[tuple[str, PlanStep | Approval | None]]:
     """Art. 34's steps of a plan in order, each with its record or None; 镇审批 is the plan's
     approval (a step-like row read from `approved_*`). The steps must be prefetched."""
     done = {step.step: step for step in plan.steps.all()}
     rows: list[tuple[str, Any]] = [(str(step.label), done.get(step)) for step in ORDER]
     approval = (
-        PlanStep(done_on=plan.approved_on, entered_by=plan.approved_by, entered_at=plan.approved_at)
-        if plan.approved_on
-        else None
+        Approval(plan.approved_on, plan.approved_by, plan.approved_at) if plan.approved_on else None
     )
     rows.append((str(_("town approval (镇审批)")), approval))
     if PlanStep.Step.REVIEW in done:

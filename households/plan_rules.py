@@ -74,10 +74,10 @@ class _Household:
 
 
 def _households(
-    user: User | AnonymousUser, filters: Filters
+    user: User | AnonymousUser, filters: Filters, *, reviews: bool
 ) -> tuple[dict[int, _Household], set[int] | None, str | None]:
     """The paired households not closed that the user may see items of, with their pairings,
-    approvals and reviews (four queries after the scope); the ids in reach by unit (None: all),
+    approvals and (with `reviews`) reviews (three or four queries after the scope); the ids in reach by unit (None: all),
     the others seen only for the items attributed to the user's cadre, whose user name is last."""
     if filters.department:
         return {}, set(), None  # a village and a cadre answer, no department
@@ -89,6 +89,7 @@ def _households(
     if found.cadre_id is not None:
         chosen = chosen | households.filter(pairings__cadre_id=found.cadre_id)
     reach = None if found.whole_town else set(found.reach.values_list("id", flat=True))
+    username = user.get_username() if found.cadre_id is not None else None
     by_id: dict[int, _Household] = {}
     pairings = Pairing.objects.filter(household__in=chosen.values("id")).order_by(
         "household_id", "start"
@@ -108,6 +109,8 @@ def _households(
     for pk, year, approved_on in plans.values_list("household_id", "year", "approved_on"):
         if pk in by_id and approved_on is not None:
             by_id[pk].approved.append((year, approved_on))
+    if not reviews:
+        return by_id, reach, username
     live_from = go_live()
     steps = PlanStep.objects.filter(
         plan__household_id__in=chosen.values("id"), step=PlanStep.Step.REVIEW
@@ -117,7 +120,7 @@ def _households(
             by_id[pk].reviews.append(
                 counts_on(dated=done_on, entered_at=entered_at, live_from=live_from)
             )
-    return by_id, reach, user.get_username() if found.cadre_id is not None else None
+    return by_id, reach, username
 
 
 class _PlanRule(Rule):
@@ -136,7 +139,7 @@ class _PlanRule(Rule):
     ) -> Iterator[Owed]:
         """The obligations not met by `as_of` that the user sees: by unit reach, or attributed
         to the user's cadre (paired on the due day)."""
-        households, reach, username = _households(user, filters)
+        households, reach, username = _households(user, filters, reviews=self.id == PLAN_REVIEW)
         for pk, owed in self.owed(households, as_of):
             if owed.met_on is not None and owed.met_on <= as_of:
                 continue

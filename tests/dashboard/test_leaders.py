@@ -178,10 +178,24 @@ def test_a_leader_approves_a_commendation_with_one_button(client, town, on_recor
     assert "帮扶成效明显" not in client.get(reverse("dashboard:approvals")).content.decode()
 
 
+def test_the_office_approves_plans_but_not_commendations(client, town, east_household, on_record):
+    plan = HelpPlan.objects.create(household=east_household, year=2026)
+    PlanStep.objects.create(plan=plan, step="village", done_on=D(2026, 3, 1))
+    commendation = Commendation.objects.get()
+    client.force_login(town["office"])
+    page = client.get(reverse("dashboard:approvals")).content.decode()
+    assert "东村-001" in page and "帮扶成效明显" not in page
+    url = reverse("dashboard:commendation_approve", args=[commendation.pk])
+    assert client.post(url).status_code == 403
+    client.post(reverse("dashboard:plan_approve", args=[plan.pk]))
+    plan.refresh_from_db()
+    assert plan.approved_by == town["office"]
+
+
 def test_approving_is_for_leaders_only(client, town, east_household, on_record):
     plan = HelpPlan.objects.create(household=east_household, year=2026)
     commendation = Commendation.objects.get()
-    for name in ("inspector", "office", "dept", "east_cadre", "pairing", "outsider"):
+    for name in ("inspector", "dept", "east_cadre", "pairing", "outsider"):
         client.force_login(town[name])
         assert client.get(reverse("dashboard:approvals")).status_code == 403, name
         assert client.post(reverse("dashboard:plan_approve", args=[plan.pk])).status_code == 403

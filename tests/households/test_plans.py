@@ -3,6 +3,7 @@ measure.deliver (owed, met, overdue, pending; who answers)."""
 
 import datetime
 
+import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -13,6 +14,7 @@ from households.plans import measure_add, measure_deliver, plan_start, plan_step
 from households.services import plan_approve
 from tests.conftest import make_user
 from xigang import roles
+from xigang.ledgers import export_ledger, get_kind
 from xigang.obligations import Filters, overdue_items, pending_items
 from xigang.scope import visible
 
@@ -148,3 +150,25 @@ def test_another_department_does_not_see_the_measure(east_household, civil_affai
     measure_add(plan=plan, kind="低保五保", due=D(2026, 5, 1))
     assert _items(other, D(2026, 6, 1), "measure.deliver") == []
     assert not visible(other, HelpMeasure.objects.all()).exists()
+
+
+def test_the_plan_and_measure_ledgers_export_within_scope(tmp_path, east_household, dept, office):
+    plan = plan_start(household=east_household, year=2026, summary="产业扶贫")
+    plan_step_record(plan=plan, step="survey", done_on=D(2026, 2, 1), by=office)
+    measure_add(plan=plan, kind="低保五保", due=D(2026, 5, 1))
+    measure_add(plan=plan, kind="残疾人补贴", due=D(2026, 5, 1))
+    path = tmp_path / "plans.xlsx"
+    export_ledger(get_kind("plans")(office), path)
+    rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    assert rows[2][:6] == ("户编号", "村", "户主", "年度", "帮扶计划", "入户调查日期")
+    assert rows[3][:6] == (
+        "东村-001",
+        "东村",
+        "张三",
+        2026,
+        "产业扶贫",
+        datetime.datetime(2026, 2, 1),
+    )
+    export_ledger(get_kind("measures")(dept), path)
+    rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    assert [row[3:5] for row in rows[3:]] == [("低保五保", "民政科")]  # 民政科's own only

@@ -44,7 +44,7 @@ TABLE: dict[str, object] = {
     "dashboard/suggest/<str:kind>/": ALL,  # an unknown kind: no suggestion; each its own scope
     "dashboard/rankings/<str:key>/": set(),  # here an unknown ranking: 404 for all
     "dashboard/people/<str:username>/": set(),  # here a user name nobody has: 404
-    "dashboard/approvals/": {"leader"},  # who approves plans and commendations
+    "dashboard/approvals/": {"leader", "office"},  # plans: both; commendations: the leader
     "dashboard/approvals/plans/<int:pk>/": set(),  # POST only
     "dashboard/approvals/commendations/<int:pk>/": set(),  # POST only
     "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},

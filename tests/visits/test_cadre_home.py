@@ -120,9 +120,10 @@ def _count(client, user, url, django_assert_num_queries, expected):
 # the households with their last dates (1); the engine's overdue list and then its pending list,
 # each its fixed set (home visit and phone contact: their dated frequencies, the statement and
 # the cadres' names, on PostgreSQL the scope's household ids first; member changes, problems, 救急难 cases with their
-# parameters, findings and oversight's rules, the duties' generation checks); the menu's
+# parameters, findings and oversight's rules, the duties' generation checks, the 一户一策 rules:
+# parameter, pairings, approved plans, review steps, measures); the menu's
 # permissions, roles and unread messages (3); the session saved (3).
-HOME_QUERIES = {"sqlite": 57, "postgresql": 61}
+HOME_QUERIES = {"sqlite": 76, "postgresql": 80}
 
 
 def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_assert_num_queries):

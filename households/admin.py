@@ -448,8 +448,19 @@ class DefaultDepartmentMixin(BaseModelAdmin):
 DELIVERY_FIELDS = ["done_on", "evidence", "evidence_file", "done_by", "done_at"]
 
 
+class HelpMeasureForm(forms.ModelForm):
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if status == HelpMeasure.Status.DONE and self.instance.done_on is None:
+            raise forms.ValidationError(
+                _("a measure is marked carried out with its evidence, on its own form")
+            )
+        return status
+
+
 class HelpMeasureInline(DefaultDepartmentMixin, ScopedInline, admin.TabularInline):
     model = HelpMeasure
+    form = HelpMeasureForm
     extra = 0
     readonly_fields = DELIVERY_FIELDS
 
@@ -490,6 +501,7 @@ class HelpMeasureAdmin(DefaultDepartmentMixin, ScopedAdmin):
     list_display = ["plan", "kind", "department", "due", "status", "done_on", "amount"]
     list_filter = ["kind", "status", "department"]
     readonly_fields = DELIVERY_FIELDS
+    form = HelpMeasureForm
     search_fields = ["=plan__household__number", "plan__household__head_name"]
     list_select_related = ["plan__household", "department"]
     raw_id_fields = ["plan"]

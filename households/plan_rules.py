@@ -192,7 +192,7 @@ class _PlanRule(Rule):
         ]
 
 
-@register(order=60)
+@register(order=55)
 class PlanExistsRule(_PlanRule):
     id = PLAN_EXISTS
     label = gettext_lazy("Help plan drawn up")
@@ -223,7 +223,7 @@ class PlanExistsRule(_PlanRule):
         }
 
 
-@register(order=61)
+@register(order=56)
 class PlanReviewRule(_PlanRule):
     id = PLAN_REVIEW
     label = gettext_lazy("Help plan reviewed yearly")
@@ -255,7 +255,7 @@ class PlanReviewRule(_PlanRule):
         return _("review the help plan for %(year)s (动态调整)") % {"year": owed.period}
 
 
-@register(order=62)
+@register(order=57)
 class MeasureDeliverRule(Rule):
     id = MEASURE_DELIVER
     label = gettext_lazy("Help measure carried out")

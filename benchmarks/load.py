@@ -1,67 +1,39 @@
-"""Bounded loopback load test: N concurrent signed-in users of mixed roles against gunicorn and
-PostgreSQL on the `town` demo data. Reports requests/s, p95 latency, errors, and whether every
-visit posted was stored (no lost writes).
+"""Load test: the town's staff on gunicorn and PostgreSQL, driven by locust (benchmarks/locustfile.py).
 
-    .venv/bin/python -m benchmarks.load [--users 50] [--duration 60] [--think SECONDS] \
+    .venv/bin/python -m benchmarks.load [--users 300] [--spawn-rate 10] [--run-time 3m] \
+        [--think 10] [--stress-users 50] [--stress-time 1m] \
         [--database-url postgres://postgres@127.0.0.1:5432/xigang_load]
 
-Without --think every user sends the next request as soon as the last one is answered (a stress
-test: latency is then mostly queueing); with it, users pause as a person reading would.
-
-Everything runs on 127.0.0.1. The second factor is switched off for the run
-(XIGANG_OTP_REQUIRED=false): the load users are generated accounts without authenticators.
+It seeds the town's demo data once into its own database (benchmarks/database.py: `bench_load_town`,
+kept between runs), signs every staff account in beforehand (a session each: password hashing is
+sign-in, not use), starts gunicorn (4 workers, 127.0.0.1 only) and runs locust headless, bounded
+in users, spawn rate and time: first people pausing about --think seconds between pages, then a
+stress run whose users never pause. Each run prints p50/p95/p99 and requests/s, the slowest pages,
+and checks 0 errors and visits posted = visits stored; the exit status says whether both held.
+The second factor is off for the run (XIGANG_OTP_REQUIRED=false): no authenticators here.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
-import http.client
 import json
 import os
-import random
-import re
 import signal
-import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
-import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-PASSWORD = "Load-Test-2026!"
+MAX_USERS = 1000
+MAX_SECONDS = 600
 
-SETUP = r"""
-import json
-from django.contrib.auth import get_user_model
-from households.models import Pairing
-from xigang import roles
-out = {}
-for role in roles.ALL_ROLES:
-    users = list(get_user_model().objects.filter(groups__name=role, is_active=True)[:12])
-    for u in users:
-        u.set_password(PASSWORD)
-        u.save(update_fields=["password"])
-    out[role] = [u.username for u in users]
-import datetime
-from django.utils import timezone
-pairs = {}
-# Pairings old enough that every day of the last 200 is covered: the visits posted are valid.
-settled = timezone.localdate() - datetime.timedelta(days=200)
-for p in Pairing.objects.filter(end__isnull=True, start__lte=settled,
-                                cadre__user__username__in=out[roles.PAIRING]):
-    pairs.setdefault(p.cadre.user.username, p.household_id)
-out["households"] = pairs
-# A database kept from an earlier run: its load-test visits would make this run's posts
-# duplicates (refused), so that "posted = stored" would prove nothing.
-from visits.models import Visit
-Visit.objects.filter(content="负载测试").delete()
-print("JSON" + json.dumps(out, ensure_ascii=False))
-"""
-
+# Each role's usual pages (also timed one by one by benchmarks.dashboard).
 PAGES = {
     "镇领导": ["/", "/dashboard/items/", "/dashboard/overdue.json"],
     "扶贫办": ["/", "/dashboard/items/", "/households/quality/", "/duties/obligations/"],
@@ -72,265 +44,213 @@ PAGES = {
 }
 
 
-def _env(database_url: str) -> dict[str, str]:
-    return {
+def _seconds(text: str) -> int:
+    """locust's run time (90, 90s, 3m, 1h) in seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    if text[-1:] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def _prepare(database_url: str) -> tuple[str, dict]:
+    """Seed the town once, sign everyone in; the database's URL for gunicorn and the cast."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["XIGANG_OTP_REQUIRED"] = "false"
+    # The sessions made here are signed with the key gunicorn will check them with.
+    os.environ.setdefault("SECRET_KEY", "load-test-" + "x" * 50)
+    from benchmarks.database import use_database
+
+    use_database("load_town", fresh=False)
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from benchmarks.overdue import _seed
+    from households.models import Pairing
+    from visits.models import Visit
+    from visits.services import EntryTerms
+    from xigang import roles
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("the load test runs on PostgreSQL: --database-url postgres://...")
+    today = timezone.localdate()
+    _seed("town", today)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # a freshly seeded database has no planner statistics
+    accounts: dict[str, list[tuple[str, str]]] = {}
+    for role in PAGES:
+        accounts[role] = []
+        for user in User.objects.filter(groups__name=role, is_active=True).order_by("pk"):
+            client = Client()
+            client.force_login(user)
+            accounts[role].append((user.username, client.cookies["sessionid"].value))
+    # Pairings old enough that every day still open to entry lies inside them.
+    settled = today - datetime.timedelta(days=60)
+    chosen: dict[str, tuple[int, int]] = {}
+    for username, household, cadre in Pairing.objects.filter(
+        end__isnull=True, start__lte=settled, cadre__user__groups__name=roles.PAIRING
+    ).values_list("cadre__user__username", "household_id", "cadre_id"):
+        chosen.setdefault(username, (household, cadre))
+    terms = EntryTerms.read()
+    open_days: list[datetime.date] = []  # the days whose period is still open to entry, today first
+    while terms.closes_on(today - datetime.timedelta(days=len(open_days))) >= today:
+        open_days.append(today - datetime.timedelta(days=len(open_days)))
+    taken = set(
+        Visit.objects.filter(kind=Visit.Kind.PHONE, on__gte=open_days[-1]).values_list(
+            "household_id", "cadre_id", "on"
+        )
+    )
+    # Per account its household and the days with no phone contact yet: a post never repeats one.
+    households = {
+        username: [h, [d.isoformat() for d in open_days if (h, c, d) not in taken]]
+        for username, (h, c) in chosen.items()
+    }
+    cast = {"pages": PAGES, "accounts": accounts, "households": households}
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return url, cast
+
+
+def _clear_load_visits() -> None:
+    """An earlier run's visits would turn this run's posts into refused duplicates."""
+    from visits.models import Visit
+
+    Visit.objects.filter(content__startswith="负载测试").delete()
+
+
+def _visits() -> int:
+    from visits.models import Visit
+
+    return Visit.objects.count()
+
+
+def _gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+    env = {
         **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "load-test-" + "x" * 50,
+        "DATABASE_URL": url,
+        "SECRET_KEY": os.environ["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1",
         "XIGANG_OTP_REQUIRED": "false",
         "DEBUG": "false",
     }
-
-
-def _manage(env, *args, capture=False):
-    return subprocess.run(
-        [PY, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        capture_output=capture,
-    )
-
-
-class Session:
-    """One browser: a keep-alive connection with cookies."""
-
-    def __init__(self, port: int):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None):
-        headers = {"Host": "127.0.0.1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://127.0.0.1{path}"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _sep, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, data
-
-    def sign_in(self, username: str) -> bool:
-        self.request("GET", "/accounts/login/")
-        status, _data = self.request(
-            "POST", "/accounts/login/", {"username": username, "password": PASSWORD}
-        )
-        return status == 302
-
-
-def run(args) -> dict:
-    env = _env(args.database_url)
-    name = urllib.parse.urlparse(args.database_url).path.lstrip("/")
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False, capture_output=True
-    )
-    _manage(env, "migrate", "--noinput", "-v0")
-    _manage(env, "seed_demo", "--scale", "town", "--if-empty")
-    shell = _manage(
-        env, "shell", "--no-imports", "-c", SETUP.replace("PASSWORD", repr(PASSWORD)), capture=True
-    )
-    cast = json.loads(shell.stdout.split("JSON", 1)[1])
-    households = cast.pop("households")
     server = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "xigang.wsgi",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "-w",
-            str(args.workers),
-            "--threads",
-            "4",
-            "--graceful-timeout",
-            "5",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
+        [PY, "-m", "gunicorn", "xigang.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
+        + ["--threads", "4", "--timeout", "120", "--graceful-timeout", "5"]
+        + ["--log-level", "warning"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
     )
-    try:
-        for _try in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/")
-                break
-            except OSError:
-                time.sleep(0.2)
-        return _drive(args, cast, households, env)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
+    for _try in range(150):
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # requests still queued: the run is over anyway
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=15)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    _stop(server)
+    raise SystemExit("gunicorn did not answer")
 
 
-def _drive(args, cast, households, env) -> dict:
-    users = _pick_users(args.users, cast)
-    latencies: list[float] = []
-    by_page: dict[str, list[float]] = {}
-    errors: list[str] = []
-    posted = {"n": 0}
-    lock = threading.Lock()
-
-    # Sign everyone in first (password hashing is deliberately slow): the clock measures use.
-    sessions = _sign_in(users, args.port, errors)
-    deadline = time.monotonic() + args.duration
-
-    def worker(index: int, role: str, username: str):
-        session = Session(args.port)
-        session.cookies = dict(sessions[username].cookies)
-        pages = PAGES[role]
-        think = random.Random(index)
-        if args.think:  # people arrive over a while, not all in the same second
-            time.sleep(think.uniform(0, 2 * args.think))
-        household = households.get(username)
-        n = 0
-        while time.monotonic() < deadline:
-            n += 1
-            if household and n % 3 == 0:
-                # one new day per post, inside the pairing: (household, cadre, kind, day) is unique
-                day = datetime.date.today() - datetime.timedelta(days=n)
-                path = f"/visits/{household}/new/"
-                form = {"kind": "电话", "on": day.isoformat(), "content": "负载测试"}
-                method = "POST"
-            else:
-                path, form, method = pages[n % len(pages)], None, "GET"
-            start = time.perf_counter()
-            try:
-                status, _body = session.request(method, path, form)
-            except Exception as exc:  # a dropped or timed-out connection is an error
-                status = 0
-                cookies = session.cookies
-                session = Session(args.port)
-                session.cookies = cookies
-                with lock:
-                    errors.append(f"{path}: {exc}")
-            elapsed = time.perf_counter() - start
-            with lock:
-                latencies.append(elapsed)
-                by_page.setdefault(f"{method} {role} {path.split('?')[0]}", []).append(elapsed)
-                if status >= 400 or status == 0:
-                    errors.append(f"{method} {path}: {status}")
-                if method == "POST" and status == 302:
-                    posted["n"] += 1
-            if args.think:
-                # a person reading the page: on average `think` seconds, deterministic per user;
-                # gunicorn closes idle keep-alive connections after 2 s, so the next request
-                # opens a new one, as a browser would
-                session.conn.close()
-                time.sleep(think.uniform(0, 2 * args.think))
-
-    before = _visit_count(env)
-    wall = _run_all(worker, users)
-    stored = _visit_count(env) - before
-    return _summary(users, wall, latencies, by_page, errors, posted["n"], stored)
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:  # requests still queued: the run is over anyway
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=15)
 
 
-def _run_all(worker, users: list[tuple[str, str]]) -> float:
-    """Each user in a thread of its own, all at once; the wall-clock seconds until the last ends."""
-    threads = [threading.Thread(target=worker, args=(i, r, u)) for i, (r, u) in enumerate(users)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.monotonic() - started
-
-
-def _pick_users(count: int, cast: dict) -> list[tuple[str, str]]:
-    """`count` (role, username) pairs, the roles taking turns, each role's pool reused in order."""
-    users = []
-    roles = [r for r in PAGES if cast.get(r)]
-    for i in range(count):
-        role = roles[i % len(roles)]
-        pool = cast[role]
-        users.append((role, pool[(i // len(roles)) % len(pool)]))
-    return users
-
-
-def _sign_in(users: list[tuple[str, str]], port: int, errors: list[str]) -> dict:
-    sessions = {}
-    for _role, username in users:
-        if username not in sessions:
-            session = Session(port)
-            if not session.sign_in(username):
-                errors.append(f"sign-in {username}")
-            sessions[username] = session
-    return sessions
-
-
-def _summary(users, wall: float, latencies, by_page, errors, posted: int, stored: int) -> dict:
-    latencies.sort()
+def _locust(args, cast_file: str, port: int, users: int, run_time: str, think: float) -> dict:
+    """One bounded headless locust run; its figures from locust's CSV statistics."""
+    with tempfile.TemporaryDirectory() as out:
+        prefix = os.path.join(out, "run")
+        subprocess.run(
+            [PY, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless"]
+            + ["--host", f"http://127.0.0.1:{port}", "--users", str(users)]
+            + ["--spawn-rate", str(args.spawn_rate), "--run-time", run_time]
+            + ["--stop-timeout", "10", "--csv", prefix, "--only-summary", "--loglevel", "ERROR"],
+            cwd=ROOT,
+            env={**os.environ, "LOAD_CAST": cast_file, "LOAD_THINK": str(think)},
+            check=False,  # locust exits 1 when a request failed: counted below
+        )
+        with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    posts = [r for r in rows if r["Type"] == "POST"]
     return {
-        "users": len(users),
-        "seconds": round(wall, 1),
-        "requests": len(latencies),
-        "requests_per_s": round(len(latencies) / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000) if latencies else None,
-        "p95_ms": _p95_ms(latencies),
-        "errors": len(errors),
-        "error_samples": errors[:5],
-        "visits_posted": posted,
-        "visits_stored": stored,
-        # per page and role: requests, p50 and p95 in ms (where the time goes)
-        "pages": {
-            page: [len(times), round(statistics.median(times) * 1000), _p95_ms(sorted(times))]
-            for page, times in sorted(by_page.items())
-        },
+        "users": users,
+        "think_s": think,
+        "run_time": run_time,
+        "requests": int(total["Request Count"]),
+        "rps": round(float(total["Requests/s"]), 1),
+        "p50_ms": int(float(total["50%"])),
+        "p95_ms": int(float(total["95%"])),
+        "p99_ms": int(float(total["99%"])),
+        "errors": int(total["Failure Count"]),
+        "visits_posted": sum(int(r["Request Count"]) - int(r["Failure Count"]) for r in posts),
+        "pages": sorted(
+            (
+                (f"{r['Type']} {r['Name']}", int(r["Request Count"]), int(float(r["50%"])))
+                + (int(float(r["95%"])),)
+                for r in rows
+                if r["Name"] != "Aggregated"
+            ),
+            key=lambda page: -page[3],
+        ),
     }
 
 
-def _p95_ms(ordered: list[float]) -> int | None:
-    return round(ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000) if ordered else None
+def _report(label: str, result: dict, stored: int) -> bool:
+    ok = result["errors"] == 0 and result["visits_posted"] == stored
+    print(
+        f"{label}: {result['users']} users, pause {result['think_s']:g} s, {result['run_time']}: "
+        f"{result['requests']} requests, {result['rps']} req/s, p50 {result['p50_ms']} ms, "
+        f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, {result['errors']} errors, "
+        f"visits posted {result['visits_posted']} / stored {stored}: {'OK' if ok else 'FAILED'}"
+    )
+    print("  slowest pages (requests, p50 ms, p95 ms):")
+    for name, count, p50, p95 in result["pages"][:8]:
+        print(f"    {name:40s} {count:6d} {p50:7d} {p95:7d}")
+    return ok
 
 
-def _visit_count(env) -> int:
-    out = _manage(
-        env,
-        "shell",
-        "--no-imports",
-        "-c",
-        "from visits.models import Visit; print('N', Visit.objects.count())",
-        capture=True,
-    ).stdout
-    found = re.search(r"N (\d+)", out)
-    assert found, out
-    return int(found.group(1))
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--duration", type=int, default=60, help="seconds (bounded)")
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--run-time", default="3m", help="locust's form: 90s, 3m")
+    parser.add_argument("--think", type=float, default=10, help="mean seconds between pages")
+    parser.add_argument("--stress-users", type=int, default=50, help="0: no stress run")
+    parser.add_argument("--stress-time", default="1m")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument(
-        "--think",
-        type=float,
-        default=0,
-        help="mean seconds a user reads a page before the next request (0: none, a stress test)",
-    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/xigang_load")
-    args = parser.parse_args()
-    args.duration = min(args.duration, 600)
-    print(json.dumps(run(args), ensure_ascii=False, indent=2))
+    args = parser.parse_args(argv)
+    for users, run_time in ((args.users, args.run_time), (args.stress_users, args.stress_time)):
+        if users > MAX_USERS or _seconds(run_time) > MAX_SECONDS:
+            parser.error(f"bounded: at most {MAX_USERS} users and {MAX_SECONDS} s a run")
+
+    url, cast = _prepare(args.database_url)
+    runs = [("paced", args.users, args.run_time, args.think)]
+    if args.stress_users:
+        runs.append(("stress", args.stress_users, args.stress_time, 0.0))
+    ok = True
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as cast_file:
+        json.dump(cast, cast_file, ensure_ascii=False)
+        cast_file.flush()
+        for label, users, run_time, think in runs:
+            # Each run on a fresh server: the stress run starts from the same state.
+            _clear_load_visits()
+            server = _gunicorn(url, args.port, args.workers)
+            try:
+                before = _visits()
+                result = _locust(args, cast_file.name, args.port, users, run_time, think)
+            finally:
+                _stop(server)
+            ok = _report(label, result, _visits() - before) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -37,6 +37,7 @@ from oversight.models import Commendation
 from visits import views as visits_views
 from visits.selectors import HISTORY_LIMIT, household_visits
 from xigang import obligations, roles
+from xigang.db_router import primary_reads, reads_from_replica
 from xigang.ledgers import write_workbook
 from xigang.obligations import OverdueItem
 from xigang.overdue_query import FILTERS
@@ -98,6 +99,7 @@ def _late_chart(counts: list[selectors.Count]) -> dict[str, Any]:
 
 
 @login_required
+@reads_from_replica
 def home(request: HttpRequest) -> HttpResponse:
     """Whole-town roles: counts, rankings and the trend. Others: their items by household."""
     try:
@@ -107,8 +109,10 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     scope = scope_of(user)
     if scope.roles == {roles.PAIRING}:
-        # A pairing cadre's home is the phone-first list of their households.
-        return visits_views.my_households(request)
+        # A pairing cadre's home is the phone-first list of their households, read from the
+        # primary: it shows the visit just entered, which the replica may not have yet.
+        with primary_reads():
+            return visits_views.my_households(request)
     # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
     # whole town its counts (no item built), cadres and units their overdue and pending lists.
     if scope.whole_town:
@@ -202,6 +206,7 @@ def _department_desk(
 
 
 @login_required
+@reads_from_replica
 def person(request: HttpRequest, username: str) -> HttpResponse:
     """履职档案: one cadre's overdue items, the findings and accountability measures about them
     and their commendations, all within the reader's scope; a cadre out of scope is a 404."""
@@ -236,6 +241,7 @@ RANKING_PAGE = 50
 
 
 @login_required
+@reads_from_replica
 def ranking(request: HttpRequest, key: str) -> HttpResponse:
     """A whole ranking (every village, department or cadre with something overdue), a page at
     a time, each number linking to its list; the home page shows the first ten."""
@@ -287,6 +293,7 @@ def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:
 
 
 @login_required
+@reads_from_replica
 def item_list(request: HttpRequest) -> HttpResponse:
     """The list behind every number, with its filters; the same query exports to Excel."""
     try:
@@ -310,6 +317,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def item_export(request: HttpRequest) -> HttpResponse:
     """The list as an Excel workbook (formula-safe cells), the same items as on screen."""
     try:
@@ -344,12 +352,14 @@ def item_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def suggest(request: HttpRequest, kind: str) -> HttpResponse:
     """Names for the filters (cadre, village, department), from the user's scope only."""
     rows = selectors.suggestions(request.user, kind, request.GET.get("q", ""))
     return _json({"results": [{"value": value, "label": label} for value, label in rows]})
 
 
+@reads_from_replica
 def overdue_json(request: HttpRequest) -> HttpResponse:
     """docs/design.md's overdue list as JSON, scoped to the signed-in user; anonymous: 401, no data.
     With `limit` (and `offset`) a page of it, with the whole list's `total`."""
@@ -372,6 +382,7 @@ def overdue_json(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def household(request: HttpRequest, number: str) -> HttpResponse:
     """One household's overdue and due-soon items; out of scope answers 404 like a missing one."""
     try:

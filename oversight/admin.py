@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from oversight.checks import decision_errors, ladder_error
+from oversight.checks import LADDER_HELP, decision_errors, ladder_error
 from oversight.models import (
     Accountability,
     Commendation,
@@ -131,6 +131,7 @@ class AccountabilityForm(forms.ModelForm):
             "referred_on",
             "referral",
         ]
+        help_texts = {"measure": LADDER_HELP}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -7,15 +7,26 @@ import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from oversight.models import Accountability
 
 ORGANISATION = "组织科"  # art. 5: it manages the 第一书记
 
+# What the admin's and the portal's measure fields say of art. 43's ladder and its 从重.
+LADDER_HELP = gettext_lazy(
+    "Art. 43: a minor case takes criticism and education or an admonishment talk; a serious "
+    "one a circulated criticism or an ordered public apology; a grave one a transfer from post "
+    "or dismissal. A case found by supervision, inspection or assessment is dealt with more "
+    "heavily (从重): the heavier measure of its own step, never a step beyond (that would be "
+    "加重)."
+)
+
 
 def ladder_error(*, severity: str, measure: str, aggravated: bool) -> str:
     """Why `measure` does not follow art. 43's ladder for `severity` ("" when it does). 从重
     (found by inspection) takes the heavier measure of the step."""
+    # 从重: 纪律处分条例 (2023) art. 22(2), the heavier within the range; 加重, art. 23(2), a step beyond.
     if not severity:
         return _("choose how serious the case is (情节较轻、较重或严重)")
     if measure == Accountability.Measure.DISCIPLINE:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import Article, Cadre, Village
+from oversight.checks import LADDER_HELP
 from oversight.models import Accountability, FirstSecretaryCheck, Inspection, SpotCheckAnswer
 from oversight.spot_checks import MAX_SAMPLE
 
@@ -112,6 +113,7 @@ class AccountabilityForm(forms.Form):
     severity = forms.ChoiceField(label=_("severity"), choices=Accountability.Severity.choices)
     measure = forms.ChoiceField(
         label=_("measure"),
+        help_text=LADDER_HELP,
         choices=[
             c for c in Accountability.Measure.choices if c[0] != Accountability.Measure.DISCIPLINE
         ],

@@ -40,6 +40,7 @@ from duties.organisation.params import InForce, due_soon_until, in_force, period
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit
 from visits.scopes import EMERGENCY_DEPARTMENT
+from xigang.db_router import read_connection
 from xigang.entry import done_by, end_of, go_live, known_by
 from xigang.obligations import Filters, MetLater, OverdueItem, Rule, Tally, register
 from xigang.periods import Period, stepped_period_of, stepped_periods_between
@@ -365,7 +366,7 @@ class PairingRule(Rule):
                 f"SELECT g.name, g.cadre_id, g.idx, COUNT(*) FROM ({sql}) g "
                 "GROUP BY g.name, g.cadre_id, g.idx"
             )
-        with connection.cursor() as cursor:
+        with read_connection(Visit).cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         at = 1 if grouped else 2  # the cadre id's column
@@ -464,7 +465,7 @@ class PairingRule(Rule):
             )
         except EmptyResultSet:
             return []
-        with connection.cursor() as cursor:
+        with read_connection(Visit).cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         counts: Counter[tuple[datetime.date, datetime.date]] = Counter()

@@ -97,6 +97,15 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 60),
     )
 }
+# A read replica (PostgreSQL streaming replication) for the dashboards' reads: xigang/db_router.py.
+# Unset: one database, no router. The test suite runs without it; tests/dashboard/test_replica.py
+# makes a replica of its own.
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    DATABASES["replica"] = dj_database_url.parse(
+        _replica_url, conn_max_age=env_int("CONN_MAX_AGE", 60)
+    )
+    DATABASE_ROUTERS = ["xigang.db_router.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A writer waits this long for another's lock; then xigang.locked_db tries the request again.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = env_int("SQLITE_TIMEOUT", 10)

@@ -127,3 +127,17 @@ def test_the_admin_refuses_a_decision_off_the_ladder_without_an_error_page(clien
     page = response.content.decode()
     assert response.status_code == 200 and "第四十三条" in page and "移送日期" in page
     assert not Accountability.objects.exists()
+
+
+def test_both_forms_explain_the_heavier_measure_in_chinese(client, inspector, finding):
+    """从重 as the 中国共产党纪律处分条例 (2023) art. 22(2) defines it: within the measures the
+    step allows, the heavier; not 加重 (art. 23(2)), one step beyond. Art. 43's 从重 for a case
+    an inspection found therefore keeps the case's own step: a minor case takes 诫勉谈话, never
+    a serious case's 通报批评. Both the portal's and the admin's forms say so."""
+    with pytest.raises(ValidationError):
+        _record(inspector, severity=S.MINOR, measure=M.CIRCULAR, finding=finding)
+    assert _record(inspector, severity=S.MINOR, measure=M.ADMONITION, finding=finding).aggravated
+    client.force_login(inspector)
+    for url in (f"/oversight/findings/{finding.pk}/", "/admin/oversight/accountability/add/"):
+        page = client.get(url).content.decode()
+        assert "在本档两项措施中给予较重的一项，不跨档" in page, url

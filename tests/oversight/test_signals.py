@@ -77,6 +77,39 @@ def test_it_finds_copied_content_across_households(east, cadre):
     assert signal.evidence[0]["similarity"] >= 90
 
 
+def test_a_text_copied_into_several_households_gives_each_pair_once(east, cadre, inspector):
+    a, b, c, d = _households(east, cadre, 4)
+    visits = [_visit(h, cadre, D(2026, 4, 10 + i), content=LONG) for i, h in enumerate((a, b, c))]
+    _visit(d, cadre, D(2026, 4, 20), content=DISTINCT[0])
+    again = _visit(a, cadre, D(2026, 5, 20), content=LONG).pk  # no copy of a's own note
+    compute_signals()
+    signal = Signal.objects.get()
+    first, second, third = (v.pk for v in visits)
+    assert [item["visits"] for item in signal.evidence] == [
+        [first, second],
+        [first, third],
+        [second, third],
+        [second, again],
+        [third, again],
+    ]
+    assert compute_signals(full=True).signals_written == 0
+
+
+def test_the_prints_are_datasketchs_minhash():
+    from datasketch import MinHash
+
+    from oversight.signals import NUM_PERM, Prints, normalized
+
+    texts = [normalized(t) for t in (*DISTINCT, LONG, "短")]
+    expected = MinHash.bulk(
+        [{t[i : i + 3].encode() for i in range(max(1, len(t) - 2))} for t in texts],
+        num_perm=NUM_PERM,
+    )
+    prints = Prints()
+    prints.minhashes(texts[:3])  # a later batch reuses the 3-grams hashed before
+    assert [list(v) for v in prints.minhashes(texts)] == [list(m.hashvalues) for m in expected]
+
+
 def test_it_finds_copied_content_across_cadres_on_a_later_run(east, cadre, west_pairing, west):
     (a,) = _households(east, cadre, 1)
     other = Household.objects.create(number="西村-100", village=west, head_name="王五")

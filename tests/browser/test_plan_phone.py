@@ -31,7 +31,7 @@ def test_a_pairing_cadre_records_a_plan_step_on_a_phone(
     page.select_option("#id_step", "village")
     with page.expect_navigation():
         page.tap("main form button[type=submit]")
-    assert "请先记录「入户调查」" in page.inner_text("main")  # refused in order, in Chinese
+    assert "请先记录「措施制定」" in page.inner_text("main")  # refused out of order, in Chinese
     assert not PlanStep.objects.exists()
 
     page.select_option("#id_step", "survey")

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Min, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from duties.models import Cadre, Department, Village
-from households.models import HelpPlan
+from households.models import HelpPlan, PlanStep
 from oversight.models import Accountability, Commendation, Finding
 from visits.models import Visit
 from xigang import obligations
@@ -394,10 +394,13 @@ def person_record(user: User | AnonymousUser, cadre: Cadre) -> dict[str, list]:
 
 
 def pending_plans(user: User | AnonymousUser) -> QuerySet:
-    """Help plans in scope not yet approved, oldest year first."""
+    """Help plans in scope reviewed by their village (村级审核) and not yet approved by the
+    town, oldest year first."""
     return visible(
         user,
-        HelpPlan.objects.filter(approved_on__isnull=True).select_related("household__village"),
+        HelpPlan.objects.filter(approved_on__isnull=True, steps__step=PlanStep.Step.VILLAGE)
+        .select_related("household__village")
+        .annotate(village_reviewed_on=Min("steps__done_on")),
     ).order_by("year", "household__number")
 
 

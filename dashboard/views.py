@@ -416,6 +416,8 @@ def household(request: HttpRequest, number: str) -> HttpResponse:
         "visits": list(household_visits(user=user, household=found)[:HISTORY_LIMIT]),
         "visit_limit": HISTORY_LIMIT,
         "can_record_change": user.has_perm("households.add_memberchange"),
+        # A department marks its own measures carried out; it records no plan step.
+        "user_departments": scope_of(user).department_ids,
         "overdue": _rows(query, overdue),
         "pending": _rows(query, pending),
         "visit_url": visit_url(found.pk)

@@ -27,6 +27,7 @@ from households.models import (
     Member,
     MemberChange,
     Pairing,
+    PlanStep,
 )
 from xigang import history
 from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline, import_column
@@ -443,9 +444,36 @@ class DefaultDepartmentMixin(BaseModelAdmin):
         return field
 
 
+# Marked carried out only through `measure_deliver` (the form on the household page): the
+# evidence, the day and who and when are never typed here.
+DELIVERY_FIELDS = ["done_on", "evidence", "evidence_file", "done_by", "done_at"]
+
+
+class HelpMeasureForm(forms.ModelForm):
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if status == HelpMeasure.Status.DONE and self.instance.done_on is None:
+            raise forms.ValidationError(
+                _("a measure is marked carried out with its evidence, on its own form")
+            )
+        return status
+
+
 class HelpMeasureInline(DefaultDepartmentMixin, ScopedInline, admin.TabularInline):
     model = HelpMeasure
+    form = HelpMeasureForm
     extra = 0
+    readonly_fields = DELIVERY_FIELDS
+
+
+class PlanStepInline(ScopedInline, admin.TabularInline):
+    """The steps as recorded (the household page's form records them, in order)."""
+
+    model = PlanStep
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = readonly_fields = ("step", "done_on", "note", "entered_by", "entered_at")
 
 
 @admin.register(HelpPlan)
@@ -457,7 +485,7 @@ class HelpPlanAdmin(ScopedAdmin):
     search_fields = ["=household__number", "household__head_name"]
     list_select_related = ["household__village"]
     raw_id_fields = ["household"]
-    inlines = [HelpMeasureInline]
+    inlines = [PlanStepInline, HelpMeasureInline]
 
     def save_formset(
         self, request: HttpRequest, form: ModelForm, formset: BaseModelFormSet, change: bool
@@ -471,8 +499,10 @@ class HelpPlanAdmin(ScopedAdmin):
 
 @admin.register(HelpMeasure)
 class HelpMeasureAdmin(DefaultDepartmentMixin, ScopedAdmin):
-    list_display = ["plan", "kind", "department", "status", "amount"]
+    list_display = ["plan", "kind", "department", "due", "status", "done_on", "amount"]
     list_filter = ["kind", "status", "department"]
+    readonly_fields = DELIVERY_FIELDS
+    form = HelpMeasureForm
     search_fields = ["=plan__household__number", "plan__household__head_name"]
     list_select_related = ["plan__household", "department"]
     raw_id_fields = ["plan"]

@@ -25,7 +25,9 @@ from households.models import (
     Member,
     MemberChange,
     Pairing,
+    PlanStep,
 )
+from households.plans import ORDER
 from households.responsibility import MEASURE_DEPARTMENTS
 from xigang import demo, roles
 from xigang.idnumber import compose
@@ -309,6 +311,20 @@ def _change(
     )
 
 
+# 一户一策 states (art. 34), by share of the households with a plan owed: approved (and
+# reviewed this year, or not), waiting for the town's approval, stuck before it, none at all.
+PLAN_STATES = [("approved", 55), ("unreviewed", 10), ("pending", 15), ("stuck", 10), ("none", 10)]
+WEEK = datetime.timedelta(days=7)
+
+
+def _plan_steps(plan: HelpPlan, first: datetime.date, count: int) -> list[PlanStep]:
+    """The first `count` steps of art. 34 a week apart from `first`."""
+    return [
+        PlanStep(plan=plan, step=step, done_on=first + i * WEEK)
+        for i, step in enumerate(ORDER[:count])
+    ]
+
+
 def _seed_plans(
     rng: random.Random,
     households: list[Household],
@@ -318,16 +334,35 @@ def _seed_plans(
 ) -> None:
     plans = []
     wanted_measures = []
+    steps: list[PlanStep] = []
+    noon = datetime.datetime.combine(as_of, datetime.time(12), tzinfo=datetime.UTC)
+    states, weights = zip(*PLAN_STATES, strict=True)
     for household, roster in zip(households, rosters, strict=True):
         if household.status in (Household.Status.CLOSED, Household.Status.OUT):
             continue
+        state = rng.choices(states, weights)[0]
+        if state == "none":
+            continue
+        approved = state in ("approved", "unreviewed")
+        year = as_of.year - 1 if approved else as_of.year
         plan = HelpPlan(
             household=household,
-            year=as_of.year,
+            year=year,
             summary="",
-            approved_on=datetime.date(as_of.year, 3, 1) if as_of.month > 3 else None,
+            approved_on=datetime.date(year, 3, 1) if approved else None,
+            approved_at=noon.replace(year=year, month=3, day=1) if approved else None,
         )
         plans.append(plan)
+        first = datetime.date(year, 1, 10) if approved else as_of - 8 * WEEK
+        steps += _plan_steps(plan, first, {"pending": 4, "stuck": 2}.get(state, 4))
+        if state == "approved":
+            steps.append(
+                PlanStep(
+                    plan=plan,
+                    step=PlanStep.Step.REVIEW,
+                    done_on=min(as_of, datetime.date(as_of.year, 1, 5)),
+                )
+            )
         kinds = set()
         if any(m.health == "残疾" for m in roster):
             kinds.add(HelpMeasure.Kind.DISABILITY)
@@ -349,18 +384,28 @@ def _seed_plans(
         )
         wanted_measures.append((plan, sorted(kinds)))
     HelpPlan.objects.bulk_create(plans, batch_size=2000)
+    for step in steps:
+        step.plan_id = step.plan.pk  # bulk_create gave the plans their ids after the steps
+    PlanStep.objects.bulk_create(steps, batch_size=2000)
     measures = []
     for plan, plan_kinds in wanted_measures:
         for kind in plan_kinds:
             department = departments.get(MEASURE_DEPARTMENTS[kind])
             if department is None:
                 continue
+            # Delivered, late (due and not carried out) or pending (due later), by chance.
+            due = as_of + datetime.timedelta(days=rng.randint(-120, 90))
+            delivered = due < as_of and rng.random() < 0.7
             measures.append(
                 HelpMeasure(
                     plan=plan,
                     kind=kind,
                     department=department,
-                    status=rng.choice(HelpMeasure.Status.values),
+                    due=due,
+                    status=HelpMeasure.Status.DONE if delivered else HelpMeasure.Status.PLANNED,
+                    done_on=due - WEEK if delivered else None,
+                    done_at=noon if delivered else None,
+                    evidence="已发放，户主签字确认" if delivered else "",
                     amount=Decimal(rng.choice((300, 600, 1200, 2400)))
                     if rng.random() < 0.6
                     else None,

@@ -11,8 +11,9 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from duties.models import Department
 from households import selectors
-from households.models import Household, MemberChange
+from households.models import HelpMeasure, Household, MemberChange, PlanStep
 from xigang.widgets import IsoDateInput
 
 
@@ -64,3 +65,45 @@ class MemberChangeForm(forms.Form):
         picker = self.fields["household"]
         assert isinstance(picker, HouseholdPickerField)
         picker.user = user
+
+
+# --- 一户一策 (art. 34) ---------------------------------------------------------------------------
+
+
+class PlanForm(forms.Form):
+    year = forms.IntegerField(label=_("year"), min_value=2019, max_value=2100)
+    summary = forms.CharField(label=_("summary"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlanStepForm(forms.Form):
+    step = forms.ChoiceField(label=_("step"), choices=PlanStep.Step.choices)
+    done_on = forms.DateField(label=_("done on"), widget=IsoDateInput(), initial=timezone.localdate)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class MeasureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("measure"), choices=HelpMeasure.Kind.choices)
+    department = forms.ModelChoiceField(
+        label=_("department"),
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        help_text=_("empty: the department that answers for the measure"),
+    )
+    due = forms.DateField(label=_("due"), widget=IsoDateInput())
+    amount = forms.DecimalField(
+        label=_("amount (yuan)"), max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class DeliveryForm(forms.Form):
+    done_on = forms.DateField(
+        label=_("carried out on"), widget=IsoDateInput(), initial=timezone.localdate
+    )
+    evidence = forms.CharField(
+        label=_("evidence"),
+        max_length=200,
+        required=False,
+        help_text=_("what shows it was done: a short text, a file, or both"),
+    )
+    evidence_file = forms.FileField(label=_("evidence file"), required=False)

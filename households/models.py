@@ -323,6 +323,43 @@ class HelpPlan(models.Model):
         return f"{self.household.number} {self.year}"
 
 
+class PlanStep(models.Model):
+    """One step of art. 34's procedure done on a plan, with its date and who entered it. The
+    last step, 镇审批, is the plan's approval (`HelpPlan.approved_*`, set by `plan_approve`)."""
+
+    class Step(models.TextChoices):
+        SURVEY = "survey", _("household survey (入户调查)")
+        CAUSES = "causes", _("analysis of the causes (致贫原因分析)")
+        MEASURES = "measures", _("measures drawn up (措施制定)")
+        VILLAGE = "village", _("village review (村级审核)")
+        REVIEW = "review", _("yearly review (动态调整)")
+
+    plan = models.ForeignKey(
+        HelpPlan, on_delete=models.CASCADE, related_name="steps", verbose_name=_("help plan")
+    )
+    step = models.CharField(_("step"), max_length=10, choices=Step.choices)
+    done_on = models.DateField(_("done on"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan_id", "done_on", "id"]
+        verbose_name = _("plan step")
+        verbose_name_plural = _("plan steps")
+        constraints = [models.UniqueConstraint(fields=["plan", "step"], name="plan_step_once")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.get_step_display()}"
+
+
 class HelpMeasure(models.Model):
     class Kind(models.TextChoices):
         FILIAL = "孝善养老", _("filial elderly care")
@@ -357,8 +394,29 @@ class HelpMeasure(models.Model):
         _("amount (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    due = models.DateField(_("due"), null=True, blank=True)
+    # What shows it was carried out: a short text and/or a file; who and when set by the server.
+    evidence = models.CharField(_("evidence"), max_length=200, blank=True)
+    evidence_file = models.FileField(_("evidence file"), upload_to="measures/%Y/", blank=True)
+    done_on = models.DateField(_("carried out on"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked carried out by"),
+    )
+    done_at = models.DateTimeField(_("marked carried out at"), null=True, blank=True)
 
     class Meta:
+        indexes = [
+            models.Index(
+                fields=["department", "due"],
+                condition=Q(done_on__isnull=True),
+                name="measure_open_due_idx",
+            )
+        ]
         verbose_name = _("help measure")
         verbose_name_plural = _("help measures")
 

@@ -307,4 +307,6 @@ class PairingAssignedRule(Rule):
 
 
 # The rules of 两不愁三保障 (art. 38) live with the assessments; imported here to register them.
+# 一户一策 (art. 34): registered from their own module.
+from households import plan_rules  # noqa: E402, F401
 from households.assessments import rules as _assessment_rules  # noqa: E402, F401

@@ -87,5 +87,17 @@ for _label in (
 scope.register_rows("households.assessment", _assessment_q)
 scope.register_rows("households.assessmentgap", _gap_q)
 scope.register_rows(
-    "households.helpmeasure", routed_q("plan__household_id", "plan__household__village_id")
+    "households.planstep", below_household("plan__household_id", "plan__household__village_id")
 )
+
+
+def _measure_q(s: Scope) -> Q:
+    """A department reads the measures routed to it, not the other departments' measures of
+    the households those lead it to."""
+    own_units = household_q(
+        replace(s, routed_reach=False), "plan__household_id", "plan__household__village_id"
+    )
+    return own_units | Q(department_id__in=s.department_ids)
+
+
+scope.register_rows("households.helpmeasure", _measure_q)

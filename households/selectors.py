@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -25,7 +25,9 @@ from households.models import (
     Member,
     MemberChange,
     Pairing,
+    PlanStep,
 )
+from households.plans import ORDER
 from xigang.scope import visible
 
 if TYPE_CHECKING:
@@ -71,14 +73,46 @@ def household_record(*, user: User | AnonymousUser, household: Household) -> dic
     latest: dict[str, Assessment] = {}
     for assessment in rows(Assessment, "assessed_by").order_by("item", "-assessed_on"):
         latest.setdefault(assessment.item, assessment)
-    measures = visible(user, HelpMeasure.objects.select_related("department"))
+    measures = visible(user, HelpMeasure.objects.select_related("department", "done_by")).order_by(
+        "due", "id"
+    )
+    plans = list(
+        rows(HelpPlan, "approved_by").prefetch_related(
+            Prefetch("measures", queryset=measures),
+            Prefetch("steps", queryset=PlanStep.objects.select_related("entered_by")),
+        )
+    )
+    for plan in plans:
+        plan.procedure = plan_procedure(plan)
     return {
         "members": list(rows(Member).order_by("-active", "id")),
         "changes": list(rows(MemberChange, "reported_by").order_by("-happened_on", "-id")),
         "pairings": list(rows(Pairing, "cadre").order_by("-start")),
-        "plans": list(rows(HelpPlan).prefetch_related(Prefetch("measures", queryset=measures))),
+        "plans": plans,
         "assessments": [latest[item] for item in Assessment.Item.values if item in latest],
     }
+
+
+class Approval(NamedTuple):
+    """The town's approval shown as the procedure's last step."""
+
+    done_on: datetime.date
+    entered_by: User | None
+    entered_at: datetime.datetime | None
+
+
+def plan_procedure(plan: HelpPlan) -> list[tuple[str, PlanStep | Approval | None]]:
+    """Art. 34's steps of a plan in order, each with its record or None; 镇审批 is the plan's
+    approval (a step-like row read from `approved_*`). The steps must be prefetched."""
+    done = {step.step: step for step in plan.steps.all()}
+    rows: list[tuple[str, Any]] = [(str(step.label), done.get(step)) for step in ORDER]
+    approval = (
+        Approval(plan.approved_on, plan.approved_by, plan.approved_at) if plan.approved_on else None
+    )
+    rows.append((str(_("town approval (镇审批)")), approval))
+    if PlanStep.Step.REVIEW in done:
+        rows.append((str(PlanStep.Step.REVIEW.label), done[PlanStep.Step.REVIEW]))
+    return rows
 
 
 class PickError(ValueError):

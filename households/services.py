@@ -30,6 +30,7 @@ from households.models import (
     MemberChange,
     Pairing,
 )
+from households.plans import approval_error
 from households.responsibility import MEASURE_DEPARTMENTS
 from xigang.idnumber import normalise
 
@@ -238,7 +239,6 @@ def help_plan_save(
     household: Household,
     year: int,
     summary: str = "",
-    approved_on: datetime.date | None = None,
     measures: Iterable[dict[str, Any]] | None = None,
 ) -> HelpPlan:
     """Create or update the household's plan for `year`. When `measures` is given it replaces
@@ -248,7 +248,6 @@ def help_plan_save(
         household=household, year=year
     )
     plan.summary = summary
-    plan.approved_on = approved_on
     plan.full_clean()
     plan.save()
     if measures is not None:
@@ -278,7 +277,12 @@ def help_plan_save(
 
 @transaction.atomic
 def help_measure_save(*, measure: HelpMeasure) -> HelpMeasure:
-    """Save one measure; without a department it goes to the one that answers for its kind."""
+    """Save one measure; without a department it goes to the one that answers for its kind.
+    It is marked carried out only with its evidence (`plans.measure_deliver`)."""
+    if measure.status == HelpMeasure.Status.DONE and measure.done_on is None:
+        raise ValidationError(
+            {"status": [_("a measure is marked carried out with its evidence, on its own form")]}
+        )
     if measure.department_id is None and measure.kind in MEASURE_DEPARTMENTS:
         measure.department = default_department(measure.kind)
     measure.full_clean()
@@ -291,9 +295,12 @@ def help_measure_save(*, measure: HelpMeasure) -> HelpMeasure:
 
 @transaction.atomic
 def plan_approve(*, plan: HelpPlan, by: User) -> HelpPlan:
-    """Approve a help plan in one step: today's date, who and when set here, never typed.
-    A plan approved already is refused (the first approval stands)."""
-    plan = HelpPlan.objects.select_for_update().get(pk=plan.pk)
+    """Approve a help plan in one step (镇审批, art. 34's last step): today's date, who and when
+    set here, never typed. Refused before 村级审核, and when approved already (the first
+    approval stands)."""
+    plan = HelpPlan.objects.select_for_update().select_related("household").get(pk=plan.pk)
+    if plan.approved_on is None and (error := approval_error(plan)):
+        raise ValidationError(error)
     if plan.approved_on is not None:
         raise ValidationError(
             _("the %(year)d plan of household %(number)s was already approved on %(day)s")

@@ -89,6 +89,8 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "projects.project": (*FULL, "accept"),
         # Only the office accepts a 补录 for a month already closed, with a reason.
         "visits.visit": (*FULL, "accept_late"),
+        # 镇审批 of a help plan (art. 34): the leaders or the office for them.
+        "households.helpplan": (*FULL, "approve"),
         # Oversight belongs to the inspectors (arts. 41-43); the office reads it.
         "oversight.inspection": VIEW,
         "oversight.finding": VIEW,

@@ -49,6 +49,13 @@ DEFAULTS: dict[tuple[str, str], int] = {
     ("project.acceptance", "due_soon_days"): 14,
     ("asset.distribution", "days"): 90,
     ("asset.distribution", "due_soon_days"): 30,
+    # 一户一策 (art. 34): a plan approved within these days of the household's first pairing,
+    # reviewed (动态调整) within these days of each year's start, each measure by its due day.
+    ("plan.exists", "days"): 60,
+    ("plan.exists", "due_soon_days"): 14,
+    ("plan.review", "days"): 90,
+    ("plan.review", "due_soon_days"): 30,
+    ("measure.deliver", "due_soon_days"): 14,
     # A visit entered more than these days after its date is a 补录 (late entry).
     ("pairing.late_entry", "days"): 7,
     # A month closes these days after its end: later visits for it need 扶贫办 (a 补录 accepted).

@@ -16,15 +16,18 @@ from households.assessments.ledger import AssessmentLedger
 from households.ledgers.member_changes import MemberChangeLedger
 from households.ledgers.national import NationalPersonLedger
 from households.ledgers.pairings import PairingLedger
+from households.ledgers.plans import MeasureLedger, PlanLedger
 from households.ledgers.registry import HouseholdLedger, MemberLedger
 from households.ledgers.roster import PairingRosterLedger
 
 __all__ = [
     "AssessmentLedger",
     "HouseholdLedger",
+    "MeasureLedger",
     "MemberChangeLedger",
     "MemberLedger",
     "NationalPersonLedger",
     "PairingLedger",
     "PairingRosterLedger",
+    "PlanLedger",
 ]

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from households.models import HelpPlan, MemberChange, Pairing
+from households.models import HelpPlan, MemberChange, Pairing, PlanStep
 from tests.browser.checks import check_page, save_screen
 from tests.browser.conftest import BROWSER, sign_in
 from visits.models import ProblemCategory
@@ -34,7 +34,8 @@ def scene(east, west, pairing, west_pairing, east_household, west_household, civ
         description="住房漏雨",
         found_on=today - datetime.timedelta(days=60),
     )
-    HelpPlan.objects.create(household=east_household, year=today.year, summary="产业扶贫")
+    plan = HelpPlan.objects.create(household=east_household, year=today.year, summary="产业扶贫")
+    PlanStep.objects.create(plan=plan, step="village", done_on=today)  # 村级审核, then the town
     return today
 
 

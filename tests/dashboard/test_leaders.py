@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from duties.models import Article, Department
-from households.models import HelpPlan
+from households.models import HelpPlan, PlanStep
 from oversight.models import Accountability, Commendation, Finding, Inspection
 from tests.conftest import make_user
 from tests.dashboard.conftest import AS_OF, PAIRING_ITEMS_PER_HOUSEHOLD, more_households
@@ -153,6 +153,7 @@ def test_the_person_page_takes_a_constant_number_of_queries(client, town, on_rec
 
 def test_a_leader_approves_a_plan_with_one_button(client, town, east_household, west_household):
     plan = HelpPlan.objects.create(household=east_household, year=2026, summary="产业扶贫")
+    PlanStep.objects.create(plan=plan, step="village", done_on=D(2026, 3, 1))  # 村级审核 first
     HelpPlan.objects.create(household=west_household, year=2026, approved_on=D(2026, 3, 1))
     client.force_login(town["leader"])
     page = client.get(reverse("dashboard:approvals")).content.decode()
@@ -177,10 +178,24 @@ def test_a_leader_approves_a_commendation_with_one_button(client, town, on_recor
     assert "帮扶成效明显" not in client.get(reverse("dashboard:approvals")).content.decode()
 
 
+def test_the_office_approves_plans_but_not_commendations(client, town, east_household, on_record):
+    plan = HelpPlan.objects.create(household=east_household, year=2026)
+    PlanStep.objects.create(plan=plan, step="village", done_on=D(2026, 3, 1))
+    commendation = Commendation.objects.get()
+    client.force_login(town["office"])
+    page = client.get(reverse("dashboard:approvals")).content.decode()
+    assert "东村-001" in page and "帮扶成效明显" not in page
+    url = reverse("dashboard:commendation_approve", args=[commendation.pk])
+    assert client.post(url).status_code == 403
+    client.post(reverse("dashboard:plan_approve", args=[plan.pk]))
+    plan.refresh_from_db()
+    assert plan.approved_by == town["office"]
+
+
 def test_approving_is_for_leaders_only(client, town, east_household, on_record):
     plan = HelpPlan.objects.create(household=east_household, year=2026)
     commendation = Commendation.objects.get()
-    for name in ("inspector", "office", "dept", "east_cadre", "pairing", "outsider"):
+    for name in ("inspector", "dept", "east_cadre", "pairing", "outsider"):
         client.force_login(town[name])
         assert client.get(reverse("dashboard:approvals")).status_code == 403, name
         assert client.post(reverse("dashboard:plan_approve", args=[plan.pk])).status_code == 403
@@ -193,10 +208,12 @@ def test_approving_is_for_leaders_only(client, town, east_household, on_record):
 
 def test_the_approvals_page_takes_a_constant_number_of_queries(client, town, east_household, east):
     client.force_login(town["leader"])
-    HelpPlan.objects.create(household=east_household, year=2026)
+    plan = HelpPlan.objects.create(household=east_household, year=2026)
+    PlanStep.objects.create(plan=plan, step="village", done_on=D(2026, 3, 1))
     client.get(reverse("dashboard:approvals"))
     small = _queries(client, reverse("dashboard:approvals"))
     more_households(east, town["pairing"].cadre, 20, "东村-X")
     for household in east.households.all():
-        HelpPlan.objects.get_or_create(household=household, year=2025)
+        plan = HelpPlan.objects.get_or_create(household=household, year=2025)[0]
+        PlanStep.objects.get_or_create(plan=plan, step="village", done_on=D(2025, 3, 1))
     assert _queries(client, reverse("dashboard:approvals")) == small

@@ -44,7 +44,7 @@ TABLE: dict[str, object] = {
     "dashboard/suggest/<str:kind>/": ALL,  # an unknown kind: no suggestion; each its own scope
     "dashboard/rankings/<str:key>/": set(),  # here an unknown ranking: 404 for all
     "dashboard/people/<str:username>/": set(),  # here a user name nobody has: 404
-    "dashboard/approvals/": {"leader"},  # who approves plans and commendations
+    "dashboard/approvals/": {"leader", "office"},  # plans: both; commendations: the leader
     "dashboard/approvals/plans/<int:pk>/": set(),  # POST only
     "dashboard/approvals/commendations/<int:pk>/": set(),  # POST only
     "duties/obligations/": {"leader", "office", "inspector", "dept", "east_cadre", "west_cadre"},
@@ -58,6 +58,11 @@ TABLE: dict[str, object] = {
     "households/": STAFF,  # each sees the households of its scope
     "households/suggest/": STAFF,
     "households/changes/new/": {"office", "east_cadre", "west_cadre", "pairing"},
+    # 一户一策: those who keep the household's plan (the leader approves, adds none)
+    "households/<str:number>/plans/new/": {"office", "east_cadre", "pairing"},
+    "households/plans/<int:pk>/step/": set(),  # here an id no row has; see ROWS
+    "households/plans/<int:pk>/measures/new/": set(),
+    "households/measures/<int:pk>/deliver/": set(),
     "duties/parameters/": {"leader", "office", "inspector"},  # the rules' numbers: town roles
     "households/quality/": {"office", "east_cadre", "west_cadre"},
     # 两不愁三保障 (art. 38): assessed by those who keep the household; gaps read in each scope
@@ -99,6 +104,7 @@ TABLE: dict[str, object] = {
 # Rows (the `rows` fixture): 东村's and 西村's obligations (36.1) and 公示, 民政科's obligation
 # (15.2), and an evidence file of each unit.
 TOWN = {"leader", "office", "inspector"}
+KEEPERS = {"office", "east_cadre", "pairing"}
 ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
     "duties/obligations/<int:pk>/": {
         "east": (TOWN | {"east_cadre"}, {"office", "east_cadre"}),
@@ -138,6 +144,14 @@ ROWS: dict[str, dict[str, tuple[set[str], set[str]]]] = {
             TOWN | {"dept", "east_cadre", "pairing"},
             TOWN | {"dept", "east_cadre", "pairing"},
         ),
+    },
+    # 东村-001's plan: its village and pairing cadre and the office record steps and measures
+    # (the leader, who approves, may record a step); a measure routed to 民政科 is marked
+    # carried out by 民政科 too, not by the leader
+    "households/plans/<int:pk>/step/": {"east": (KEEPERS | {"leader"}, KEEPERS | {"leader"})},
+    "households/plans/<int:pk>/measures/new/": {"east": (KEEPERS, KEEPERS)},
+    "households/measures/<int:pk>/deliver/": {
+        "civil_affairs": (KEEPERS | {"dept"}, KEEPERS | {"dept"})
     },
     # 东村's 第一书记 is the cast's pairing cadre; only 组织科 (not in the cast) records checks
     "oversight/first-secretaries/<int:pk>/": {"east": (TOWN | {"east_cadre", "pairing"}, set())},
@@ -223,6 +237,7 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from duties.schedules.services import disclosure_record, evidence_add
+    from households.plans import measure_add, plan_start
     from tests.duties.schedules.conftest import make_obligation
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -259,11 +274,16 @@ def rows(settings, tmp_path, east, west, civil_affairs, office, east_household):
         for name, village in (("east", east), ("west", west))
     }
     oversight = _oversight_rows(east, civil_affairs, office)
+    plan = plan_start(household=east_household, year=2026)
+    measure = measure_add(plan=plan, kind="低保五保", due=date(2026, 12, 31))
     gaps = _gap_rows(east_household, west, office)
     by_route = {
         **oversight,
         **gaps,
         **_project_rows(east, office),
+        "households/plans/<int:pk>/step/": {"east": plan},
+        "households/plans/<int:pk>/measures/new/": {"east": plan},
+        "households/measures/<int:pk>/deliver/": {"civil_affairs": measure},
         "duties/obligations/<int:pk>/": obligations,
         "duties/obligations/<int:pk>/waive/": obligations,
         "duties/evidence/<int:pk>/": evidence,

@@ -270,19 +270,20 @@ def test_m3_a_department_changes_only_its_own_help_measures(client, dept, east_h
     )
     client.force_login(dept)
     url = "/admin/households/helpmeasure/{}/change/"
-    assert client.get(url.format(theirs.pk)).status_code == 200  # still read
-    post = {"plan": plan.pk, "kind": "临时救助", "status": "done", "amount": "500"}
-    refused = client.post(url.format(theirs.pk), {**post, "department": theirs.department_id})
-    assert refused.status_code == 403
+    # another department's measure is not even read: answered like a missing one
+    assert client.get(url.format(theirs.pk)).status_code == 302
+    post = {"plan": plan.pk, "kind": "临时救助", "status": "in_progress", "amount": "500"}
+    client.post(url.format(theirs.pk), {**post, "department": theirs.department_id})
     theirs.refresh_from_db()
     assert theirs.status == "planned" and theirs.amount is None
     version = shown_version(client, url.format(ours.pk))
-    saved = client.post(
-        url.format(ours.pk), {**post, "department": ours.department_id, "_row_version": version}
-    )
+    done = {**post, "status": "done", "department": ours.department_id, "_row_version": version}
+    refused = client.post(url.format(ours.pk), done)  # carried out only with its evidence
+    assert refused.status_code == 200 and "佐证" in refused.content.decode()
+    saved = client.post(url.format(ours.pk), {**done, "status": "in_progress"})
     assert saved.status_code == 302
     ours.refresh_from_db()
-    assert ours.status == "done"
+    assert ours.status == "in_progress" and ours.amount == 500
 
 
 # --- L1: village names in filters, "you may not change this household" ------------------------

@@ -1,0 +1,324 @@
+"""The 一户一策 rules (art. 34): `plan.exists`, `plan.review`, `measure.deliver`.
+
+Rule `plan.exists`: every household not closed has an approved plan (镇审批, the last step of
+art. 34's procedure) within N days of its first pairing (the day it was taken in hand; the
+registry keeps no earlier date): N = `plan.exists`/`days` in force on that day, 60 by default.
+- period = period_start = the first pairing's first day, or go-live if later (plans drawn up
+  before go-live were kept on paper: the portal cannot ask for them), due = it + N; the plan counts from the day it was approved (server-set, never typed);
+- overdue as of `as_of` when no plan was approved by then and the due day is before `as_of`;
+  days_overdue = as_of − due; pending (due soon) from the clock's start until the due day,
+  within `plan.exists`/`due_soon_days` of it;
+- who answers: the household's village and the cadre paired with it on the due day (that cadre
+  keeps the item after a handover, docs/design.md); no department.
+
+Rule `plan.review` (动态调整): a household whose plan was approved in an earlier year has it
+reviewed each year: a 动态调整 step dated in the year (counted from its entry time from go-live,
+`xigang.entry.counts_on`), or a new plan for the year approved, by the year's first day + N days
+(`plan.review`/`days`, 90 by default: the end of March). Overdue, pending and who answers as for
+`plan.exists`; period = the year.
+
+Rule `measure.deliver`: a measure not carried out by its due day (carried out = marked with
+evidence; from go-live counted from the day it was marked) is overdue for its department; the
+village sees it too, no cadre answers. Pending within `measure.deliver`/`due_soon_days`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from duties.organisation.params import due_soon_until, in_force
+from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
+from xigang.entry import counts_on, done_by, go_live
+from xigang.obligations import REGULATION_START, Filters, OverdueItem, Rule, register
+from xigang.scope import attribution as scope_attribution
+from xigang.scope import visible
+
+PLAN_EXISTS = "plan.exists"
+PLAN_REVIEW = "plan.review"
+MEASURE_DELIVER = "measure.deliver"
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """One plan obligation of a household: its clock, due day, and the day it was met."""
+
+    number: str
+    village: str
+    period: str
+    start: datetime.date
+    due: datetime.date
+    met_on: datetime.date | None
+    cadre: tuple[str, str] | None  # (username, name) paired on the due day
+
+
+@dataclass
+class _Household:
+    number: str
+    village: str
+    spans: list[tuple[datetime.date, datetime.date | None, tuple[str, str]]]
+    approved: list[tuple[int, datetime.date]]  # (plan year, approved on)
+    reviews: list[datetime.date]  # the days the 动态调整 steps count from
+
+    def cadre_on(self, day: datetime.date) -> tuple[str, str] | None:
+        for start, end, cadre in reversed(self.spans):
+            if start <= day and (end is None or end >= day):
+                return cadre
+        return None
+
+
+def _households(
+    user: User | AnonymousUser, filters: Filters, *, reviews: bool
+) -> tuple[dict[int, _Household], set[int] | None, str | None]:
+    """The paired households not closed that the user may see items of, with their pairings,
+    approvals and (with `reviews`) reviews (three or four queries after the scope); the ids in reach by unit (None: all),
+    the others seen only for the items attributed to the user's cadre, whose user name is last."""
+    if filters.department:
+        return {}, set(), None  # a village and a cadre answer, no department
+    households = Household.objects.exclude(status=Household.Status.CLOSED)
+    if filters.village:
+        households = households.filter(village__name=filters.village)
+    found = scope_attribution(user, households, routed=False)
+    chosen = found.reach
+    if found.cadre_id is not None:
+        chosen = chosen | households.filter(pairings__cadre_id=found.cadre_id)
+    reach = None if found.whole_town else set(found.reach.values_list("id", flat=True))
+    username = user.get_username() if found.cadre_id is not None else None
+    by_id: dict[int, _Household] = {}
+    pairings = Pairing.objects.filter(household__in=chosen.values("id")).order_by(
+        "household_id", "start"
+    )
+    for pk, number, village, start, end, username, name in pairings.values_list(
+        "household_id",
+        "household__number",
+        "household__village__name",
+        "start",
+        "end",
+        "cadre__user__username",
+        "cadre__name",
+    ):
+        row = by_id.get(pk) or by_id.setdefault(pk, _Household(number, village, [], [], []))
+        row.spans.append((start, end, (username, name)))
+    plans = HelpPlan.objects.filter(household_id__in=chosen.values("id"), approved_on__isnull=False)
+    for pk, year, approved_on in plans.values_list("household_id", "year", "approved_on"):
+        if pk in by_id and approved_on is not None:
+            by_id[pk].approved.append((year, approved_on))
+    if not reviews:
+        return by_id, reach, username
+    live_from = go_live()
+    steps = PlanStep.objects.filter(
+        plan__household_id__in=chosen.values("id"), step=PlanStep.Step.REVIEW
+    )
+    for pk, done_on, entered_at in steps.values_list("plan__household_id", "done_on", "entered_at"):
+        if pk in by_id:
+            by_id[pk].reviews.append(
+                counts_on(dated=done_on, entered_at=entered_at, live_from=live_from)
+            )
+    return by_id, reach, username
+
+
+class _PlanRule(Rule):
+    """What the two plan rules share: the households, who answers, the items."""
+
+    def owed(
+        self, households: dict[int, _Household], as_of: datetime.date
+    ) -> Iterator[tuple[int, Owed]]:
+        raise NotImplementedError
+
+    def subject(self, owed: Owed) -> str:
+        raise NotImplementedError
+
+    def _open(
+        self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
+    ) -> Iterator[Owed]:
+        """The obligations not met by `as_of` that the user sees: by unit reach, or attributed
+        to the user's cadre (paired on the due day)."""
+        households, reach, username = _households(user, filters, reviews=self.id == PLAN_REVIEW)
+        for pk, owed in self.owed(households, as_of):
+            if owed.met_on is not None and owed.met_on <= as_of:
+                continue
+            mine = owed.cadre is not None and owed.cadre[0] == username
+            if reach is not None and pk not in reach and not mine:
+                continue
+            if filters.cadre and (owed.cadre is None or owed.cadre[0] != filters.cadre):
+                continue
+            yield owed
+
+    def _item(self, owed: Owed, as_of: datetime.date, *, pending: bool) -> OverdueItem:
+        return OverdueItem(
+            rule=self.id,
+            article=self.article,
+            period=owed.period,
+            period_start=owed.start,
+            period_end=owed.due,
+            due=owed.due,
+            days_overdue=0 if pending else (as_of - owed.due).days,
+            household=owed.number,
+            village=owed.village,
+            cadre=owed.cadre[0] if owed.cadre else None,
+            department=None,
+            subject=self.subject(owed),
+            cadre_name=owed.cadre[1] if owed.cadre else None,
+        )
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        return [
+            self._item(owed, as_of, pending=False)
+            for owed in self._open(user, filters, as_of)
+            if owed.due < as_of and owed.start >= since
+        ]
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        until = due_soon_until(self.id, as_of)
+        return [
+            self._item(owed, as_of, pending=True)
+            for owed in self._open(user, filters, as_of)
+            if owed.start <= as_of <= owed.due <= until
+        ]
+
+
+@register(order=55)
+class PlanExistsRule(_PlanRule):
+    id = PLAN_EXISTS
+    label = gettext_lazy("Help plan drawn up")
+    article = 34
+    title = "every household not closed has an approved help plan within days of its pairing"
+
+    def owed(
+        self, households: dict[int, _Household], as_of: datetime.date
+    ) -> Iterator[tuple[int, Owed]]:
+        allowed = in_force(PLAN_EXISTS, "days")
+        live_from = max(go_live(), REGULATION_START)
+        for pk, row in households.items():
+            start = max(row.spans[0][0], live_from)
+            if start > as_of:
+                continue
+            due = start + datetime.timedelta(days=allowed.on(start))
+            met = min((day for _year, day in row.approved), default=None)
+            yield (
+                pk,
+                Owed(
+                    row.number, row.village, start.isoformat(), start, due, met, row.cadre_on(due)
+                ),
+            )
+
+    def subject(self, owed: Owed) -> str:
+        return _("draw up the help plan and have it approved (paired since %(day)s)") % {
+            "day": owed.start.isoformat()
+        }
+
+
+@register(order=56)
+class PlanReviewRule(_PlanRule):
+    id = PLAN_REVIEW
+    label = gettext_lazy("Help plan reviewed yearly")
+    article = 34
+    title = "a household's help plan is reviewed (动态调整) each year"
+
+    def owed(
+        self, households: dict[int, _Household], as_of: datetime.date
+    ) -> Iterator[tuple[int, Owed]]:
+        allowed = in_force(PLAN_REVIEW, "days")
+        for pk, row in households.items():
+            if not row.approved:
+                continue
+            first = min(day for _year, day in row.approved)
+            for year in range(first.year + 1, as_of.year + 1):
+                start = datetime.date(year, 1, 1)
+                due = start + datetime.timedelta(days=allowed.on(start))
+                met = min(
+                    [day for day in row.reviews if day.year == year]
+                    + [day for plan_year, day in row.approved if plan_year == year],
+                    default=None,
+                )
+                yield (
+                    pk,
+                    Owed(row.number, row.village, str(year), start, due, met, row.cadre_on(due)),
+                )
+
+    def subject(self, owed: Owed) -> str:
+        return _("review the help plan for %(year)s (动态调整)") % {"year": owed.period}
+
+
+@register(order=57)
+class MeasureDeliverRule(Rule):
+    id = MEASURE_DELIVER
+    label = gettext_lazy("Help measure carried out")
+    article = 34
+    title = "a help measure carried out by its department by its due day"
+
+    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters) -> QuerySet:
+        if filters.cadre:
+            return HelpMeasure.objects.none()  # the department answers, not a cadre
+        measures = visible(
+            user,
+            HelpMeasure.objects.filter(due__isnull=False).filter(
+                Q(done_on__isnull=True) | ~done_by(as_of, dated="done_on", entered="done_at")
+            ),
+        )
+        if filters.village:
+            measures = measures.filter(plan__household__village__name=filters.village)
+        if filters.department:
+            measures = measures.filter(department__name=filters.department)
+        return measures.order_by("due", "id")
+
+    def _items(self, measures: QuerySet, as_of: datetime.date, *, pending: bool):
+        subject = _("carry out the measure 「%(kind)s」 of the %(year)d help plan")
+        return [
+            OverdueItem(
+                rule=self.id,
+                article=self.article,
+                period=str(year),
+                period_start=datetime.date(year, 1, 1),
+                period_end=due,
+                due=due,
+                days_overdue=0 if pending else (as_of - due).days,
+                household=number,
+                village=village,
+                cadre=None,
+                department=department,
+                subject=subject % {"kind": kind, "year": year},
+            )
+            for year, due, number, village, department, kind in measures.values_list(
+                "plan__year",
+                "due",
+                "plan__household__number",
+                "plan__household__village__name",
+                "department__name",
+                "kind",
+            )
+        ]
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        measures = self._open(user, as_of, filters).filter(due__lt=as_of, due__gte=since)
+        return self._items(measures, as_of, pending=False)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        measures = self._open(user, as_of, filters).filter(
+            due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
+        )
+        return self._items(measures, as_of, pending=True)

@@ -9,9 +9,9 @@ import pytest
 import xlwt
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.urls import reverse
 
 from households.models import Household
+from tests import ledger_admin
 from tests.households.conftest import idn
 from visits.models import EmergencyCase
 from xigang.ledgers import LedgerError, get_kind, import_ledger
@@ -69,13 +69,13 @@ def test_an_xls_roster_imports_through_the_command(tmp_path, office, east):
 def test_an_xls_roster_imports_through_the_web_upload(client, office, east, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     client.force_login(office)
-    url = reverse("admin:households_household_ledger_import")
-    data = _roster_xls().getvalue()
-    upload = SimpleUploadedFile("低保花名册.xls", data, content_type="application/vnd.ms-excel")
-    page = client.post(url, {"file": upload}).content.decode()
-    assert "确认导入" in page and Household.objects.count() == 0
-    token = page.split('name="token" value="')[1].split('"')[0]
-    client.post(url, {"token": token})
+    upload = SimpleUploadedFile(
+        "低保花名册.xls", _roster_xls().getvalue(), content_type="application/vnd.ms-excel"
+    )
+    preview = ledger_admin.upload(client, "households_household", upload)
+    assert not ledger_admin.preview_errors(preview) and Household.objects.count() == 0
+    assert {kind for _row, kind in ledger_admin.preview_rows(preview)} == {"new"}
+    ledger_admin.confirm(client, "households_household", preview)
     _expect_roster(east)
 
 

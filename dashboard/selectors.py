@@ -229,6 +229,32 @@ def trend(
     return result
 
 
+def flow(
+    tallies: Iterable[Tally], as_of: datetime.date, met_later: Iterable[MetLater] = ()
+) -> list[tuple[str, int, int]]:
+    """(month label, opened, closed) for the months of `trend`, so that each month-end's count is
+    the one before plus opened minus closed. Opened: items that fell overdue in the month (due on
+    or after the previous month-end, before this one), those still on the list and the visit
+    periods met since by a 补录. Closed: those met by a 补录 entered in the month. Other items
+    closed late leave the list and are counted by neither, as in `trend`."""
+    later = list(met_later)
+    per_day: Counter[datetime.date] = Counter()
+    for t in tallies:
+        per_day[t.due] += t.count
+    for m in later:
+        per_day[m.due] += m.count
+    months = periods_ending_with(MONTHLY, as_of, TREND_MONTHS + 1)
+    cuts = [min(month.end, as_of) for month in months]
+    return [
+        (
+            month.label,
+            sum(n for day, n in per_day.items() if previous <= day < cut),
+            sum(m.count for m in later if previous < m.met_on <= cut),
+        )
+        for month, previous, cut in zip(months[1:], cuts, cuts[1:], strict=False)
+    ]
+
+
 @dataclass
 class HouseholdItems:
     household: str

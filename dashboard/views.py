@@ -139,15 +139,21 @@ def home(request: HttpRequest) -> HttpResponse:
             ),
             late_villages=_late_chart(late_villages),
             late_cadres=_late_chart(late_cadres),
-            trend=charts.columns(
-                [
-                    (label, count, _list_url(query, due_before=cut.isoformat()))
-                    for label, cut, count in selectors.trend(
-                        tallies, query.as_of, selectors.met_later(user, query)
-                    )
-                ]
-            ),
         )
+        met_later = selectors.met_later(user, query)
+        points = selectors.trend(tallies, query.as_of, met_later)
+        context["trend"] = charts.columns(
+            [
+                (label, count, _list_url(query, due_before=cut.isoformat()))
+                for label, cut, count in points
+            ]
+        )
+        context["flow"] = [
+            (label, count, opened, closed)
+            for (label, _cut, count), (_label, opened, closed) in zip(
+                points, selectors.flow(tallies, query.as_of, met_later), strict=True
+            )
+        ]
     else:
         pending = obligations.pending_items(user=user, as_of=query.as_of, filters=query.filters)
         if scope.department_ids and not scope.village_ids:

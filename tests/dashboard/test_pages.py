@@ -40,6 +40,7 @@ def test_the_town_sees_counts_rankings_and_trend(client, town):
     # The trend: 12 month columns, 2025-12 .. 2026-11, drawn as inline SVG.
     assert html.count("due_before=") == 12
     assert "近12个月各月末逾期事项数" in html
+    assert "每月新增与办结" in html and html.count('<th scope="row">2026-') == 11
     assert "<svg" in html and "<script" not in html and 'style="' not in html
 
 
@@ -64,6 +65,22 @@ def test_the_trend_counts_what_was_overdue_at_each_month_end(client, town):
     assert points["2026-03"] == 4
     assert points["2026-04"] == 6
     assert points["2026-11"] == 20
+    # Opened and closed per month: two households' contacts fall overdue each month from
+    # 2026-02 on, none is closed; each month-end is the one before plus opened minus closed.
+    flow = selectors.flow(tallies, AS_OF)
+    assert [(label, opened, closed) for label, opened, closed in flow][:3] == [
+        ("2025-12", 0, 0),
+        ("2026-01", 0, 0),
+        ("2026-02", 2, 0),
+    ]
+    assert {opened for label, opened, _closed in flow if label >= "2026-02"} == {2}
+    counts = [points[label] for label, _o, _c in flow]
+    assert all(
+        later == earlier + opened - closed
+        for earlier, later, (_label, opened, closed) in zip(
+            counts, counts[1:], flow[1:], strict=False
+        )
+    )
     # A column's drill-down shows the same number of items.
     cut = dict((label, cut) for label, cut, _n in selectors.trend(tallies, AS_OF))["2026-04"]
     html = _get(

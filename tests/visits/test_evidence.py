@@ -455,10 +455,10 @@ def test_lists_show_a_period_met_later_by_a_late_entry(
 # --- 3. the past does not move ------------------------------------------------------------------
 
 
-def _trend(user, as_of):
+def _trend(user, as_of, of=None):
     query = selectors.Query(as_of=as_of, since=SINCE)
     tallies = selectors.tallies(user, query)
-    return selectors.trend(tallies, as_of, selectors.met_later(user, query))
+    return (of or selectors.trend)(tallies, as_of, selectors.met_later(user, query))
 
 
 @pytest.mark.usefixtures("today")
@@ -466,6 +466,7 @@ def test_a_back_fill_leaves_the_earlier_month_ends_unchanged(
     live, office, inspector, pairing, east_household
 ):
     before = _trend(inspector, D(2026, 11, 30))
+    flow_before = _trend(inspector, D(2026, 11, 30), selectors.flow)
     visit = visit_record(
         household=east_household,
         cadre=pairing.cadre,
@@ -478,6 +479,10 @@ def test_a_back_fill_leaves_the_earlier_month_ends_unchanged(
     assert visit.late_entry
     after = _trend(inspector, D(2026, 11, 30))
     assert after[:-1] == before[:-1]  # every past month-end as it was shown
+    # The two items still fell overdue when they did; the 补录 closed both in November.
+    flow_after = _trend(inspector, D(2026, 11, 30), selectors.flow)
+    assert [opened for _l, opened, _c in flow_after] == [o for _l, o, _c in flow_before]
+    assert flow_after[-1][2] == flow_before[-1][2] + 2
     # Today's list knows the visit: the 2026-08 contact and the 2026-Q3 home visit are met.
     assert after[-1][2] == before[-1][2] - 2
     past = _items(inspector, D(2026, 10, 31), None, village="东村")

@@ -477,7 +477,8 @@ class PlanStepInline(ScopedInline, admin.TabularInline):
 
 
 @admin.register(HelpPlan)
-class HelpPlanAdmin(ScopedAdmin):
+class HelpPlanAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "plans"
     list_display = ["household", "year", "approved_on", "approved_by"]
     # Approval is one button on the approvals page (date, who and when set by the server).
     readonly_fields = ["approved_on", "approved_by", "approved_at"]
@@ -498,7 +499,8 @@ class HelpPlanAdmin(ScopedAdmin):
 
 
 @admin.register(HelpMeasure)
-class HelpMeasureAdmin(DefaultDepartmentMixin, ScopedAdmin):
+class HelpMeasureAdmin(DefaultDepartmentMixin, LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "measures"
     list_display = ["plan", "kind", "department", "due", "status", "done_on", "amount"]
     list_filter = ["kind", "status", "department"]
     readonly_fields = DELIVERY_FIELDS

@@ -110,13 +110,19 @@ def approval_error(plan: HelpPlan) -> str | None:
     return None
 
 
+def closed_error(household: Household) -> str | None:
+    """A closed household gets no new plan."""
+    if household.status == Household.Status.CLOSED:
+        return _("household %(number)s is closed") % {"number": household.number}
+    return None
+
+
 @transaction.atomic
 def plan_start(*, household: Household, year: int, summary: str = "") -> HelpPlan:
     """A new plan for the household's year; a second plan for the same year is refused."""
-    if household.status == Household.Status.CLOSED:
-        raise ValidationError(
-            {"household": [_("household %(number)s is closed") % {"number": household.number}]}
-        )
+    error = closed_error(household)
+    if error:
+        raise ValidationError({"household": [error]})
     if HelpPlan.objects.filter(household=household, year=year).exists():
         raise ValidationError(
             {
@@ -168,6 +174,23 @@ def measure_add(
     return measure
 
 
+def delivery_errors(
+    *, measure: HelpMeasure, done_on: datetime.date, evidence: str, has_file: bool
+) -> dict[str, str]:
+    """Why the delivery cannot be recorded on `measure` (field -> reason); empty when it can.
+    No query."""
+    errors = {}
+    if measure.done_on is not None:
+        errors["done_on"] = _("this measure was already marked carried out on %(day)s") % {
+            "day": measure.done_on.isoformat()
+        }
+    elif done_on > timezone.localdate():
+        errors["done_on"] = _("the day it was carried out is in the future")
+    if not evidence.strip() and not has_file:
+        errors["evidence"] = _("give the evidence: a short text or a file")
+    return errors
+
+
 @transaction.atomic
 def measure_deliver(
     *,
@@ -180,18 +203,11 @@ def measure_deliver(
     """Mark the measure carried out on `done_on`, with evidence (a text, a file or both); who
     and when are set here. A measure carried out already is refused."""
     measure = HelpMeasure.objects.select_for_update().select_related("plan").get(pk=measure.pk)
-    errors: dict[str, list[str]] = {}
-    if measure.done_on is not None:
-        errors["done_on"] = [
-            _("this measure was already marked carried out on %(day)s")
-            % {"day": measure.done_on.isoformat()}
-        ]
-    elif done_on > timezone.localdate():
-        errors["done_on"] = [_("the day it was carried out is in the future")]
-    if not evidence.strip() and not evidence_file:
-        errors["evidence"] = [_("give the evidence: a short text or a file")]
+    errors = delivery_errors(
+        measure=measure, done_on=done_on, evidence=evidence, has_file=bool(evidence_file)
+    )
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({field: [message] for field, message in errors.items()})
     if evidence_file:
         check_upload(evidence_file)
         measure.evidence_file = evidence_file

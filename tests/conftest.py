@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from duties.models import Department, PartyBranch, Village
 from duties.organisation.services import cadre_save
 from households.models import Household, Pairing
-from xigang import roles
+from xigang import history, roles
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # The day `today` sets the clock to: a month's last day, so "this month" is still pending.
@@ -185,6 +185,15 @@ def _site_language_after_each_test():
 def _history_anchors_per_test(settings, tmp_path):
     """Each test's history anchors in its own folder: a test database starts empty."""
     settings.HISTORY_ANCHOR_DIR = tmp_path / "anchors"
+
+
+@pytest.fixture(autouse=True)
+def _no_actor_left_by_a_command():
+    """A command names its operator for the rest of its process (`history.set_actor`); a test
+    that runs one must not lend that name to the next test's changes."""
+    token = history._context.set(None)
+    yield
+    history._context.reset(token)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -25,6 +25,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_date,
     register,
@@ -237,10 +238,13 @@ class AccountabilityLedger(SubjectLedger):
             return Action("created", row.number, payload)
         if not self.keeps(row, {"severity": stored.severity}, report):
             return None
-        wanted = (payload["reason"], payload["referred_on"], payload["referral"])
-        if wanted == (stored.reason, stored.referred_on, stored.referral):
+        correctable = ("reason", "referred_on", "referral")  # as on the decision's form
+        changed = changes(
+            {f: getattr(stored, f) for f in correctable}, {f: payload[f] for f in correctable}
+        )
+        if not changed:
             return Action("unchanged", row.number)
-        return Action("updated", row.number, payload | {"id": stored.pk})
+        return Action("updated", row.number, payload | {"id": stored.pk}, changed)
 
     def apply(self, actions: list[Action]) -> None:
         for action in actions:

@@ -27,6 +27,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_date,
     parse_text,
@@ -36,6 +37,8 @@ from xigang.scope import visible, writable
 
 TOWN = "镇级"  # the village cell of a town-level project or asset
 FUND_HEADERS = {source: f"{source}（元）" for source in ProjectFund.Source.values}
+# A project's cells compared as the file writes them (besides its key, department and funds).
+PROJECT_CELLS = ("kind", "planned_start", "planned_finish", "started_on", "finished_on")
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -81,12 +84,16 @@ class _UnitLedger(LedgerKind):
         return (row["name"], row["village"] if row["village"] not in (None, TOWN) else None)
 
     def _existing(
-        self, model: type[Project] | type[Asset], report: Report, rows: list[Row]
+        self,
+        model: type[Project] | type[Asset],
+        report: Report,
+        rows: list[Row],
+        related: tuple[str, ...],
     ) -> dict[tuple, Any]:
-        """The registered rows by key, and an error for each row that would change one out of
-        the user's write scope."""
+        """The registered rows by key (with the `related` rows whose names the file writes),
+        and an error for each row that would change one out of the user's write scope."""
         names = {row["name"] for row in rows if row["name"]}
-        found = model._default_manager.filter(name__in=names).select_related("village")
+        found = model._default_manager.filter(name__in=names).select_related("village", *related)
         mine = set(writable(self.user, found).values_list("pk", flat=True))
         existing = {}
         for obj in found:
@@ -122,7 +129,7 @@ class ProjectLedger(_UnitLedger):
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         refused = duplicate_keys(rows, self._key, "项目名称", report)
         self._units(rows, report, department_header="实施单位")
-        existing = self._existing(Project, report, rows)
+        existing = self._existing(Project, report, rows, ("department",))
         registered_funds: dict[int, dict[str, Decimal]] = {}
         for project_id, source, amount in ProjectFund.objects.filter(
             project__in=[p.pk for p in existing.values()]
@@ -157,10 +164,17 @@ class ProjectLedger(_UnitLedger):
             project = existing.get(key)
             if project is None:
                 actions.append(Action("created", row.number, (None, fields, funds)))
-            elif any(getattr(project, f) != v for f, v in fields.items()) or any(
-                registered_funds.get(project.pk, {}).get(s) != a for s, a in funds.items()
-            ):
-                actions.append(Action("updated", row.number, (project, fields, funds)))
+                continue
+            # the key (name, village) matches: the other cells and the funds, in the file's terms
+            stored = {f: getattr(project, f) for f in PROJECT_CELLS}
+            stored |= {
+                "department": project.department.name,
+                **registered_funds.get(project.pk, {}),
+            }
+            wanted = {f: row[f] for f in PROJECT_CELLS} | {"department": row["department"], **funds}
+            changed = changes(stored, wanted)
+            if changed:
+                actions.append(Action("updated", row.number, (project, fields, funds), changed))
             else:
                 actions.append(Action("unchanged", row.number))
         return actions
@@ -262,7 +276,7 @@ class AssetLedger(_UnitLedger):
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         refused = duplicate_keys(rows, self._key, "资产名称", report)
         self._units(rows, report, department_header="管护单位")
-        existing = self._existing(Asset, report, rows)
+        existing = self._existing(Asset, report, rows, ("project", "manager"))
         projects = {
             (p.name, p.village_id): p
             for p in visible(
@@ -296,8 +310,16 @@ class AssetLedger(_UnitLedger):
             asset = existing.get(key)
             if asset is None:
                 actions.append(Action("created", row.number, (None, fields)))
-            elif any(getattr(asset, f) != v for f, v in fields.items()):
-                actions.append(Action("updated", row.number, (asset, fields)))
+                continue
+            # the key (name, village) matches: the other cells, in the file's terms
+            stored = {"project": asset.project.name, "department": asset.manager.name}
+            stored |= {f: getattr(asset, f) for f in ("owner", "value", "registered_on")}
+            wanted = {f: row[f] for f in ("project", "owner", "value", "registered_on")}
+            changed = changes(stored, wanted | {"department": fields["manager"].name})
+            if asset.project_id != project.pk:  # another village's project of the same name
+                changed.setdefault("project", asset.project.name)
+            if changed:
+                actions.append(Action("updated", row.number, (asset, fields), changed))
             else:
                 actions.append(Action("unchanged", row.number))
         return actions

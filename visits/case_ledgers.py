@@ -38,6 +38,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_amount,
     parse_code,
@@ -223,7 +224,9 @@ class ProblemLedger(CaseLedger):
         }
         if stored is not None:
             payload["id"] = stored.pk
-            return Action("updated", row.number, payload)
+            resolution = {"resolved_on": stored.resolved_on, "resolution": stored.resolution}
+            changed = changes(resolution, {f: payload[f] for f in resolution})
+            return Action("updated", row.number, payload, changed)
         return Action("created", row.number, payload)
 
     def apply(self, actions: list[Action]) -> None:
@@ -352,7 +355,9 @@ class EmergencyLedger(CaseLedger):
         }
         if stored is not None:
             payload["id"] = stored.pk
-            return Action("updated", row.number, payload)
+            aid = {"aided_on": stored.aided_on, "aid_amount": stored.aid_amount}
+            changed = changes(aid, {f: payload[f] for f in aid})
+            return Action("updated", row.number, payload, changed)
         return Action("created", row.number, payload)
 
     @staticmethod

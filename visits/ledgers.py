@@ -29,6 +29,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_code,
     parse_date,
@@ -188,10 +189,10 @@ class VisitLedger(LedgerKind):
                     **fields,
                 ),
             )
-        changed = {f: v for f, v in wanted.items() if getattr(visit, f) != v}
-        for field, value in changed.items():
-            setattr(visit, field, value)
-        return Action("updated" if changed else "unchanged", row.number, visit)
+        changed = changes({f: getattr(visit, f) for f in wanted}, wanted)
+        for field in changed:
+            setattr(visit, field, wanted[field])
+        return Action("updated" if changed else "unchanged", row.number, visit, changed)
 
     def apply(self, actions: list[Action]) -> None:
         created = [a.payload for a in actions if a.kind == "created"]

@@ -34,7 +34,6 @@ from import_export.tmp_storages import TempFolderStorage
 from xigang import history
 from xigang.ledgers import (
     FORMULA_TRIGGERS,
-    Action,
     LedgerError,
     LedgerKind,
     Report,
@@ -260,32 +259,15 @@ def _fill(result: Result, kind: LedgerKind, report: Report) -> None:
         row_result.import_type = IMPORT_TYPES[action.kind]
         row_result.number = action.row  # the Excel row, shown in the preview
         if report.dry_run:  # only the preview shows the cells; a confirmation gives counts
-            changed = _changes(action)
-            row_result.diff = [_cell(row, c.attr, changed) for c in columns]
+            row_result.diff = [_cell(row, c.attr, action.changed) for c in columns]
         result.append_row_result(row_result)
         result.increment_row_result_total(row_result)
-
-
-def _changes(action: Action) -> dict[str, Any]:
-    """An update's changed fields and their stored values, for kinds whose update payload is
-    (stored, wanted) as dicts of fields (households, members); others show no marks."""
-    payload = action.payload
-    if action.kind != "updated" or not (
-        isinstance(payload, tuple)
-        and len(payload) == 2
-        and all(isinstance(part, dict) for part in payload)
-    ):
-        return {}
-    current, wanted = payload
-    return {f: current.get(f) for f, v in wanted.items() if current.get(f) != v}
 
 
 def _cell(row: Row, attr: str, changed: dict[str, Any]) -> str | SafeString:
     new = shown(row[attr])
     if attr in changed:
         return format_html("<del>{}</del> <ins>{}</ins>", shown(changed[attr]), new)
-    if f"{attr}_id" in changed:  # a relation (村): its stored id means nothing to a reader
-        return format_html("<ins>{}</ins>", new)
     return new
 
 

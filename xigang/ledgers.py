@@ -88,11 +88,21 @@ class Row:
 
 @dataclass
 class Action:
-    """What importing one row does: 'create', 'update' or 'unchanged'."""
+    """What importing one row does: 'created', 'updated' or 'unchanged'. An update says what it
+    changes in `changed`: column attr -> the stored value, in the file's terms (a name, not an
+    id; a date, not a datetime), which the admin's preview shows struck through beside the
+    file's cell."""
 
     kind: str
     row: int
     payload: Any = None
+    changed: dict[str, Any] = field(default_factory=dict)
+
+
+def changes(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored values (attr -> value) that `wanted` changes: an update's `Action.changed`
+    when both sides are already in the file's terms."""
+    return {attr: stored.get(attr) for attr, value in wanted.items() if stored.get(attr) != value}
 
 
 @dataclass

@@ -33,6 +33,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_list,
     parse_text,
@@ -76,17 +77,20 @@ def _blank_to_none(value: str) -> str | None:
 # --- villages ---------------------------------------------------------------------------------
 
 
-def _village_changed(village: Village, wanted: dict[str, Any], assigned: set[str]) -> bool:
-    """Whether the row's values differ from the village's (`assigned`: its cadres' names)."""
-    current = {
+def _village_changes(
+    village: Village, wanted: dict[str, Any], assigned: set[str]
+) -> dict[str, Any]:
+    """The village's values that the row changes, as the file writes them (`assigned`: its
+    cadres' user names; their order in a cell does not matter)."""
+    current: dict[str, Any] = {
         "kind": village.kind,
         "branch": village.branch.name if village.branch else None,
-        "cadres": assigned,
+        "cadres": sorted(assigned),
     }
-    return any(
-        ({c.user.username for c in value} if field == "cadres" else value) != current[field]
-        for field, value in wanted.items()
-    )
+    compared = dict(wanted)
+    if "cadres" in compared:
+        compared["cadres"] = sorted({c.user.username for c in compared["cadres"]})
+    return changes(current, compared)
 
 
 @register
@@ -154,10 +158,9 @@ class VillageLedger(LedgerKind):
             if village is None:
                 actions.append(Action("created", row.number, (row["name"], wanted)))
             else:
-                changed = _village_changed(village, wanted, assigned.get(village.pk, set()))
-                actions.append(
-                    Action("updated" if changed else "unchanged", row.number, (village, wanted))
-                )
+                changed = _village_changes(village, wanted, assigned.get(village.pk, set()))
+                kind = "updated" if changed else "unchanged"
+                actions.append(Action(kind, row.number, (village, wanted), changed))
         return actions
 
     def apply(self, actions: list[Action]) -> None:
@@ -323,7 +326,10 @@ class CadreLedger(LedgerKind):
                 report.errors.append(RowError(row.number, "姓名", _("must not be empty")))
                 continue
             kind = "created" if cadre is None else "updated" if wanted != current else "unchanged"
-            actions.append(Action(kind, row.number, {"username": username, **wanted}))
+            changed = changes(current, wanted) if kind == "updated" else {}
+            if changed.get("unit") is not None:
+                changed["unit"] = changed["unit"].name
+            actions.append(Action(kind, row.number, {"username": username, **wanted}, changed))
         return actions
 
     def _roles_refusals(self, user: User | None, wanted: list[str]) -> list[str]:

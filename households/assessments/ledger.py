@@ -22,6 +22,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_bool,
     parse_code,
@@ -109,8 +110,13 @@ class AssessmentLedger(LedgerKind):
             known = existing.get((household["id"], item, row["assessed_on"]))
             if known is None:
                 actions.append(Action("created", row.number, payload))
-            elif known != (row["met"], payload["note"]):
-                actions.append(Action("updated", row.number, payload))
+                continue
+            met, note = known
+            changed = changes(
+                {"met": met, "note": note}, {"met": row["met"], "note": payload["note"]}
+            )
+            if changed:
+                actions.append(Action("updated", row.number, payload, changed))
             else:
                 actions.append(Action("unchanged", row.number))
         return actions

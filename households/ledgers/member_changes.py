@@ -34,6 +34,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_code,
     parse_date,
@@ -102,8 +103,11 @@ class MemberChangeLedger(LedgerKind):
             wanted = {"reported_on": row["reported_on"]}
             if id_number:
                 wanted["id_number"] = id_number
-            if any(current[f] != v for f, v in wanted.items()):
-                return Action("updated", row.number, (current, wanted))
+            changed = changes(current, wanted)
+            if changed.get("id_number"):
+                changed["id_number"] = mask_id(self.user, changed["id_number"])
+            if changed:
+                return Action("updated", row.number, (current, wanted), changed)
             return Action("unchanged", row.number)
         if row["kind"] in MemberChange.ADDING:
             error = self._joins(household, id_number, row["name"])

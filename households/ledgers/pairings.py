@@ -141,7 +141,8 @@ class PairingLedger(LedgerKind):
             }
             return Action("created", row.number, payload)
         if self._registered_end[pk] != span.end:
-            return Action("updated", row.number, {"id": pk, "end": span.end})
+            changed = {"end": self._registered_end[pk]}
+            return Action("updated", row.number, {"id": pk, "end": span.end}, changed)
         return Action("unchanged", row.number)
 
     def apply(self, actions: list[Action]) -> None:

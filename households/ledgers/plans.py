@@ -38,6 +38,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_amount,
     parse_code,
@@ -173,7 +174,9 @@ class PlanLedger(PlanLedgerBase):
             return Action("unchanged", row.number)
         payload = {"household": household, "year": row["year"], "plan": stored, "steps": new}
         payload["summary"] = row["summary"] or ""
-        return Action("created" if stored is None else "updated", row.number, payload)
+        if stored is None:
+            return Action("created", row.number, payload)
+        return Action("updated", row.number, payload, dict.fromkeys(s for s, _day in new))
 
     def apply(self, actions: list[Action]) -> None:
         for action in actions:
@@ -319,7 +322,11 @@ class MeasureLedger(PlanLedgerBase):
             return None
         payload = {"measure": measure, "department": department}
         payload |= {f: row[f] for f in ("kind", "due", "amount", "done_on", "evidence")}
-        return Action(kind, row.number, payload)
+        if kind == "created":
+            return Action(kind, row.number, payload)
+        stored_delivery = {"done_on": measure.done_on, "evidence": measure.evidence or None}
+        changed = changes(stored_delivery, {f: row[f] for f in ("done_on", "evidence")})
+        return Action(kind, row.number, payload, changed)
 
     def _department(self, row: Row, report: Report) -> Department | None | bool:
         """The department a row names, None when blank, False (and the error) when unknown."""

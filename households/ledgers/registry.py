@@ -39,6 +39,7 @@ from xigang.ledgers import (
     Report,
     Row,
     RowError,
+    changes,
     choice_parser,
     parse_bool,
     parse_code,
@@ -151,6 +152,7 @@ class HouseholdLedger(LedgerKind):
     def plan(self, rows: list[Row], report: Report) -> list[Action]:
         refused = duplicate_keys(rows, lambda r: r["number"], "户编号", report)
         self._villages = dict(Village.objects.values_list("name", "id"))
+        self._village_names = {pk: name for name, pk in self._villages.items()}
         reach = scope_of(self.user)
         self._own_villages = set(self._villages.values() if reach.whole_town else reach.village_ids)
         existing = {
@@ -176,8 +178,8 @@ class HouseholdLedger(LedgerKind):
                 report.errors.append(RowError(row.number, *error))
             elif current is None:
                 actions.append(Action("created", row.number, (row["number"], wanted)))
-            elif any(current[f] != v for f, v in wanted.items()):
-                actions.append(Action("updated", row.number, (current, wanted)))
+            elif changed := self._changed(current, wanted):
+                actions.append(Action("updated", row.number, (current, wanted), changed))
             else:
                 actions.append(Action("unchanged", row.number))
         return actions
@@ -204,6 +206,16 @@ class HouseholdLedger(LedgerKind):
             else:
                 wanted[attr] = value
         return wanted
+
+    def _changed(self, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+        """What an update changes as the file writes it: the village by name, the head's ID
+        number as this user may read it."""
+        changed = changes(current, wanted)
+        if "village_id" in changed:
+            changed["village"] = self._village_names[changed.pop("village_id")]
+        if changed.get("head_id_number"):
+            changed["head_id_number"] = mask_id(self.user, changed["head_id_number"])
+        return changed
 
     def _village_id(self, row: Row, current: dict[str, Any] | None, report: Report) -> int | None:
         name = row["village"]
@@ -402,8 +414,9 @@ class MemberLedger(LedgerKind):
         self._active_count[household_id] += int(active) - int(was_active)
         if current is None:
             return Action("created", row.number, (household_id, row["id_number"], wanted))
-        if any(current[f] != v for f, v in wanted.items()):
-            return Action("updated", row.number, (current, wanted))
+        changed = changes(current, wanted)
+        if changed:
+            return Action("updated", row.number, (current, wanted), changed)
         return Action("unchanged", row.number)
 
     def apply(self, actions: list[Action]) -> None:

@@ -527,7 +527,8 @@ class AssessmentForm(ServiceForm):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ScopedAdmin):
+class AssessmentAdmin(LedgerAdminMixin, ScopedAdmin):
+    ledger_kind = "assessments"
     form = AssessmentForm
     list_display = [
         "household",

@@ -235,6 +235,39 @@ def register(*, order: int) -> Callable[[type[Rule]], type[Rule]]:
     return add
 
 
+# The stored obligation states (issue 18): an app that keeps its rules' answers instead of
+# recomputing them registers the one function that brings them up to date (for household ids,
+# or None: all) and the check that compares them with a recomputation ({rule: differences}).
+Refresh = Callable[[list[int] | None], None]
+Check = Callable[[bool], dict[str, int]]
+_STATES: list[tuple[Refresh, Check]] = []
+
+
+def register_state(*, refresh: Refresh, check: Check) -> None:
+    if (refresh, check) not in _STATES:
+        _STATES.append((refresh, check))
+
+
+def state_refresh(*, households: Iterable[int] | None) -> None:
+    """Bring every stored obligation state up to date for `households` (ids; None: all), in
+    the caller's transaction: services and ledger imports call it after each write that can
+    change what is owed or met."""
+    ids = None if households is None else sorted(set(households))
+    if ids == []:
+        return
+    for refresh, _check in _STATES:
+        refresh(ids)
+
+
+def state_check(*, rebuild: bool) -> dict[str, int]:
+    """The differences between each stored state and a recomputation from scratch, by rule;
+    with `rebuild`, the states rebuilt afterwards (the nightly run)."""
+    found: dict[str, int] = {}
+    for _refresh, check in _STATES:
+        found.update(check(rebuild))
+    return found
+
+
 def rule_label(rule_id: str) -> str:
     """The registered rule's short name, in the user's language; the id itself if none is."""
     known = _RULES.get(rule_id)

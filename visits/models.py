@@ -282,7 +282,7 @@ class VisitState(models.Model):
         indexes = [
             # Today's lists read the open rows only (~7% of them at county scale).
             models.Index(
-                fields=["rule", "period_start", "household"],
+                fields=["rule", "period_start", "household", "cadre"],  # covering the list's read
                 condition=Q(met_at__isnull=True),
                 name="visit_state_open_idx",
             ),

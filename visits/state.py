@@ -92,8 +92,9 @@ def _covered(coverage: VisitStateBuilt) -> list[Period]:
 
 
 def differences(rule: PairingRule) -> int:
-    """How many rows of `rule` differ between the stored state and a recomputation from
-    scratch (missing, extra or changed, each way): 0 unless a write went round `refresh`."""
+    """How many (household, period) rows of `rule` differ between the stored state and a
+    recomputation from scratch (missing, extra or changed): 0 unless a write went round
+    `refresh`."""
     coverage = VisitStateBuilt.objects.filter(rule=rule.id).first()
     if coverage is None:
         return 0
@@ -102,9 +103,12 @@ def differences(rule: PairingRule) -> int:
         return 0
     with_, select, params = _fresh(rule, periods, None)
     stored = f"SELECT {COLUMNS} FROM {VisitState._meta.db_table} WHERE rule = %s"  # noqa: S608
-    sql = f"""{with_}, fresh AS ({select}), stored AS ({stored})
-SELECT (SELECT COUNT(*) FROM (SELECT * FROM fresh EXCEPT SELECT * FROM stored) a)
-     + (SELECT COUNT(*) FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) b)"""
+    sql = f"""{with_}, fresh ({COLUMNS}) AS ({select}), stored AS ({stored})
+SELECT COUNT(*) FROM (
+  SELECT household_id, period_start FROM (SELECT * FROM fresh EXCEPT SELECT * FROM stored) a
+  UNION
+  SELECT household_id, period_start FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) b
+) differing"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, rule.id])
         return int(cursor.fetchone()[0])

@@ -59,24 +59,15 @@ def test_a_day_of_mixed_writes_leaves_the_state_equal_to_the_engine(
     other = make_user("other_pairing", roles.PAIRING, east)
     second = Household.objects.create(number="东村-002", village=east, head_name="王五")
     third = Household.objects.create(number="东村-003", village=east, head_name="赵六")
-    # Services: a visit today, a 补录 of October entered by the office.
-    visit_record(
-        household=east_household,
-        cadre=pairing.cadre,
-        kind=Visit.Kind.HOME,
-        on=D(2026, 11, 2),
-        content=TEXT,
-        entered_by=pairing,
-    )
-    visit_record(
-        household=east_household,
-        cadre=pairing.cadre,
-        kind=Visit.Kind.PHONE,
-        on=D(2026, 10, 15),
-        content=TEXT,
-        entered_by=office,
-        late_reason="纸质记录补登",
-    )
+    # Services: a visit this month, a 补录 of October entered by the office.
+    for kind, on, by, reason in (
+        (Visit.Kind.HOME, D(2026, 11, 2), pairing, ""),
+        (Visit.Kind.PHONE, D(2026, 10, 15), office, "纸质记录补登"),
+    ):
+        visit_record(
+            household=east_household, cadre=pairing.cadre, kind=kind, on=on, content=TEXT,
+            entered_by=by, late_reason=reason,
+        )  # fmt: skip
     # Ledger imports: pairings, then visits of history.
     pairings = workbook(
         tmp_path / "pairings.xlsx",

@@ -30,7 +30,13 @@ from households.models import (
     PlanStep,
 )
 from xigang import history
-from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline, import_column
+from xigang.admin import (
+    KeepsObligationState,
+    LedgerAdminMixin,
+    ScopedAdmin,
+    ScopedInline,
+    import_column,
+)
 from xigang.idnumber import mask
 from xigang.obligations import state_refresh
 from xigang.scope import scope_of
@@ -414,7 +420,7 @@ class MemberChangeAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(LedgerAdminMixin, ScopedAdmin):
+class PairingAdmin(KeepsObligationState, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "pairings"
     form = PairingForm
     list_display = ["household", "cadre", "start", "end", import_column]

@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from households.models import Household
 from households.services import household_save, pairing_start
@@ -135,3 +136,25 @@ def test_a_list_beyond_the_built_periods_is_the_engines(
         settings, inspector, as_of, "engine"
     )
     assert any(i.period == "2026-12" for i in _lists(settings, inspector, as_of, "state")[0])
+
+
+def test_deleting_a_visit_in_the_admin_refreshes_the_state(
+    client, office, inspector, pairing, east_household, built
+):
+    visit = visit_record(
+        household=east_household,
+        cadre=pairing.cadre,
+        kind=Visit.Kind.PHONE,
+        on=D(2026, 11, 3),
+        content=TEXT,
+        entered_by=pairing,
+    )
+    client.force_login(office)
+    response = client.post(reverse("admin:visits_visit_delete", args=[visit.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not Visit.objects.exists()
+    assert state_check(rebuild=False) == CLEAN
+    items = overdue_items(user=inspector, as_of=D(2026, 11, 30), since=D(2026, 11, 1))
+    assert ("pairing.phone_contact", "2026-11") not in _periods(items)  # pending, not overdue
+    assert ("pairing.phone_contact", "2026-11") in _periods(
+        pending_items(user=inspector, as_of=D(2026, 11, 30))
+    )

@@ -50,6 +50,13 @@ def _lists(settings, user, as_of, source):
     )
 
 
+def _record(household, cadre_user, kind, on, by, reason=""):
+    return visit_record(
+        household=household, cadre=cadre_user.cadre, kind=kind, on=on, content=TEXT,
+        entered_by=by, late_reason=reason,
+    )  # fmt: skip
+
+
 def _periods(items):
     return [(i.rule, i.period) for i in items if i.rule.startswith("pairing.")]
 
@@ -61,14 +68,8 @@ def test_a_day_of_mixed_writes_leaves_the_state_equal_to_the_engine(
     second = Household.objects.create(number="东村-002", village=east, head_name="王五")
     third = Household.objects.create(number="东村-003", village=east, head_name="赵六")
     # Services: a visit this month, a 补录 of October entered by the office.
-    for kind, on, by, reason in (
-        (Visit.Kind.HOME, D(2026, 11, 2), pairing, ""),
-        (Visit.Kind.PHONE, D(2026, 10, 15), office, "纸质记录补登"),
-    ):
-        visit_record(
-            household=east_household, cadre=pairing.cadre, kind=kind, on=on, content=TEXT,
-            entered_by=by, late_reason=reason,
-        )  # fmt: skip
+    _record(east_household, pairing, Visit.Kind.HOME, D(2026, 11, 2), pairing)
+    _record(east_household, pairing, Visit.Kind.PHONE, D(2026, 10, 15), office, "纸质记录补登")
     # Ledger imports: pairings, then visits of history.
     pairings = workbook(
         tmp_path / "pairings.xlsx",
@@ -141,14 +142,7 @@ def test_a_list_beyond_the_built_periods_is_the_engines(
 def test_deleting_a_visit_in_the_admin_refreshes_the_state(
     client, office, inspector, pairing, east_household, built
 ):
-    visit = visit_record(
-        household=east_household,
-        cadre=pairing.cadre,
-        kind=Visit.Kind.PHONE,
-        on=D(2026, 11, 3),
-        content=TEXT,
-        entered_by=pairing,
-    )
+    visit = _record(east_household, pairing, Visit.Kind.PHONE, D(2026, 11, 3), pairing)
     client.force_login(office)
     response = client.post(reverse("admin:visits_visit_delete", args=[visit.pk]), {"post": "yes"})
     assert response.status_code == 302 and not Visit.objects.exists()

@@ -197,11 +197,22 @@ def _narrowed(
     return sql, params
 
 
+def _span_sql() -> str:
+    """PostgreSQL reads the open rows of the periods' range (it plans no lookup per period);
+    SQLite looks each period up, and a range would turn it from that."""
+    return " AND s.period_start BETWEEN %s AND %s" if connection.vendor == "postgresql" else ""
+
+
+def _span(periods: list[Period]) -> list[datetime.date]:
+    """The parameters of `_span_sql`."""
+    return [periods[0].start, periods[-1].start] if connection.vendor == "postgresql" else []
+
+
 def _state_rows(in_scope: str) -> str:
-    """The stored rows of a rule (parameter) for the periods of the WITH clause, with their
-    households and villages, in scope."""
+    """The stored rows of a rule for the periods of the WITH clause (parameters: the rule and
+    `_span`), with their households and villages, in scope."""
     return f"""  FROM periods pr
-  JOIN {VisitState._meta.db_table} s ON s.rule = %s AND s.period_start = pr.ps
+  JOIN {VisitState._meta.db_table} s ON s.rule = %s AND s.period_start = pr.ps{_span_sql()}
   JOIN {Household._meta.db_table} h ON h.id = s.household_id
   JOIN {Village._meta.db_table} v ON v.id = h.village_id
  WHERE {in_scope}"""
@@ -355,10 +366,11 @@ def state_query(
     extra = ", s.met_at AS entered_at, s.met_late AS late_entry" if later else ""
     select = f"SELECT h.number, v.name, s.cadre_id, pr.idx{extra}\n{_state_rows(in_scope)}\n   AND "
     sql = f"WITH periods (idx, ps) AS (VALUES {values})\n{select}s.met_at IS NULL AND {gate[0]}"
-    params += [rule, *household_params, *gate[1]]
+    params += [rule, *_span(periods), *household_params, *gate[1]]
     if as_of < timezone.localdate():  # nothing can have been entered after today
         sql += f"\nUNION ALL\n{select}s.met_at >= %s AND s.first_on >= %s AND {gate[0]}"
-        params += [rule, *household_params, _instant(end_of(as_of)), go_live(), *gate[1]]
+        params += [rule, *_span(periods), *household_params, _instant(end_of(as_of)), go_live()]
+        params += gate[1]
     return _narrowed(sql, params, cadres, attribution)
 
 
@@ -391,7 +403,8 @@ SELECT h.number, v.name, s.cadre_id, pr.idx, s.met_at
                   AND w.created_at < %s AND w.kind IN ({marks}))
    AND {gate[0]}
 ) later WHERE later.met_at IS NOT NULL"""
-    params += [rule, *household_params, known_by_as_of, live_from, live_from, known_by_as_of]
+    params += [rule, *_span(periods), *household_params]
+    params += [known_by_as_of, live_from, live_from, known_by_as_of]
     params += [*kinds, *gate[1]]
     return _narrowed(sql, params, cadres, attribution, within="later")
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, DateField, Expression, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.timezone import localtime
 
@@ -106,6 +107,54 @@ class MetLater:
     due: datetime.date
     met_on: datetime.date
     count: int
+
+
+def was_overdue_until(
+    due: datetime.date, met_on: datetime.date, known_on: datetime.date | None
+) -> bool:
+    """Whether an item due on `due`, known from `known_on` (None: always) and met on `met_on`
+    was on the list as of every day from the day after `due` until `met_on` (pure arithmetic):
+    known by then, and met later than the day after its due day."""
+    first_late = due + datetime.timedelta(days=1)
+    return met_on > first_late and (known_on is None or known_on <= first_late)
+
+
+def closed_late(
+    rule: str,
+    records: QuerySet,
+    *,
+    clock: str,
+    closed: Expression,
+    known: Expression | None = None,
+    as_of: datetime.date,
+    due_of: Callable[[datetime.date], datetime.date] | None = None,
+) -> list[MetLater]:
+    """The `MetLater` of a rule of one record per item (a problem, a finding, a duty, ...), in
+    one grouped query: `records` are the rule's records in the user's scope under its filters
+    (open or not), `clock` the date column the due day is (or follows from, by `due_of`),
+    `closed` the SQL day the closure counts from (`xigang.entry.counts_from`), `known` the SQL
+    day the record is known from (`xigang.entry.known_from`; None: always)."""
+    rows = (
+        records.annotate(
+            late_met_on=closed,
+            late_known_on=known if known is not None else Value(None, DateField()),
+        )
+        .filter(late_met_on__isnull=False, late_met_on__lte=as_of)
+        .order_by()
+        .values_list(clock, "late_known_on", "late_met_on")
+        .annotate(n=Count("pk"))
+    )
+    counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+    for day, known_on, met_on, n in rows:
+        due = due_of(day) if due_of else day
+        if due < as_of and was_overdue_until(due, met_on, known_on):
+            counts[(due, met_on)] += n
+    return met_later_of(rule, counts)
+
+
+def met_later_of(rule: str, counts: Counter[tuple[datetime.date, datetime.date]]) -> list[MetLater]:
+    """The `MetLater` of counts by (due day, day met)."""
+    return [MetLater(rule, due, met_on, n) for (due, met_on), n in sorted(counts.items())]
 
 
 TALLY_FIELDS = ("rule", "article", "due", "village", "department", "cadre", "cadre_name")
@@ -206,8 +255,8 @@ class Rule:
         since: datetime.date,
         filters: Filters,
     ) -> list[MetLater]:
-        """Items overdue at some day before `as_of` and met since by a 补录 (the visit rules);
-        none by default."""
+        """Items overdue at some day before `as_of` and met since by a late entry (`MetLater`):
+        what leaves the list when met late. None for a rule whose late items stay listed."""
         return []
 
     def pending(
@@ -216,6 +265,82 @@ class Rule:
         """Obligations not yet late that fall due soon (within the rule's dated window, or in
         the current period); none by default."""
         return []
+
+
+class RoutedRecordRule(Rule):
+    """A record routed to a department, to be closed by its `due` day (a problem, a gap, a
+    measure): overdue = known, open at the end of as_of and due before it; pending = open and
+    due within the rule's due-soon window; met later = closed by an entry made after the day
+    after its due day (`closed_late`). Subclasses give the records and how they close."""
+
+    since_field: ClassVar[str]  # the date column a report's `since` keeps from
+    started_field: ClassVar[str | None] = None  # a record not started by as_of is not pending
+
+    def scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        """The rule's records in the user's scope under the filters, open or closed."""
+        raise NotImplementedError
+
+    def open_q(self, as_of: datetime.date) -> Q:
+        """Known and not closed as of the end of `as_of`."""
+        raise NotImplementedError
+
+    def closed_from(self) -> Expression:
+        """SQL: the day a record's closure counts from (NULL while open)."""
+        raise NotImplementedError
+
+    def known_from(self) -> Expression | None:
+        """SQL: the day a record is known from (None: always known)."""
+        return None
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        raise NotImplementedError
+
+    def items(self, records: QuerySet, as_of: datetime.date, *, pending: bool) -> list[OverdueItem]:
+        raise NotImplementedError
+
+    def _since(self, since: datetime.date) -> Q:
+        return Q(**{f"{self.since_field}__gte": since})
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        records = self.scoped(user, filters).filter(
+            self.open_q(as_of), self._since(since), due__lt=as_of
+        )
+        return self.items(records.order_by("due", "id"), as_of, pending=False)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        records = self.scoped(user, filters).filter(
+            self.open_q(as_of), due__gte=as_of, due__lte=self.due_soon_until(as_of)
+        )
+        if self.started_field:
+            records = records.filter(**{f"{self.started_field}__lte": as_of})
+        return self.items(records.order_by("due", "id"), as_of, pending=True)
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        records = self.scoped(user, filters).filter(self._since(since), due__lt=as_of)
+        return closed_late(
+            self.id,
+            records,
+            clock="due",
+            closed=self.closed_from(),
+            known=self.known_from(),
+            as_of=as_of,
+        )
 
 
 # rule id -> (dashboard position, rule class), filled by the apps' `rules.py` through `register`.

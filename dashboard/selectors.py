@@ -207,12 +207,10 @@ def trend(
 
     One overdue list (as of `as_of`) is bucketed by due date: a month's count is the items of that
     list already overdue on the month's last day (due before it; the current month: as of
-    `as_of`). For the visit rules this is exactly the list as of that day, since a period's
-    visits are dated inside it; for items that can still be closed (problems, cases, duties,
-    findings) it leaves out those closed since, so past months may read a little low. This keeps
-    the dashboard to one engine call whatever the span. The visit periods met since by a 补录
-    (`met_later`) count on every month-end between their due day and the day the 补录 was
-    entered, as the list as of that day showed them: a back-fill never rewrites a month-end."""
+    `as_of`). The items that left the list since, closed by a late entry (`met_later`, every
+    rule's), count on every month-end between their due day and the day of that entry, as the
+    list as of that day showed them: a late closure never rewrites a month-end. This keeps the
+    dashboard to one engine call per rule whatever the span."""
     later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
@@ -234,9 +232,8 @@ def flow(
 ) -> list[tuple[str, int, int]]:
     """(month label, opened, closed) for the months of `trend`, so that each month-end's count is
     the one before plus opened minus closed. Opened: items that fell overdue in the month (due on
-    or after the previous month-end, before this one), those still on the list and the visit
-    periods met since by a 补录. Closed: those met by a 补录 entered in the month. Other items
-    closed late leave the list and are counted by neither, as in `trend`."""
+    or after the previous month-end, before this one), those still on the list and those
+    closed since by a late entry. Closed: those whose late closure was entered in the month."""
     later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:

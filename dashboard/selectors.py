@@ -160,6 +160,16 @@ def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) ->
     ]
 
 
+def tallies_and_met_later(
+    user: User | AnonymousUser, query: Query
+) -> tuple[list[Tally], list[MetLater]]:
+    """`tallies` and `met_later` at once, for the whole town's page (from the one engine)."""
+    found, later = obligations.tallies_and_met_later(
+        user=user, as_of=query.as_of, since=query.since, filters=query.filters
+    )
+    return _due_before(query, found), _due_before(query, later)
+
+
 def met_later(user: User | AnonymousUser, query: Query) -> list[MetLater]:
     """The items of past lists met since by a 补录, for the trend (from the one engine)."""
     return _due_before(

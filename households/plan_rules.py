@@ -44,8 +44,10 @@ from xigang.obligations import (
     OverdueItem,
     RoutedRecordRule,
     Rule,
+    Tally,
     met_later_of,
     register,
+    tally,
     was_overdue_until,
 )
 from xigang.scope import attribution as scope_attribution
@@ -177,14 +179,29 @@ class _PlanRule(Rule):
     ) -> list[MetLater]:
         """The obligations met after the day after their due day, by `as_of` (the queries of
         `overdue`)."""
+        return self.tallies_and_met_later(user=user, as_of=as_of, since=since, filters=filters)[1]
+
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        """One pass over the obligations the user sees: the overdue ones counted, and those
+        met late."""
+        items = []
         counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
         for owed in self._seen(user, filters, as_of):
-            met = owed.met_on
-            if met is None or met > as_of or owed.start < since or owed.due >= as_of:
+            if owed.start < since or owed.due >= as_of:
                 continue
-            if was_overdue_until(owed.due, met, None):
+            met = owed.met_on
+            if met is None or met > as_of:
+                items.append(self._item(owed, as_of, pending=False))
+            elif was_overdue_until(owed.due, met, None):
                 counts[(owed.due, met)] += 1
-        return met_later_of(self.id, counts)
+        return tally(items), met_later_of(self.id, counts)
 
     def _item(self, owed: Owed, as_of: datetime.date, *, pending: bool) -> OverdueItem:
         return OverdueItem(

@@ -259,6 +259,19 @@ class Rule:
         what leaves the list when met late. None for a rule whose late items stay listed."""
         return []
 
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        """`tallies` and `met_later` together: a rule that works in Python over the same rows
+        for both reads them once."""
+        dates = {"user": user, "as_of": as_of, "since": since, "filters": filters}
+        return self.tallies(**dates), self.met_later(**dates)
+
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> Iterable[OverdueItem]:
@@ -390,14 +403,24 @@ def sort_key(item: OverdueItem) -> tuple:
 
 
 def _gather(
-    user: User | AnonymousUser, filters: Filters, method: str, **dates: datetime.date
+    user: User | AnonymousUser,
+    filters: Filters,
+    method: str,
+    *,
+    pairs: bool = False,
+    **dates: datetime.date,
 ) -> list:
-    """What the selected rules' `method` returns, together; nothing for anonymous users."""
+    """What the selected rules' `method` returns, together (with `pairs`, one answer per rule);
+    nothing for anonymous users."""
     if not user.is_authenticated:
         return []
     found: list = []
     for rule in _selected(filters):
-        found.extend(getattr(rule, method)(user=user, filters=filters, **dates))
+        answer = getattr(rule, method)(user=user, filters=filters, **dates)
+        if pairs:
+            found.append(answer)
+        else:
+            found.extend(answer)
     return found
 
 
@@ -434,6 +457,23 @@ def met_later(
 ) -> list[MetLater]:
     """The items of past lists met since by a 补录 (see `MetLater`)."""
     return _gather(user, filters, "met_later", as_of=as_of, since=since)
+
+
+def tallies_and_met_later(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = NO_FILTERS,
+) -> tuple[list[Tally], list[MetLater]]:
+    """`overdue_tallies` and `met_later` at once (the whole-town trend needs both)."""
+    found: tuple[list[Tally], list[MetLater]] = ([], [])
+    for tallies, later in _gather(
+        user, filters, "tallies_and_met_later", as_of=as_of, since=since, pairs=True
+    ):
+        found[0].extend(tallies)
+        found[1].extend(later)
+    return found
 
 
 def pending_items(

@@ -58,8 +58,10 @@ from xigang.obligations import (
     OverdueItem,
     RoutedRecordRule,
     Rule,
+    Tally,
     met_later_of,
     register,
+    tally,
     was_overdue_until,
 )
 from xigang.periods import Period, stepped_period_of, stepped_periods_between
@@ -117,18 +119,17 @@ class AssessmentDueRule(Rule):
         since: datetime.date,
         filters: Filters,
         pending: bool,
-        later: bool = False,
-    ) -> list:
-        """The overdue (or pending) items; with `later`, the `MetLater` of the periods and
-        changes met by an assessment entered after the day after their due day."""
+    ) -> tuple[list[OverdueItem], list[MetLater]]:
+        """The overdue (or pending) items, and (overdue only) the `MetLater` of the periods and
+        changes met by an assessment entered after the day after their due day: one pass."""
         if filters.department:
-            return []  # the rule charges villages and pairing cadres, no department
+            return [], []  # the rule charges villages and pairing cadres, no department
         params = _parameters()
         steps = tuple((start, PERIOD_KINDS[months]) for start, months in params["months"].steps)
         change_days = params["change_days"]
         households, reach, cadre_id, chosen = self._households(user, filters)
         if not households:
-            return []
+            return [], []
         current = stepped_period_of(steps, as_of)
         if pending:
             soon = as_of + datetime.timedelta(days=params["due_soon_days"].on(as_of))
@@ -149,12 +150,10 @@ class AssessmentDueRule(Rule):
                 assessed[pk].append((day, max(day, known_on or day)))
 
         def listed(pk: int, start: datetime.date, due: datetime.date) -> datetime.date | None:
-            """Whether the period start..due is on the list: unmet as of `as_of` (None), or
-            with `later`, met late (the day met; `date.min` when it is not listed)."""
+            """None: unmet as of `as_of` (listed); the day met, when met late after it was
+            listed; `date.min`: met in time (never listed)."""
             met = min((n for d, n in assessed.get(pk, []) if start <= d <= due), default=None)
-            if not later:
-                return None if met is None else datetime.date.min
-            if met is not None and was_overdue_until(due, met, None):
+            if met is None or (not pending and was_overdue_until(due, met, None)):
                 return met
             return datetime.date.min
 
@@ -183,7 +182,7 @@ class AssessmentDueRule(Rule):
             }
             owed.append((by_id[pk], period, due, subject, met))
         if not owed:
-            return []
+            return [], []
         cadres = _cadres_on(owed, ids)
         items = []
         counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
@@ -213,9 +212,7 @@ class AssessmentDueRule(Rule):
                     cadre_name=cadre[2] if cadre else None,
                 )
             )
-        if later:
-            return met_later_of(self.id, counts)
-        return items
+        return items, met_later_of(self.id, counts)
 
     def overdue(
         self,
@@ -225,7 +222,18 @@ class AssessmentDueRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> list[OverdueItem]:
-        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)
+        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)[0]
+
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        items, later = self._items(user, as_of=as_of, since=since, filters=filters, pending=False)
+        return tally(items), later
 
     def met_later(
         self,
@@ -235,14 +243,12 @@ class AssessmentDueRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> list[MetLater]:
-        return self._items(
-            user, as_of=as_of, since=since, filters=filters, pending=False, later=True
-        )
+        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)[1]
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
-        return self._items(user, as_of=as_of, since=as_of, filters=filters, pending=True)
+        return self._items(user, as_of=as_of, since=as_of, filters=filters, pending=True)[0]
 
 
 def _parameters() -> dict[str, InForce]:

@@ -269,8 +269,10 @@ class Rule:
     ) -> tuple[list[Tally], list[MetLater]]:
         """`tallies` and `met_later` together: a rule that works in Python over the same rows
         for both reads them once."""
-        dates = {"user": user, "as_of": as_of, "since": since, "filters": filters}
-        return self.tallies(**dates), self.met_later(**dates)
+        return (
+            self.tallies(user=user, as_of=as_of, since=since, filters=filters),
+            self.met_later(user=user, as_of=as_of, since=since, filters=filters),
+        )
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters

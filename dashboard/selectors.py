@@ -232,8 +232,8 @@ def trend(
     result = []
     for month in periods_ending_with(MONTHLY, as_of, TREND_MONTHS):
         cut = min(month.end, as_of)
-        back_filled = sum(m.count for m in later if m.due < cut < m.met_on)
-        result.append((month.label, cut, before[bisect_left(dues, cut)] + back_filled))
+        corrected = sum(m.correction(cut) for m in later)
+        result.append((month.label, cut, before[bisect_left(dues, cut)] + corrected))
     return result
 
 
@@ -243,20 +243,27 @@ def flow(
     """(month label, opened, closed) for the months of `trend`, so that each month-end's count is
     the one before plus opened minus closed. Opened: items that fell overdue in the month (due on
     or after the previous month-end, before this one), those still on the list and those
-    closed since by a late entry. Closed: those whose late closure was entered in the month."""
+    closed since by a late entry; an item entered after its due day, in the month it was
+    entered. Closed: those whose late closure was entered in the month."""
     later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
         per_day[t.due] += t.count
+    closing: Counter[datetime.date] = Counter()
     for m in later:
-        per_day[m.due] += m.count
+        if m.met_on is None:  # on today's list, counted from its due day: moved to its first
+            per_day[m.due] -= m.count
+            per_day[m.opened_on()] += m.count
+        elif m.listed_from is None or m.listed_from < m.met_on:  # listed once, closed since
+            per_day[m.opened_on()] += m.count
+            closing[m.met_on] += m.count
     months = periods_ending_with(MONTHLY, as_of, TREND_MONTHS + 1)
     cuts = [min(month.end, as_of) for month in months]
     return [
         (
             month.label,
             sum(n for day, n in per_day.items() if previous <= day < cut),
-            sum(m.count for m in later if previous < m.met_on <= cut),
+            sum(n for day, n in closing.items() if previous < day <= cut),
         )
         for month, previous, cut in zip(months[1:], cuts, cuts[1:], strict=False)
     ]

@@ -99,14 +99,37 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class MetLater:
-    """Items overdue once and met since by a late entry (补录): `count` items of `rule` due on
-    `due`, overdue as of every day after it until `met_on`, when the 补录 was entered. What
-    the trend adds back, so that a back-fill never rewrites a past month-end."""
+    """A correction of today's list toward what the lists as of past days showed: `count`
+    items of `rule` due on `due`, listed as of the days after `due` from `listed_from` (None:
+    from the day after `due`) until `met_on`, when a late entry closed them (None: still on
+    today's list). Closed late (a 补录, a resolution entered late): the trend adds them back
+    until `met_on`; entered late (a problem or a report known only after its due day): the
+    trend leaves them out before `listed_from`. So a late entry never rewrites a month-end."""
 
     rule: str
     due: datetime.date
-    met_on: datetime.date
+    met_on: datetime.date | None
     count: int
+    listed_from: datetime.date | None = None
+
+    def listed_on(self, day: datetime.date) -> bool:
+        """Whether the lists as of `day` showed these items (pure arithmetic)."""
+        return (
+            self.due < day
+            and (self.listed_from is None or self.listed_from <= day)
+            and (self.met_on is None or day < self.met_on)
+        )
+
+    def correction(self, day: datetime.date) -> int:
+        """What the list as of `day` showed of these items, less what today's list counts of
+        them on that day (it counts those still listed from their due day on)."""
+        today = self.met_on is None and self.due < day
+        return self.count * (self.listed_on(day) - today)
+
+    def opened_on(self) -> datetime.date:
+        """The last day before they were first listed: what the flow counts them opened by."""
+        first = self.listed_from or self.due
+        return max(self.due, first - datetime.timedelta(days=1))
 
 
 def was_overdue_until(
@@ -130,26 +153,34 @@ def closed_late(
     due_of: Callable[[datetime.date], datetime.date] | None = None,
 ) -> list[MetLater]:
     """The `MetLater` of a rule of one record per item (a problem, a finding, a duty, ...), in
-    one grouped query: `records` are the rule's records in the user's scope under its filters
-    (open or not), `clock` the date column the due day is (or follows from, by `due_of`),
-    `closed` the SQL day the closure counts from (`xigang.entry.counts_from`), `known` the SQL
-    day the record is known from (`xigang.entry.known_from`; None: always)."""
+    one grouped query: those closed after the day after their due day, and those entered after
+    it. `records` are the rule's records in the user's scope under its filters (open or not),
+    `clock` the date column the due day is (or follows from, by `due_of`), `closed` the SQL day
+    the closure counts from (`xigang.entry.counts_from`), `known` the SQL day the record is
+    known from (`xigang.entry.known_from`; None: always)."""
+    records = records.annotate(
+        late_met_on=closed,
+        late_known_on=known if known is not None else Value(None, DateField()),
+    )
+    if known is None:  # always known: only the closed ones can need a correction
+        records = records.filter(late_met_on__isnull=False)
     rows = (
-        records.annotate(
-            late_met_on=closed,
-            late_known_on=known if known is not None else Value(None, DateField()),
-        )
-        .filter(late_met_on__isnull=False, late_met_on__lte=as_of)
-        .order_by()
+        records.order_by()
         .values_list(clock, "late_known_on", "late_met_on")
         .annotate(n=Count("pk"))
     )
-    counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+    found = []
     for day, known_on, met_on, n in rows:
         due = due_of(day) if due_of else day
-        if due < as_of and was_overdue_until(due, met_on, known_on):
-            counts[(due, met_on)] += n
-    return met_later_of(rule, counts)
+        first_late = due + datetime.timedelta(days=1)
+        if due >= as_of or (known_on is not None and known_on > as_of):
+            continue  # not on any list up to as_of
+        met = met_on if met_on is not None and met_on <= as_of else None
+        late_known = known_on is not None and known_on > first_late
+        if (met is None or met > first_late) and (late_known or met is not None):
+            listed_from = known_on if late_known else None
+            found.append(MetLater(rule, due, met, n, listed_from))
+    return found
 
 
 def met_later_of(rule: str, counts: Counter[tuple[datetime.date, datetime.date]]) -> list[MetLater]:

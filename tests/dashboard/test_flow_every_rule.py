@@ -2,7 +2,8 @@
 closed by a late entry counts as opened in the month it fell overdue and as closed in the month
 the closure was entered, and no past month-end moves when the closure is entered. A rule whose
 late items stay on the list (a late report, a late 公示) closes nothing: its flow opens the
-item and no month-end moves either.
+item and no month-end moves either. An item entered after its due day opens in the month it
+was entered.
 
 Every registered rule, the two visit rules too, has its case here: a new rule cannot skip the
 proof."""
@@ -467,3 +468,57 @@ def test_an_item_met_late_stays_on_the_list_and_moves_no_month_end(
     # A member change is unknown until reported; every other case's item was listed before.
     if rule != "member_change.report":
         assert trend[-1][2] == 1 and after == trend and flow_after == flow
+
+
+# --- entered after the due day: past lists did not show the item, so no month-end gains it ------
+
+
+def _report_late(c):
+    # Happened 2026-03-01, due 2026-03-31, reported (entered) on 2026-09-10: lists from then on.
+    return lambda: member_change_record(
+        household=c["household"],
+        kind="新生",
+        name="张小宝",
+        happened_on=CREATED,
+        reported_on=CLOSED,
+        reported_by=c["pairing"],
+    )
+
+
+def _problem_late(c):
+    # Found 2026-03-01 on a visit, entered on 2026-09-10: due long before it was known.
+    category = ProblemCategory.objects.filter(department__isnull=False).first()
+    return lambda: problem_report(
+        household=c["household"], category=category, description="住房漏雨", found_on=CREATED
+    )
+
+
+ENTERED_LATE = {"member_change.report": _report_late, "problem.resolve": _problem_late}
+
+
+@pytest.mark.parametrize("rule", sorted(ENTERED_LATE))
+def test_an_item_entered_after_its_due_day_opens_in_the_month_entered(
+    rule, cast_live, time_machine
+):
+    user = cast_live["inspector"]
+    _at(time_machine, CREATED)
+    enter = ENTERED_LATE[rule](cast_live)
+    _at(time_machine, AS_OF)
+    trend, flow = _month_ends(user, rule)
+    _at(time_machine, CLOSED)
+    enter()
+    _at(time_machine, AS_OF)
+    after, flow_after = _month_ends(user, rule)
+    [item] = _listed(user, rule)  # on today's list, due in March or April
+    assert item.due < D(2026, 5, 1)
+    # Past month-ends as they were shown; from the day it was entered on, one more.
+    assert [(label, count + (cut >= CLOSED)) for label, cut, count in trend] == [
+        (label, count) for label, _cut, count in after
+    ]
+    opened = {
+        label: o - was
+        for (label, o, _c), (_l, was, _c2) in zip(flow_after, flow, strict=True)
+        if o != was
+    }
+    assert opened == {_month(CLOSED): 1}
+    assert _adds_up(after, flow_after)

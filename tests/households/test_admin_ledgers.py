@@ -207,3 +207,11 @@ def test_a_large_upload_goes_to_a_background_job(client, settings, office, east,
     assert response.redirect_chain[-1][0] == reverse("notices:list")
     assert Household.objects.filter(number="东村-001").exists()
     assert LedgerImport.objects.get().file_name == "大台账.xlsx"
+
+
+def test_the_import_screen_names_each_column_once_with_the_required_starred(client, office):
+    client.force_login(office)
+    page = client.get(reverse(f"admin:{MODEL}_import"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert "户编号★" in text  # the key column
+    assert text.count("户主姓名") == 1  # not again in the library's field list

@@ -27,10 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import (
-    Q,
-    QuerySet,
-)
+from django.db.models import Expression, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -42,13 +39,16 @@ from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit, VisitState, VisitStateBuilt
 from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.db_router import read_connection
-from xigang.entry import done_by, end_of, go_live, known_by
+from xigang.entry import counts_from, done_by, end_of, go_live, known_by, known_from
 from xigang.obligations import (
     Filters,
     MetLater,
     OverdueItem,
+    RoutedRecordRule,
     Rule,
     Tally,
+    closed_late,
+    met_later_of,
     register,
     register_state,
 )
@@ -641,7 +641,7 @@ class PairingRule(Rule):
             moment = _moment(met_at)
             assert moment is not None  # the query keeps only the rows met
             counts[(periods[index].end, timezone.localdate(moment))] += 1
-        return [MetLater(self.id, due, day, n) for (due, day), n in counts.items()]
+        return met_later_of(self.id, counts)
 
     def overdue(
         self,
@@ -715,7 +715,7 @@ def problem_late_q(as_of: datetime.date) -> Q:
 
 
 @register(order=40)
-class ProblemResolveRule(Rule):
+class ProblemResolveRule(RoutedRecordRule):
     """A problem still open on as_of after its due date (set when it was routed)."""
 
     id = "problem.resolve"
@@ -725,24 +725,34 @@ class ProblemResolveRule(Rule):
     # and resolve) is listed under any of them, and under 38 with all its items.
     articles = range(1, 46)
     title = "a routed problem resolved by its due date"
+    since_field = "found_on"
+    started_field = "found_on"
 
-    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
+    def scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
         if filters.cadre:
             return Problem.objects.none()  # the department answers, not a cadre
-        problems = visible(
-            user,
-            Problem.objects.filter(
-                _open_on(as_of, "resolved_on", "resolved_at"),
-                known_by(as_of, dated="found_on", entered="created_at"),
-            ),
-        )
+        problems = visible(user, Problem.objects.all())
         if filters.article is not None and filters.article != self.article:
             problems = problems.filter(category__article_id=filters.article)
         if filters.village:
             problems = problems.filter(household__village__name=filters.village)
         if filters.department:
             problems = problems.filter(department__name=filters.department)
-        return problems.order_by("due", "id")
+        return problems
+
+    def open_q(self, as_of: datetime.date) -> Q:
+        return _open_on(as_of, "resolved_on", "resolved_at") & known_by(
+            as_of, dated="found_on", entered="created_at"
+        )
+
+    def closed_from(self) -> Expression:
+        return counts_from(dated="resolved_on", entered="resolved_at")
+
+    def known_from(self) -> Expression:
+        return known_from(dated="found_on", entered="created_at")
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        return due_soon_until(self.id, as_of)
 
     # The columns an item needs, read as values: building the model objects would cost the most.
     _COLUMNS = (
@@ -756,7 +766,7 @@ class ProblemResolveRule(Rule):
         "description",
     )
 
-    def _items(self, problems: QuerySet, as_of: datetime.date, pending: bool):
+    def items(self, records: QuerySet, as_of: datetime.date, *, pending: bool) -> list[OverdueItem]:
         subject = _("resolve the problem 「%(category)s」: %(description)s")
         return [
             OverdueItem(
@@ -774,31 +784,9 @@ class ProblemResolveRule(Rule):
                 subject=subject % {"category": category, "description": description},
             )
             for found_on, due, number, village, department, category, article, description in (
-                problems.values_list(*self._COLUMNS)
+                records.values_list(*self._COLUMNS)
             )
         ]
-
-    def overdue(
-        self,
-        *,
-        user: User | AnonymousUser,
-        as_of: datetime.date,
-        since: datetime.date,
-        filters: Filters,
-    ) -> list[OverdueItem]:
-        # One query: problems found on or after `since`, due before `as_of`, open on `as_of`.
-        problems = self._open(user, as_of, filters).filter(
-            problem_late_q(as_of), found_on__gte=since
-        )
-        return self._items(problems, as_of, pending=False)
-
-    def pending(
-        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
-    ) -> list[OverdueItem]:
-        problems = self._open(user, as_of, filters).filter(
-            found_on__lte=as_of, due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
-        )
-        return self._items(problems, as_of, pending=True)
 
 
 @register(order=50)
@@ -814,23 +802,50 @@ class EmergencyAidRule(Rule):
     article = 40
     title = "a 救急难 case aided within days of its report"
 
-    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
+    def _scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        """The cases in the user's scope under the filters, open or not."""
         if filters.department and filters.department != CIVIL_AFFAIRS:
             return EmergencyCase.objects.none()
         # The case's cadre sees it after a handover too (docs/design.md, attribution).
-        cases = attributed(
-            user,
-            EmergencyCase.objects.filter(
-                _open_on(as_of, "aided_on", "aided_at"),
-                known_by(as_of, dated="occurred_on", entered="created_at"),
-            ),
-            cadre="cadre_id",
-        )
+        cases = attributed(user, EmergencyCase.objects.all(), cadre="cadre_id")
         if filters.village:
             cases = cases.filter(household__village__name=filters.village)
         if filters.cadre:
             cases = cases.filter(cadre__user__username=filters.cadre)
-        return cases.select_related("household__village", "cadre__user")
+        return cases
+
+    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
+        return (
+            self._scoped(user, filters)
+            .filter(
+                _open_on(as_of, "aided_on", "aided_at"),
+                known_by(as_of, dated="occurred_on", entered="created_at"),
+            )
+            .select_related("household__village", "cadre__user")
+        )
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Cases aided by an entry made after the day after their due day (one query)."""
+        days = in_force("emergency.aid", "days")
+        cases = self._scoped(user, filters).filter(
+            days.due_before("occurred_on", as_of), occurred_on__gte=since
+        )
+        return closed_late(
+            self.id,
+            cases,
+            clock="occurred_on",
+            closed=counts_from(dated="aided_on", entered="aided_at"),
+            known=known_from(dated="occurred_on", entered="created_at"),
+            as_of=as_of,
+            due_of=lambda day: day + datetime.timedelta(days=days.on(day)),
+        )
 
     @staticmethod
     def _due_before(day: datetime.date) -> Q:

@@ -252,6 +252,8 @@ class VisitState(models.Model):
     engine. Met as of a day: met by history (`first_on` before go-live) or `met_at` before the
     end of that day, so that past as-of lists stay exact."""
 
+    derived = True  # recomputed from visits and pairings: no change history (xigang.history)
+
     rule = models.CharField(_("rule"), max_length=40)
     household = models.ForeignKey(
         Household,
@@ -303,6 +305,8 @@ class VisitStateBuilt(models.Model):
     """What `VisitState` covers for a rule: the periods of `steps` (the rule's calendar when it
     was built, JSON) from `first` to `through`. A list outside it, or under another calendar,
     is computed by the engine."""
+
+    derived = True  # recomputed from visits and pairings: no change history (xigang.history)
 
     rule = models.CharField(_("rule"), max_length=40, unique=True)
     steps = models.TextField(_("calendar"))

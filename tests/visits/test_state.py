@@ -152,3 +152,16 @@ def test_deleting_a_visit_in_the_admin_refreshes_the_state(
     assert ("pairing.phone_contact", "2026-11") in _periods(
         pending_items(user=inspector, as_of=D(2026, 11, 30))
     )
+
+
+def test_the_stored_state_is_kept_out_of_the_change_history(office, pairing, east_household, built):
+    from xigang.history import acting
+    from xigang.models import AuditEntry
+
+    _record(east_household, pairing, Visit.Kind.HOME, D(2026, 11, 2), pairing)
+    assert VisitState.objects.filter(household=east_household).exists()
+    with acting(office, "admin"):
+        east_household.delete()  # cascades to the visit and to the household's state rows
+    deleted = set(AuditEntry.objects.filter(action="delete").values_list("model", flat=True))
+    assert "visits.visit" in deleted  # the record is evidence
+    assert not {"visits.visitstate", "visits.visitstatebuilt"} & deleted

@@ -160,6 +160,16 @@ def ranking(tallies: Iterable[Tally], key: str, label_key: str | None = None) ->
     ]
 
 
+def tallies_and_met_later(
+    user: User | AnonymousUser, query: Query
+) -> tuple[list[Tally], list[MetLater]]:
+    """`tallies` and `met_later` at once, for the whole town's page (from the one engine)."""
+    found, later = obligations.tallies_and_met_later(
+        user=user, as_of=query.as_of, since=query.since, filters=query.filters
+    )
+    return _due_before(query, found), _due_before(query, later)
+
+
 def met_later(user: User | AnonymousUser, query: Query) -> list[MetLater]:
     """The items of past lists met since by a 补录, for the trend (from the one engine)."""
     return _due_before(
@@ -207,12 +217,10 @@ def trend(
 
     One overdue list (as of `as_of`) is bucketed by due date: a month's count is the items of that
     list already overdue on the month's last day (due before it; the current month: as of
-    `as_of`). For the visit rules this is exactly the list as of that day, since a period's
-    visits are dated inside it; for items that can still be closed (problems, cases, duties,
-    findings) it leaves out those closed since, so past months may read a little low. This keeps
-    the dashboard to one engine call whatever the span. The visit periods met since by a 补录
-    (`met_later`) count on every month-end between their due day and the day the 补录 was
-    entered, as the list as of that day showed them: a back-fill never rewrites a month-end."""
+    `as_of`). The items that left the list since, closed by a late entry (`met_later`, every
+    rule's), count on every month-end between their due day and the day of that entry, as the
+    list as of that day showed them: a late closure never rewrites a month-end. This keeps the
+    dashboard to one engine call per rule whatever the span."""
     later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
@@ -224,8 +232,8 @@ def trend(
     result = []
     for month in periods_ending_with(MONTHLY, as_of, TREND_MONTHS):
         cut = min(month.end, as_of)
-        back_filled = sum(m.count for m in later if m.due < cut < m.met_on)
-        result.append((month.label, cut, before[bisect_left(dues, cut)] + back_filled))
+        corrected = sum(m.correction(cut) for m in later)
+        result.append((month.label, cut, before[bisect_left(dues, cut)] + corrected))
     return result
 
 
@@ -234,22 +242,28 @@ def flow(
 ) -> list[tuple[str, int, int]]:
     """(month label, opened, closed) for the months of `trend`, so that each month-end's count is
     the one before plus opened minus closed. Opened: items that fell overdue in the month (due on
-    or after the previous month-end, before this one), those still on the list and the visit
-    periods met since by a 补录. Closed: those met by a 补录 entered in the month. Other items
-    closed late leave the list and are counted by neither, as in `trend`."""
+    or after the previous month-end, before this one), those still on the list and those
+    closed since by a late entry; an item entered after its due day, in the month it was
+    entered. Closed: those whose late closure was entered in the month."""
     later = list(met_later)
     per_day: Counter[datetime.date] = Counter()
     for t in tallies:
         per_day[t.due] += t.count
+    closing: Counter[datetime.date] = Counter()
     for m in later:
-        per_day[m.due] += m.count
+        if m.met_on is None:  # on today's list, counted from its due day: moved to its first
+            per_day[m.due] -= m.count
+            per_day[m.opened_on()] += m.count
+        elif m.listed_from is None or m.listed_from < m.met_on:  # listed once, closed since
+            per_day[m.opened_on()] += m.count
+            closing[m.met_on] += m.count
     months = periods_ending_with(MONTHLY, as_of, TREND_MONTHS + 1)
     cuts = [min(month.end, as_of) for month in months]
     return [
         (
             month.label,
             sum(n for day, n in per_day.items() if previous <= day < cut),
-            sum(m.count for m in later if previous < m.met_on <= cut),
+            sum(n for day, n in closing.items() if previous < day <= cut),
         )
         for month, previous, cut in zip(months[1:], cuts, cuts[1:], strict=False)
     ]

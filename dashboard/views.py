@@ -116,8 +116,9 @@ def home(request: HttpRequest) -> HttpResponse:
             return visits_views.my_households(request)
     # Queries: the scope (<= 4, once per request), then the engine's fixed set per rule: the
     # whole town its counts (no item built), cadres and units their overdue and pending lists.
+    met_later: list = []
     if scope.whole_town:
-        tallies = selectors.tallies(user, query)
+        tallies, met_later = selectors.tallies_and_met_later(user, query)
     else:
         items = selectors.overdue(user, query)
         tallies = obligations.tally(items)
@@ -140,7 +141,6 @@ def home(request: HttpRequest) -> HttpResponse:
             late_villages=_late_chart(late_villages),
             late_cadres=_late_chart(late_cadres),
         )
-        met_later = selectors.met_later(user, query)
         points = selectors.trend(tallies, query.as_of, met_later)
         context["trend"] = charts.columns(
             [

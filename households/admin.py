@@ -30,8 +30,15 @@ from households.models import (
     PlanStep,
 )
 from xigang import history
-from xigang.admin import LedgerAdminMixin, ScopedAdmin, ScopedInline, import_column
+from xigang.admin import (
+    KeepsObligationState,
+    LedgerAdminMixin,
+    ScopedAdmin,
+    ScopedInline,
+    import_column,
+)
 from xigang.idnumber import mask
+from xigang.obligations import state_refresh
 from xigang.scope import scope_of
 
 
@@ -294,6 +301,7 @@ class HouseholdAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
         # Leaving members first, so the one-household rule holds at every step.
         for member in sorted(instances, key=lambda m: m.active):
             services.member_save(member=member, user=_staff(request))
+        state_refresh(households=[form.instance.pk])  # a pairing removed inline
 
 
 @admin.register(Member)
@@ -412,7 +420,7 @@ class MemberChangeAdmin(MaskedIdAdmin, LedgerAdminMixin, ScopedAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(LedgerAdminMixin, ScopedAdmin):
+class PairingAdmin(KeepsObligationState, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "pairings"
     form = PairingForm
     list_display = ["household", "cadre", "start", "end", import_column]

@@ -25,18 +25,31 @@ village sees it too, no cadre answers. Pending within `measure.deliver`/`due_soo
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duties.organisation.params import due_soon_until, in_force
 from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
-from xigang.entry import counts_on, done_by, go_live
-from xigang.obligations import REGULATION_START, Filters, OverdueItem, Rule, register
+from xigang.entry import counts_from, counts_on, done_by, go_live
+from xigang.obligations import (
+    REGULATION_START,
+    Filters,
+    MetLater,
+    OverdueItem,
+    RoutedRecordRule,
+    Rule,
+    Tally,
+    met_later_of,
+    register,
+    tally,
+    was_overdue_until,
+)
 from xigang.scope import attribution as scope_attribution
 from xigang.scope import visible
 
@@ -134,21 +147,61 @@ class _PlanRule(Rule):
     def subject(self, owed: Owed) -> str:
         raise NotImplementedError
 
-    def _open(
+    def _seen(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
     ) -> Iterator[Owed]:
-        """The obligations not met by `as_of` that the user sees: by unit reach, or attributed
-        to the user's cadre (paired on the due day)."""
+        """The obligations the user sees, met or not: by unit reach, or attributed to the
+        user's cadre (paired on the due day)."""
         households, reach, username = _households(user, filters, reviews=self.id == PLAN_REVIEW)
         for pk, owed in self.owed(households, as_of):
-            if owed.met_on is not None and owed.met_on <= as_of:
-                continue
             mine = owed.cadre is not None and owed.cadre[0] == username
             if reach is not None and pk not in reach and not mine:
                 continue
             if filters.cadre and (owed.cadre is None or owed.cadre[0] != filters.cadre):
                 continue
             yield owed
+
+    def _open(
+        self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
+    ) -> Iterator[Owed]:
+        """The obligations the user sees not met by `as_of`."""
+        for owed in self._seen(user, filters, as_of):
+            if owed.met_on is None or owed.met_on > as_of:
+                yield owed
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """The obligations met after the day after their due day, by `as_of` (the queries of
+        `overdue`)."""
+        return self.tallies_and_met_later(user=user, as_of=as_of, since=since, filters=filters)[1]
+
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        """One pass over the obligations the user sees: the overdue ones counted, and those
+        met late."""
+        items = []
+        counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+        for owed in self._seen(user, filters, as_of):
+            if owed.start < since or owed.due >= as_of:
+                continue
+            met = owed.met_on
+            if met is None or met > as_of:
+                items.append(self._item(owed, as_of, pending=False))
+            elif was_overdue_until(owed.due, met, None):
+                counts[(owed.due, met)] += 1
+        return tally(items), met_later_of(self.id, counts)
 
     def _item(self, owed: Owed, as_of: datetime.date, *, pending: bool) -> OverdueItem:
         return OverdueItem(
@@ -256,28 +309,33 @@ class PlanReviewRule(_PlanRule):
 
 
 @register(order=57)
-class MeasureDeliverRule(Rule):
+class MeasureDeliverRule(RoutedRecordRule):
     id = MEASURE_DELIVER
     label = gettext_lazy("Help measure carried out")
     article = 34
     title = "a help measure carried out by its department by its due day"
+    since_field = "due"
 
-    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters) -> QuerySet:
+    def scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
         if filters.cadre:
             return HelpMeasure.objects.none()  # the department answers, not a cadre
-        measures = visible(
-            user,
-            HelpMeasure.objects.filter(due__isnull=False).filter(
-                Q(done_on__isnull=True) | ~done_by(as_of, dated="done_on", entered="done_at")
-            ),
-        )
+        measures = visible(user, HelpMeasure.objects.filter(due__isnull=False))
         if filters.village:
             measures = measures.filter(plan__household__village__name=filters.village)
         if filters.department:
             measures = measures.filter(department__name=filters.department)
-        return measures.order_by("due", "id")
+        return measures
 
-    def _items(self, measures: QuerySet, as_of: datetime.date, *, pending: bool):
+    def open_q(self, as_of: datetime.date) -> Q:
+        return Q(done_on__isnull=True) | ~done_by(as_of, dated="done_on", entered="done_at")
+
+    def closed_from(self) -> Expression:
+        return counts_from(dated="done_on", entered="done_at")
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        return due_soon_until(self.id, as_of)
+
+    def items(self, records: QuerySet, as_of: datetime.date, *, pending: bool) -> list[OverdueItem]:
         subject = _("carry out the measure 「%(kind)s」 of the %(year)d help plan")
         return [
             OverdueItem(
@@ -294,7 +352,7 @@ class MeasureDeliverRule(Rule):
                 department=department,
                 subject=subject % {"kind": kind, "year": year},
             )
-            for year, due, number, village, department, kind in measures.values_list(
+            for year, due, number, village, department, kind in records.values_list(
                 "plan__year",
                 "due",
                 "plan__household__number",
@@ -303,22 +361,3 @@ class MeasureDeliverRule(Rule):
                 "kind",
             )
         ]
-
-    def overdue(
-        self,
-        *,
-        user: User | AnonymousUser,
-        as_of: datetime.date,
-        since: datetime.date,
-        filters: Filters,
-    ) -> list[OverdueItem]:
-        measures = self._open(user, as_of, filters).filter(due__lt=as_of, due__gte=since)
-        return self._items(measures, as_of, pending=False)
-
-    def pending(
-        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
-    ) -> list[OverdueItem]:
-        measures = self._open(user, as_of, filters).filter(
-            due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
-        )
-        return self._items(measures, as_of, pending=True)

@@ -47,15 +47,24 @@ from collections.abc import Iterable, Iterator
 from itertools import groupby
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duties.organisation.params import InForce, in_force
 from households.models import Household, MemberChange, Pairing
-from xigang.entry import counts_on, entry_day, go_live, known_by
-from xigang.obligations import Filters, OverdueItem, Rule, register
+from xigang.entry import counts_on, entry_day, go_live, known_by, known_from
+from xigang.obligations import (
+    Filters,
+    MetLater,
+    OverdueItem,
+    Rule,
+    Tally,
+    closed_late,
+    register,
+    tally,
+)
 from xigang.scope import attribution as scope_attribution
 
 RULE = "member_change.report"
@@ -98,19 +107,17 @@ class MemberChangeReportRule(Rule):
     article = 32
     title = "a change of household members is reported in time"
 
-    def overdue(
+    def _late(
         self,
-        *,
         user: User | AnonymousUser,
+        allowed: InForce,
+        *,
         as_of: datetime.date,
         since: datetime.date,
         filters: Filters,
-    ) -> Iterable[OverdueItem]:
-        if filters.department:
-            return []  # the rule charges villages and pairing cadres, no department
-        # Queries: the parameter schedule (1), the user's scope (cached per user, ≤4), the
-        # changes with household, village and the cadre paired on the day (1).
-        allowed = in_force(RULE, "days")
+    ) -> QuerySet:
+        """The changes reported late that the list as of `as_of` shows, with the cadre paired
+        on the day of each."""
         live_from = go_live()
         late = Q(pk__in=[])
         for span, days in allowed.spans("happened_on"):
@@ -138,6 +145,81 @@ class MemberChangeReportRule(Rule):
         )
         if filters.cadre:
             changes = changes.filter(cadre_username=filters.cadre)
+        return changes
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """The listed changes entered after the day after their due day: the lists before
+        that day did not show them (a report is known when entered). One query."""
+        if filters.department:
+            return []
+        return self._entered_late(user, in_force(RULE, "days"), as_of, since, filters)
+
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        """Both with one read of the parameter."""
+        if filters.department:
+            return [], []
+        allowed = in_force(RULE, "days")
+        items = self._items(user, allowed, as_of=as_of, since=since, filters=filters)
+        return tally(items), self._entered_late(user, allowed, as_of, since, filters)
+
+    def _entered_late(
+        self,
+        user: User | AnonymousUser,
+        allowed: InForce,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        changes = self._late(user, allowed, as_of=as_of, since=since, filters=filters)
+        return closed_late(
+            self.id,
+            changes,
+            clock="happened_on",
+            closed=Value(None, DateField()),
+            known=known_from(dated="reported_on", entered="created_at"),
+            as_of=as_of,
+            due_of=lambda day: day + datetime.timedelta(days=allowed.on(day)),
+        )
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> Iterable[OverdueItem]:
+        if filters.department:
+            return []  # the rule charges villages and pairing cadres, no department
+        # Queries: the parameter schedule (1), the user's scope (cached per user, ≤4), the
+        # changes with household, village and the cadre paired on the day (1).
+        return self._items(user, in_force(RULE, "days"), as_of=as_of, since=since, filters=filters)
+
+    def _items(
+        self,
+        user: User | AnonymousUser,
+        allowed: InForce,
+        *,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        live_from = go_live()
+        changes = self._late(user, allowed, as_of=as_of, since=since, filters=filters)
         changes = changes.select_related("household__village").order_by("happened_on", "pk")
         items = []
         for change in changes:

@@ -33,6 +33,7 @@ from households.models import (
 from households.plans import approval_error
 from households.responsibility import MEASURE_DEPARTMENTS
 from xigang.idnumber import normalise
+from xigang.obligations import state_refresh
 
 # --- households -------------------------------------------------------------------------------
 
@@ -60,6 +61,7 @@ def pairings_end_for_closed(
     Pairing.objects.filter(household_id__in=ids, start__lte=day).filter(
         Q(end__isnull=True) | Q(end__gt=day)
     ).update(end=day)
+    state_refresh(households=ids)
 
 
 # --- members ----------------------------------------------------------------------------------
@@ -201,6 +203,7 @@ def pairing_save(*, pairing: Pairing) -> Pairing:
     if error:
         raise ValidationError(error)
     pairing.save()
+    state_refresh(households=[household.pk])
     return pairing
 
 

@@ -26,6 +26,7 @@ from notices.tasks import run_job
 from xigang import history
 from xigang.commands import system_user
 from xigang.ledgers import LedgerError, get_kind, import_ledger
+from xigang.obligations import state_check
 from xigang.scope import visible
 
 logger = logging.getLogger(__name__)
@@ -163,12 +164,20 @@ def _day(job: Job) -> tuple[str, str]:
 
     day = datetime.date.fromisoformat(job.key)
     generated = _generate_through(day)
+    # The stored obligation states checked against a recomputation, then rebuilt through
+    # today's period, before the messages count the overdue items.
+    differing = {rule: n for rule, n in state_check(rebuild=True).items() if n}
+    if differing:
+        logger.error("stored obligation state differs from the recomputation: %s", differing)
     signals = compute_signals()  # the inspectors' 疑点: only the visits entered since the last run
     found = _("Signals: %(read)d visits read, %(written)d signals written.") % {
         "read": signals.visits_read,
         "written": signals.signals_written,
     }
-    return f"{generated}\n{found}\n{run_day(day=day, progress=progress)}", ""
+    checked = _("Stored obligation state: %(n)d rows differed from the recomputation.") % {
+        "n": sum(differing.values())
+    }
+    return f"{generated}\n{checked}\n{found}\n{run_day(day=day, progress=progress)}", ""
 
 
 WORK: dict[str, Work] = {

@@ -3,19 +3,29 @@
 随机抽查 of each 第一书记."""
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 from typing import ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duties.models import RuleParameter
 from duties.organisation.params import PERIOD_KINDS, due_soon_until, with_default
 from oversight.models import Finding, FirstSecretary, FirstSecretaryCheck
-from xigang.entry import done_by
-from xigang.obligations import Filters, OverdueItem, Rule, register
+from xigang.entry import counts_from, done_by, known_from
+from xigang.obligations import (
+    Filters,
+    MetLater,
+    OverdueItem,
+    Rule,
+    closed_late,
+    met_later_of,
+    register,
+    was_overdue_until,
+)
 from xigang.periods import Period, period_of, periods_between
 from xigang.scope import visible
 
@@ -28,18 +38,41 @@ class FindingRectifyRule(Rule):
     articles = frozenset({41, 43})  # art. 43 holds to account those who leave it unrectified
     title = "inspection finding rectified by its deadline"
 
-    def _open(self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date):
-        # Rectified as of `as_of`: from go-live, by the rectification's entry time, not its
-        # typed date (`xigang.entry.done_by`), so that editing the date never clears an item.
-        not_done = ~done_by(as_of, dated="rectified_on", entered="rectified_at")
-        findings = visible(user, Finding.objects.filter(Q(rectified_on__isnull=True) | not_done))
+    def _scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        """The findings in the user's scope under the filters, rectified or not."""
+        findings = visible(user, Finding.objects.all())
         if filters.village:
             findings = findings.filter(village__name=filters.village)
         if filters.department:
             findings = findings.filter(department__name=filters.department)
         if filters.cadre:
             findings = findings.filter(cadre__user__username=filters.cadre)
+        return findings
+
+    def _open(self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date):
+        # Rectified as of `as_of`: from go-live, by the rectification's entry time, not its
+        # typed date (`xigang.entry.done_by`), so that editing the date never clears an item.
+        not_done = ~done_by(as_of, dated="rectified_on", entered="rectified_at")
+        findings = self._scoped(user, filters).filter(Q(rectified_on__isnull=True) | not_done)
         return findings.select_related("village", "department", "cadre__user", "inspection")
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Findings rectified by an entry made after the day after their deadline (one query)."""
+        findings = self._scoped(user, filters).filter(found_on__gte=since, deadline__lt=as_of)
+        return closed_late(
+            self.id,
+            findings,
+            clock="deadline",
+            closed=counts_from(dated="rectified_on", entered="rectified_at"),
+            as_of=as_of,
+        )
 
     def _item(self, finding: Finding, days_overdue: int) -> OverdueItem:
         return OverdueItem(
@@ -133,12 +166,8 @@ class _FirstSecretaryRule(Rule):
             return []
         first, last = periods[0].start, periods[-1].end
         secretaries = self._secretaries(user, first, last, filters)
-        checked = set(
-            FirstSecretaryCheck.objects.filter(
-                first_secretary__in=secretaries, kind=self.check, on__gte=first, on__lte=last
-            ).values_list("first_secretary_id", "on")
-        )
-        done = {(fs, period_of(kind, on).label) for fs, on in checked}
+        met = self._met_from(kind, secretaries, first, last)
+        done = {key for key, day in met.items() if day <= as_of}
         items = []
         for fs in secretaries:
             for p in periods:
@@ -163,6 +192,58 @@ class _FirstSecretaryRule(Rule):
                     )
                 )
         return items
+
+    def _met_from(
+        self,
+        kind: str,
+        secretaries: list[FirstSecretary],
+        first: datetime.date,
+        last: datetime.date,
+    ) -> dict[tuple[int, str], datetime.date]:
+        """(secretary id, period label) -> the first day a check of the period counts from:
+        from go-live, the day it was entered (`xigang.entry`), so a back-filled check never
+        rewrites a past list (one query)."""
+        checks = (
+            FirstSecretaryCheck.objects.filter(
+                first_secretary__in=secretaries, kind=self.check, on__gte=first, on__lte=last
+            )
+            .annotate(known_on=known_from(dated="on", entered="created_at"))
+            .values_list("first_secretary_id", "on", "known_on")
+        )
+        met: dict[tuple[int, str], datetime.date] = {}
+        for fs, on, known_on in checks:
+            key, day = (fs, period_of(kind, on).label), max(on, known_on or on)
+            met[key] = min(day, met.get(key, day))
+        return met
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Periods met by a check entered after the day after their end (two queries)."""
+        kind, _soon = _schedule(self.id, as_of)
+        periods = periods_between(kind, since, as_of)
+        if not periods:
+            return []
+        secretaries = self._secretaries(user, periods[0].start, periods[-1].end, filters)
+        met = self._met_from(kind, secretaries, periods[0].start, periods[-1].end)
+        counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+        for fs in secretaries:
+            for p in periods:
+                served = fs.started_on <= p.start and (fs.ended_on is None or fs.ended_on >= p.end)
+                day = met.get((fs.pk, p.label))
+                if (
+                    served
+                    and day is not None
+                    and day <= as_of
+                    and was_overdue_until(p.end, day, None)
+                ):
+                    counts[(p.end, day)] += 1
+        return met_later_of(self.id, counts)
 
     def overdue(
         self,

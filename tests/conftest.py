@@ -16,11 +16,14 @@ import zoneinfo
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
 
 from duties.models import Department, PartyBranch, Village
 from duties.organisation.services import cadre_save
 from households.models import Household, Pairing
+from visits.models import Visit
 from xigang import history, roles
+from xigang.obligations import state_refresh
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # The day `today` sets the clock to: a month's last day, so "this month" is still pending.
@@ -239,3 +242,32 @@ def _tasks_run_inline(settings):
     settings.TASKS = {
         "default": {"BACKEND": settings.TASK_BACKENDS["immediate"], "QUEUES": ["default"]}
     }
+
+
+# --- the overdue list's two sources (issue 18) ----------------------------------------------------
+
+
+def _refresh_saved(sender, instance, **kwargs):
+    """Tests write visits and pairings with the ORM as well as through the services: each such
+    write refreshes the stored state the way the services do (bulk writes call it themselves)."""
+    state_refresh(households=[instance.household_id])
+
+
+@pytest.fixture(params=["engine", "state"])
+def obligation_source(request, settings, db):
+    """Run a test of the overdue semantics against the engine and against the stored state
+    (`visits.state`): built at the start, then kept by every write."""
+    settings.OBLIGATION_SOURCE = request.param
+    if request.param == "engine":
+        yield request.param
+        return
+    state_refresh(households=None)
+    for model in (Visit, Pairing):
+        post_save.connect(_refresh_saved, sender=model, dispatch_uid="state-test")
+        post_delete.connect(_refresh_saved, sender=model, dispatch_uid="state-test")
+    try:
+        yield request.param
+    finally:
+        for model in (Visit, Pairing):
+            post_save.disconnect(sender=model, dispatch_uid="state-test")
+            post_delete.disconnect(sender=model, dispatch_uid="state-test")

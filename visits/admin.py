@@ -24,7 +24,7 @@ from visits.checks import future_date_error
 from visits.forms import clean_visit_content
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from visits.rules import problem_late_q
-from xigang.admin import LedgerAdminMixin, ScopedAdmin, import_column
+from xigang.admin import KeepsObligationState, LedgerAdminMixin, ScopedAdmin, import_column
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -74,7 +74,7 @@ class VisitForm(forms.ModelForm):
 
 
 @admin.register(Visit)
-class VisitAdmin(LedgerAdminMixin, ScopedAdmin):
+class VisitAdmin(KeepsObligationState, LedgerAdminMixin, ScopedAdmin):
     ledger_kind = "visits"
     form = VisitForm
     list_display = [

@@ -36,6 +36,7 @@ from xigang.ledgers import (
     register,
 )
 from xigang.models import import_mark_of
+from xigang.obligations import state_refresh
 from xigang.scope import visible
 
 TEXT_FIELDS = ("content", "problems_found")
@@ -202,6 +203,7 @@ class VisitLedger(LedgerKind):
         Visit.objects.bulk_update(
             [a.payload for a in actions if a.kind == "updated"], TEXT_FIELDS, batch_size=2000
         )
+        state_refresh(households={visit.household_id for visit in created})  # once per import
 
     def export_rows(self) -> Iterator[tuple]:
         visits = self.exported(Visit.objects.all()).order_by(

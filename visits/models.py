@@ -243,3 +243,80 @@ class EmergencyCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household.number} {self.cause} {self.reported_on}"
+
+
+class VisitState(models.Model):
+    """One owed period of a visit rule for a household (issue 18): the engine's answer kept
+    instead of recomputed, by `visits.state.refresh` in the transaction of every write that can
+    change it. The rules read it (`visits.rules`); `check_obligations` compares it with the
+    engine. Met as of a day: met by history (`first_on` before go-live) or `met_at` before the
+    end of that day, so that past as-of lists stay exact."""
+
+    derived = True  # recomputed from visits and pairings: no change history (xigang.history)
+
+    rule = models.CharField(_("rule"), max_length=40)
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint leads with it
+        verbose_name=_("household"),
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    # Attributed: the cadre paired on the period's last day.
+    cadre = models.ForeignKey(
+        Cadre, on_delete=models.CASCADE, null=True, related_name="+", verbose_name=_("cadre")
+    )
+    # The earliest visit meeting the period: its date, entry time and 补录 mark.
+    first_on = models.DateField(_("first met on"), null=True)
+    met_at = models.DateTimeField(_("met, entered at"), null=True)
+    met_late = models.BooleanField(_("met by a late entry"), default=False)
+
+    class Meta:
+        verbose_name = _("visit obligation state")
+        verbose_name_plural = _("visit obligation states")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "rule", "period_start"], name="visit_state_unique"
+            )
+        ]
+        indexes = [
+            # Today's lists read the open rows only (~7% of them at county scale).
+            models.Index(
+                fields=["rule", "period_start", "household", "cadre"],  # covering the list's read
+                condition=Q(met_at__isnull=True),
+                name="visit_state_open_idx",
+            ),
+            # A past as-of day adds the rows met after it. Partial, so that no planner walks it
+            # for the open rows (met_at IS NULL) instead of the index above.
+            models.Index(
+                fields=["rule", "met_at"],
+                condition=Q(met_at__isnull=False),
+                name="visit_state_met_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.household_id} {self.period_start}"
+
+
+class VisitStateBuilt(models.Model):
+    """What `VisitState` covers for a rule: the periods of `steps` (the rule's calendar when it
+    was built, JSON) from `first` to `through`. A list outside it, or under another calendar,
+    is computed by the engine."""
+
+    derived = True  # recomputed from visits and pairings: no change history (xigang.history)
+
+    rule = models.CharField(_("rule"), max_length=40, unique=True)
+    steps = models.TextField(_("calendar"))
+    first = models.DateField(_("first period start"))
+    through = models.DateField(_("last period end"))
+    built_at = models.DateTimeField(_("built at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("visit obligation state built")
+        verbose_name_plural = _("visit obligation states built")
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.first}..{self.through}"

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import (
-    Q,
-    QuerySet,
-)
+from django.db.models import Expression, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -38,12 +36,23 @@ from django.utils.translation import gettext_lazy
 from duties.models import Cadre, Village
 from duties.organisation.params import InForce, due_soon_until, in_force, period_steps
 from households.models import Household, Pairing
-from visits.models import EmergencyCase, Problem, Visit
+from visits.models import EmergencyCase, Problem, Visit, VisitState, VisitStateBuilt
 from visits.scopes import EMERGENCY_DEPARTMENT
 from xigang.db_router import read_connection
-from xigang.entry import done_by, end_of, go_live, known_by
-from xigang.obligations import Filters, MetLater, OverdueItem, Rule, Tally, register
-from xigang.periods import Period, stepped_period_of, stepped_periods_between
+from xigang.entry import counts_from, done_by, end_of, go_live, known_by, known_from
+from xigang.obligations import (
+    Filters,
+    MetLater,
+    OverdueItem,
+    RoutedRecordRule,
+    Rule,
+    Tally,
+    closed_late,
+    met_later_of,
+    register,
+    register_state,
+)
+from xigang.periods import Period, Steps, stepped_period_of, stepped_periods_between
 from xigang.scope import Attribution, attributed, visible
 from xigang.scope import attribution as scope_attribution
 
@@ -128,7 +137,7 @@ def _instant(moment: datetime.datetime) -> object:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _owed_sql(pairing: str) -> str:
+def owed_sql(pairing: str) -> str:
     """Household h is under pairing on every day of period pr (see `unmet_query`)."""
     return f"""EXISTS (SELECT 1 FROM {pairing} p
                 WHERE p.household_id = h.id AND p.start <= pr.ps
@@ -141,7 +150,7 @@ def _owed_sql(pairing: str) -> str:
                                          AND (r."end" IS NULL OR r."end" > q."end")))"""
 
 
-def _meeting_sql(pairing: str, kinds: int, bound: str) -> str:
+def meeting_sql(pairing: str, kinds: int, bound: str) -> str:
     """The visits w that meet period pr for household h, under the extra condition `bound`."""
     return f"""SELECT {{}} FROM {Visit._meta.db_table} w
                     WHERE w.household_id = h.id AND w.kind IN ({", ".join("%s" for _ in range(kinds))})
@@ -153,15 +162,68 @@ def _meeting_sql(pairing: str, kinds: int, bound: str) -> str:
                                      AND (c."end" IS NULL OR c."end" >= w."on"))"""
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a list asks of a visit rule's rows: the periods, the households to look at, the
+    as-of day, the cadres and attribution allowed (`xigang.scope`), and the households'
+    condition if already computed (`_in_scope`)."""
+
+    periods: list[Period]
+    households: QuerySet
+    as_of: datetime.date
+    cadres: QuerySet | None = None
+    attribution: Attribution | None = None
+    scope: tuple[str, list] | None = None
+
+
+def _narrowed(
+    sql: str,
+    params: list,
+    cadres: QuerySet | None,
+    attribution: Attribution | None,
+    within: str | None = None,
+) -> tuple[str, list]:
+    """The rows of `sql` attributed to `cadres` and shown by `attribution`; `within`: the
+    alias of an outer query of `sql` whose WHERE takes the cadre condition."""
+    if cadres is not None:
+        cadre_sql, cadre_params = cadres.query.sql_with_params()
+        if within:
+            sql += f" AND {within}.cadre_id IN ({cadre_sql})"
+        else:
+            sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"  # noqa: S608
+        params = [*params, *cadre_params]
+    if attribution is not None and attribution.cadre_id is not None:
+        sql, params = _attributed(sql, params, attribution)
+    return sql, params
+
+
+def _span_sql() -> str:
+    """PostgreSQL reads the open rows of the periods' range (it plans no lookup per period);
+    SQLite looks each period up, and a range would turn it from that."""
+    return " AND s.period_start BETWEEN %s AND %s" if connection.vendor == "postgresql" else ""
+
+
+def _span(periods: list[Period]) -> list[datetime.date]:
+    """The parameters of `_span_sql`."""
+    return [periods[0].start, periods[-1].start] if connection.vendor == "postgresql" else []
+
+
+def _state_rows(in_scope: str) -> str:
+    """The stored rows of a rule for the periods of the WITH clause (parameters: the rule and
+    `_span`), with their households and villages, in scope."""
+    return f"""  FROM periods pr
+  JOIN {VisitState._meta.db_table} s ON s.rule = %s AND s.period_start = pr.ps{_span_sql()}
+  JOIN {Household._meta.db_table} h ON h.id = s.household_id
+  JOIN {Village._meta.db_table} v ON v.id = h.village_id
+ WHERE {in_scope}"""
+
+
 def unmet_query(
+    ask: Listing,
     *,
-    periods: list[Period],
     kinds: Iterable[str],
-    households: QuerySet,
-    as_of: datetime.date,
-    cadres: QuerySet | None = None,
-    attribution: Attribution | None = None,
     later: bool = False,
+    gate: tuple[str, list] = ("1 = 1", []),
 ) -> tuple[str, list]:
     """The owed-and-unmet (household, period) rows, as one SQL statement.
 
@@ -181,17 +243,19 @@ def unmet_query(
     and the households its cadre was ever paired with. With `later`, two more columns: the
     entry time and 补录 mark of the first visit entered after `as_of` that met the period since
     (None if none has)."""
+    periods, households, as_of = ask.periods, ask.households, ask.as_of
+    cadres, attribution = ask.cadres, ask.attribution
     kinds = list(kinds)
     cast = "::date" if connection.vendor == "postgresql" else ""
     values = ", ".join(f"(%s, %s{cast}, %s{cast})" for _ in periods)
     params: list = [value for i, p in enumerate(periods) for value in (i, p.start, p.end)]
-    in_scope, household_params = _in_scope(households)
+    in_scope, household_params = ask.scope or _in_scope(households)
     pairing = Pairing._meta.db_table
-    known = _meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < %s)')
+    known = meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < %s)')
     bounds = [go_live(), _instant(end_of(as_of))]
     later_sql, later_params = "", []
     if later:
-        after = _meeting_sql(pairing, len(kinds), "w.created_at >= %s")
+        after = meeting_sql(pairing, len(kinds), "w.created_at >= %s")
         first = "ORDER BY w.created_at, w.id LIMIT 1"
         later_sql = (
             f",\n       ({after.format('w.created_at')} {first}) AS entered_at"
@@ -209,27 +273,33 @@ SELECT h.number, v.name,
  CROSS JOIN {Household._meta.db_table} h
   JOIN {Village._meta.db_table} v ON v.id = h.village_id
  WHERE {in_scope}
-   AND {_owed_sql(pairing)}
+   AND {owed_sql(pairing)}
    AND NOT EXISTS ({known.format("1")})
+   AND {gate[0]}
 """
-    params += later_params + list(household_params) + kinds + bounds
-    if cadres is not None:
-        cadre_sql, cadre_params = cadres.query.sql_with_params()
-        sql = f"SELECT * FROM ({sql}) unmet WHERE unmet.cadre_id IN ({cadre_sql})"
-        params += list(cadre_params)
-    if attribution is not None and attribution.cadre_id is not None:
-        sql, params = _attributed(sql, params, attribution)
-    return sql, params
+    params += later_params + list(household_params) + kinds + bounds + gate[1]
+    return _narrowed(sql, params, cadres, attribution)
+
+
+def _late_periods(periods: list[Period]) -> tuple[str, list]:
+    """The VALUES rows (index, start, end, the end of the day after the end) of `periods`
+    and their parameters: a period met after that instant was overdue for a while."""
+    date = "::date" if connection.vendor == "postgresql" else ""
+    stamp = "::timestamptz" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"(%s, %s{date}, %s{date}, %s{stamp})" for _ in periods)
+    params: list = [
+        value
+        for i, p in enumerate(periods)
+        for value in (i, p.start, p.end, _instant(end_of(p.end + datetime.timedelta(days=1))))
+    ]
+    return values, params
 
 
 def met_later_query(
+    ask: Listing,
     *,
-    periods: list[Period],
     kinds: Iterable[str],
-    households: QuerySet,
-    as_of: datetime.date,
-    cadres: QuerySet | None = None,
-    attribution: Attribution | None = None,
+    gate: tuple[str, list] = ("1 = 1", []),
 ) -> tuple[str, list]:
     """The owed (household, period) rows that were overdue for a while and are met as of
     `as_of` by a 补录: not met by history nor by any visit entered by the end of the day after
@@ -239,22 +309,17 @@ def met_later_query(
     Driven from the 补录 visits (few), not from every household: a period can only have been
     overdue at a later month-end if it was met more than a month after its end, which is a
     补录 whenever the late-entry days are shorter than a month."""
+    periods, households, as_of = ask.periods, ask.households, ask.as_of
+    cadres, attribution = ask.cadres, ask.attribution
     kinds = list(kinds)
-    date = "::date" if connection.vendor == "postgresql" else ""
-    stamp = "::timestamptz" if connection.vendor == "postgresql" else ""
-    values = ", ".join(f"(%s, %s{date}, %s{date}, %s{stamp})" for _ in periods)
-    params: list = [
-        value
-        for i, p in enumerate(periods)
-        for value in (i, p.start, p.end, _instant(end_of(p.end + datetime.timedelta(days=1))))
-    ]
-    in_scope, household_params = _in_scope(households)
+    values, params = _late_periods(periods)
+    in_scope, household_params = ask.scope or _in_scope(households)
     pairing = Pairing._meta.db_table
     live_from, known_by_as_of = go_live(), _instant(end_of(as_of))
     visits = Visit._meta.db_table
     marks = ", ".join("%s" for _ in kinds)
-    early = _meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < pr.pk)')
-    met = _meeting_sql(pairing, len(kinds), "w.created_at < %s")
+    early = meeting_sql(pairing, len(kinds), '(w."on" < %s OR w.created_at < pr.pk)')
+    met = meeting_sql(pairing, len(kinds), "w.created_at < %s")
     sql = f"""
 WITH periods (idx, ps, pe, pk) AS (VALUES {values}),
 candidates AS (SELECT DISTINCT w.household_id AS hid, pr.idx AS idx
@@ -272,19 +337,93 @@ SELECT h.number, v.name,
   JOIN {Household._meta.db_table} h ON h.id = k.hid
   JOIN {Village._meta.db_table} v ON v.id = h.village_id
  WHERE {in_scope}
-   AND {_owed_sql(pairing)}
+   AND {owed_sql(pairing)}
    AND NOT EXISTS ({early.format("1")})
+   AND {gate[0]}
 ) later WHERE later.met_at IS NOT NULL
 """
     params += [live_from, known_by_as_of, *kinds]
-    params += [*kinds, known_by_as_of] + list(household_params) + [*kinds, live_from]
-    if cadres is not None:
-        cadre_sql, cadre_params = cadres.query.sql_with_params()
-        sql += f" AND later.cadre_id IN ({cadre_sql})"
-        params += list(cadre_params)
-    if attribution is not None and attribution.cadre_id is not None:
-        sql, params = _attributed(sql, params, attribution)
-    return sql, params
+    params += [*kinds, known_by_as_of] + list(household_params) + [*kinds, live_from] + gate[1]
+    return _narrowed(sql, params, cadres, attribution, within="later")
+
+
+def state_query(
+    ask: Listing,
+    *,
+    rule: str,
+    later: bool = False,
+    gate: tuple[str, list] = ("1 = 1", []),
+) -> tuple[str, list]:
+    """`unmet_query`'s rows read from the stored state (`visits.state`): the rows still open
+    (the partial index), and for a past as-of date those met only by visits entered after it
+    (none with a date before go-live)."""
+    periods, households, as_of = ask.periods, ask.households, ask.as_of
+    cadres, attribution = ask.cadres, ask.attribution
+    cast = "::date" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"(%s, %s{cast})" for _ in periods)
+    params: list = [value for i, p in enumerate(periods) for value in (i, p.start)]
+    in_scope, household_params = ask.scope or _in_scope(households)
+    extra = ", s.met_at AS entered_at, s.met_late AS late_entry" if later else ""
+    select = f"SELECT h.number, v.name, s.cadre_id, pr.idx{extra}\n{_state_rows(in_scope)}\n   AND "
+    sql = f"WITH periods (idx, ps) AS (VALUES {values})\n{select}s.met_at IS NULL AND {gate[0]}"
+    params += [rule, *_span(periods), *household_params, *gate[1]]
+    if as_of < timezone.localdate():  # nothing can have been entered after today
+        sql += f"\nUNION ALL\n{select}s.met_at >= %s AND s.first_on >= %s AND {gate[0]}"
+        params += [rule, *_span(periods), *household_params, _instant(end_of(as_of)), go_live()]
+        params += gate[1]
+    return _narrowed(sql, params, cadres, attribution)
+
+
+def state_met_later_query(
+    ask: Listing,
+    *,
+    rule: str,
+    kinds: Iterable[str],
+    gate: tuple[str, list] = ("1 = 1", []),
+) -> tuple[str, list]:
+    """`met_later_query`'s rows read from the stored state: met first by an entry after the
+    day following the period and by the end of `as_of`, with a 补录 of the period entered by
+    then."""
+    periods, households, as_of = ask.periods, ask.households, ask.as_of
+    cadres, attribution = ask.cadres, ask.attribution
+    kinds = list(kinds)
+    values, params = _late_periods(periods)
+    in_scope, household_params = ask.scope or _in_scope(households)
+    live_from, known_by_as_of = go_live(), _instant(end_of(as_of))
+    marks = ", ".join("%s" for _ in kinds)
+    sql = f"""
+WITH periods (idx, ps, pe, pk) AS (VALUES {values})
+SELECT * FROM (
+SELECT h.number, v.name, s.cadre_id, pr.idx, s.met_at
+{_state_rows(in_scope)}
+   AND s.met_at >= pr.pk AND s.met_at < %s AND s.first_on >= %s
+   AND EXISTS (SELECT 1 FROM {Visit._meta.db_table} w
+                WHERE w.household_id = s.household_id AND w.late_entry
+                  AND w."on" >= pr.ps AND w."on" <= pr.pe AND w."on" >= %s
+                  AND w.created_at < %s AND w.kind IN ({marks}))
+   AND {gate[0]}
+) later WHERE later.met_at IS NOT NULL"""
+    params += [rule, *_span(periods), *household_params]
+    params += [known_by_as_of, live_from, live_from, known_by_as_of]
+    params += [*kinds, *gate[1]]
+    return _narrowed(sql, params, cadres, attribution, within="later")
+
+
+def _covered(rule: str, steps: Steps, periods: list[Period]) -> tuple[str, list]:
+    """The condition that the stored state covers `periods` under the calendar `steps`, as a
+    constant term: the database evaluates it once, then skips the side it rules out."""
+    from visits.state import steps_key  # the writer's module imports this one
+
+    sql = f"""EXISTS (SELECT 1 FROM {VisitStateBuilt._meta.db_table} b
+          WHERE b.rule = %s AND b.steps = %s AND b.first <= %s AND b.through >= %s)"""
+    return sql, [rule, steps_key(steps), periods[0].start, periods[-1].end]
+
+
+def _either(state: tuple[str, list], engine: tuple[str, list]) -> tuple[str, list]:
+    """The stored state's rows where it covers the periods, else the engine's: one statement,
+    so the number of queries does not depend on the source."""
+    sql = f"SELECT * FROM ({state[0]}) st UNION ALL SELECT * FROM ({engine[0]}) en"  # noqa: S608
+    return sql, [*state[1], *engine[1]]
 
 
 class PairingRule(Rule):
@@ -293,6 +432,16 @@ class PairingRule(Rule):
     article = 39
     kinds: tuple[str, ...]
     kind_owed: str  # the kind of visit that meets the current period (the entry's preselection)
+    # Where the lists are read: "state" or "engine" (the reference); None: the setting.
+    source: str | None = None
+    _steps: Steps | None = None  # the calendar the periods asked were drawn from
+
+    def _reads_state(self) -> bool:
+        return (self.source or settings.OBLIGATION_SOURCE) == "state"
+
+    def _calendar(self) -> Steps:
+        self._steps = period_steps(self.id)
+        return self._steps
 
     def subject(self, period: Period) -> str:
         raise NotImplementedError
@@ -304,11 +453,11 @@ class PairingRule(Rule):
     def periods(self, since: datetime.date, as_of: datetime.date) -> list[Period]:
         """The owed periods starting on or after `since` and ending before `as_of`, each of the
         frequency in force on its first day (art. 44; one query)."""
-        return stepped_periods_between(period_steps(self.id), since, as_of)
+        return stepped_periods_between(self._calendar(), since, as_of)
 
     def current_period(self, as_of: datetime.date) -> Period:
         """The period in force that holds `as_of` (one query)."""
-        return stepped_period_of(period_steps(self.id), as_of)
+        return stepped_period_of(self._calendar(), as_of)
 
     def _households(
         self, user: User | AnonymousUser, filters: Filters
@@ -330,6 +479,32 @@ class PairingRule(Rule):
             households = households | ever_paired
         return households, attribution
 
+    def _ask(
+        self,
+        user: User | AnonymousUser,
+        filters: Filters,
+        periods: list[Period],
+        as_of: datetime.date,
+    ) -> Listing:
+        """What a list of `user`'s asks (raises EmptyResultSet when nothing is in scope)."""
+        households, attribution = self._households(user, filters)
+        # The households' condition computed once, for both sources.
+        scope = _in_scope(households)
+        return Listing(periods, households, as_of, _cadre_filter(filters), attribution, scope)
+
+    def _statement(
+        self,
+        state: Callable[[tuple[str, list]], tuple[str, list]],
+        engine: Callable[[tuple[str, list]], tuple[str, list]],
+        periods: list[Period],
+    ) -> tuple[str, list]:
+        """The engine's statement; reading the state, the stored rows where they cover
+        `periods` and else the engine's, in one statement (each side gated by a condition)."""
+        if not self._reads_state():
+            return engine(("1 = 1", []))
+        covered, params = _covered(self.id, self._steps or self._calendar(), periods)
+        return _either(state((covered, params)), engine((f"NOT {covered}", params)))
+
     def _fetch(
         self,
         *,
@@ -347,20 +522,16 @@ class PairingRule(Rule):
         the whole town: its household ids first, see `unmet_query`)."""
         if not periods:
             return []
+        later = not grouped and as_of < timezone.localdate()  # nothing is entered after today
         try:
-            households, attribution = self._households(user, filters)
-            sql, params = unmet_query(
-                periods=periods,
-                kinds=self.kinds,
-                households=households,
-                as_of=as_of,
-                cadres=_cadre_filter(filters),
-                attribution=attribution,
-                # Nothing can have been entered after today.
-                later=not grouped and as_of < timezone.localdate(),
-            )
+            ask = self._ask(user, filters, periods, as_of)
         except EmptyResultSet:  # nothing in the user's scope
             return []
+        sql, params = self._statement(
+            lambda gate: state_query(ask, rule=self.id, later=later, gate=gate),
+            lambda gate: unmet_query(ask, kinds=self.kinds, later=later, gate=gate),
+            periods,
+        )
         if grouped:
             sql = (
                 f"SELECT g.name, g.cadre_id, g.idx, COUNT(*) FROM ({sql}) g "
@@ -454,17 +625,14 @@ class PairingRule(Rule):
         if not periods:
             return []
         try:
-            households, attribution = self._households(user, filters)
-            sql, params = met_later_query(
-                periods=periods,
-                kinds=self.kinds,
-                households=households,
-                as_of=as_of,
-                cadres=_cadre_filter(filters),
-                attribution=attribution,
-            )
+            ask = self._ask(user, filters, periods, as_of)
         except EmptyResultSet:
             return []
+        sql, params = self._statement(
+            lambda gate: state_met_later_query(ask, rule=self.id, kinds=self.kinds, gate=gate),
+            lambda gate: met_later_query(ask, kinds=self.kinds, gate=gate),
+            periods,
+        )
         with read_connection(Visit).cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -473,7 +641,7 @@ class PairingRule(Rule):
             moment = _moment(met_at)
             assert moment is not None  # the query keeps only the rows met
             counts[(periods[index].end, timezone.localdate(moment))] += 1
-        return [MetLater(self.id, due, day, n) for (due, day), n in counts.items()]
+        return met_later_of(self.id, counts)
 
     def overdue(
         self,
@@ -547,7 +715,7 @@ def problem_late_q(as_of: datetime.date) -> Q:
 
 
 @register(order=40)
-class ProblemResolveRule(Rule):
+class ProblemResolveRule(RoutedRecordRule):
     """A problem still open on as_of after its due date (set when it was routed)."""
 
     id = "problem.resolve"
@@ -557,24 +725,34 @@ class ProblemResolveRule(Rule):
     # and resolve) is listed under any of them, and under 38 with all its items.
     articles = range(1, 46)
     title = "a routed problem resolved by its due date"
+    since_field = "found_on"
+    started_field = "found_on"
 
-    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
+    def scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
         if filters.cadre:
             return Problem.objects.none()  # the department answers, not a cadre
-        problems = visible(
-            user,
-            Problem.objects.filter(
-                _open_on(as_of, "resolved_on", "resolved_at"),
-                known_by(as_of, dated="found_on", entered="created_at"),
-            ),
-        )
+        problems = visible(user, Problem.objects.all())
         if filters.article is not None and filters.article != self.article:
             problems = problems.filter(category__article_id=filters.article)
         if filters.village:
             problems = problems.filter(household__village__name=filters.village)
         if filters.department:
             problems = problems.filter(department__name=filters.department)
-        return problems.order_by("due", "id")
+        return problems
+
+    def open_q(self, as_of: datetime.date) -> Q:
+        return _open_on(as_of, "resolved_on", "resolved_at") & known_by(
+            as_of, dated="found_on", entered="created_at"
+        )
+
+    def closed_from(self) -> Expression:
+        return counts_from(dated="resolved_on", entered="resolved_at")
+
+    def known_from(self) -> Expression:
+        return known_from(dated="found_on", entered="created_at")
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        return due_soon_until(self.id, as_of)
 
     # The columns an item needs, read as values: building the model objects would cost the most.
     _COLUMNS = (
@@ -588,7 +766,7 @@ class ProblemResolveRule(Rule):
         "description",
     )
 
-    def _items(self, problems: QuerySet, as_of: datetime.date, pending: bool):
+    def items(self, records: QuerySet, as_of: datetime.date, *, pending: bool) -> list[OverdueItem]:
         subject = _("resolve the problem 「%(category)s」: %(description)s")
         return [
             OverdueItem(
@@ -606,31 +784,9 @@ class ProblemResolveRule(Rule):
                 subject=subject % {"category": category, "description": description},
             )
             for found_on, due, number, village, department, category, article, description in (
-                problems.values_list(*self._COLUMNS)
+                records.values_list(*self._COLUMNS)
             )
         ]
-
-    def overdue(
-        self,
-        *,
-        user: User | AnonymousUser,
-        as_of: datetime.date,
-        since: datetime.date,
-        filters: Filters,
-    ) -> list[OverdueItem]:
-        # One query: problems found on or after `since`, due before `as_of`, open on `as_of`.
-        problems = self._open(user, as_of, filters).filter(
-            problem_late_q(as_of), found_on__gte=since
-        )
-        return self._items(problems, as_of, pending=False)
-
-    def pending(
-        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
-    ) -> list[OverdueItem]:
-        problems = self._open(user, as_of, filters).filter(
-            found_on__lte=as_of, due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
-        )
-        return self._items(problems, as_of, pending=True)
 
 
 @register(order=50)
@@ -646,23 +802,50 @@ class EmergencyAidRule(Rule):
     article = 40
     title = "a 救急难 case aided within days of its report"
 
-    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
+    def _scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        """The cases in the user's scope under the filters, open or not."""
         if filters.department and filters.department != CIVIL_AFFAIRS:
             return EmergencyCase.objects.none()
         # The case's cadre sees it after a handover too (docs/design.md, attribution).
-        cases = attributed(
-            user,
-            EmergencyCase.objects.filter(
-                _open_on(as_of, "aided_on", "aided_at"),
-                known_by(as_of, dated="occurred_on", entered="created_at"),
-            ),
-            cadre="cadre_id",
-        )
+        cases = attributed(user, EmergencyCase.objects.all(), cadre="cadre_id")
         if filters.village:
             cases = cases.filter(household__village__name=filters.village)
         if filters.cadre:
             cases = cases.filter(cadre__user__username=filters.cadre)
-        return cases.select_related("household__village", "cadre__user")
+        return cases
+
+    def _open(self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters):
+        return (
+            self._scoped(user, filters)
+            .filter(
+                _open_on(as_of, "aided_on", "aided_at"),
+                known_by(as_of, dated="occurred_on", entered="created_at"),
+            )
+            .select_related("household__village", "cadre__user")
+        )
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Cases aided by an entry made after the day after their due day (one query)."""
+        days = in_force("emergency.aid", "days")
+        cases = self._scoped(user, filters).filter(
+            days.due_before("occurred_on", as_of), occurred_on__gte=since
+        )
+        return closed_late(
+            self.id,
+            cases,
+            clock="occurred_on",
+            closed=counts_from(dated="aided_on", entered="aided_at"),
+            known=known_from(dated="occurred_on", entered="created_at"),
+            as_of=as_of,
+            due_of=lambda day: day + datetime.timedelta(days=days.on(day)),
+        )
 
     @staticmethod
     def _due_before(day: datetime.date) -> Q:
@@ -721,3 +904,18 @@ class EmergencyAidRule(Rule):
     ) -> list[OverdueItem]:
         days = in_force("emergency.aid", "days")
         return [self._item(case, as_of, pending, days) for case in cases]
+
+
+def _refresh_state(households: list[int] | None) -> None:
+    from visits.state import refresh  # it builds on this module
+
+    refresh(households=households)
+
+
+def _check_state(rebuild: bool) -> dict[str, int]:
+    from visits.state import check
+
+    return check(rebuild=rebuild)
+
+
+register_state(refresh=_refresh_state, check=_check_state)

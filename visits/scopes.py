@@ -30,7 +30,8 @@ route_to_department(
     lambda ids: Problem.objects.filter(department_id__in=ids).values("household_id")
 )
 
-scope.register_public("visits.problemcategory")
+scope.register_public("visits.problemcategory", "visits.visitstatebuilt")
 scope.register_rows("visits.visit", below_household("household_id", "household__village_id"))
+scope.register_rows("visits.visitstate", below_household("household_id", "household__village_id"))
 scope.register_rows("visits.problem", routed_q("household_id", "household__village_id"))
 scope.register_rows("visits.emergencycase", _emergency_q)

@@ -25,6 +25,7 @@ from visits.checks import closed_month_error, content_error, future_date_error, 
 from visits.models import EmergencyCase, Problem, ProblemCategory, Visit
 from xigang import scope
 from xigang.entry import go_live
+from xigang.obligations import state_refresh
 from xigang.periods import MONTHLY, period_of
 
 
@@ -149,6 +150,7 @@ def visit_record(
     )
     visit.full_clean()
     visit.save()
+    state_refresh(households=[household.pk])
     return visit
 
 

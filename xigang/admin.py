@@ -44,6 +44,7 @@ from xigang.ledger_resources import (
 )
 from xigang.ledgers import LedgerError, LedgerKind, get_kind, run_in_background
 from xigang.models import import_mark
+from xigang.obligations import state_refresh
 from xigang.upload_limits import check_size
 
 if TYPE_CHECKING:  # django-stubs' companion, installed with the test tools only
@@ -365,6 +366,20 @@ class LedgerImportForm(ImportForm):
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages[0]) from exc
         return upload
+
+
+class KeepsObligationState(admin.ModelAdmin):
+    """For the admin of rows that the stored obligation states derive from (visits, pairings):
+    a deletion refreshes their households' state in the same request, as the services do."""
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        super().delete_model(request, obj)
+        state_refresh(households=[obj.household_id])  # type: ignore[attr-defined]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        households = list(queryset.values_list("household_id", flat=True))
+        super().delete_queryset(request, queryset)
+        state_refresh(households=households)
 
 
 class LedgerAdminMixin(ImportMixin, ExportActionMixin, admin.ModelAdmin):

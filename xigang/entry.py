@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Case, DateField, F, Q, Value, When
+from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 _installed_on: datetime.date | None = None  # read once: it never changes after installation
@@ -77,4 +78,27 @@ def done_by(day: datetime.date, *, dated: str, entered: str) -> Q:
         Q(**{f"{dated}__lt": go_live()})
         | Q(**{f"{entered}__isnull": True})
         | Q(**{f"{entered}__lt": end_of(day)})
+    )
+
+
+def counts_from(*, dated: str, entered: str) -> Case:
+    """SQL for `counts_on`: the day the row's `dated` thing counts from (`done_by` holds from
+    that day on; NULL while undated)."""
+    return Case(
+        When(Q(**{f"{dated}__lt": go_live()}) | Q(**{f"{entered}__isnull": True}), then=F(dated)),
+        default=Greatest(F(dated), TruncDate(entered)),
+        output_field=DateField(),
+    )
+
+
+def known_from(*, dated: str, entered: str) -> Case:
+    """SQL for the first day `known_by` holds for a row: the local day it was entered, or NULL
+    when it counts on every day (history, or no entry time)."""
+    return Case(
+        When(
+            Q(**{f"{dated}__lt": go_live()}) | Q(**{f"{entered}__isnull": True}),
+            then=Value(None, output_field=DateField()),
+        ),
+        default=TruncDate(entered),
+        output_field=DateField(),
     )

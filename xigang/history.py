@@ -255,11 +255,13 @@ def note_full_id_read() -> None:
 
 
 def _tracked(sender: type[models.Model], raw: bool = False) -> bool:
-    # Historical models of migrations live in the module "__fake__": not recorded.
+    # Historical models of migrations live in the module "__fake__": not recorded. Nor are rows
+    # derived from the records (`derived = True`): recomputed, not entered, so not evidence.
     return (
         not raw
         and isinstance(sender._meta.app_config, BusinessApp)
         and sender.__module__ != "__fake__"
+        and not getattr(sender, "derived", False)
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, DateField, Expression, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.timezone import localtime
 
@@ -98,14 +99,93 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class MetLater:
-    """Items overdue once and met since by a late entry (补录): `count` items of `rule` due on
-    `due`, overdue as of every day after it until `met_on`, when the 补录 was entered. What
-    the trend adds back, so that a back-fill never rewrites a past month-end."""
+    """A correction of today's list toward what the lists as of past days showed: `count`
+    items of `rule` due on `due`, listed as of the days after `due` from `listed_from` (None:
+    from the day after `due`) until `met_on`, when a late entry closed them (None: still on
+    today's list). Closed late (a 补录, a resolution entered late): the trend adds them back
+    until `met_on`; entered late (a problem or a report known only after its due day): the
+    trend leaves them out before `listed_from`. So a late entry never rewrites a month-end."""
 
     rule: str
     due: datetime.date
-    met_on: datetime.date
+    met_on: datetime.date | None
     count: int
+    listed_from: datetime.date | None = None
+
+    def listed_on(self, day: datetime.date) -> bool:
+        """Whether the lists as of `day` showed these items (pure arithmetic)."""
+        return (
+            self.due < day
+            and (self.listed_from is None or self.listed_from <= day)
+            and (self.met_on is None or day < self.met_on)
+        )
+
+    def correction(self, day: datetime.date) -> int:
+        """What the list as of `day` showed of these items, less what today's list counts of
+        them on that day (it counts those still listed from their due day on)."""
+        today = self.met_on is None and self.due < day
+        return self.count * (self.listed_on(day) - today)
+
+    def opened_on(self) -> datetime.date:
+        """The last day before they were first listed: what the flow counts them opened by."""
+        first = self.listed_from or self.due
+        return max(self.due, first - datetime.timedelta(days=1))
+
+
+def was_overdue_until(
+    due: datetime.date, met_on: datetime.date, known_on: datetime.date | None
+) -> bool:
+    """Whether an item due on `due`, known from `known_on` (None: always) and met on `met_on`
+    was on the list as of every day from the day after `due` until `met_on` (pure arithmetic):
+    known by then, and met later than the day after its due day."""
+    first_late = due + datetime.timedelta(days=1)
+    return met_on > first_late and (known_on is None or known_on <= first_late)
+
+
+def closed_late(
+    rule: str,
+    records: QuerySet,
+    *,
+    clock: str,
+    closed: Expression,
+    known: Expression | None = None,
+    as_of: datetime.date,
+    due_of: Callable[[datetime.date], datetime.date] | None = None,
+) -> list[MetLater]:
+    """The `MetLater` of a rule of one record per item (a problem, a finding, a duty, ...), in
+    one grouped query: those closed after the day after their due day, and those entered after
+    it. `records` are the rule's records in the user's scope under its filters (open or not),
+    `clock` the date column the due day is (or follows from, by `due_of`), `closed` the SQL day
+    the closure counts from (`xigang.entry.counts_from`), `known` the SQL day the record is
+    known from (`xigang.entry.known_from`; None: always)."""
+    records = records.annotate(
+        late_met_on=closed,
+        late_known_on=known if known is not None else Value(None, DateField()),
+    )
+    if known is None:  # always known: only the closed ones can need a correction
+        records = records.filter(late_met_on__isnull=False)
+    rows = (
+        records.order_by()
+        .values_list(clock, "late_known_on", "late_met_on")
+        .annotate(n=Count("pk"))
+    )
+    found = []
+    for day, known_on, met_on, n in rows:
+        due = due_of(day) if due_of else day
+        first_late = due + datetime.timedelta(days=1)
+        if due >= as_of or (known_on is not None and known_on > as_of):
+            continue  # not on any list up to as_of
+        met = met_on if met_on is not None and met_on <= as_of else None
+        late_known = known_on is not None and known_on > first_late
+        if (met is None or met > first_late) and (late_known or met is not None):
+            listed_from = known_on if late_known else None
+            found.append(MetLater(rule, due, met, n, listed_from))
+    return found
+
+
+def met_later_of(rule: str, counts: Counter[tuple[datetime.date, datetime.date]]) -> list[MetLater]:
+    """The `MetLater` of counts by (due day, day met)."""
+    return [MetLater(rule, due, met_on, n) for (due, met_on), n in sorted(counts.items())]
 
 
 TALLY_FIELDS = ("rule", "article", "due", "village", "department", "cadre", "cadre_name")
@@ -206,9 +286,24 @@ class Rule:
         since: datetime.date,
         filters: Filters,
     ) -> list[MetLater]:
-        """Items overdue at some day before `as_of` and met since by a 补录 (the visit rules);
-        none by default."""
+        """Items overdue at some day before `as_of` and met since by a late entry (`MetLater`):
+        what leaves the list when met late. None for a rule whose late items stay listed."""
         return []
+
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        """`tallies` and `met_later` together: a rule that works in Python over the same rows
+        for both reads them once."""
+        return (
+            self.tallies(user=user, as_of=as_of, since=since, filters=filters),
+            self.met_later(user=user, as_of=as_of, since=since, filters=filters),
+        )
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
@@ -216,6 +311,82 @@ class Rule:
         """Obligations not yet late that fall due soon (within the rule's dated window, or in
         the current period); none by default."""
         return []
+
+
+class RoutedRecordRule(Rule):
+    """A record routed to a department, to be closed by its `due` day (a problem, a gap, a
+    measure): overdue = known, open at the end of as_of and due before it; pending = open and
+    due within the rule's due-soon window; met later = closed by an entry made after the day
+    after its due day (`closed_late`). Subclasses give the records and how they close."""
+
+    since_field: ClassVar[str]  # the date column a report's `since` keeps from
+    started_field: ClassVar[str | None] = None  # a record not started by as_of is not pending
+
+    def scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        """The rule's records in the user's scope under the filters, open or closed."""
+        raise NotImplementedError
+
+    def open_q(self, as_of: datetime.date) -> Q:
+        """Known and not closed as of the end of `as_of`."""
+        raise NotImplementedError
+
+    def closed_from(self) -> Expression:
+        """SQL: the day a record's closure counts from (NULL while open)."""
+        raise NotImplementedError
+
+    def known_from(self) -> Expression | None:
+        """SQL: the day a record is known from (None: always known)."""
+        return None
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        raise NotImplementedError
+
+    def items(self, records: QuerySet, as_of: datetime.date, *, pending: bool) -> list[OverdueItem]:
+        raise NotImplementedError
+
+    def _since(self, since: datetime.date) -> Q:
+        return Q(**{f"{self.since_field}__gte": since})
+
+    def overdue(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[OverdueItem]:
+        records = self.scoped(user, filters).filter(
+            self.open_q(as_of), self._since(since), due__lt=as_of
+        )
+        return self.items(records.order_by("due", "id"), as_of, pending=False)
+
+    def pending(
+        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
+    ) -> list[OverdueItem]:
+        records = self.scoped(user, filters).filter(
+            self.open_q(as_of), due__gte=as_of, due__lte=self.due_soon_until(as_of)
+        )
+        if self.started_field:
+            records = records.filter(**{f"{self.started_field}__lte": as_of})
+        return self.items(records.order_by("due", "id"), as_of, pending=True)
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        records = self.scoped(user, filters).filter(self._since(since), due__lt=as_of)
+        return closed_late(
+            self.id,
+            records,
+            clock="due",
+            closed=self.closed_from(),
+            known=self.known_from(),
+            as_of=as_of,
+        )
 
 
 # rule id -> (dashboard position, rule class), filled by the apps' `rules.py` through `register`.
@@ -233,6 +404,39 @@ def register(*, order: int) -> Callable[[type[Rule]], type[Rule]]:
         return rule
 
     return add
+
+
+# The stored obligation states (issue 18): an app that keeps its rules' answers instead of
+# recomputing them registers the one function that brings them up to date (for household ids,
+# or None: all) and the check that compares them with a recomputation ({rule: differences}).
+Refresh = Callable[[list[int] | None], None]
+Check = Callable[[bool], dict[str, int]]
+_STATES: list[tuple[Refresh, Check]] = []
+
+
+def register_state(*, refresh: Refresh, check: Check) -> None:
+    if (refresh, check) not in _STATES:
+        _STATES.append((refresh, check))
+
+
+def state_refresh(*, households: Iterable[int] | None) -> None:
+    """Bring every stored obligation state up to date for `households` (ids; None: all), in
+    the caller's transaction: services and ledger imports call it after each write that can
+    change what is owed or met."""
+    ids = None if households is None else sorted(set(households))
+    if ids == []:
+        return
+    for refresh, _check in _STATES:
+        refresh(ids)
+
+
+def state_check(*, rebuild: bool) -> dict[str, int]:
+    """The differences between each stored state and a recomputation from scratch, by rule;
+    with `rebuild`, the states rebuilt afterwards (the nightly run)."""
+    found: dict[str, int] = {}
+    for _refresh, check in _STATES:
+        found.update(check(rebuild))
+    return found
 
 
 def rule_label(rule_id: str) -> str:
@@ -265,14 +469,24 @@ def sort_key(item: OverdueItem) -> tuple:
 
 
 def _gather(
-    user: User | AnonymousUser, filters: Filters, method: str, **dates: datetime.date
+    user: User | AnonymousUser,
+    filters: Filters,
+    method: str,
+    *,
+    pairs: bool = False,
+    **dates: datetime.date,
 ) -> list:
-    """What the selected rules' `method` returns, together; nothing for anonymous users."""
+    """What the selected rules' `method` returns, together (with `pairs`, one answer per rule);
+    nothing for anonymous users."""
     if not user.is_authenticated:
         return []
     found: list = []
     for rule in _selected(filters):
-        found.extend(getattr(rule, method)(user=user, filters=filters, **dates))
+        answer = getattr(rule, method)(user=user, filters=filters, **dates)
+        if pairs:
+            found.append(answer)
+        else:
+            found.extend(answer)
     return found
 
 
@@ -309,6 +523,23 @@ def met_later(
 ) -> list[MetLater]:
     """The items of past lists met since by a 补录 (see `MetLater`)."""
     return _gather(user, filters, "met_later", as_of=as_of, since=since)
+
+
+def tallies_and_met_later(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = NO_FILTERS,
+) -> tuple[list[Tally], list[MetLater]]:
+    """`overdue_tallies` and `met_later` at once (the whole-town trend needs both)."""
+    found: tuple[list[Tally], list[MetLater]] = ([], [])
+    for tallies, later in _gather(
+        user, filters, "tallies_and_met_later", as_of=as_of, since=since, pairs=True
+    ):
+        found[0].extend(tallies)
+        found[1].extend(later)
+    return found
 
 
 def pending_items(

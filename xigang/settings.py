@@ -161,6 +161,12 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"XIGANG_GO_LIVE must be YYYY-MM-DD, got {_go_live!r}") from exc
 
+# Where the visit rules read what is overdue (issue 18): "state", the stored rows kept by the
+# writes (the engine answers wherever they do not cover the periods asked), or "engine".
+OBLIGATION_SOURCE = env_str("XIGANG_OBLIGATION_SOURCE", "state")
+if OBLIGATION_SOURCE not in ("state", "engine"):
+    raise ImproperlyConfigured("XIGANG_OBLIGATION_SOURCE must be state or engine")
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from typing import cast
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Case, DateField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,7 +38,7 @@ from duties.models import (
 from duties.organisation.params import due_soon_until, in_force
 from duties.schedules.data import scheduled_articles
 from duties.schedules.generation import ensure_generated
-from xigang.obligations import Filters, OverdueItem, Rule, register
+from xigang.obligations import Filters, MetLater, OverdueItem, Rule, closed_late, register
 from xigang.scope import visible
 
 People = dict[tuple[str, int], list[tuple[str, str]]]
@@ -95,7 +96,29 @@ class ScheduledDutyRule(Rule):
     title = "scheduled duty completed with evidence by its due date"
 
     def _open(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
-        obligations = visible(user, Obligation.objects.filter(status=Obligation.Status.OPEN))
+        return self._scoped(user, filters).filter(status=Obligation.Status.OPEN)
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        """Obligations completed (or waived) by an entry made after the day after their due
+        day (one query; a closed obligation was generated before it was closed)."""
+        obligations = self._scoped(user, filters).filter(due__lt=as_of, period_start__gte=since)
+        closed = Case(
+            When(status=Obligation.Status.OPEN, then=Value(None, output_field=DateField())),
+            default=TruncDate(Coalesce("completed_at", "waived_at")),
+            output_field=DateField(),
+        )
+        return closed_late(self.id, obligations, clock="due", closed=closed, as_of=as_of)
+
+    def _scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet:
+        """The obligations in the user's scope under the filters, open or closed."""
+        obligations = visible(user, Obligation.objects.all())
         if filters.village:
             obligations = obligations.filter(village__name=filters.village)
         if filters.department:

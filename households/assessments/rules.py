@@ -28,11 +28,21 @@ its due day is before it; days_overdue = as-of − due; pending while open and d
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    DateField,
+    Exists,
+    Expression,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,8 +51,19 @@ from duties.organisation.params import PERIOD_KINDS, InForce, due_soon_until, wi
 from households.assessments.models import AssessmentGap
 from households.models import Assessment, Household, Pairing
 from households.responsibility import ASSESSMENT_DEPARTMENTS
-from xigang.entry import end_of, known_by
-from xigang.obligations import Filters, OverdueItem, Rule, register
+from xigang.entry import end_of, known_by, known_from
+from xigang.obligations import (
+    Filters,
+    MetLater,
+    OverdueItem,
+    RoutedRecordRule,
+    Rule,
+    Tally,
+    met_later_of,
+    register,
+    tally,
+    was_overdue_until,
+)
 from xigang.periods import Period, stepped_period_of, stepped_periods_between
 from xigang.scope import attribution as scope_attribution
 from xigang.scope import visible
@@ -98,15 +119,17 @@ class AssessmentDueRule(Rule):
         since: datetime.date,
         filters: Filters,
         pending: bool,
-    ) -> list[OverdueItem]:
+    ) -> tuple[list[OverdueItem], list[MetLater]]:
+        """The overdue (or pending) items, and (overdue only) the `MetLater` of the periods and
+        changes met by an assessment entered after the day after their due day: one pass."""
         if filters.department:
-            return []  # the rule charges villages and pairing cadres, no department
+            return [], []  # the rule charges villages and pairing cadres, no department
         params = _parameters()
         steps = tuple((start, PERIOD_KINDS[months]) for start, months in params["months"].steps)
         change_days = params["change_days"]
         households, reach, cadre_id, chosen = self._households(user, filters)
         if not households:
-            return []
+            return [], []
         current = stepped_period_of(steps, as_of)
         if pending:
             soon = as_of + datetime.timedelta(days=params["due_soon_days"].on(as_of))
@@ -115,47 +138,62 @@ class AssessmentDueRule(Rule):
         else:
             periods = stepped_periods_between(steps, since, as_of)
         first = min([since, *(p.start for p in periods)])
-        assessed: dict[int, list[datetime.date]] = defaultdict(list)
+        # household id -> (assessed on, the day the assessment counts from)
+        assessed: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
         changes = []
         # The households as a subquery, not a list of ids: a town's would be 3,000 parameters.
         ids = chosen.values("pk")
-        for pk, day, is_change in _days(ids, first=first, since=since, as_of=as_of):
+        for pk, day, is_change, known_on in _days(ids, first=first, since=since, as_of=as_of):
             if is_change:
                 changes.append((pk, day))
             else:
-                assessed[pk].append(day)
-        owed: list[tuple[HouseholdRow, Period, datetime.date, str]] = []
+                assessed[pk].append((day, max(day, known_on or day)))
+
+        def listed(pk: int, start: datetime.date, due: datetime.date) -> datetime.date | None:
+            """None: unmet as of `as_of` (listed); the day met, when met late after it was
+            listed; `date.min`: met in time (never listed)."""
+            met = min((n for d, n in assessed.get(pk, []) if start <= d <= due), default=None)
+            if met is None or (not pending and was_overdue_until(due, met, None)):
+                return met
+            return datetime.date.min
+
+        owed: list[tuple[HouseholdRow, Period, datetime.date, str, datetime.date | None]] = []
         by_id = {row[0]: row for row in households}
         for row in households:
-            days = assessed.get(row[0], [])
             for period in periods:
                 if row[3] is not None and row[3] > period.end.year:
                     continue  # identified later: not yet in the register
-                if not any(period.start <= day <= period.end for day in days):
+                met = listed(row[0], period.start, period.end)
+                if met != datetime.date.min:
                     subject = _("assess 两不愁三保障 in %(period)s") % {"period": period.label}
-                    owed.append((row, period, period.end, subject))
+                    owed.append((row, period, period.end, subject, met))
         for pk, day in changes:
             due = day + datetime.timedelta(days=change_days.on(day))
             if pending and due < as_of:
                 continue
             if not pending and due >= as_of:
                 continue
-            if any(day <= assessed_on <= due for assessed_on in assessed.get(pk, [])):
+            met = listed(pk, day, due)
+            if met == datetime.date.min:
                 continue
             period = Period(day.isoformat(), day, due)
             subject = _("re-assess 两不愁三保障: a visit on %(day)s reported a change") % {
                 "day": day.isoformat()
             }
-            owed.append((by_id[pk], period, due, subject))
+            owed.append((by_id[pk], period, due, subject, met))
         if not owed:
-            return []
+            return [], []
         cadres = _cadres_on(owed, ids)
         items = []
-        for row, period, due, subject in owed:
+        counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
+        for row, period, due, subject, met in owed:
             cadre = cadres.get((row[0], due))
             if row[0] not in reach and (cadre is None or cadre[0] != cadre_id):
                 continue  # another cadre's item, seen only by its village
             if filters.cadre and (cadre is None or cadre[1] != filters.cadre):
+                continue
+            if met is not None:
+                counts[(due, met)] += 1
                 continue
             items.append(
                 OverdueItem(
@@ -174,7 +212,7 @@ class AssessmentDueRule(Rule):
                     cadre_name=cadre[2] if cadre else None,
                 )
             )
-        return items
+        return items, met_later_of(self.id, counts)
 
     def overdue(
         self,
@@ -184,12 +222,33 @@ class AssessmentDueRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> list[OverdueItem]:
-        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)
+        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)[0]
+
+    def tallies_and_met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> tuple[list[Tally], list[MetLater]]:
+        items, later = self._items(user, as_of=as_of, since=since, filters=filters, pending=False)
+        return tally(items), later
+
+    def met_later(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[MetLater]:
+        return self._items(user, as_of=as_of, since=since, filters=filters, pending=False)[1]
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
-        return self._items(user, as_of=as_of, since=as_of, filters=filters, pending=True)
+        return self._items(user, as_of=as_of, since=as_of, filters=filters, pending=True)[0]
 
 
 def _parameters() -> dict[str, InForce]:
@@ -209,33 +268,44 @@ def _parameters() -> dict[str, InForce]:
 
 def _days(
     ids: QuerySet, *, first: datetime.date, since: datetime.date, as_of: datetime.date
-) -> list[tuple[int, datetime.date, bool]]:
-    """(household id, day, whether a change) of the assessments known by `as_of` from `first`,
-    and of the visits from `since` reporting a change, in one query. The visits are read
+) -> list[tuple[int, datetime.date, bool, datetime.date | None]]:
+    """(household id, day, whether a change, the day an assessment is known from or None) of
+    the assessments known by `as_of` from `first`, and of the visits from `since` reporting a
+    change, in one query. The visits are read
     through the household's reverse relation: households imports no other app."""
     assessments = (
         Assessment.objects.filter(household_id__in=ids, assessed_on__gte=first)
         .filter(assessed_on__lte=as_of)
         .filter(known_by(as_of, dated="assessed_on", entered="created_at"))
         .order_by()
-        .values_list("household_id", "assessed_on", Value(False, output_field=BooleanField()))
+        .annotate(known_on=known_from(dated="assessed_on", entered="created_at"))
+        .values_list(
+            "household_id",
+            "assessed_on",
+            Value(False, output_field=BooleanField()),
+            "known_on",
+        )
     )
     changes = Household.objects.filter(
         pk__in=ids, visits__reports_change=True, visits__on__gte=since, visits__on__lte=as_of
     )
     changes = changes.order_by().values_list(
-        "pk", "visits__on", Value(True, output_field=BooleanField())
+        "pk",
+        "visits__on",
+        Value(True, output_field=BooleanField()),
+        Value(None, output_field=DateField()),
     )
     return list(assessments.union(changes))
 
 
 def _cadres_on(
-    owed: Iterable[tuple[HouseholdRow, Period, datetime.date, str]], ids: QuerySet
+    owed: Iterable[tuple[HouseholdRow, Period, datetime.date, str, datetime.date | None]],
+    ids: QuerySet,
 ) -> dict[tuple[int, datetime.date], tuple[int, str, str]]:
     """(household id, day) -> (cadre id, username, name) of the cadre paired that day (the
     latest started), for each item's household and due day, from the pairings of the
     households `ids` (a subquery; one query)."""
-    wanted = {(row[0], due) for row, _period, due, _subject in owed}
+    wanted = {(row[0], due) for row, _period, due, _subject, _met in owed}
     spans = defaultdict(list)
     for pk, start, end, cadre_id, username, name in (
         Pairing.objects.filter(household_id__in=ids)
@@ -262,7 +332,7 @@ def gap_open_on(as_of: datetime.date) -> Q:
 
 
 @register(order=38)
-class AssessmentGapRule(Rule):
+class AssessmentGapRule(RoutedRecordRule):
     """A gap still open on as_of after its due date; the department it was routed to answers."""
 
     id = GAP_RULE
@@ -271,13 +341,13 @@ class AssessmentGapRule(Rule):
     # Each item cites its department's article (11 housing, 12 health, 13 education, ...).
     articles = tuple(sorted({article for _name, article in ASSESSMENT_DEPARTMENTS.values()}))
     title = "a 两不愁三保障 gap closed by its department by its due date"
+    since_field = "found_on"
+    started_field = "found_on"
 
-    def _open(
-        self, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
-    ) -> QuerySet[AssessmentGap]:
+    def scoped(self, user: User | AnonymousUser, filters: Filters) -> QuerySet[AssessmentGap]:
         if filters.cadre:
             return AssessmentGap.objects.none()  # the department answers, not a cadre
-        gaps = visible(user, AssessmentGap.objects.filter(gap_open_on(as_of)))
+        gaps = visible(user, AssessmentGap.objects.all())
         if filters.article is not None and filters.article != self.article:
             items = [i for i, (_n, a) in ASSESSMENT_DEPARTMENTS.items() if a == filters.article]
             gaps = gaps.filter(item__in=items)
@@ -285,10 +355,22 @@ class AssessmentGapRule(Rule):
             gaps = gaps.filter(household__village__name=filters.village)
         if filters.department:
             gaps = gaps.filter(department__name=filters.department)
-        return gaps.order_by("due", "id")
+        return gaps
 
-    def _items(
-        self, gaps: QuerySet[AssessmentGap], as_of: datetime.date, *, pending: bool
+    def open_q(self, as_of: datetime.date) -> Q:
+        return gap_open_on(as_of)
+
+    def closed_from(self) -> Expression:
+        return TruncDate("closed_at")  # closing is an entry: no typed date
+
+    def known_from(self) -> Expression:
+        return known_from(dated="found_on", entered="created_at")
+
+    def due_soon_until(self, as_of: datetime.date) -> datetime.date:
+        return due_soon_until(self.id, as_of)
+
+    def items(
+        self, records: QuerySet[AssessmentGap], as_of: datetime.date, *, pending: bool
     ) -> list[OverdueItem]:
         labels = dict(Assessment.Item.choices)
         subject = _(
@@ -310,7 +392,7 @@ class AssessmentGapRule(Rule):
                 subject=subject % {"item": labels[item], "day": found_on.isoformat()},
                 entered_at=created_at,
             )
-            for item, found_on, due, number, village, department, created_at in gaps.values_list(
+            for item, found_on, due, number, village, department, created_at in records.values_list(
                 "item",
                 "found_on",
                 "due",
@@ -320,22 +402,3 @@ class AssessmentGapRule(Rule):
                 "created_at",
             )
         ]
-
-    def overdue(
-        self,
-        *,
-        user: User | AnonymousUser,
-        as_of: datetime.date,
-        since: datetime.date,
-        filters: Filters,
-    ) -> list[OverdueItem]:
-        gaps = self._open(user, as_of, filters).filter(due__lt=as_of, found_on__gte=since)
-        return self._items(gaps, as_of, pending=False)
-
-    def pending(
-        self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
-    ) -> list[OverdueItem]:
-        gaps = self._open(user, as_of, filters).filter(
-            found_on__lte=as_of, due__gte=as_of, due__lte=due_soon_until(self.id, as_of)
-        )
-        return self._items(gaps, as_of, pending=True)

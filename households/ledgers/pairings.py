@@ -40,6 +40,7 @@ from xigang.ledgers import (
     register,
 )
 from xigang.models import import_mark_of
+from xigang.obligations import state_refresh
 
 SpanKey = tuple[str, int]  # ("db", pairing id) or ("row", Excel row number)
 
@@ -157,6 +158,13 @@ class PairingLedger(LedgerKind):
             ],
             batch_size=BATCH,
         )
+        # Once per import, for the households whose pairings changed.
+        ended = [a.payload["id"] for a in actions if a.kind == "updated"]
+        households = {a.payload["household_id"] for a in actions if a.kind == "created"}
+        households.update(
+            Pairing.objects.filter(pk__in=ended).values_list("household_id", flat=True)
+        )
+        state_refresh(households=households)
 
     def export_rows(self) -> Iterable[tuple]:
         pairings = self.exported(Pairing.objects.all()).order_by("household__number", "start")

@@ -108,6 +108,8 @@ class ContentPrint(models.Model):
     are candidates for copying, checked by their edit distance. Stored, so a daily run hashes
     only the day's visits and looks the rest up by index."""
 
+    derived = True  # recomputed from the visit's text: no change history (xigang.history)
+
     BANDS = 8
     visit = models.OneToOneField(Visit, on_delete=models.CASCADE, primary_key=True)
     band0 = models.BigIntegerField(db_index=True)

@@ -134,11 +134,24 @@ def test_an_inspector_filters_by_name_pages_the_ranking_and_opens_a_record(
     save_screen(page, "inspector-person-desk")
 
 
-def test_a_leader_approves_a_plan_with_one_button(desktop_page, live_server, leader, scene):
+def test_a_leader_approves_a_plan_with_one_button(desktop_page, live_server, leader, office, scene):
+    # The routed problem, overdue for a month, resolved today: the monthly table closes it.
+    from visits.models import Problem
+    from visits.services import problem_resolve
+
+    problem_resolve(
+        problem=Problem.objects.get(), resolution="已修缮屋顶", resolved_on=scene, user=office
+    )
     page = desktop_page
     sign_in(page, live_server, leader)
     check_page(page)
     save_screen(page, "leader-home-desk")
+    page.locator("table.flow").scroll_into_view_if_needed()
+    rows = page.locator("table.flow tbody tr")
+    assert rows.count() == 12
+    this_month = rows.last.locator("td").all_inner_texts()
+    assert this_month[2] == "1"  # closed after falling overdue: the problem
+    save_screen(page, "leader-home-flow-desk")
     page.click("header nav >> text=审批")
     page.wait_for_url("**/dashboard/approvals/")
     check_page(page)
@@ -168,3 +181,36 @@ def test_the_household_admin_page_fits_a_desk_screen(desktop_page, live_server, 
     for header in ("在册", "离户日期"):
         box = page.locator(f".inline-group th:has-text('{header}')").first.bounding_box()
         assert box and box["x"] + box["width"] <= 1366, (header, box)
+
+
+def test_the_household_page_fits_a_phone(phone_page, live_server, east_cadre, pairing, scene):
+    """The household page at 390x844: its record links and buttons are 40x40 px tap targets."""
+    from households.models import Household, Member
+    from households.services import member_change_record
+    from tests.households.conftest import idn
+    from visits.models import Visit
+    from visits.services import visit_record
+
+    household = Household.objects.get(number="东村-001")
+    Member.objects.create(household=household, id_number=idn(1), name="张三", relation="户主")
+    member_change_record(
+        household=household,
+        kind="新生",
+        name="张小宝",
+        happened_on=scene - datetime.timedelta(days=3),
+        reported_on=scene,
+        reported_by=east_cadre,
+    )
+    visit_record(
+        household=household,
+        cadre=pairing.cadre,
+        kind=Visit.Kind.PHONE,
+        on=scene,
+        content="电话了解近况，家中一切正常",
+    )
+    page = phone_page
+    sign_in(page, live_server, east_cadre, next_url="/dashboard/households/东村-001/")
+    check_page(page)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width
+    save_screen(page, "village-cadre-household-phone")

@@ -14,6 +14,8 @@ from households.models import Household, Pairing
 from tests.conftest import make_user
 from xigang import roles
 
+pytestmark = pytest.mark.usefixtures("obligation_source")
+
 D = datetime.date
 Q = {"as_of": "2026-11-29", "since": "2026-01-01"}
 QUARTERS = ["2026-Q1", "2026-Q2", "2026-Q3"]

@@ -8,6 +8,8 @@ from django.urls import reverse
 from tests.dashboard.conftest import AS_OF, PAIRING_ITEMS_PER_HOUSEHOLD
 from xigang import obligations
 
+pytestmark = pytest.mark.usefixtures("obligation_source")
+
 QUERY = {"as_of": AS_OF.isoformat()}
 PAIRING_RULES = {"pairing.home_visit", "pairing.phone_contact"}
 

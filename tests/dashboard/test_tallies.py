@@ -14,6 +14,8 @@ from visits.services import problem_report, visit_record
 from xigang import obligations
 from xigang.obligations import Filters
 
+pytestmark = pytest.mark.usefixtures("obligation_source")
+
 SINCE = datetime.date(2025, 10, 1)
 
 

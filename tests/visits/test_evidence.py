@@ -29,7 +29,7 @@ from xigang.ledgers import export_ledger, get_kind, import_ledger
 from xigang.models import AuditEntry
 from xigang.obligations import Filters, overdue_items
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("obligation_source")]
 
 D = datetime.date
 TEXT = "入户了解收入和就医情况"

@@ -17,6 +17,8 @@ from xigang.ledgers import get_kind, import_ledger
 from xigang.obligations import overdue_items
 from xigang.periods import MONTHLY, QUARTERLY, periods_between
 
+pytestmark = pytest.mark.usefixtures("obligation_source")
+
 D = datetime.date
 AS_OF, SINCE = D(2026, 11, 29), D(2025, 1, 1)
 FIRST = D(2025, 1, 1)

@@ -10,7 +10,7 @@ headers, ID numbers as text) and times, best of --repeat:
   scope, duplicates, 家庭人口 against members, years) into an empty table, all-or-nothing;
 - baseline import: openpyxl read-only, rows to objects with a cached village lookup and no
   validation, `bulk_create`, in one transaction;
-- export: `export_ledger` (scope, masking, formula-safe cells, write-only workbook);
+- export: `export_ledger` (scope, masking, formula-safe cells, streamed by XlsxWriter);
 - baseline export: the same rows from `values_list` into an openpyxl write-only workbook;
 - resource import: the same import through the admin's django-import-export Resource (our
   reader as the library's format, then `import_data`, which runs the engine and fills the

@@ -9,7 +9,7 @@ admin, the `import_ledger` / `export_ledger` commands and the tests:
 - missing required headers refuse the whole file before any row is read; unknown ones are said;
 - every error names the Excel row number, the header and what is wrong, in Chinese;
 - all-or-nothing: any error and nothing is written; `dry_run` reports what would happen;
-- exports use openpyxl's write-only mode and never write a cell a spreadsheet would run as a
+- exports are streamed by XlsxWriter and never write a cell a spreadsheet would run as a
   formula.
 
 See docs/ledger-formats.md and docs/pitfalls.md, "Excel ledgers" (title rows, Excel dates, float
@@ -31,15 +31,13 @@ from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
-import openpyxl
+import xlsxwriter
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from xigang import history, upload_limits
 from xigang.idnumber import from_first_generation, id_number_error, normalise
@@ -837,17 +835,16 @@ def import_rows(kind: LedgerKind, rows: list[Row], report: Report, *, file_name:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def _cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # a literal string, never a formula
-        cell.quotePrefix = True  # and a spreadsheet keeps it text when the cell is edited
-        return cell
-    return value
-
-
-WIDTH_SAMPLE = 200  # rows read ahead to fit the column widths (write-only mode writes once)
+WIDTH_SAMPLE = 200  # rows read ahead to fit the column widths (rows are written once, in order)
 MAX_WIDTH = 60
+# XlsxWriter in constant-memory mode streams rows to disk (1.3x openpyxl's write-only mode,
+# benchmarks/README.md); it never turns a string into a formula, a number or a link.
+WRITER_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 
 def _width(value: Any) -> int:
@@ -870,36 +867,54 @@ def write_workbook(
     rows: Iterable[Iterable[Any]],
     subtitle: str = "",
 ) -> int:
-    """Write a title line, the header row and the rows (write-only mode) as people can use them:
+    """Write a title line, the header row and the rows (streamed) as people can use them:
     columns as wide as their first rows need, the header frozen, a filter on it, dates and
-    times as Excel dates. Returns the row count."""
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
+    times as Excel dates, text that a spreadsheet would run as a formula kept text. Returns the
+    row count."""
+    book = xlsxwriter.Workbook(str(target) if isinstance(target, Path) else target, WRITER_OPTIONS)
+    sheet = book.add_worksheet(title[:31])
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    time_format = book.add_format({"num_format": "yyyy-mm-dd h:mm:ss"})
+    text_format = book.add_format({"quote_prefix": True})  # stays text when the cell is edited
     rows = iter(rows)
     sample = [list(row) for row in itertools.islice(rows, WIDTH_SAMPLE)]
     for index, header in enumerate(headers):
         width = max([_width(header), *(_width(r[index]) for r in sample if index < len(r))])
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(width + 2, MAX_WIDTH)
-    header_row = 3 if subtitle else 2
-    sheet.freeze_panes = f"A{header_row + 1}"
-    title_cell = WriteOnlyCell(sheet, value=title)
-    title_cell.font = Font(bold=True, size=14)
-    sheet.append([title_cell])
+        sheet.set_column(index, index, min(width + 2, MAX_WIDTH))
+    header_row = 2 if subtitle else 1  # 0-based: under the title (and the subtitle)
+    sheet.freeze_panes(header_row + 1, 0)
+    sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
     if subtitle:
-        sheet.append([subtitle])
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    count = 0
-    for row in itertools.chain(sample, rows):
-        sheet.append([_cell(sheet, value) for value in row])
-        count += 1
-    last = get_column_letter(max(len(headers), 1))
-    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + count}"
-    book.save(target)
+        sheet.write_string(1, 0, subtitle)
+    bold = book.add_format({"bold": True})
+    for index, header in enumerate(headers):
+        sheet.write_string(header_row, index, header, bold)
+    write_string, write_number = sheet.write_string, sheet.write_number
+    number = header_row
+    for number, row in enumerate(itertools.chain(sample, rows), start=header_row + 1):
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                continue  # an empty cell, as Excel leaves it
+            if isinstance(value, str):
+                if value.startswith(FORMULA_TRIGGERS):
+                    write_string(number, column, value, text_format)
+                else:
+                    write_string(number, column, value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(number, column, value)
+            elif isinstance(value, int | float | decimal.Decimal):
+                write_number(number, column, value)
+            elif isinstance(value, datetime.datetime):
+                if value.tzinfo is not None:  # Excel has no time zones: the town's local time
+                    value = timezone.localtime(value).replace(tzinfo=None)
+                sheet.write_datetime(number, column, value, time_format)
+            elif isinstance(value, datetime.date):
+                sheet.write_datetime(number, column, value, date_format)
+            else:
+                write_string(number, column, str(value))
+    count = number - header_row
+    sheet.autofilter(header_row, 0, header_row + count, max(len(headers), 1) - 1)
+    book.close()
     return count
 
 
@@ -915,7 +930,6 @@ class Sheet:
 
 def export_sheet(kind: LedgerKind) -> Sheet:
     """The kind's export, not yet written (`export_ledger` and the admin's formats write it)."""
-    from django.utils import timezone
 
     if not kind.user.has_perm(kind.export_permission):
         raise LedgerError(_("you may not export the ledger 「%(title)s」") % {"title": kind.title})

@@ -6,6 +6,7 @@ import io
 import openpyxl
 import pytest
 from django.utils import translation
+from python_calamine import CalamineWorkbook
 
 from xigang.ledgers import (
     CellError,
@@ -62,5 +63,9 @@ def test_it_never_writes_a_formula_cell():
     buffer.seek(0)
     sheet = openpyxl.load_workbook(buffer).worksheets[0]
     cells = [row[0] for row in sheet.iter_rows(min_row=3)]
-    assert [c.value for c in cells] == dangerous
-    assert {c.data_type for c in cells} == {"s"}
+    assert {c.data_type for c in cells} == {"s"}  # text, not one formula
+    assert all(c.quotePrefix for c in cells)  # and kept text when a cell is edited
+    # The values as Excel and our reader read them (openpyxl leaves "\r" escaped as _x000D_).
+    buffer.seek(0)
+    read = CalamineWorkbook.from_filelike(buffer).get_sheet_by_index(0).to_python()
+    assert [row[0] for row in read[2:]] == dangerous

@@ -28,6 +28,8 @@ def test_the_office_previews_and_confirms_a_ledger(
     page = desktop_page
     sign_in(page, live_server, office, next_url="/admin/households/household/")
     page.click("text=导入台账")
+    assert page.inner_text("#content").count("户主姓名") == 1  # the columns named once
+    save_screen(page, "office-ledger-import-desk")
     page.set_input_files("#id_import_file", str(path))
     page.select_option("#id_format", label="xlsx")
     with page.expect_navigation():

@@ -170,16 +170,6 @@ def tallies_and_met_later(
     return _due_before(query, found), _due_before(query, later)
 
 
-def met_later(user: User | AnonymousUser, query: Query) -> list[MetLater]:
-    """The items of past lists met since by a 补录, for the trend (from the one engine)."""
-    return _due_before(
-        query,
-        obligations.met_later(
-            user=user, as_of=query.as_of, since=query.since, filters=query.filters
-        ),
-    )
-
-
 def met_by_late_entry(user: User | AnonymousUser, query: Query) -> tuple[list[Count], list[Count]]:
     """The 补录 visits (`Visit.late_entry`) dated in the query's span and entered by its as-of
     date, counted per village and per cadre, most first: two queries."""

@@ -468,26 +468,22 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
-def _gather(
-    user: User | AnonymousUser,
-    filters: Filters,
-    method: str,
-    *,
-    pairs: bool = False,
-    **dates: datetime.date,
+def _answers(
+    user: User | AnonymousUser, filters: Filters, method: str, **dates: datetime.date
 ) -> list:
-    """What the selected rules' `method` returns, together (with `pairs`, one answer per rule);
-    nothing for anonymous users."""
+    """Each selected rule's answer to `method`; none for anonymous users."""
     if not user.is_authenticated:
         return []
-    found: list = []
-    for rule in _selected(filters):
-        answer = getattr(rule, method)(user=user, filters=filters, **dates)
-        if pairs:
-            found.append(answer)
-        else:
-            found.extend(answer)
-    return found
+    return [
+        getattr(rule, method)(user=user, filters=filters, **dates) for rule in _selected(filters)
+    ]
+
+
+def _gather(
+    user: User | AnonymousUser, filters: Filters, method: str, **dates: datetime.date
+) -> list:
+    """What the selected rules' `method` returns, together."""
+    return [found for answer in _answers(user, filters, method, **dates) for found in answer]
 
 
 def overdue_items(
@@ -534,8 +530,8 @@ def tallies_and_met_later(
 ) -> tuple[list[Tally], list[MetLater]]:
     """`overdue_tallies` and `met_later` at once (the whole-town trend needs both)."""
     found: tuple[list[Tally], list[MetLater]] = ([], [])
-    for tallies, later in _gather(
-        user, filters, "tallies_and_met_later", as_of=as_of, since=since, pairs=True
+    for tallies, later in _answers(
+        user, filters, "tallies_and_met_later", as_of=as_of, since=since
     ):
         found[0].extend(tallies)
         found[1].extend(later)

@@ -381,8 +381,7 @@ def _at(time_machine, day):
 def _month_ends(user, rule):
     """(trend, flow) of the town dashboard for one rule, as of today."""
     query = selectors.Query(as_of=AS_OF, since=SINCE, filters=Filters(rule=rule))
-    tallies = selectors.tallies(user, query)
-    later = selectors.met_later(user, query)
+    tallies, later = selectors.tallies_and_met_later(user, query)
     return selectors.trend(tallies, AS_OF, later), selectors.flow(tallies, AS_OF, later)
 
 

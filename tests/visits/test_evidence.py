@@ -457,8 +457,8 @@ def test_lists_show_a_period_met_later_by_a_late_entry(
 
 def _trend(user, as_of, of=None):
     query = selectors.Query(as_of=as_of, since=SINCE)
-    tallies = selectors.tallies(user, query)
-    return (of or selectors.trend)(tallies, as_of, selectors.met_later(user, query))
+    tallies, later = selectors.tallies_and_met_later(user, query)
+    return (of or selectors.trend)(tallies, as_of, later)
 
 
 @pytest.mark.usefixtures("today")

@@ -107,7 +107,7 @@ def _households(
     pairings = Pairing.objects.filter(household__in=chosen.values("id")).order_by(
         "household_id", "start"
     )
-    for pk, number, village, start, end, username, name in pairings.values_list(
+    for pk, number, village, start, end, paired, name in pairings.values_list(
         "household_id",
         "household__number",
         "household__village__name",
@@ -117,7 +117,7 @@ def _households(
         "cadre__name",
     ):
         row = by_id.get(pk) or by_id.setdefault(pk, _Household(number, village, [], [], []))
-        row.spans.append((start, end, (username, name)))
+        row.spans.append((start, end, (paired, name)))
     plans = HelpPlan.objects.filter(household_id__in=chosen.values("id"), approved_on__isnull=False)
     for pk, year, approved_on in plans.values_list("household_id", "year", "approved_on"):
         if pk in by_id and approved_on is not None:

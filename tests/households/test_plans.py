@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from duties.models import Department
-from households.models import HelpMeasure, HelpPlan, PlanStep
+from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
 from households.plans import measure_add, measure_deliver, plan_start, plan_step_record
 from households.services import plan_approve
 from tests.conftest import make_user
@@ -172,3 +172,18 @@ def test_the_plan_and_measure_ledgers_export_within_scope(tmp_path, east_househo
     export_ledger(get_kind("measures")(dept), path)
     rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
     assert [row[3:5] for row in rows[3:]] == [("低保五保", "民政科")]  # 民政科's own only
+
+
+def test_a_cadre_keeps_their_items_when_a_later_household_was_handed_on(
+    east, east_household, pairing
+):
+    # 东村-002 (a later row) went to a successor before its due day: its item is the
+    # successor's; the cadre still sees their own 东村-001, and not the successor's.
+    successor = make_user("successor", roles.PAIRING, east)
+    later = Household.objects.create(number="东村-002", village=east, head_name="王五")
+    Pairing.objects.create(
+        household=later, cadre=pairing.cadre, start=D(2026, 1, 1), end=D(2026, 1, 31)
+    )
+    Pairing.objects.create(household=later, cadre=successor.cadre, start=D(2026, 2, 1))
+    assert [i.household for i in _items(pairing, D(2026, 4, 1), "plan.exists")] == ["东村-001"]
+    assert [i.household for i in _items(successor, D(2026, 4, 1), "plan.exists")] == ["东村-002"]

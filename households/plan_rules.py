@@ -30,11 +30,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Expression, Q, QuerySet
+from django.db.models import Exists, Expression, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from duties.organisation.params import due_soon_until, in_force
+from duties.organisation.params import InForce, due_soon_until, in_force
 from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
 from xigang.entry import counts_from, counts_on, done_by, go_live
 from xigang.obligations import (
@@ -56,6 +56,7 @@ from xigang.scope import visible
 PLAN_EXISTS = "plan.exists"
 PLAN_REVIEW = "plan.review"
 MEASURE_DELIVER = "measure.deliver"
+NOWHERE = Q(pk__in=[])  # no household: an obligation that cannot be listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +88,15 @@ class _Household:
 
 
 def _households(
-    user: User | AnonymousUser, filters: Filters, *, reviews: bool
+    user: User | AnonymousUser, filters: Filters, candidates: Q, *, reviews: bool
 ) -> tuple[dict[int, _Household], set[int] | None, str | None]:
-    """The paired households not closed that the user may see items of, with their pairings,
-    approvals and (with `reviews`) reviews (three or four queries after the scope); the ids in reach by unit (None: all),
-    the others seen only for the items attributed to the user's cadre, whose user name is last."""
+    """The paired households not closed among `candidates` that the user may see items of,
+    with their pairings, approvals and (with `reviews`) reviews (three or four queries after
+    the scope); the ids in reach by unit (None: all), the others seen only for the items
+    attributed to the user's cadre, whose user name is last."""
     if filters.department:
         return {}, set(), None  # a village and a cadre answer, no department
-    households = Household.objects.exclude(status=Household.Status.CLOSED)
+    households = Household.objects.exclude(status=Household.Status.CLOSED).filter(candidates)
     if filters.village:
         households = households.filter(village__name=filters.village)
     found = scope_attribution(user, households, routed=False)
@@ -139,8 +141,13 @@ def _households(
 class _PlanRule(Rule):
     """What the two plan rules share: the households, who answers, the items."""
 
+    def candidates(self, allowed: InForce, as_of: datetime.date, since: datetime.date | None) -> Q:
+        """SQL on the households: a superset of those with an obligation listed as of `as_of`
+        (overdue from `since`, or pending when it is None) or met late; `owed` decides."""
+        raise NotImplementedError
+
     def owed(
-        self, households: dict[int, _Household], as_of: datetime.date
+        self, households: dict[int, _Household], as_of: datetime.date, allowed: InForce
     ) -> Iterator[tuple[int, Owed]]:
         raise NotImplementedError
 
@@ -148,12 +155,21 @@ class _PlanRule(Rule):
         raise NotImplementedError
 
     def _seen(
-        self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
+        self,
+        user: User | AnonymousUser,
+        filters: Filters,
+        as_of: datetime.date,
+        since: datetime.date | None,
     ) -> Iterator[Owed]:
-        """The obligations the user sees, met or not: by unit reach, or attributed to the
-        user's cadre (paired on the due day)."""
-        households, reach, username = _households(user, filters, reviews=self.id == PLAN_REVIEW)
-        for pk, owed in self.owed(households, as_of):
+        """The obligations the user sees, met or not, of the candidate households (overdue
+        from `since`, or pending when it is None): by unit reach, or attributed to the user's
+        cadre (paired on the due day)."""
+        allowed = in_force(self.id, "days")
+        candidates = self.candidates(allowed, as_of, since)
+        households, reach, username = _households(
+            user, filters, candidates, reviews=self.id == PLAN_REVIEW
+        )
+        for pk, owed in self.owed(households, as_of, allowed):
             mine = owed.cadre is not None and owed.cadre[0] == username
             if reach is not None and pk not in reach and not mine:
                 continue
@@ -162,10 +178,14 @@ class _PlanRule(Rule):
             yield owed
 
     def _open(
-        self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
+        self,
+        user: User | AnonymousUser,
+        filters: Filters,
+        as_of: datetime.date,
+        since: datetime.date | None,
     ) -> Iterator[Owed]:
         """The obligations the user sees not met by `as_of`."""
-        for owed in self._seen(user, filters, as_of):
+        for owed in self._seen(user, filters, as_of, since):
             if owed.met_on is None or owed.met_on > as_of:
                 yield owed
 
@@ -193,7 +213,7 @@ class _PlanRule(Rule):
         met late."""
         items = []
         counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
-        for owed in self._seen(user, filters, as_of):
+        for owed in self._seen(user, filters, as_of, since):
             if owed.start < since or owed.due >= as_of:
                 continue
             met = owed.met_on
@@ -230,7 +250,7 @@ class _PlanRule(Rule):
     ) -> list[OverdueItem]:
         return [
             self._item(owed, as_of, pending=False)
-            for owed in self._open(user, filters, as_of)
+            for owed in self._open(user, filters, as_of, since)
             if owed.due < as_of and owed.start >= since
         ]
 
@@ -240,7 +260,7 @@ class _PlanRule(Rule):
         until = due_soon_until(self.id, as_of)
         return [
             self._item(owed, as_of, pending=True)
-            for owed in self._open(user, filters, as_of)
+            for owed in self._open(user, filters, as_of, None)
             if owed.start <= as_of <= owed.due <= until
         ]
 
@@ -252,10 +272,29 @@ class PlanExistsRule(_PlanRule):
     article = 34
     title = "every household not closed has an approved help plan within days of its pairing"
 
+    def candidates(self, allowed: InForce, as_of: datetime.date, since: datetime.date | None) -> Q:
+        live_from = max(go_live(), REGULATION_START)
+        if live_from > as_of:
+            return NOWHERE  # every clock starts after as_of
+        days = [value for _start, value in allowed.steps]
+        if since is None:  # pending: due on or after as_of, so started at most max(days) before
+            earliest = as_of - datetime.timedelta(days=max(days))
+            met_by = as_of  # an approval by as_of closes it
+        else:  # listed or met late: met after its due day + 1, at least min(days) + 1 after since
+            earliest = since
+            met_by = max(since, live_from) + datetime.timedelta(days=min(days) + 1)
+        found = ~Exists(
+            HelpPlan.objects.filter(household_id=OuterRef("pk"), approved_on__lte=met_by)
+        )
+        if live_from < earliest:  # the clock starts at the first pairing: not before earliest
+            found &= ~Exists(
+                Pairing.objects.filter(household_id=OuterRef("pk"), start__lt=earliest)
+            )
+        return found
+
     def owed(
-        self, households: dict[int, _Household], as_of: datetime.date
+        self, households: dict[int, _Household], as_of: datetime.date, allowed: InForce
     ) -> Iterator[tuple[int, Owed]]:
-        allowed = in_force(PLAN_EXISTS, "days")
         live_from = max(go_live(), REGULATION_START)
         for pk, row in households.items():
             start = max(row.spans[0][0], live_from)
@@ -283,10 +322,42 @@ class PlanReviewRule(_PlanRule):
     article = 34
     title = "a household's help plan is reviewed (动态调整) each year"
 
+    def candidates(self, allowed: InForce, as_of: datetime.date, since: datetime.date | None) -> Q:
+        found = NOWHERE
+        longest = max(value for _start, value in allowed.steps)
+        first = since.year if since else as_of.year - longest // 365 - 1
+        for year in range(first, as_of.year + 1):
+            start = datetime.date(year, 1, 1)
+            due = start + datetime.timedelta(days=allowed.on(start))
+            if since is None:  # pending: started, due on or after as_of; met by as_of closes it
+                if not start <= as_of <= due:
+                    continue
+                met_by = as_of
+            else:  # listed or met late: met after the day after its due day
+                if start < since or due >= as_of:
+                    continue
+                met_by = due + datetime.timedelta(days=1)
+            approved = HelpPlan.objects.filter(
+                household_id=OuterRef("pk"), approved_on__isnull=False
+            )
+            reviewed = PlanStep.objects.filter(
+                done_by(
+                    min(met_by, datetime.date(year, 12, 31)), dated="done_on", entered="entered_at"
+                ),
+                plan__household_id=OuterRef("pk"),
+                step=PlanStep.Step.REVIEW,
+                done_on__gte=start,
+            )
+            found |= (
+                Exists(approved.filter(approved_on__lt=start))
+                & ~Exists(approved.filter(year=year, approved_on__lte=met_by))
+                & ~Exists(reviewed)
+            )
+        return found
+
     def owed(
-        self, households: dict[int, _Household], as_of: datetime.date
+        self, households: dict[int, _Household], as_of: datetime.date, allowed: InForce
     ) -> Iterator[tuple[int, Owed]]:
-        allowed = in_force(PLAN_REVIEW, "days")
         for pk, row in households.items():
             if not row.approved:
                 continue

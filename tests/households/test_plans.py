@@ -10,13 +10,13 @@ from django.urls import reverse
 
 from duties.models import Department, RuleParameter
 from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
-from households.plan_rules import PlanExistsRule, PlanReviewRule
+from households.plan_rules import MeasureDeliverRule, PlanExistsRule, PlanReviewRule
 from households.plans import measure_add, measure_deliver, plan_start, plan_step_record
 from households.services import plan_approve
 from tests.conftest import SHANGHAI, make_user
 from xigang import roles
 from xigang.ledgers import export_ledger, get_kind
-from xigang.obligations import Filters, MetLater, overdue_items, pending_items
+from xigang.obligations import Filters, MetLater, overdue_items, pending_items, tally
 from xigang.scope import visible
 
 D = datetime.date
@@ -239,3 +239,27 @@ def test_the_days_allowed_for_a_plan_are_those_in_force_on_the_pairing_day(
         user=pairing, as_of=D(2026, 3, 1), since=SINCE, filters=Filters()
     )
     assert later == ([MetLater("plan.exists", D(2026, 1, 31), approved, 1)] if late else [])
+
+
+def test_the_measures_counted_are_those_listed(east_household, west_household, dept, inspector):
+    # 民政科's two measures due the same day in 东村 count as one tally of 2; 残联's, the next
+    # day's and 西村's are one each.
+    plans = [plan_start(household=h, year=2026) for h in (east_household, west_household)]
+    for plan, kind, day in [
+        (plans[0], "低保五保", D(2026, 5, 1)),
+        (plans[0], "临时救助", D(2026, 5, 1)),
+        (plans[0], "残疾人补贴", D(2026, 5, 1)),
+        (plans[0], "低保五保", D(2026, 5, 2)),
+        (plans[1], "低保五保", D(2026, 5, 1)),
+    ]:
+        measure_add(plan=plan, kind=kind, due=day)
+    rule = MeasureDeliverRule()
+    for user in (inspector, dept):
+        for filters in (Filters(), Filters(village="东村"), Filters(department="残联")):
+            kw = dict(user=user, as_of=D(2026, 6, 1), since=SINCE, filters=filters)
+            counted = rule.tallies(**kw)
+            assert sorted(counted, key=repr) == sorted(tally(rule.overdue(**kw)), key=repr)
+    assert sorted(
+        t.count
+        for t in rule.tallies(user=inspector, as_of=D(2026, 6, 1), since=SINCE, filters=Filters())
+    ) == [1, 1, 1, 2]

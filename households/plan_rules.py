@@ -97,13 +97,15 @@ def _households(
     attributed to the user's cadre, whose user name is last."""
     if filters.department:
         return {}, set(), None  # a village and a cadre answer, no department
-    households = Household.objects.exclude(status=Household.Status.CLOSED).filter(candidates)
+    households = Household.objects.exclude(status=Household.Status.CLOSED)
     if filters.village:
         households = households.filter(village__name=filters.village)
     found = scope_attribution(user, households, routed=False)
     chosen = found.reach
     if found.cadre_id is not None:
         chosen = chosen | households.filter(pairings__cadre_id=found.cadre_id)
+    # The scope's ids first, so that the candidates are tested on the user's households only.
+    chosen = Household.objects.filter(pk__in=chosen.values("pk")).filter(candidates)
     reach = None if found.whole_town else set(found.reach.values_list("id", flat=True))
     username = user.get_username() if found.cadre_id is not None else None
     by_id: dict[int, _Household] = {}

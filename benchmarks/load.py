@@ -249,6 +249,7 @@ def _cost(url: str, cast: dict, port: int, repeat: int) -> None:
     thread: what a page costs whatever else the machine runs (CPU time, not waiting). Then the
     load test's mix of pages weighted as locust weighs the roles, and the request rate two cores
     could serve at most."""
+    os.environ["CONN_MAX_AGE"] = "600"  # one database process per run, not a new one a minute
     server = _gunicorn(url, port, 1, threads=1)
     try:
         worker = _worker_pid(server)

@@ -77,6 +77,8 @@ class Visit(models.Model):
                 condition=Q(reports_change=True),
                 name="visit_change_idx",
             ),
+            # The 补录 are few: the whole-town page counts them without reading every visit.
+            models.Index(fields=["on"], name="visit_late_on_idx", condition=Q(late_entry=True)),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visits', '0008_visit_state'),
+        ('visits', '0009_visit_late_entry_index'),
     ]
 
     operations = [

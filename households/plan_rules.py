@@ -286,12 +286,12 @@ class PlanExistsRule(_PlanRule):
         else:  # listed or met late: met after its due day + 1, at least min(days) + 1 after since
             earliest = since
             met_by = max(since, live_from) + datetime.timedelta(days=min(days) + 1)
-        found = ~Exists(
-            HelpPlan.objects.filter(household_id=OuterRef("pk"), approved_on__lte=met_by)
+        found = ~Q(
+            Exists(HelpPlan.objects.filter(household_id=OuterRef("pk"), approved_on__lte=met_by))
         )
         if live_from < earliest:  # the clock starts at the first pairing: not before earliest
-            found &= ~Exists(
-                Pairing.objects.filter(household_id=OuterRef("pk"), start__lt=earliest)
+            found &= ~Q(
+                Exists(Pairing.objects.filter(household_id=OuterRef("pk"), start__lt=earliest))
             )
         return found
 
@@ -352,9 +352,9 @@ class PlanReviewRule(_PlanRule):
                 done_on__gte=start,
             )
             found |= (
-                Exists(approved.filter(approved_on__lt=start))
-                & ~Exists(approved.filter(year=year, approved_on__lte=met_by))
-                & ~Exists(reviewed)
+                Q(Exists(approved.filter(approved_on__lt=start)))
+                & ~Q(Exists(approved.filter(year=year, approved_on__lte=met_by)))
+                & ~Q(Exists(reviewed))
             )
         return found
 

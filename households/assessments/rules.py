@@ -280,7 +280,7 @@ def _candidates(
             assessed_on__lte=min(period.end, by),
         )
         in_register = Q(year_identified__isnull=True) | Q(year_identified__lte=period.end.year)
-        found |= in_register & ~Exists(met)
+        found |= in_register & ~Q(Exists(met))
     return found
 
 

@@ -98,6 +98,48 @@ def overdue(user: User | AnonymousUser, query: Query) -> list[OverdueItem]:
     )
 
 
+def overdue_page(
+    user: User | AnonymousUser, query: Query, end: int
+) -> tuple[list[OverdueItem], int]:
+    """The first `end` items of `overdue` and how many it lists, without building the rest."""
+    return obligations.overdue_page(
+        user=user,
+        as_of=query.as_of,
+        since=query.since,
+        filters=query.filters,
+        end=end,
+        due_before=query.due_before,
+    )
+
+
+class OverdueList:
+    """The query's overdue list as Django's Paginator reads it (`count()` and slices from the
+    start), each read answered by `overdue_page`, never by building the whole list. The first
+    read reaches `reach` items (the page asked), so that the count and the page take one pass."""
+
+    def __init__(self, user: User | AnonymousUser, query: Query, *, reach: int):
+        self._user, self._query, self._reach = user, query, reach
+        self._items: list[OverdueItem] | None = None
+        self._total = 0
+
+    def _read(self, end: int) -> list[OverdueItem]:
+        if self._items is None or (len(self._items) < min(end, self._total)):
+            self._items, self._total = overdue_page(self._user, self._query, max(end, self._reach))
+        return self._items
+
+    def count(self) -> int:
+        self._read(self._reach)
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[OverdueItem]:
+        if not isinstance(index, slice) or index.stop is None or index.stop < 0:
+            raise TypeError("the list is read in slices from the start")
+        return self._read(index.stop)[index]
+
+
 def tallies(user: User | AnonymousUser, query: Query) -> list[Tally]:
     """The same list counted (the whole-town summaries), from the one engine."""
     return _due_before(

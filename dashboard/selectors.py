@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -114,8 +114,9 @@ def overdue_page(
 
 class OverdueList:
     """The query's overdue list as Django's Paginator reads it (`count()` and slices from the
-    start), each read answered by `overdue_page`, never by building the whole list. The first
-    read reaches `reach` items (the page asked), so that the count and the page take one pass."""
+    start), each read answered by `overdue_page` up to its end: a page is built without the
+    rest. The first read reaches `reach` items (the page asked): the count and the page in one
+    pass."""
 
     def __init__(self, user: User | AnonymousUser, query: Query, *, reach: int):
         self._user, self._query, self._reach = user, query, reach
@@ -134,10 +135,18 @@ class OverdueList:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, index: slice) -> list[OverdueItem]:
-        if not isinstance(index, slice) or index.stop is None or index.stop < 0:
-            raise TypeError("the list is read in slices from the start")
-        return self._read(index.stop)[index]
+    def __iter__(self) -> Iterator[OverdueItem]:
+        return iter(self._read(self.count()))
+
+    @overload
+    def __getitem__(self, index: int) -> OverdueItem: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[OverdueItem]: ...
+    def __getitem__(self, index: int | slice) -> OverdueItem | list[OverdueItem]:
+        first, end = (index, index + 1) if isinstance(index, int) else (index.start, index.stop)
+        if (first or 0) < 0 or end is None or end < 0:
+            raise IndexError("the list is read from its start, up to a given end")
+        return self._read(end)[index]
 
 
 def tallies(user: User | AnonymousUser, query: Query) -> list[Tally]:

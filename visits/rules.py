@@ -367,7 +367,9 @@ def state_query(
     select = f"SELECT h.number, v.name, s.cadre_id, pr.idx{extra}\n{_state_rows(in_scope)}\n   AND "
     sql = f"WITH periods (idx, ps) AS (VALUES {values})\n{select}s.met_at IS NULL AND {gate[0]}"
     params += [rule, *_span(periods), *household_params, *gate[1]]
-    if as_of < timezone.localdate():  # nothing can have been entered after today
+    # Nothing can have been entered after today, and a visit dated before go-live met its
+    # period as of any day: no period ending before go-live has such rows.
+    if as_of < timezone.localdate() and periods[-1].end >= go_live():
         sql += f"\nUNION ALL\n{select}s.met_at >= %s AND s.first_on >= %s AND {gate[0]}"
         params += [rule, *_span(periods), *household_params, _instant(end_of(as_of)), go_live()]
         params += gate[1]

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from households.models import Household, Pairing
-from tests.dashboard.conftest import AS_OF, PAIRED_SINCE
+from tests.dashboard.conftest import AS_OF, PAIRED_SINCE, more_households
 from visits.models import ProblemCategory, Visit
 from visits.services import problem_report, visit_record
 from xigang import obligations
@@ -136,6 +136,24 @@ def test_each_page_of_the_list_shows_the_whole_lists_slice(client, ties, monkeyp
     assert _context(client, user, url, page="0").context["page"].number == pages
 
 
+def test_an_empty_list_has_one_empty_page(client, ties):
+    context = _context(client, ties["outsider"], reverse("dashboard:items")).context
+    assert (context["total"], list(context["page"].object_list)) == (0, [])
+
+
+def test_the_paged_list_reads_as_the_whole_list(ties):
+    from dashboard import selectors
+
+    user = ties["inspector"]
+    query = selectors.parse_query({"as_of": AS_OF.isoformat()}, today=AS_OF)
+    whole = selectors.overdue(user, query)
+    paged = selectors.OverdueList(user, query, reach=STEP)
+    assert (paged[STEP + 1], paged[:3], len(paged)) == (whole[STEP + 1], whole[:3], len(whole))
+    assert list(paged) == whole
+    with pytest.raises(IndexError):
+        paged[-1]
+
+
 def test_the_jsons_pages_are_the_whole_jsons_slices(client, ties):
     user = ties["pairing"]
     url = reverse("dashboard:overdue_json")
@@ -157,3 +175,32 @@ def test_a_cadres_record_shows_the_first_of_their_items(client, ties, monkeypatc
     response = _context(client, user, reverse("dashboard:person", args=["pairing"]))
     assert response.context["total"] == len(whole) > STEP
     assert [row[0] for row in response.context["items"]] == whole[:STEP]
+
+
+# The same as the whole list's (tests/dashboard/test_pages.py says what each is): a page asks
+# each rule once, whatever its page; on PostgreSQL a scope short of the whole town reads its
+# household ids first (one more per visit rule).
+@pytest.mark.parametrize(
+    "who, url, params, sqlite, postgresql",
+    [
+        ("inspector", "dashboard:items", {}, 56, 56),
+        ("inspector", "dashboard:items", {"page": "2"}, 56, 56),
+        ("inspector", "dashboard:overdue_json", {"limit": "50"}, 51, 51),
+        ("pairing", "dashboard:overdue_json", {"limit": "50"}, 43, 45),
+    ],
+)
+def test_a_page_costs_the_same_queries_whatever_the_data(
+    client, ties, east, west, who, url, params, sqlite, postgresql, django_assert_num_queries
+):
+    from django.db import connection
+
+    expected = {"sqlite": sqlite, "postgresql": postgresql}[connection.vendor]
+    client.force_login(ties[who])
+    for grow in (False, True):
+        if grow:
+            more_households(east, ties["pairing"].cadre, 30, "东村-X")
+            more_households(west, ties["west_pairing"].cadre, 30, "西村-X")
+        client.get(reverse(url), {"as_of": AS_OF.isoformat(), **params})  # warm: session, caches
+        with django_assert_num_queries(expected):
+            response = client.get(reverse(url), {"as_of": AS_OF.isoformat(), **params})
+        assert response.status_code == 200

@@ -12,8 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from duties.models import RuleParameter
-from duties.organisation.params import PERIOD_KINDS, due_soon_until, with_default
+from duties.organisation.params import PERIOD_KINDS, due_soon_until, stored, with_default
 from oversight.models import Finding, FirstSecretary, FirstSecretaryCheck
 from xigang.entry import counts_from, done_by, known_from
 from xigang.obligations import (
@@ -116,13 +115,7 @@ class FindingRectifyRule(Rule):
 def _schedule(rule: str, as_of: datetime.date) -> tuple[str, datetime.date]:
     """A 第一书记 rule's calendar period (its frequency, "months", in force on `as_of`, for the
     whole report) and the last due day counted as due soon: both parameters in one query."""
-    rows: dict[str, list[tuple[datetime.date, int]]] = {"months": [], "due_soon_days": []}
-    for name, start, value in (
-        RuleParameter.objects.filter(rule=rule, name__in=rows)
-        .order_by("effective_from")
-        .values_list("name", "effective_from", "value")
-    ):
-        rows[name].append((start, value))
+    rows = stored(rule, ("months", "due_soon_days"))
     months = with_default(rule, "months", rows["months"]).on(as_of)
     window = with_default(rule, "due_soon_days", rows["due_soon_days"]).on(as_of)
     return PERIOD_KINDS[months], as_of + datetime.timedelta(days=window)

@@ -70,6 +70,8 @@ class Visit(models.Model):
             # The visit rules ask "which households had a visit in this period": a range of
             # days, answered from the index alone.
             models.Index(fields=["on", "kind", "household", "cadre"], name="visit_on_kind_idx"),
+            # The 补录 are few: the whole-town page counts them without reading every visit.
+            models.Index(fields=["on"], name="visit_late_on_idx", condition=Q(late_entry=True)),
         ]
 
     def __str__(self) -> str:

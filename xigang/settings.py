@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: it tries a request again, whole, when the database was locked (SQLite).
     "xigang.locked_db.RetryLockedDatabaseMiddleware",
+    "xigang.memo.ReadsOnceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -234,9 +235,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
 # --- security (docs/security.md) -------------------------------------------------------------
-# Sessions: 30 minutes idle (the expiry moves on with every request), 8 hours in all.
+# Sessions: 30 minutes idle (the expiry moves on with activity: SessionLimitsMiddleware saves
+# the session at most once a minute, not a write per page), 8 hours in all.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_IDLE_SAVE_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = 8 * 60 * 60
 

@@ -8,6 +8,7 @@ applies from its date on and never rewrites the past.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import RuleParameter
+from xigang.memo import active, once
 from xigang.obligations import REGULATION_START
 from xigang.periods import HALF_YEARLY, MONTHLY, QUARTERLY, YEARLY, Steps
 
@@ -153,11 +155,35 @@ class InForce:
         return Case(*whens, default=Value(self.steps[0][1]))
 
 
+@once
+def _table() -> dict[tuple[str, str], list[tuple[datetime.date, int]]]:
+    """Every parameter row by (rule, name), oldest first: the table is small, and a page asks
+    for most of it."""
+    table: dict[tuple[str, str], list[tuple[datetime.date, int]]] = defaultdict(list)
+    rows = RuleParameter.objects.order_by("effective_from")
+    for rule, name, start, value in rows.values_list("rule", "name", "effective_from", "value"):
+        table[(rule, name)].append((start, value))
+    return table
+
+
+def stored(rule: str, names: Iterable[str]) -> dict[str, list[tuple[datetime.date, int]]]:
+    """The rows of the rule's parameters `names` as (effective_from, value), oldest first, by
+    name (one query; within a page, one for all: `xigang.memo`)."""
+    names = list(names)
+    if active():
+        table = _table()
+        return {name: list(table.get((rule, name), ())) for name in names}
+    found: dict[str, list[tuple[datetime.date, int]]] = {name: [] for name in names}
+    rows = RuleParameter.objects.filter(rule=rule, name__in=names).order_by("effective_from")
+    for name, start, value in rows.values_list("name", "effective_from", "value"):
+        found[name].append((start, value))
+    return found
+
+
 def in_force(rule: str, name: str) -> InForce:
     """The parameter's steps, the default standing from the regulation's first day (one
-    query)."""
-    rows = RuleParameter.objects.filter(rule=rule, name=name).order_by("effective_from")
-    return with_default(rule, name, rows.values_list("effective_from", "value"))
+    query, see `stored`)."""
+    return with_default(rule, name, stored(rule, [name])[name])
 
 
 def with_default(rule: str, name: str, rows: Iterable[tuple[datetime.date, int]]) -> InForce:

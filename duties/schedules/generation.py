@@ -25,6 +25,7 @@ from duties.models import (
     Obligation,
     Village,
 )
+from xigang.memo import once
 from xigang.periods import Period, periods_from
 
 Frequency = DutySchedule.Frequency
@@ -181,6 +182,7 @@ def _unchanged(
     return all(getattr(mark, name) == counts[name] for name in names)
 
 
+@once  # a page asks for it from several rules and lists
 def ensure_generated(*, through: datetime.date) -> None:
     """Make sure no period that started by `through` is missing. Three small queries (the mark
     and the two counts) when nothing is; otherwise it generates what is missing and moves the

@@ -46,8 +46,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from duties.models import RuleParameter
-from duties.organisation.params import PERIOD_KINDS, InForce, due_soon_until, with_default
+from duties.organisation.params import PERIOD_KINDS, InForce, due_soon_until, stored, with_default
 from households.assessments.models import AssessmentGap
 from households.models import Assessment, Household, Pairing
 from households.responsibility import ASSESSMENT_DEPARTMENTS
@@ -253,16 +252,9 @@ class AssessmentDueRule(Rule):
 
 def _parameters() -> dict[str, InForce]:
     """The rule's dated parameters, read in one query."""
-    rows: dict[str, list[tuple[datetime.date, int]]] = defaultdict(list)
-    for name, start, value in (
-        RuleParameter.objects.filter(rule=DUE_RULE)
-        .order_by("effective_from")
-        .values_list("name", "effective_from", "value")
-    ):
-        rows[name].append((start, value))
+    names = ("months", "change_days", "due_soon_days")
     return {
-        name: with_default(DUE_RULE, name, rows[name])
-        for name in ("months", "change_days", "due_soon_days")
+        name: with_default(DUE_RULE, name, rows) for name, rows in stored(DUE_RULE, names).items()
     }
 
 

@@ -108,8 +108,8 @@ def test_the_department_closes_its_gap_with_evidence_after_a_reassessment(
 
 # Session and user (2), the permission check (1), scope (groups, village and department grants,
 # cadre: 4), the count and the page with households, villages, departments and closers (2), the
-# menu's permissions, roles and unread messages (3), the session saved (3).
-GAP_LIST_QUERIES = {"sqlite": 14, "postgresql": 14}
+# menu's permissions, roles and unread messages (3).
+GAP_LIST_QUERIES = {"sqlite": 11, "postgresql": 11}
 
 
 @pytest.mark.usefixtures("today")

@@ -243,10 +243,9 @@ def test_the_list_is_the_inspectors_with_its_queries_pinned(
     client.force_login(cast["inspector"])
     client.get("/oversight/signals/")  # warm the session and the scope
     # the request's own: session, user, permissions, groups (twice: permissions and scope),
-    # department grants, cadre, the header's unread messages, and the session's save (savepoint,
-    # update, release); the page's: the count and the rows with their person and village,
-    # whatever their number
-    with django_assert_num_queries(13):
+    # department grants, cadre, the header's unread messages; the page's: the count and the rows
+    # with their person and village, whatever their number
+    with django_assert_num_queries(10):
         response = client.get("/oversight/signals/")
     assert "季末" not in response.content.decode()
     assert response.status_code == 200 and cadre.name in response.content.decode()

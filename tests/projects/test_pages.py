@@ -187,11 +187,12 @@ def test_the_pages_of_a_project_and_an_asset_cost_a_fixed_number_of_queries(
 
 
 # Each page: session, user, permissions, groups (twice: roles and scope), the scope's villages,
-# departments and cadre, the unread-notices badge, the session's save; then its own:
+# departments and cadre, the unread-notices badge (the session is saved at most once a minute,
+# after the warming request); then its own:
 # the lists the villages of the filter, a count and a page (the projects with their funds and
 # 公示 counted); a project its row, the write check, funds, 公示 and assets; an asset its row,
 # distributions, their 公示, the write check, and the 公示 form's choices.
-QUERIES = {"projects": 14, "assets": 14, "project": 17, "asset": 17}
+QUERIES = {"projects": 11, "assets": 11, "project": 14, "asset": 14}
 
 
 def test_a_scheduled_duty_shows_the_records_of_its_period(client, east_cadre, east, east_project):

@@ -126,6 +126,31 @@ def test_an_idle_session_expires_after_30_minutes(client, alice):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_activity_moves_the_idle_clock_once_a_minute(client, alice):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xigang.security.middleware import SEEN_AT
+
+    client.force_login(alice)
+    client.get("/")
+    # 25 quiet minutes later: 5 minutes left, and the last save a minute ago or more.
+    Session.objects.update(expire_date=timezone.now() + datetime.timedelta(minutes=5))
+    session = client.session
+    session[SEEN_AT] = time.time() - 25 * 60
+    session.save()
+    Session.objects.update(expire_date=timezone.now() + datetime.timedelta(minutes=5))
+    assert client.get("/").status_code == 200
+    left = Session.objects.get().expire_date - timezone.now()
+    assert datetime.timedelta(minutes=29) < left <= datetime.timedelta(minutes=30)
+    # The next pages within the minute write nothing.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+
 def test_a_session_ends_8_hours_after_sign_in_however_active(client, alice):
     client.force_login(alice)
     session = client.session

@@ -98,4 +98,4 @@ def test_no_template_uses_inline_script_style_or_a_cdn():
 
 def test_development_speaks_plain_http():
     assert not settings.SESSION_COOKIE_SECURE
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_IDLE_SAVE_SECONDS == 60

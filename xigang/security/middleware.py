@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from xigang import history, roles
 
 LOGIN_AT = "xigang_login_at"
+SEEN_AT = "xigang_seen_at"  # when the idle clock was last moved on (the session saved)
 PASSWORD_OK = "xigang_password_ok"  # (hash tail, expires at): the password age, checked once
 
 # Paths a signed-in user may reach while their password is expired or their second factor is
@@ -63,18 +64,22 @@ def start_session_clock(
 
 
 class SessionLimitsMiddleware:
-    """A session ends 8 hours after sign-in, however active (the 30 idle minutes are Django's
-    SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST)."""
+    """A session ends 8 hours after sign-in, however active, and after SESSION_COOKIE_AGE
+    idle: saving it moves its expiry on, done here at most once per SESSION_IDLE_SAVE_SECONDS
+    (a database write per page would cost every page a commit)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
+            now = time.time()
             started = request.session.get(LOGIN_AT)
+            if now - request.session.get(SEEN_AT, 0) >= settings.SESSION_IDLE_SAVE_SECONDS:
+                request.session[SEEN_AT] = now
             if started is None:
-                request.session[LOGIN_AT] = time.time()
-            elif time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                request.session[LOGIN_AT] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 messages.info(request, _("Your session has ended after 8 hours; sign in again."))
                 return redirect_to_login(request.get_full_path())

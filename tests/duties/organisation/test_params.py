@@ -169,8 +169,8 @@ def test_the_page_lists_each_rule_its_article_parameters_and_history(
     client.force_login(office)
     client.get(reverse("duties:parameter_list"))  # the session warmed up
     # The session, the user and its scope (9), the parameters (1), the header's unread messages
-    # (1), the session saved (1); the same whatever the history holds.
-    with django_assert_num_queries(12):
+    # (1); the same whatever the history holds.
+    with django_assert_num_queries(9):
         page = client.get(reverse("duties:parameter_list")).content.decode()
     assert "规则参数" in page and "第四十条" in page and "第三十九条" in page
     assert "旧调整" in page and "拟调整" in page and "默认值" in page

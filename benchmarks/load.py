@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.load [--users 300] [--spawn-rate 10] [--run-time 3m] \
         [--think 10] [--stress-users 50] [--stress-time 1m] \
         [--database-url postgres://postgres@127.0.0.1:5432/xigang_load]
+    .venv/bin/python -m benchmarks.load --cost    # only the CPU each page costs
 
 It seeds the town's demo data once into its own database (benchmarks/database.py: `bench_load_town`,
 kept between runs), signs every staff account in beforehand (a session each: password hashing is
@@ -10,6 +11,8 @@ sign-in, not use), starts gunicorn (4 workers, 127.0.0.1 only) and runs locust h
 in users, spawn rate and time: first people pausing about --think seconds between pages, then a
 stress run whose users never pause. Each run prints p50/p95/p99 and requests/s, the slowest pages,
 and checks 0 errors and visits posted = visits stored; the exit status says whether both held.
+`--cost` instead measures the CPU time each role's pages cost the server and the database, one
+request at a time: unlike response times, it holds on a machine busy with other work.
 The second factor is off for the run (XIGANG_OTP_REQUIRED=false): no authenticators here.
 """
 
@@ -25,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -114,9 +119,16 @@ def _prepare(database_url: str) -> tuple[str, dict]:
 
 def _clear_load_visits() -> None:
     """An earlier run's visits would turn this run's posts into refused duplicates."""
-    from visits.models import Visit
+    from django.db import transaction
 
-    Visit.objects.filter(content__startswith="负载测试").delete()
+    from visits.models import Visit
+    from xigang.obligations import state_refresh
+
+    with transaction.atomic():
+        visits = Visit.objects.filter(content__startswith="负载测试")
+        households = set(visits.values_list("household_id", flat=True))
+        visits.delete()
+        state_refresh(households=households)  # as the services keep it
 
 
 def _visits() -> int:
@@ -125,7 +137,7 @@ def _visits() -> int:
     return Visit.objects.count()
 
 
-def _gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+def _gunicorn(url: str, port: int, workers: int, threads: int = 4) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -136,7 +148,7 @@ def _gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
     }
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "xigang.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
-        + ["--threads", "4", "--timeout", "120", "--graceful-timeout", "5"]
+        + ["--threads", str(threads), "--timeout", "120", "--graceful-timeout", "5"]
         + ["--log-level", "warning"],
         cwd=ROOT,
         env=env,
@@ -215,6 +227,89 @@ def _report(label: str, result: dict, stored: int) -> bool:
     return ok
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_pid(server: subprocess.Popen) -> int:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return int(children[0])
+
+
+def _database_pids(url: str) -> list[int]:
+    """The server processes of gunicorn's connections to the load database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'",
+            [url.rsplit("/", 1)[1]],
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def _cost(url: str, cast: dict, port: int, repeat: int) -> None:
+    """CPU per page, the server's and the database's, one request at a time on one worker
+    thread: what a page costs whatever else the machine runs (CPU time, not waiting). Then the
+    load test's mix of pages weighted as locust weighs the roles, and the request rate two cores
+    could serve at most."""
+    os.environ["CONN_MAX_AGE"] = "600"  # one database process per run, not a new one a minute
+    server = _gunicorn(url, port, 1, threads=1)
+    try:
+        worker = _worker_pid(server)
+
+        def get(path: str, session: str, data: dict | None = None) -> int:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}",
+                data=urllib.parse.urlencode(data).encode() if data else None,
+                headers={"Cookie": f"sessionid={session}; csrftoken={'c' * 32}"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    response.read()
+                    return response.status
+            except urllib.error.HTTPError as error:  # a redirect after a post is a success
+                return error.code
+
+        print(f"CPU per page (ms, best of {repeat} runs of 5 requests; app = gunicorn's worker,")
+        print("db = PostgreSQL's server processes), the first account of each role:")
+        mix: list[tuple[float, float]] = []  # (weight, ms) of each role's pages
+        for role, pages in cast["pages"].items():
+            accounts = cast["accounts"][role]
+            if not accounts:
+                continue
+            _username, session = accounts[0]
+            role_ms = []
+            for path in pages:
+                get(path, session)  # warm: the connection, the caches
+                best_app, best_db = float("inf"), float("inf")
+                for _run in range(repeat):
+                    databases = _database_pids(url)
+                    app0 = _cpu_seconds(worker)
+                    db0 = sum(_cpu_seconds(pid) for pid in databases)
+                    for _request in range(5):
+                        status = get(path, session)
+                        assert status == 200, (path, status)
+                    best_app = min(best_app, (_cpu_seconds(worker) - app0) / 5 * 1000)
+                    best_db = min(
+                        best_db, (sum(_cpu_seconds(pid) for pid in databases) - db0) / 5 * 1000
+                    )
+                role_ms.append(best_app + best_db)
+                print(f"  {role:6s} {path:28s} app {best_app:6.1f}  db {best_db:6.1f}")
+            mix.append((len(accounts), sum(role_ms) / len(role_ms)))
+        weight = sum(w for w, _ms in mix)
+        mean = sum(w * ms for w, ms in mix) / weight
+        print(
+            f"  the load test's mix: {mean:.1f} ms of CPU a page; two cores serve at most "
+            f"{2000 / mean:.0f} pages/s (300 people pausing ~10 s ask ~30)"
+        )
+    finally:
+        _stop(server)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300)
@@ -226,12 +321,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/xigang_load")
+    parser.add_argument(
+        "--cost", action="store_true", help="only the CPU per page, one request at a time"
+    )
     args = parser.parse_args(argv)
     for users, run_time in ((args.users, args.run_time), (args.stress_users, args.stress_time)):
         if users > MAX_USERS or _seconds(run_time) > MAX_SECONDS:
             parser.error(f"bounded: at most {MAX_USERS} users and {MAX_SECONDS} s a run")
 
     url, cast = _prepare(args.database_url)
+    if args.cost:
+        _cost(url, cast, args.port, repeat=3)
+        return 0
     runs = [("paced", args.users, args.run_time, args.think)]
     if args.stress_users:
         runs.append(("stress", args.stress_users, args.stress_time, 0.0))

@@ -28,7 +28,7 @@ import time
 
 from benchmarks.database import use_database
 
-SCALES = {"tiny": 40, "town": 3000, "county": 60000}
+SCALES = {"tiny": 40, "town": 3000, "county": 60000, "county2": 120000}
 
 
 def _seed(scale: str, as_of: datetime.date) -> None:

@@ -32,7 +32,7 @@ from households.responsibility import MEASURE_DEPARTMENTS
 from xigang import demo, roles
 from xigang.idnumber import compose
 
-PER_VILLAGE = {"tiny": 5, "town": 50, "county": 50}
+PER_VILLAGE = {"tiny": 5, "town": 50, "county": 50, "county2": 50}
 AREAS = ("370481", "370402", "370403")
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊凤梅琴云莲真环雪荣爱妹香月莺媛"

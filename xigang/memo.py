@@ -2,7 +2,8 @@
 
 A page asks every obligation rule for its overdue and its pending items, and rules share their
 inputs (the parameters, the households in reach, the scheduled duties): `once` keeps a
-function's answer for the rest of a read-only request (GET or HEAD), keyed by its arguments.
+function's answer for the rest of a read-only request (GET or HEAD), keyed by its arguments,
+and `rows` a queryset's rows, keyed by its statement.
 Outside such a request (commands, jobs, services, POSTs) every call reads afresh, so a write
 is never followed by a stale read. Answers are shared: callers must not change them.
 """
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 P = ParamSpec("P")
@@ -53,6 +56,28 @@ def once(function: Callable[P, R]) -> Callable[P, R]:
         return memo[key]
 
     return remembered
+
+
+def rows(queryset: QuerySet) -> list:
+    """The rows of `queryset` as a list, read once within `reads_once` for the same statement
+    (its SQL, parameters and row shape): the rules' overdue and pending lists ask alike."""
+    memo = _memo.get()
+    if memo is None:
+        return list(queryset)
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    key = (rows, queryset.db, queryset._iterable_class, sql, _hashable(params))
+    if key not in memo:
+        memo[key] = list(queryset)
+    return memo[key]
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    return value
 
 
 class ReadsOnceMiddleware:

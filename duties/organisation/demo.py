@@ -53,6 +53,8 @@ SCALES = {
     "town": Scale(branches=8, villages=60, pairing_cadres=150, staff_per_department=3),
     # about twenty times the town
     "county": Scale(branches=160, villages=1200, pairing_cadres=3000, staff_per_department=60),
+    # twice the county: the growth curve's third point (docs/scale.md)
+    "county2": Scale(branches=320, villages=2400, pairing_cadres=6000, staff_per_department=120),
 }
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from xigang import demo
 from xigang.obligations import state_refresh
 
-SCALES = ("town", "county", "tiny")  # tiny: a handful of rows, for quick tests
+SCALES = ("town", "county", "county2", "tiny")  # tiny: a handful of rows, for quick tests
 
 
 def seed_all(

@@ -3,7 +3,8 @@
 Each app answers for its own rules in its `rules.py`: a `Rule`, registered with `@register`,
 whose `overdue(...)` returns `OverdueItem`s for an as-of date within a user's scope, set-based
 (a fixed number of queries whatever the data size). The dashboard, the JSON endpoint, exports
-and the `overdue` command all call `overdue_items`; nothing else computes "overdue".
+and the `overdue` command all call `overdue_items` (a page of it alone: `overdue_page`);
+nothing else computes "overdue".
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -96,6 +96,57 @@ def overdue(user: User | AnonymousUser, query: Query) -> list[OverdueItem]:
             user=user, as_of=query.as_of, since=query.since, filters=query.filters
         ),
     )
+
+
+def overdue_page(
+    user: User | AnonymousUser, query: Query, end: int
+) -> tuple[list[OverdueItem], int]:
+    """The first `end` items of `overdue` and how many it lists, without building the rest."""
+    return obligations.overdue_page(
+        user=user,
+        as_of=query.as_of,
+        since=query.since,
+        filters=query.filters,
+        end=end,
+        due_before=query.due_before,
+    )
+
+
+class OverdueList:
+    """The query's overdue list as Django's Paginator reads it (`count()` and slices from the
+    start), each read answered by `overdue_page` up to its end: a page is built without the
+    rest. The first read reaches `reach` items (the page asked): the count and the page in one
+    pass."""
+
+    def __init__(self, user: User | AnonymousUser, query: Query, *, reach: int):
+        self._user, self._query, self._reach = user, query, reach
+        self._items: list[OverdueItem] | None = None
+        self._total = 0
+
+    def _read(self, end: int) -> list[OverdueItem]:
+        if self._items is None or (len(self._items) < min(end, self._total)):
+            self._items, self._total = overdue_page(self._user, self._query, max(end, self._reach))
+        return self._items
+
+    def count(self) -> int:
+        self._read(self._reach)
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[OverdueItem]:
+        return iter(self._read(self.count()))
+
+    @overload
+    def __getitem__(self, index: int) -> OverdueItem: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[OverdueItem]: ...
+    def __getitem__(self, index: int | slice) -> OverdueItem | list[OverdueItem]:
+        first, end = (index, index + 1) if isinstance(index, int) else (index.start, index.stop)
+        if (first or 0) < 0 or end is None or end < 0:
+            raise IndexError("the list is read from its start, up to a given end")
+        return self._read(end)[index]
 
 
 def tallies(user: User | AnonymousUser, query: Query) -> list[Tally]:

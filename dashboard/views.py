@@ -46,6 +46,7 @@ from xigang.scope import get_visible_or_404, mask_id, scope_of, visible, writabl
 
 RANKING_TOP = 10
 PAGE_SIZE = 100
+MAX_PAGE = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -225,7 +226,7 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
         return _bad_request(request, error)
     user = request.user
     cadre = get_visible_or_404(user, selectors.cadres_in_scope(user), user__username=username)
-    items = selectors.overdue(user, query.narrowed(cadre=username))
+    items, total = selectors.overdue_page(user, query.narrowed(cadre=username), PAGE_SIZE)
     record = selectors.person_record(user, cadre)
     return render(
         request,
@@ -233,8 +234,8 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
         {
             "query": query,
             "cadre": cadre,
-            "items": _rows(query, items[:PAGE_SIZE]),
-            "total": len(items),
+            "items": _rows(query, items),
+            "total": total,
             "list_url": _list_url(query, cadre=username),
             **record,
         },
@@ -301,6 +302,15 @@ def _filter_choices(user: User | AnonymousUser) -> dict[str, list[Any]]:
     }
 
 
+def _page_number(asked: str | None) -> int:
+    """The page asked, as the Paginator reads it, 1 if none; a page past the end shows the last
+    (read again if the first read fell short), so the bound only keeps the read sane."""
+    try:
+        return min(max(int(asked or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
 @login_required
 @reads_from_replica
 def item_list(request: HttpRequest) -> HttpResponse:
@@ -309,12 +319,13 @@ def item_list(request: HttpRequest) -> HttpResponse:
         query = _query(request)
     except QueryError as error:
         return _bad_request(request, error)
-    items = selectors.overdue(request.user, query)
-    # A page at a time (a county's whole list is 140,000 rows); the export has them all.
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A page at a time, built alone (a county's whole list is 170,000 rows); the export has them all.
+    asked = request.GET.get("page")
+    items = selectors.OverdueList(request.user, query, reach=PAGE_SIZE * _page_number(asked))
+    page = Paginator(items, PAGE_SIZE).get_page(asked)
     context = {
         "query": query,
-        "total": len(items),
+        "total": page.paginator.count,
         "page": page,
         "page_query": f"{query.params()}&",
         "items": _rows(query, page.object_list),
@@ -378,15 +389,19 @@ def overdue_json(request: HttpRequest) -> HttpResponse:
         query = _query(request)
     except QueryError as error:
         return _json({"error": str(error)}, status=400)
-    items = selectors.overdue(request.user, query)
     paging = query.paging
     if paging is None:
+        items = selectors.overdue(request.user, query)
         data = obligations.as_json(items, as_of=query.as_of, since=query.since)
     else:  # a page of the list, and where it stands in the whole
         offset, limit = paging
-        end = None if limit is None else offset + limit
-        page = obligations.as_json(items[offset:end], as_of=query.as_of, since=query.since)
-        data = {**page, "total": len(items), "offset": offset, "limit": limit}
+        if limit is None:  # the rest of the list: all of it built
+            items = selectors.overdue(request.user, query)
+            total = len(items)
+        else:  # the first offset + limit built alone
+            items, total = selectors.overdue_page(request.user, query, offset + limit)
+        page = obligations.as_json(items[offset:], as_of=query.as_of, since=query.since)
+        data = {**page, "total": total, "offset": offset, "limit": limit}
     return _json(data)
 
 

@@ -367,7 +367,9 @@ def state_query(
     select = f"SELECT h.number, v.name, s.cadre_id, pr.idx{extra}\n{_state_rows(in_scope)}\n   AND "
     sql = f"WITH periods (idx, ps) AS (VALUES {values})\n{select}s.met_at IS NULL AND {gate[0]}"
     params += [rule, *_span(periods), *household_params, *gate[1]]
-    if as_of < timezone.localdate():  # nothing can have been entered after today
+    # Nothing can have been entered after today, and a visit dated before go-live met its
+    # period as of any day: no period ending before go-live has such rows.
+    if as_of < timezone.localdate() and periods[-1].end >= go_live():
         sql += f"\nUNION ALL\n{select}s.met_at >= %s AND s.first_on >= %s AND {gate[0]}"
         params += [rule, *_span(periods), *household_params, _instant(end_of(as_of)), go_live()]
         params += gate[1]
@@ -407,6 +409,16 @@ SELECT h.number, v.name, s.cadre_id, pr.idx, s.met_at
     params += [known_by_as_of, live_from, live_from, known_by_as_of]
     params += [*kinds, *gate[1]]
     return _narrowed(sql, params, cadres, attribution, within="later")
+
+
+def _first_rows(sql: str, params: list, first: int) -> tuple[str, list]:
+    """The first `first` rows of `sql` (at least one, to carry the count) by period and
+    household number, each with the count of all rows last: the database sorts and counts them
+    in one pass and returns a page. Numbers compared as Python compares them (code points:
+    SQLite's binary collation, PostgreSQL's "C")."""
+    number = 'f.number COLLATE "C"' if connection.vendor == "postgresql" else "f.number"
+    sql = f"SELECT f.*, COUNT(*) OVER () FROM ({sql}) f ORDER BY f.idx, {number} LIMIT %s"  # noqa: S608
+    return sql, [*params, max(first, 1)]
 
 
 def _covered(rule: str, steps: Steps, periods: list[Period]) -> tuple[str, list]:
@@ -513,20 +525,23 @@ class PairingRule(Rule):
         filters: Filters,
         grouped: bool,
         as_of: datetime.date,
-    ) -> list[tuple[tuple, tuple]]:
+        first: int | None = None,
+    ) -> tuple[list[tuple[tuple, tuple]], int]:
         """The owed-and-unmet rows (household number, village, attributed cadre id, period
         index, and for a past as-of date the entry time and 补录 mark of the visit that met the
         period since), or with `grouped` their counts (village, cadre id, period index, count),
-        each with its cadre's (username, name, department name), or Nones: two queries
-        whatever the number of households or periods (three on PostgreSQL for a scope short of
-        the whole town: its household ids first, see `unmet_query`)."""
+        each with its cadre's (username, name, department name), or Nones; with `first`, only
+        the first rows in the list's order (oldest period first, then household number), with
+        how many rows there are in all: two queries whatever the number of households or
+        periods (three on PostgreSQL for a scope short of the whole town: its household ids
+        first, see `unmet_query`)."""
         if not periods:
-            return []
+            return [], 0
         later = not grouped and as_of < timezone.localdate()  # nothing is entered after today
         try:
             ask = self._ask(user, filters, periods, as_of)
         except EmptyResultSet:  # nothing in the user's scope
-            return []
+            return [], 0
         sql, params = self._statement(
             lambda gate: state_query(ask, rule=self.id, later=later, gate=gate),
             lambda gate: unmet_query(ask, kinds=self.kinds, later=later, gate=gate),
@@ -537,13 +552,19 @@ class PairingRule(Rule):
                 f"SELECT g.name, g.cadre_id, g.idx, COUNT(*) FROM ({sql}) g "
                 "GROUP BY g.name, g.cadre_id, g.idx"
             )
+        elif first is not None:
+            sql, params = _first_rows(sql, params, first)
         with read_connection(Visit).cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        total = len(rows)
+        if first is not None:  # the count rides on each row; none found, none there
+            total = rows[0][-1] if rows else 0
+            rows = [row[:-1] for row in rows[:first]]
         at = 1 if grouped else 2  # the cadre id's column
         cadres = _cadres({row[at] for row in rows if row[at] is not None})
         nobody = (None, None, None)
-        return [(row, cadres.get(row[at], nobody)) for row in rows]
+        return [(row, cadres.get(row[at], nobody)) for row in rows], total
 
     def tallies(
         self,
@@ -555,7 +576,9 @@ class PairingRule(Rule):
     ) -> list[Tally]:
         """The overdue periods counted in the database (`_fetch`), and no item built."""
         periods = self.periods(since, as_of)
-        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=True, as_of=as_of)
+        rows, _n = self._fetch(
+            user=user, periods=periods, filters=filters, grouped=True, as_of=as_of
+        )
         tallies = []
         for (village, _id, index, count), (username, name, department) in rows:
             tallies.append(
@@ -580,8 +603,12 @@ class PairingRule(Rule):
         filters: Filters,
         as_of: datetime.date,
         pending: bool,
-    ) -> list[OverdueItem]:
-        rows = self._fetch(user=user, periods=periods, filters=filters, grouped=False, as_of=as_of)
+        first: int | None = None,
+    ) -> tuple[list[OverdueItem], int]:
+        """The items of `_fetch`'s rows (with `first`, the first ones) and how many there are."""
+        rows, total = self._fetch(
+            user=user, periods=periods, filters=filters, grouped=False, as_of=as_of, first=first
+        )
         # What the items of one period share, built once per period rather than per item.
         shared = [
             {
@@ -609,7 +636,7 @@ class PairingRule(Rule):
             if len(row) > 4:  # a past list: the 补录 that met the period since, if any
                 item.entered_at, item.late_entry = _moment(row[4]), bool(row[5])
             items.append(item)
-        return items
+        return items, total
 
     def met_later(
         self,
@@ -652,14 +679,39 @@ class PairingRule(Rule):
         filters: Filters,
     ) -> list[OverdueItem]:
         periods = self.periods(since, as_of)
-        return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=False)
+        items, _n = self._items(
+            user=user, periods=periods, filters=filters, as_of=as_of, pending=False
+        )
+        return items
+
+    def first(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+        limit: int,
+        due_before: datetime.date | None,
+    ) -> tuple[list[OverdueItem], int]:
+        """Sorted, cut and counted in the database (`_first_rows`): a period's due day is its
+        last, so the list's order is the periods' order, then the household's number."""
+        periods = self.periods(since, as_of)
+        if due_before is not None:
+            periods = [p for p in periods if p.end < due_before]
+        return self._items(
+            user=user, periods=periods, filters=filters, as_of=as_of, pending=False, first=limit
+        )
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters
     ) -> list[OverdueItem]:
         """The current period, owed (pairing through its last day as known) and not yet met."""
         periods = [self.current_period(as_of)]
-        return self._items(user=user, periods=periods, filters=filters, as_of=as_of, pending=True)
+        items, _n = self._items(
+            user=user, periods=periods, filters=filters, as_of=as_of, pending=True
+        )
+        return items
 
 
 @register(order=10)

@@ -3,15 +3,18 @@
 Each app answers for its own rules in its `rules.py`: a `Rule`, registered with `@register`,
 whose `overdue(...)` returns `OverdueItem`s for an as-of date within a user's scope, set-based
 (a fixed number of queries whatever the data size). The dashboard, the JSON endpoint, exports
-and the `overdue` command all call `overdue_items`; nothing else computes "overdue".
+and the `overdue` command all call `overdue_items` (a page of it alone: `overdue_page`);
+nothing else computes "overdue".
 """
 
 from __future__ import annotations
 
 import datetime
+import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -278,6 +281,26 @@ class Rule:
         count them in the database instead of building each one."""
         return tally(self.overdue(user=user, as_of=as_of, since=since, filters=filters))
 
+    def first(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+        limit: int,
+        due_before: datetime.date | None,
+    ) -> tuple[list[OverdueItem], int]:
+        """The rule's first `limit` items in the list's order (`sort_key`, ties as `overdue`
+        gives them) and how many it has, only those due before `due_before` if given; a rule
+        with many items may answer both in the database instead of building each one."""
+        items = sorted(
+            self.overdue(user=user, as_of=as_of, since=since, filters=filters), key=sort_key
+        )
+        if due_before is not None:
+            items = [item for item in items if item.due < due_before]
+        return items[:limit], len(items)
+
     def met_later(
         self,
         *,
@@ -468,14 +491,12 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
-def _answers(
-    user: User | AnonymousUser, filters: Filters, method: str, **dates: datetime.date
-) -> list:
+def _answers(user: User | AnonymousUser, filters: Filters, method: str, **asked: Any) -> list:
     """Each selected rule's answer to `method`; none for anonymous users."""
     if not user.is_authenticated:
         return []
     return [
-        getattr(rule, method)(user=user, filters=filters, **dates) for rule in _selected(filters)
+        getattr(rule, method)(user=user, filters=filters, **asked) for rule in _selected(filters)
     ]
 
 
@@ -497,6 +518,26 @@ def overdue_items(
     ending before `as_of`, worst first."""
     items = _gather(user, filters, "overdue", as_of=as_of, since=since)
     return sorted(items, key=sort_key)
+
+
+def overdue_page(
+    *,
+    user: User | AnonymousUser,
+    as_of: datetime.date,
+    since: datetime.date,
+    filters: Filters = NO_FILTERS,
+    end: int,
+    due_before: datetime.date | None = None,
+) -> tuple[list[OverdueItem], int]:
+    """The first `end` items of `overdue_items` (only those due before `due_before` if given),
+    the same in the same order, and how many it lists in all, without building the rest: each
+    rule answers its own first `end` and its count (`Rule.first`). Merging the rules' sorted
+    runs gives the full sort: the rule id is in `sort_key`, so no tie crosses two rules."""
+    answers = _answers(
+        user, filters, "first", as_of=as_of, since=since, limit=end, due_before=due_before
+    )
+    merged = heapq.merge(*(items for items, _count in answers), key=sort_key)
+    return list(islice(merged, end)), sum(count for _items, count in answers)
 
 
 def overdue_tallies(

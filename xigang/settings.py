@@ -109,6 +109,12 @@ if _replica_url:
         _replica_url, conn_max_age=env_int("CONN_MAX_AGE", 60)
     )
     DATABASE_ROUTERS = ["xigang.db_router.ReplicaRouter"]
+for _database in DATABASES.values():
+    if _database["ENGINE"].endswith("postgresql"):
+        # No JIT: it compiles a statement by its estimated cost, and the visit rules' engine
+        # side, never run while the stored state covers the periods, is costed high.
+        _options = _database.setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A writer waits this long for another's lock; then xigang.locked_db tries the request again.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = env_int("SQLITE_TIMEOUT", 10)

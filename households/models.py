@@ -471,6 +471,10 @@ class Assessment(models.Model):
                 fields=["household", "item", "assessed_on"], name="assessment_unique_day"
             )
         ]
+        # assessment.due asks whether a household was assessed within a period, whatever item.
+        indexes = [
+            models.Index(fields=["household", "assessed_on"], name="assessment_household_on_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.household.number} {self.get_item_display()}"

@@ -30,11 +30,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Expression, Q, QuerySet
+from django.db.models import Count, Exists, Expression, OuterRef, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from duties.organisation.params import due_soon_until, in_force
+from duties.organisation.params import InForce, due_soon_until, in_force
 from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
 from xigang.entry import counts_from, counts_on, done_by, go_live
 from xigang.obligations import (
@@ -56,6 +56,8 @@ from xigang.scope import visible
 PLAN_EXISTS = "plan.exists"
 PLAN_REVIEW = "plan.review"
 MEASURE_DELIVER = "measure.deliver"
+# No household; unlike `pk__in=[]` the queries still run, so their count is the same every day.
+NOWHERE = Q(Value(False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +89,12 @@ class _Household:
 
 
 def _households(
-    user: User | AnonymousUser, filters: Filters, *, reviews: bool
+    user: User | AnonymousUser, filters: Filters, candidates: Q, *, reviews: bool
 ) -> tuple[dict[int, _Household], set[int] | None, str | None]:
-    """The paired households not closed that the user may see items of, with their pairings,
-    approvals and (with `reviews`) reviews (three or four queries after the scope); the ids in reach by unit (None: all),
-    the others seen only for the items attributed to the user's cadre, whose user name is last."""
+    """The paired households not closed among `candidates` that the user may see items of,
+    with their pairings, approvals and (with `reviews`) reviews (three or four queries after
+    the scope); the ids in reach by unit (None: all), the others seen only for the items
+    attributed to the user's cadre, whose user name is last."""
     if filters.department:
         return {}, set(), None  # a village and a cadre answer, no department
     households = Household.objects.exclude(status=Household.Status.CLOSED)
@@ -101,13 +104,15 @@ def _households(
     chosen = found.reach
     if found.cadre_id is not None:
         chosen = chosen | households.filter(pairings__cadre_id=found.cadre_id)
+    # The scope's ids first, so that the candidates are tested on the user's households only.
+    chosen = Household.objects.filter(pk__in=chosen.values("pk")).filter(candidates)
     reach = None if found.whole_town else set(found.reach.values_list("id", flat=True))
     username = user.get_username() if found.cadre_id is not None else None
     by_id: dict[int, _Household] = {}
     pairings = Pairing.objects.filter(household__in=chosen.values("id")).order_by(
         "household_id", "start"
     )
-    for pk, number, village, start, end, username, name in pairings.values_list(
+    for pk, number, village, start, end, paired, name in pairings.values_list(
         "household_id",
         "household__number",
         "household__village__name",
@@ -117,7 +122,7 @@ def _households(
         "cadre__name",
     ):
         row = by_id.get(pk) or by_id.setdefault(pk, _Household(number, village, [], [], []))
-        row.spans.append((start, end, (username, name)))
+        row.spans.append((start, end, (paired, name)))
     plans = HelpPlan.objects.filter(household_id__in=chosen.values("id"), approved_on__isnull=False)
     for pk, year, approved_on in plans.values_list("household_id", "year", "approved_on"):
         if pk in by_id and approved_on is not None:
@@ -139,8 +144,13 @@ def _households(
 class _PlanRule(Rule):
     """What the two plan rules share: the households, who answers, the items."""
 
+    def candidates(self, allowed: InForce, as_of: datetime.date, since: datetime.date | None) -> Q:
+        """SQL on the households: a superset of those with an obligation listed as of `as_of`
+        (overdue from `since`, or pending when it is None) or met late; `owed` decides."""
+        raise NotImplementedError
+
     def owed(
-        self, households: dict[int, _Household], as_of: datetime.date
+        self, households: dict[int, _Household], as_of: datetime.date, allowed: InForce
     ) -> Iterator[tuple[int, Owed]]:
         raise NotImplementedError
 
@@ -148,12 +158,21 @@ class _PlanRule(Rule):
         raise NotImplementedError
 
     def _seen(
-        self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
+        self,
+        user: User | AnonymousUser,
+        filters: Filters,
+        as_of: datetime.date,
+        since: datetime.date | None,
     ) -> Iterator[Owed]:
-        """The obligations the user sees, met or not: by unit reach, or attributed to the
-        user's cadre (paired on the due day)."""
-        households, reach, username = _households(user, filters, reviews=self.id == PLAN_REVIEW)
-        for pk, owed in self.owed(households, as_of):
+        """The obligations the user sees, met or not, of the candidate households (overdue
+        from `since`, or pending when it is None): by unit reach, or attributed to the user's
+        cadre (paired on the due day)."""
+        allowed = in_force(self.id, "days")
+        candidates = self.candidates(allowed, as_of, since)
+        households, reach, username = _households(
+            user, filters, candidates, reviews=self.id == PLAN_REVIEW
+        )
+        for pk, owed in self.owed(households, as_of, allowed):
             mine = owed.cadre is not None and owed.cadre[0] == username
             if reach is not None and pk not in reach and not mine:
                 continue
@@ -162,10 +181,14 @@ class _PlanRule(Rule):
             yield owed
 
     def _open(
-        self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
+        self,
+        user: User | AnonymousUser,
+        filters: Filters,
+        as_of: datetime.date,
+        since: datetime.date | None,
     ) -> Iterator[Owed]:
         """The obligations the user sees not met by `as_of`."""
-        for owed in self._seen(user, filters, as_of):
+        for owed in self._seen(user, filters, as_of, since):
             if owed.met_on is None or owed.met_on > as_of:
                 yield owed
 
@@ -193,7 +216,7 @@ class _PlanRule(Rule):
         met late."""
         items = []
         counts: Counter[tuple[datetime.date, datetime.date]] = Counter()
-        for owed in self._seen(user, filters, as_of):
+        for owed in self._seen(user, filters, as_of, since):
             if owed.start < since or owed.due >= as_of:
                 continue
             met = owed.met_on
@@ -230,7 +253,7 @@ class _PlanRule(Rule):
     ) -> list[OverdueItem]:
         return [
             self._item(owed, as_of, pending=False)
-            for owed in self._open(user, filters, as_of)
+            for owed in self._open(user, filters, as_of, since)
             if owed.due < as_of and owed.start >= since
         ]
 
@@ -240,7 +263,7 @@ class _PlanRule(Rule):
         until = due_soon_until(self.id, as_of)
         return [
             self._item(owed, as_of, pending=True)
-            for owed in self._open(user, filters, as_of)
+            for owed in self._open(user, filters, as_of, None)
             if owed.start <= as_of <= owed.due <= until
         ]
 
@@ -252,10 +275,29 @@ class PlanExistsRule(_PlanRule):
     article = 34
     title = "every household not closed has an approved help plan within days of its pairing"
 
+    def candidates(self, allowed: InForce, as_of: datetime.date, since: datetime.date | None) -> Q:
+        live_from = max(go_live(), REGULATION_START)
+        if live_from > as_of:
+            return NOWHERE  # every clock starts after as_of
+        days = [value for _start, value in allowed.steps]
+        if since is None:  # pending: due on or after as_of, so started at most max(days) before
+            earliest = as_of - datetime.timedelta(days=max(days))
+            met_by = as_of  # an approval by as_of closes it
+        else:  # listed or met late: met after its due day + 1, at least min(days) + 1 after since
+            earliest = since
+            met_by = max(since, live_from) + datetime.timedelta(days=min(days) + 1)
+        found = ~Q(
+            Exists(HelpPlan.objects.filter(household_id=OuterRef("pk"), approved_on__lte=met_by))
+        )
+        if live_from < earliest:  # the clock starts at the first pairing: not before earliest
+            found &= ~Q(
+                Exists(Pairing.objects.filter(household_id=OuterRef("pk"), start__lt=earliest))
+            )
+        return found
+
     def owed(
-        self, households: dict[int, _Household], as_of: datetime.date
+        self, households: dict[int, _Household], as_of: datetime.date, allowed: InForce
     ) -> Iterator[tuple[int, Owed]]:
-        allowed = in_force(PLAN_EXISTS, "days")
         live_from = max(go_live(), REGULATION_START)
         for pk, row in households.items():
             start = max(row.spans[0][0], live_from)
@@ -283,10 +325,42 @@ class PlanReviewRule(_PlanRule):
     article = 34
     title = "a household's help plan is reviewed (动态调整) each year"
 
+    def candidates(self, allowed: InForce, as_of: datetime.date, since: datetime.date | None) -> Q:
+        found = NOWHERE
+        longest = max(value for _start, value in allowed.steps)
+        first = since.year if since else as_of.year - longest // 365 - 1
+        for year in range(first, as_of.year + 1):
+            start = datetime.date(year, 1, 1)
+            due = start + datetime.timedelta(days=allowed.on(start))
+            if since is None:  # pending: started, due on or after as_of; met by as_of closes it
+                if not start <= as_of <= due:
+                    continue
+                met_by = as_of
+            else:  # listed or met late: met after the day after its due day
+                if start < since or due >= as_of:
+                    continue
+                met_by = due + datetime.timedelta(days=1)
+            approved = HelpPlan.objects.filter(
+                household_id=OuterRef("pk"), approved_on__isnull=False
+            )
+            reviewed = PlanStep.objects.filter(
+                done_by(
+                    min(met_by, datetime.date(year, 12, 31)), dated="done_on", entered="entered_at"
+                ),
+                plan__household_id=OuterRef("pk"),
+                step=PlanStep.Step.REVIEW,
+                done_on__gte=start,
+            )
+            found |= (
+                Q(Exists(approved.filter(approved_on__lt=start)))
+                & ~Q(Exists(approved.filter(year=year, approved_on__lte=met_by)))
+                & ~Q(Exists(reviewed))
+            )
+        return found
+
     def owed(
-        self, households: dict[int, _Household], as_of: datetime.date
+        self, households: dict[int, _Household], as_of: datetime.date, allowed: InForce
     ) -> Iterator[tuple[int, Owed]]:
-        allowed = in_force(PLAN_REVIEW, "days")
         for pk, row in households.items():
             if not row.approved:
                 continue
@@ -328,6 +402,28 @@ class MeasureDeliverRule(RoutedRecordRule):
 
     def open_q(self, as_of: datetime.date) -> Q:
         return Q(done_on__isnull=True) | ~done_by(as_of, dated="done_on", entered="done_at")
+
+    def tallies(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> list[Tally]:
+        """`overdue`'s measures counted in the database: a county has tens of thousands."""
+        records = self.scoped(user, filters).filter(
+            self.open_q(as_of), self._since(since), due__lt=as_of
+        )
+        rows = (
+            records.order_by()
+            .values_list("due", "plan__household__village__name", "department__name")
+            .annotate(n=Count("pk"))
+        )
+        return [
+            Tally(self.id, self.article, due, village, department, None, None, n)
+            for due, village, department, n in rows
+        ]
 
     def closed_from(self) -> Expression:
         return counts_from(dated="done_on", entered="done_at")

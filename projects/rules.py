@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -45,6 +46,10 @@ from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import scope_of, visible
 
 ONE_DAY = datetime.timedelta(days=1)
+
+# A clock: (its period's start, its due day, the day it was met or None, its item built on
+# demand: most clocks are met, and building an item, its link and subject, is the cost).
+Clock = tuple[datetime.date, datetime.date, datetime.date | None, Callable[[], OverdueItem]]
 
 
 def clock_state(
@@ -80,9 +85,8 @@ class ClockRule(Rule):
 
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
-    ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
-        """(the item with its due day set, the day it was met or None) of every clock in the
-        user's scope whose due day is before the due-soon window's end."""
+    ) -> Iterator[Clock]:
+        """Every clock in the user's scope."""
         raise NotImplementedError
 
     def _list(
@@ -97,16 +101,17 @@ class ClockRule(Rule):
         soon: datetime.date | None = None
         items = []
         # The parameters are read only once a record is found (the clocks read theirs so).
-        for item, met in self.clocks(user, filters, as_of):
+        for start, due, met, make in self.clocks(user, filters, as_of):
             if soon is None:
                 window = in_force(self.id, "due_soon_days").on(as_of)
                 soon = as_of + datetime.timedelta(days=window) if since is None else as_of
-            state, days = clock_state(due=item.due, met=met, as_of=as_of, soon=soon)
-            if since is not None and state == "overdue" and item.period_start >= since:
+            state, days = clock_state(due=due, met=met, as_of=as_of, soon=soon)
+            if since is not None and state == "overdue" and start >= since:
+                item = make()
                 item.days_overdue = days
                 items.append(item)
             elif since is None and state == "pending":
-                items.append(item)
+                items.append(make())
         return items
 
     def overdue(
@@ -149,7 +154,7 @@ class NoticeRule(ClockRule):
 
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
-    ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
+    ) -> Iterator[Clock]:
         projects = _projects(user, filters, as_of)
         if filters.department:  # a village's 公示 answers to no department
             projects = projects.filter(village__isnull=True, department__name=filters.department)
@@ -168,17 +173,16 @@ class NoticeRule(ClockRule):
             start = self.clock(project)
             assert start is not None  # filtered above
             n = days.on(start)
-            yield (
-                _project_item(
-                    self,
-                    project,
-                    start=start,
-                    due=self.due(start, n),
-                    village_answers=True,
-                    subject=self.subject(project, n),
-                ),
-                met.get(project.pk),
-            )
+            due = self.due(start, n)
+            yield start, due, met.get(project.pk), partial(self._item, project, start, due, n)
+
+    def _item(
+        self, project: Project, start: datetime.date, due: datetime.date, days: int
+    ) -> OverdueItem:
+        subject = self.subject(project, days)
+        return _project_item(
+            self, project, start=start, due=due, village_answers=True, subject=subject
+        )
 
     def subject(self, project: Project, days: int) -> str:
         raise NotImplementedError
@@ -260,7 +264,7 @@ class AcceptanceRule(ClockRule):
 
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
-    ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
+    ) -> Iterator[Clock]:
         projects = _projects(user, filters, as_of).filter(finished_on__isnull=False)
         if filters.department:
             projects = projects.filter(department__name=filters.department)
@@ -274,19 +278,19 @@ class AcceptanceRule(ClockRule):
             accepted = (
                 _counted(project.accepted_on, project.accepted_at) if project.accepted_on else None
             )
-            subject = _("accept the completed project 「%(name)s」 within %(days)d days") % {
-                "name": project.name,
-                "days": n,
-            }
-            item = _project_item(
-                self,
-                project,
-                start=finished,
-                due=finished + datetime.timedelta(days=n),
-                village_answers=False,
-                subject=subject,
-            )
-            yield item, accepted
+            due = finished + datetime.timedelta(days=n)
+            yield finished, due, accepted, partial(self._item, project, finished, due, n)
+
+    def _item(
+        self, project: Project, finished: datetime.date, due: datetime.date, days: int
+    ) -> OverdueItem:
+        subject = _("accept the completed project 「%(name)s」 within %(days)d days") % {
+            "name": project.name,
+            "days": days,
+        }
+        return _project_item(
+            self, project, start=finished, due=due, village_answers=False, subject=subject
+        )
 
 
 @register(order=103)
@@ -299,7 +303,7 @@ class DistributionRule(ClockRule):
 
     def clocks(
         self, user: User | AnonymousUser, filters: Filters, as_of: datetime.date
-    ) -> Iterator[tuple[OverdueItem, datetime.date | None]]:
+    ) -> Iterator[Clock]:
         assets = visible(user, Asset.objects.all()).filter(
             known_by(as_of, dated="registered_on", entered="created_at")
         )
@@ -315,29 +319,30 @@ class DistributionRule(ClockRule):
         for asset in rows:
             for year in range(asset.registered_on.year, as_of.year + 1):
                 end = datetime.date(year, 12, 31)
-                n = days.on(end)
-                due = end + datetime.timedelta(days=n)
-                subject = _(
-                    "record the %(year)d income distribution of 「%(asset)s」 with its 公示"
-                ) % {"year": year, "asset": asset.name}
-                yield (
-                    OverdueItem(
-                        rule=self.id,
-                        article=self.article,
-                        period=str(year),
-                        period_start=datetime.date(year, 1, 1),
-                        period_end=end,
-                        due=due,
-                        days_overdue=0,
-                        household=None,
-                        village=asset.village.name if asset.village else None,
-                        cadre=None,
-                        department=asset.manager.name,
-                        subject=subject,
-                        link=reverse("projects:asset_detail", args=[asset.pk]),
-                    ),
-                    met.get((asset.pk, year)),
-                )
+                due = end + datetime.timedelta(days=days.on(end))
+                make = partial(self._item, asset, year, due)
+                yield datetime.date(year, 1, 1), due, met.get((asset.pk, year)), make
+
+    def _item(self, asset: Asset, year: int, due: datetime.date) -> OverdueItem:
+        subject = _("record the %(year)d income distribution of 「%(asset)s」 with its 公示") % {
+            "year": year,
+            "asset": asset.name,
+        }
+        return OverdueItem(
+            rule=self.id,
+            article=self.article,
+            period=str(year),
+            period_start=datetime.date(year, 1, 1),
+            period_end=datetime.date(year, 12, 31),
+            due=due,
+            days_overdue=0,
+            household=None,
+            village=asset.village.name if asset.village else None,
+            cadre=None,
+            department=asset.manager.name,
+            subject=subject,
+            link=reverse("projects:asset_detail", args=[asset.pk]),
+        )
 
 
 def _distributions_met(asset_ids: Iterable[int]) -> dict[tuple[int, int], datetime.date]:

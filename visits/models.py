@@ -70,6 +70,13 @@ class Visit(models.Model):
             # The visit rules ask "which households had a visit in this period": a range of
             # days, answered from the index alone.
             models.Index(fields=["on", "kind", "household", "cadre"], name="visit_on_kind_idx"),
+            # assessment.due asks which households had a visit reporting a change in a range
+            # of days: a few rows (`on` first, or SQLite prefers visit_on_kind_idx).
+            models.Index(
+                fields=["on", "household"],
+                condition=Q(reports_change=True),
+                name="visit_change_idx",
+            ),
             # The 补录 are few: the whole-town page counts them without reading every visit.
             models.Index(fields=["on"], name="visit_late_on_idx", condition=Q(late_entry=True)),
         ]

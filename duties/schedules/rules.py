@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import cast
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Case, DateField, Q, QuerySet, Value, When
+from django.db.models import Case, DateField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -108,7 +108,13 @@ class ScheduledDutyRule(Rule):
     ) -> list[MetLater]:
         """Obligations completed (or waived) by an entry made after the day after their due
         day (one query; a closed obligation was generated before it was closed)."""
-        obligations = self._scoped(user, filters).filter(due__lt=as_of, period_start__gte=since)
+        obligations = self._scoped(user, filters).filter(
+            # Closed after the due day's start (a superset of the late ones): a plain comparison
+            # first, so that the day of the closure is worked out for these few rows only.
+            Q(completed_at__gt=F("due")) | Q(waived_at__gt=F("due")),
+            due__lt=as_of,
+            period_start__gte=since,
+        )
         closed = Case(
             When(status=Obligation.Status.OPEN, then=Value(None, output_field=DateField())),
             default=TruncDate(Coalesce("completed_at", "waived_at")),

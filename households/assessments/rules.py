@@ -83,11 +83,11 @@ class AssessmentDueRule(Rule):
     title = "every household assessed on 两不愁三保障 each year and after a reported change"
 
     def _households(
-        self, user: User | AnonymousUser, filters: Filters
+        self, user: User | AnonymousUser, filters: Filters, candidates: Q
     ) -> tuple[list[HouseholdRow], set[int], int | None, QuerySet[Household]]:
-        """The households not closed that the user sees items of (by unit, or as a cadre ever
-        paired with them), the ids of those in reach by unit, and the user's cadre (one query
-        after the scope)."""
+        """The households not closed among `candidates` that the user sees items of (by unit,
+        or as a cadre ever paired with them), the ids of those in reach by unit, and the
+        user's cadre (one query after the scope)."""
         found = scope_attribution(
             user, Household.objects.exclude(status=Household.Status.CLOSED), routed=False
         )
@@ -99,6 +99,7 @@ class AssessmentDueRule(Rule):
             )
         if filters.village:
             households = households.filter(village__name=filters.village)
+        households = households.filter(candidates)
         reached = Value(True) if found.whole_town else Exists(found.reach.filter(pk=OuterRef("pk")))
         rows = []
         reach: set[int] = set()
@@ -126,9 +127,6 @@ class AssessmentDueRule(Rule):
         params = _parameters()
         steps = tuple((start, PERIOD_KINDS[months]) for start, months in params["months"].steps)
         change_days = params["change_days"]
-        households, reach, cadre_id, chosen = self._households(user, filters)
-        if not households:
-            return [], []
         current = stepped_period_of(steps, as_of)
         if pending:
             soon = as_of + datetime.timedelta(days=params["due_soon_days"].on(as_of))
@@ -136,6 +134,10 @@ class AssessmentDueRule(Rule):
             since = as_of - datetime.timedelta(days=max(d for _s, d in change_days.steps))
         else:
             periods = stepped_periods_between(steps, since, as_of)
+        candidates = _candidates(periods, since=since, as_of=as_of, pending=pending)
+        households, reach, cadre_id, chosen = self._households(user, filters, candidates)
+        if not households:
+            return [], []
         first = min([since, *(p.start for p in periods)])
         # household id -> (assessed on, the day the assessment counts from)
         assessed: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
@@ -256,6 +258,30 @@ def _parameters() -> dict[str, InForce]:
     return {
         name: with_default(DUE_RULE, name, rows) for name, rows in stored(DUE_RULE, names).items()
     }
+
+
+def _candidates(
+    periods: list[Period], *, since: datetime.date, as_of: datetime.date, pending: bool
+) -> Q:
+    """SQL on the households: a superset of those with an item listed as of `as_of` (pending,
+    or overdue) or met late: a period without an assessment known in time, or a visit from
+    `since` reporting a change; `_items` decides on these few."""
+    changed = Household.objects.filter(
+        visits__reports_change=True, visits__on__gte=since, visits__on__lte=as_of
+    )
+    found = Q(pk__in=changed.values("pk"))
+    for period in periods:
+        # An assessment in the period known by then: the period is never listed, nor met late.
+        by = as_of if pending else period.end + ONE_DAY
+        met = Assessment.objects.filter(
+            known_by(by, dated="assessed_on", entered="created_at"),
+            household_id=OuterRef("pk"),
+            assessed_on__gte=period.start,
+            assessed_on__lte=min(period.end, by),
+        )
+        in_register = Q(year_identified__isnull=True) | Q(year_identified__lte=period.end.year)
+        found |= in_register & ~Q(Exists(met))
+    return found
 
 
 def _days(

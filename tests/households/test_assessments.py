@@ -12,10 +12,10 @@ from households.assessments.models import AssessmentGap
 from households.assessments.rules import AssessmentDueRule, AssessmentGapRule
 from households.assessments.services import assessment_enter, assessment_record, gap_close
 from households.models import Assessment, Household, Pairing
-from tests.conftest import make_user
+from tests.conftest import SHANGHAI, make_user
 from visits.models import Visit
 from xigang import roles
-from xigang.obligations import Filters, overdue_items, pending_items
+from xigang.obligations import Filters, MetLater, overdue_items, pending_items
 from xigang.scope import visible
 
 D = datetime.date
@@ -287,3 +287,40 @@ def test_the_cadre_paired_on_the_due_day_answers_after_a_handover(
     assert due(successor, as_of=as_of) == []
     assert due(office, as_of=as_of, cadre="successor") == []
     assert due(office, as_of=as_of, department="村建办") == []
+
+
+@pytest.mark.parametrize("entered, late", [(D(2026, 1, 1), False), (D(2026, 1, 2), True)])
+def test_a_year_assessed_in_it_but_entered_after_the_day_after_it_is_met_late(
+    settings, time_machine, office, east_household, entered, late
+):
+    # From go-live the entry day counts: entered on 2 January, 2025 was on the list of the 1st.
+    settings.GO_LIVE = D(2025, 1, 1)
+    time_machine.move_to(datetime.datetime.combine(entered, datetime.time(12), SHANGHAI))
+    assessment_enter(
+        household=east_household, assessed_on=D(2025, 12, 20), results=ALL_MET, assessed_by=office
+    )
+    listed = [("东村-001", "2025", D(2025, 12, 31), None)]
+    assert due(office, as_of=D(2026, 1, 1)) == (listed if late else [])
+    assert due(office, as_of=D(2026, 1, 20)) == []
+    later = AssessmentDueRule().met_later(
+        user=office, as_of=D(2026, 1, 20), since=SINCE_2025, filters=Filters()
+    )
+    assert later == ([MetLater("assessment.due", D(2025, 12, 31), entered, 1)] if late else [])
+
+
+def test_a_year_with_a_dated_calendar_is_owed_by_its_own_periods(office, east_household):
+    # Half-yearly from 2025-07-01 (art. 44): 2025-H2 unmet is listed, 2025-H1 of the yearly
+    # calendar's days is not a period any more than 2025 is.
+    RuleParameter.objects.create(
+        rule="assessment.due", name="months", value=6, effective_from=D(2025, 7, 1)
+    )
+    assessment_enter(
+        household=east_household, assessed_on=D(2025, 3, 1), results=ALL_MET, assessed_by=office
+    )
+    assert due(office, as_of=D(2026, 1, 5), since=D(2025, 7, 1)) == [
+        ("东村-001", "2025-H2", D(2025, 12, 31), None)
+    ]
+    assessment_enter(
+        household=east_household, assessed_on=D(2025, 9, 1), results=ALL_MET, assessed_by=office
+    )
+    assert due(office, as_of=D(2026, 1, 5), since=D(2025, 7, 1)) == []

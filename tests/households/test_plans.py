@@ -8,14 +8,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from duties.models import Department
-from households.models import HelpMeasure, HelpPlan, PlanStep
+from duties.models import Department, RuleParameter
+from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
+from households.plan_rules import MeasureDeliverRule, PlanExistsRule, PlanReviewRule
 from households.plans import measure_add, measure_deliver, plan_start, plan_step_record
 from households.services import plan_approve
-from tests.conftest import make_user
+from tests.conftest import SHANGHAI, make_user
 from xigang import roles
 from xigang.ledgers import export_ledger, get_kind
-from xigang.obligations import Filters, overdue_items, pending_items
+from xigang.obligations import Filters, MetLater, overdue_items, pending_items, tally
 from xigang.scope import visible
 
 D = datetime.date
@@ -172,3 +173,93 @@ def test_the_plan_and_measure_ledgers_export_within_scope(tmp_path, east_househo
     export_ledger(get_kind("measures")(dept), path)
     rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
     assert [row[3:5] for row in rows[3:]] == [("低保五保", "民政科")]  # 民政科's own only
+
+
+def test_a_cadre_keeps_their_items_when_a_later_household_was_handed_on(
+    east, east_household, pairing
+):
+    # 东村-002 (a later row) went to a successor before its due day: its item is the
+    # successor's; the cadre still sees their own 东村-001, and not the successor's.
+    successor = make_user("successor", roles.PAIRING, east)
+    later = Household.objects.create(number="东村-002", village=east, head_name="王五")
+    Pairing.objects.create(
+        household=later, cadre=pairing.cadre, start=D(2026, 1, 1), end=D(2026, 1, 31)
+    )
+    Pairing.objects.create(household=later, cadre=successor.cadre, start=D(2026, 2, 1))
+    assert [i.household for i in _items(pairing, D(2026, 4, 1), "plan.exists")] == ["东村-001"]
+    assert [i.household for i in _items(successor, D(2026, 4, 1), "plan.exists")] == ["东村-002"]
+
+
+def _at(time_machine, day):
+    time_machine.move_to(datetime.datetime.combine(day, datetime.time(12), SHANGHAI))
+
+
+@pytest.mark.parametrize("entered, late", [(D(2027, 4, 2), False), (D(2027, 4, 3), True)])
+def test_a_review_entered_after_the_day_after_its_due_day_is_met_late(
+    time_machine, east_household, pairing, leader, entered, late
+):
+    _at(time_machine, D(2026, 3, 1))
+    plan = _approved_plan(east_household, leader)
+    _at(time_machine, entered)
+    plan_step_record(plan=plan, step="review", done_on=D(2027, 3, 15), by=None)
+    # The 2027 review is due 2027-04-01: the list of 2 April shows it unless entered by then.
+    listed = _items(pairing, D(2027, 4, 2), "plan.review")
+    assert [(i.period, i.due) for i in listed] == ([("2027", D(2027, 4, 1))] if late else [])
+    assert _items(pairing, D(2027, 5, 1), "plan.review") == []
+    later = PlanReviewRule().met_later(
+        user=pairing, as_of=D(2027, 5, 1), since=SINCE, filters=Filters()
+    )
+    assert later == ([MetLater("plan.review", D(2027, 4, 1), entered, 1)] if late else [])
+
+
+def test_a_review_dated_in_december_and_entered_in_january_meets_the_new_year(
+    time_machine, east_household, pairing, leader
+):
+    _at(time_machine, D(2026, 3, 1))
+    plan = _approved_plan(east_household, leader)
+    _at(time_machine, D(2027, 1, 5))
+    plan_step_record(plan=plan, step="review", done_on=D(2026, 12, 20), by=None)
+    assert _items(pairing, D(2027, 5, 1), "plan.review") == []
+
+
+@pytest.mark.parametrize("approved, late", [(D(2026, 2, 1), False), (D(2026, 2, 2), True)])
+def test_the_days_allowed_for_a_plan_are_those_in_force_on_the_pairing_day(
+    time_machine, east_household, pairing, leader, approved, late
+):
+    # 30 days from 2026-01-01 (art. 44), the pairing's first day: due 2026-01-31.
+    RuleParameter.objects.create(
+        rule="plan.exists", name="days", value=30, effective_from=D(2026, 1, 1)
+    )
+    [item] = _items(pairing, D(2026, 2, 1), "plan.exists")
+    assert item.due == D(2026, 1, 31)
+    _at(time_machine, approved)
+    _approved_plan(east_household, leader)
+    assert _items(pairing, D(2026, 3, 1), "plan.exists") == []
+    later = PlanExistsRule().met_later(
+        user=pairing, as_of=D(2026, 3, 1), since=SINCE, filters=Filters()
+    )
+    assert later == ([MetLater("plan.exists", D(2026, 1, 31), approved, 1)] if late else [])
+
+
+def test_the_measures_counted_are_those_listed(east_household, west_household, dept, inspector):
+    # 民政科's two measures due the same day in 东村 count as one tally of 2; 残联's, the next
+    # day's and 西村's are one each.
+    plans = [plan_start(household=h, year=2026) for h in (east_household, west_household)]
+    for plan, kind, day in [
+        (plans[0], "低保五保", D(2026, 5, 1)),
+        (plans[0], "临时救助", D(2026, 5, 1)),
+        (plans[0], "残疾人补贴", D(2026, 5, 1)),
+        (plans[0], "低保五保", D(2026, 5, 2)),
+        (plans[1], "低保五保", D(2026, 5, 1)),
+    ]:
+        measure_add(plan=plan, kind=kind, due=day)
+    rule = MeasureDeliverRule()
+    for user in (inspector, dept):
+        for filters in (Filters(), Filters(village="东村"), Filters(department="残联")):
+            kw = dict(user=user, as_of=D(2026, 6, 1), since=SINCE, filters=filters)
+            counted = rule.tallies(**kw)
+            assert sorted(counted, key=repr) == sorted(tally(rule.overdue(**kw)), key=repr)
+    assert sorted(
+        t.count
+        for t in rule.tallies(user=inspector, as_of=D(2026, 6, 1), since=SINCE, filters=Filters())
+    ) == [1, 1, 1, 2]

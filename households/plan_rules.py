@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from duties.organisation.params import InForce, due_soon_until, in_force
 from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
 from xigang.entry import counts_from, counts_on, done_by, go_live
+from xigang.memo import rows
 from xigang.obligations import (
     REGULATION_START,
     Filters,
@@ -106,7 +107,8 @@ def _households(
         chosen = chosen | households.filter(pairings__cadre_id=found.cadre_id)
     # The scope's ids first, so that the candidates are tested on the user's households only.
     chosen = Household.objects.filter(pk__in=chosen.values("pk")).filter(candidates)
-    reach = None if found.whole_town else set(found.reach.values_list("id", flat=True))
+    # The reach is the same for both plan rules' overdue and pending lists: read once a page.
+    reach = None if found.whole_town else set(rows(found.reach.values_list("id", flat=True)))
     username = user.get_username() if found.cadre_id is not None else None
     by_id: dict[int, _Household] = {}
     pairings = Pairing.objects.filter(household__in=chosen.values("id")).order_by(

@@ -41,6 +41,7 @@ from duties.models import Obligation
 from duties.organisation.params import InForce, in_force
 from duties.schedules.records import register_records
 from projects.models import Asset, Distribution, Notice, Project
+from xigang import memo
 from xigang.entry import counts_on, go_live, known_by
 from xigang.obligations import Filters, OverdueItem, Rule, register
 from xigang.scope import scope_of, visible
@@ -158,7 +159,8 @@ class NoticeRule(ClockRule):
         projects = _projects(user, filters, as_of)
         if filters.department:  # a village's 公示 answers to no department
             projects = projects.filter(village__isnull=True, department__name=filters.department)
-        rows = [p for p in projects if self.clock(p) is not None]
+        # Both notice rules, overdue and pending, read the same projects: once a page.
+        rows = [p for p in memo.rows(projects) if self.clock(p) is not None]
         if not rows:
             return
         days = self._days()
@@ -268,7 +270,7 @@ class AcceptanceRule(ClockRule):
         projects = _projects(user, filters, as_of).filter(finished_on__isnull=False)
         if filters.department:
             projects = projects.filter(department__name=filters.department)
-        rows = list(projects)
+        rows = memo.rows(projects)
         days = self._days() if rows else None
         for project in rows:
             assert days is not None  # read above
@@ -311,7 +313,7 @@ class DistributionRule(ClockRule):
             assets = assets.filter(village__name=filters.village)
         if filters.department:
             assets = assets.filter(manager__name=filters.department)
-        rows = list(assets.select_related("village", "manager").order_by("pk"))
+        rows = memo.rows(assets.select_related("village", "manager").order_by("pk"))
         if not rows:
             return
         days = self._days()

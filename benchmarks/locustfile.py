@@ -1,7 +1,7 @@
 """The town's staff on the portal, for locust; started by `python -m benchmarks.load`, which
 writes the cast (accounts signed in beforehand, their pages, each pairing cadre's household) to
 the JSON file named by LOAD_CAST. LOAD_THINK: the mean seconds a person reads a page (0: none,
-the stress run).
+the stress run). At the end it writes the number of visits posted, answered or not, to LOAD_SENT.
 
 One user class per role, weighted by the role's number of accounts; each simulated person takes
 the next account of the role. A pairing cadre, on the phone, posts a phone contact every third
@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from locust import HttpUser, between, constant, task
+from locust import HttpUser, between, constant, events, task
 
 CAST = json.loads(Path(os.environ["LOAD_CAST"]).read_text(encoding="utf-8"))
 THINK = float(os.environ.get("LOAD_THINK", "10"))
@@ -63,6 +63,7 @@ class Staff(HttpUser):
             "content": VISIT_TEXT,
             "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""),
         }
+        SENT[0] += 1  # before it goes: a post cut off when the run stops may still be stored
         with self.client.post(
             path, form, name=POST_NAME, allow_redirects=False, catch_response=True
         ) as response:
@@ -73,6 +74,13 @@ class Staff(HttpUser):
 
 # The free days left per account, shared by the people taking turns on one account.
 DAYS: dict[str, Iterator[str]] = {}
+SENT = [0]  # visits posted, answered or not
+
+
+@events.test_stop.add_listener
+def _write_sent(**_kwargs: object) -> None:
+    Path(os.environ["LOAD_SENT"]).write_text(str(SENT[0]), encoding="utf-8")
+
 
 for _index, (_role, _accounts) in enumerate(CAST["accounts"].items()):
     if _accounts:

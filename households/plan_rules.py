@@ -36,8 +36,8 @@ from django.utils.translation import gettext_lazy
 
 from duties.organisation.params import InForce, due_soon_until, in_force
 from households.models import HelpMeasure, HelpPlan, Household, Pairing, PlanStep
+from xigang import memo
 from xigang.entry import counts_from, counts_on, done_by, go_live
-from xigang.memo import rows
 from xigang.obligations import (
     REGULATION_START,
     Filters,
@@ -108,7 +108,7 @@ def _households(
     # The scope's ids first, so that the candidates are tested on the user's households only.
     chosen = Household.objects.filter(pk__in=chosen.values("pk")).filter(candidates)
     # The reach is the same for both plan rules' overdue and pending lists: read once a page.
-    reach = None if found.whole_town else set(rows(found.reach.values_list("id", flat=True)))
+    reach = None if found.whole_town else set(memo.rows(found.reach.values_list("id", flat=True)))
     username = user.get_username() if found.cadre_id is not None else None
     by_id: dict[int, _Household] = {}
     pairings = Pairing.objects.filter(household__in=chosen.values("id")).order_by(
@@ -414,9 +414,7 @@ class MeasureDeliverRule(RoutedRecordRule):
         filters: Filters,
     ) -> list[Tally]:
         """`overdue`'s measures counted in the database: a county has tens of thousands."""
-        records = self.scoped(user, filters).filter(
-            self.open_q(as_of), self._since(since), due__lt=as_of
-        )
+        records = self.overdue_records(user=user, as_of=as_of, since=since, filters=filters)
         rows = (
             records.order_by()
             .values_list("due", "plan__household__village__name", "department__name")

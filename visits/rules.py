@@ -38,9 +38,9 @@ from duties.organisation.params import InForce, due_soon_until, in_force, period
 from households.models import Household, Pairing
 from visits.models import EmergencyCase, Problem, Visit, VisitState, VisitStateBuilt
 from visits.scopes import EMERGENCY_DEPARTMENT
+from xigang import memo
 from xigang.db_router import read_connection
 from xigang.entry import counts_from, done_by, end_of, go_live, known_by, known_from
-from xigang.memo import rows
 from xigang.obligations import (
     Filters,
     MetLater,
@@ -98,7 +98,7 @@ def _in_scope(
     and its parameters."""
     if households.query.where and connection.vendor == "postgresql" and ids_first:
         # The ids first (one query): PostgreSQL misjudges a scope subquery and scans every visit.
-        ids = rows(households.order_by().values_list(key, flat=True))
+        ids = memo.rows(households.order_by().values_list(key, flat=True))
         if not ids:
             raise EmptyResultSet  # nobody in scope: no statement to run
         return f"{column} = ANY(%s)", [ids]

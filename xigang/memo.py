@@ -37,10 +37,6 @@ def reads_once() -> Iterator[None]:
         _memo.reset(token)
 
 
-def active() -> bool:
-    return _memo.get() is not None
-
-
 def once(function: Callable[P, R]) -> Callable[P, R]:
     """Keep the function's answer within `reads_once` (its arguments must be hashable: model
     instances hash by primary key, frozen dataclasses by value)."""

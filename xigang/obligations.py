@@ -378,10 +378,21 @@ class RoutedRecordRule(Rule):
         since: datetime.date,
         filters: Filters,
     ) -> list[OverdueItem]:
-        records = self.scoped(user, filters).filter(
+        records = self.overdue_records(user=user, as_of=as_of, since=since, filters=filters)
+        return self.items(records.order_by("due", "id"), as_of, pending=False)
+
+    def overdue_records(
+        self,
+        *,
+        user: User | AnonymousUser,
+        as_of: datetime.date,
+        since: datetime.date,
+        filters: Filters,
+    ) -> QuerySet:
+        """The records behind `overdue`: known, open at the end of as_of, due before it."""
+        return self.scoped(user, filters).filter(
             self.open_q(as_of), self._since(since), due__lt=as_of
         )
-        return self.items(records.order_by("due", "id"), as_of, pending=False)
 
     def pending(
         self, *, user: User | AnonymousUser, as_of: datetime.date, filters: Filters

@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from duties.models import RuleParameter
-from xigang.memo import active, once
+from xigang.memo import once
 from xigang.obligations import REGULATION_START
 from xigang.periods import HALF_YEARLY, MONTHLY, QUARTERLY, YEARLY, Steps
 
@@ -169,15 +169,8 @@ def _table() -> dict[tuple[str, str], list[tuple[datetime.date, int]]]:
 def stored(rule: str, names: Iterable[str]) -> dict[str, list[tuple[datetime.date, int]]]:
     """The rows of the rule's parameters `names` as (effective_from, value), oldest first, by
     name (one query; within a page, one for all: `xigang.memo`)."""
-    names = list(names)
-    if active():
-        table = _table()
-        return {name: list(table.get((rule, name), ())) for name in names}
-    found: dict[str, list[tuple[datetime.date, int]]] = {name: [] for name in names}
-    rows = RuleParameter.objects.filter(rule=rule, name__in=names).order_by("effective_from")
-    for name, start, value in rows.values_list("name", "effective_from", "value"):
-        found[name].append((start, value))
-    return found
+    table = _table()
+    return {name: list(table.get((rule, name), ())) for name in names}
 
 
 def in_force(rule: str, name: str) -> InForce:

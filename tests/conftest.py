@@ -22,7 +22,7 @@ from duties.models import Department, PartyBranch, Village
 from duties.organisation.services import cadre_save
 from households.models import Household, Pairing
 from visits.models import Visit
-from xigang import history, roles
+from xigang import history, kept, roles
 from xigang.obligations import state_refresh
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -271,3 +271,16 @@ def obligation_source(request, settings, db):
         for model in (Visit, Pairing):
             post_save.disconnect(sender=model, dispatch_uid="state-test")
             post_delete.disconnect(sender=model, dispatch_uid="state-test")
+
+
+@pytest.fixture(autouse=True)
+def _no_answer_kept_from_another_test(request):
+    """Answers are kept per process under the tables' versions (xigang.kept); a flush empties
+    the noted changes, so a later test's versions could repeat an earlier one's. A test marked
+    `cold` pins what computing an answer costs: none is kept."""
+    kept.clear()
+    if "cold" not in request.keywords:
+        yield
+        return
+    with kept.afresh():
+        yield

@@ -38,8 +38,11 @@ class XigangConfig(AppConfig):
     verbose_name = _("Xigang portal")
 
     def ready(self) -> None:
+        from xigang.kept import install_triggers
         from xigang.roles import sync_groups
 
         # Permissions are created by post_migrate too; ours runs after (xigang is later in
         # INSTALLED_APPS than auth and contenttypes) and again after every flush.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="xigang.sync_groups")
+        # Every table, new ones included, notes its writes for the kept answers (xigang.kept).
+        post_migrate.connect(install_triggers, sender=self, dispatch_uid="xigang.kept")

@@ -5,7 +5,8 @@ inputs (the parameters, the households in reach, the scheduled duties): `once` k
 function's answer for the rest of a read-only request (GET or HEAD), keyed by its arguments,
 and `rows` a queryset's rows, keyed by its statement.
 Outside such a request (commands, jobs, services, POSTs) every call reads afresh, so a write
-is never followed by a stale read. Answers are shared: callers must not change them.
+is never followed by a stale read. Answers are shared: callers must not change them. An answer
+served twice tells `xigang.kept` the tables it was read from, as the first read did.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any, ParamSpec, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+
+from xigang import kept
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,9 +50,7 @@ def once(function: Callable[P, R]) -> Callable[P, R]:
         if memo is None:
             return function(*args, **kwargs)
         key = (function, args, tuple(sorted(kwargs.items())))
-        if key not in memo:
-            memo[key] = function(*args, **kwargs)
-        return memo[key]
+        return _answer(memo, key, lambda: function(*args, **kwargs))
 
     return remembered
 
@@ -65,9 +66,18 @@ def rows(queryset: QuerySet) -> list:
     except EmptyResultSet:
         return []
     key = (rows, queryset.db, queryset._iterable_class, sql, _hashable(params))
-    if key not in memo:
-        memo[key] = list(queryset)
-    return memo[key]
+    return _answer(memo, key, lambda: list(queryset))
+
+
+def _answer(memo: dict[tuple, Any], key: tuple, read: Callable[[], R]) -> R:
+    if key in memo:
+        value, tables = memo[key]
+        kept.noted(tables)
+        return value
+    with kept.recording() as tables:
+        value = read()
+    memo[key] = (value, frozenset(tables))
+    return value
 
 
 def _hashable(value: Any) -> Any:

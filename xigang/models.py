@@ -194,3 +194,18 @@ class Installation(models.Model):
 
     def __str__(self) -> str:
         return self.installed_on.isoformat()
+
+
+class Change(models.Model):
+    """A write noted by a database trigger on a business table (xigang.kept): a table's version
+    is the sum of `n` over its rows. Written only by the triggers and the nightly compaction."""
+
+    table = models.CharField(max_length=63)
+    n = models.BigIntegerField(default=1)
+
+    class Meta:
+        default_permissions = ()  # no screen
+        indexes = [models.Index(fields=["table", "n"], name="change_table_n_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.table} +{self.n}"

@@ -14,14 +14,22 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, DateField, Expression, Q, QuerySet, Value
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
+
+from xigang import kept
+from xigang.entry import go_live
+from xigang.scope import scope_of
 
 # 西发〔2019〕33号 is in force from this day: nothing is owed before it.
 REGULATION_START = datetime.date(2019, 6, 15)
@@ -466,10 +474,14 @@ def state_refresh(*, households: Iterable[int] | None) -> None:
 
 def state_check(*, rebuild: bool) -> dict[str, int]:
     """The differences between each stored state and a recomputation from scratch, by rule;
-    with `rebuild`, the states rebuilt afterwards (the nightly run)."""
+    with `rebuild`, the states rebuilt afterwards and the kept answers' noted changes compacted
+    (the nightly run). The recomputation never reads a kept answer."""
     found: dict[str, int] = {}
-    for _refresh, check in _STATES:
-        found.update(check(rebuild))
+    with kept.afresh():
+        for _refresh, check in _STATES:
+            found.update(check(rebuild))
+    if rebuild:
+        kept.compact()
     return found
 
 
@@ -503,11 +515,24 @@ def sort_key(item: OverdueItem) -> tuple:
 
 
 def _answers(user: User | AnonymousUser, filters: Filters, method: str, **asked: Any) -> list:
-    """Each selected rule's answer to `method`; none for anonymous users."""
+    """Each selected rule's answer to `method`, kept until the data it read changes
+    (`xigang.kept`); none for anonymous users."""
     if not user.is_authenticated:
         return []
+    now = kept.versions()
+    # Besides the data and the arguments, an answer depends on the reach (one for the whole
+    # town; short of it the user's own, for attribution), today, go-live and the language.
+    reach = scope_of(user)
+    who = "whole town" if reach.whole_town else (reach, user.get_username())
+    context = (who, timezone.localdate(), go_live(), get_language(), settings.OBLIGATION_SOURCE)
+    asking = tuple(sorted(asked.items()))
     return [
-        getattr(rule, method)(user=user, filters=filters, **asked) for rule in _selected(filters)
+        kept.answer(
+            now,
+            (rule.id, getattr(rule, "source", None), method, filters, asking, context),
+            partial(getattr(rule, method), user=user, filters=filters, **asked),
+        )
+        for rule in _selected(filters)
     ]
 
 

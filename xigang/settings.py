@@ -174,6 +174,10 @@ OBLIGATION_SOURCE = env_str("XIGANG_OBLIGATION_SOURCE", "state")
 if OBLIGATION_SOURCE not in ("state", "engine"):
     raise ImproperlyConfigured("XIGANG_OBLIGATION_SOURCE must be state or engine")
 
+# The obligation answers each process keeps until their data changes (xigang.kept), counted in
+# items and tallies: a county's whole-town answers are ~340,000 (~130 MB).
+KEPT_ROWS = env_int("XIGANG_KEPT_ROWS", 600_000)
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

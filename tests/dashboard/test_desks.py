@@ -57,6 +57,7 @@ def test_the_department_desk_puts_its_duties_first_and_sums_pairing_items_per_ca
     assert "西村-001" not in html and "west_pairing" not in html
 
 
+@pytest.mark.cold
 def test_the_department_desk_does_not_grow_with_the_households(client, routed, east):
     client.force_login(routed["dept"])
     client.get(reverse("home"), Q)

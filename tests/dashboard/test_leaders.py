@@ -84,6 +84,7 @@ def test_a_full_ranking_pages_through_every_cadre(client, town, east):
     assert reverse("dashboard:person", args=["c00"]) in first + second
 
 
+@pytest.mark.cold
 def test_a_ranking_takes_a_constant_number_of_queries(client, town, east):
     client.force_login(town["inspector"])
     url = reverse("dashboard:ranking", args=["village"])
@@ -138,6 +139,7 @@ def test_the_person_page_is_scoped(client, town, on_record):
     assert client.get(reverse("dashboard:person", args=["pairing"])).status_code == 200
 
 
+@pytest.mark.cold
 def test_the_person_page_takes_a_constant_number_of_queries(client, town, on_record, east):
     client.force_login(town["inspector"])
     url = reverse("dashboard:person", args=["pairing"])

@@ -266,6 +266,7 @@ def _count_queries(client, user, url, django_assert_max_num_queries, limit, **pa
         ("pairing", "dashboard:overdue_json", 45),
     ],
 )
+@pytest.mark.cold
 def test_query_counts_do_not_grow_with_the_data(
     client, town, east, west, who, url, limit, django_assert_max_num_queries
 ):

@@ -190,6 +190,7 @@ def test_a_cadres_record_shows_the_first_of_their_items(client, ties, monkeypatc
         ("pairing", "dashboard:overdue_json", {"limit": "50"}, 28, 29),
     ],
 )
+@pytest.mark.cold
 def test_a_page_costs_the_same_queries_whatever_the_data(
     client, ties, east, west, who, url, params, sqlite, postgresql, django_assert_num_queries
 ):

@@ -117,6 +117,7 @@ def test_overlapping_and_chained_pairings_leave_no_gap():
     ]
 
 
+@pytest.mark.cold
 @pytest.mark.parametrize("count", [5, 30])
 def test_the_query_count_does_not_grow_with_households(
     office, east, pairing, count, django_assert_num_queries

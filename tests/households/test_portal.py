@@ -117,6 +117,7 @@ def test_the_household_page_is_404_out_of_scope(client, west_cadre, recorded):
     assert response.status_code == 404
 
 
+@pytest.mark.cold
 def test_the_household_page_takes_a_constant_number_of_queries(
     client, east_cadre, recorded, pairing, django_assert_num_queries
 ):

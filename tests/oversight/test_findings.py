@@ -114,6 +114,7 @@ def test_it_filters_by_department(inspection, east, civil_affairs, inspector):
     assert [i.department for i in items] == ["民政科"]
 
 
+@pytest.mark.cold
 def test_it_lists_findings_in_one_query(inspection, east, inspector, django_assert_max_num_queries):
     for _ in range(5):
         _finding(inspection, village=east)

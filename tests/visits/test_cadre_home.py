@@ -128,6 +128,7 @@ def _count(client, user, url, django_assert_num_queries, expected):
 HOME_QUERIES = {"sqlite": 49, "postgresql": 50}
 
 
+@pytest.mark.cold
 def test_the_home_runs_a_fixed_number_of_queries(client, pairing, three, django_assert_num_queries):
     expected = HOME_QUERIES[connection.vendor]
     url = reverse("home")

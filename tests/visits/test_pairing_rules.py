@@ -198,6 +198,7 @@ def test_an_outsider_sees_nothing(outsider, household, alice):
     assert pending_items(user=outsider, as_of=D(2026, 7, 15)) == []
 
 
+@pytest.mark.cold
 def test_the_query_count_does_not_grow_with_households(
     office, east, alice, bob, django_assert_max_num_queries
 ):

@@ -115,6 +115,7 @@ def test_obligations_are_generated_when_the_rule_needs_them(office, east):
     assert soon and all(D(2026, 6, 20) <= i.due <= D(2026, 7, 4) for i in soon)
 
 
+@pytest.mark.cold
 def test_the_overdue_list_is_a_fixed_number_of_queries(
     office, dept, east_cadre, west_cadre, django_assert_num_queries
 ):
@@ -208,6 +209,7 @@ def test_disclosures_follow_village_scope(east, west, east_cadre, west_cadre, de
     )
 
 
+@pytest.mark.cold
 def test_disclosures_are_listed_in_a_fixed_number_of_queries(
     east, west, east_cadre, office, django_assert_num_queries
 ):

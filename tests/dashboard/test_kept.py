@@ -1,0 +1,230 @@
+"""Answers kept between requests until the data they read changes (xigang.kept, issue 18): every
+write path moves a version, a kept answer equals a fresh one after any write, and none rests on
+a write rolled back."""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.urls import reverse
+
+from duties.models import Village
+from households.models import Household, Pairing
+from households.services import pairing_start
+from tests.conftest import make_user, workbook
+from tests.dashboard.conftest import AS_OF, PAIRED_SINCE
+from visits.models import Problem, ProblemCategory, Visit
+from visits.services import problem_report, problem_resolve, visit_record
+from xigang import kept, obligations, roles
+from xigang.ledgers import get_kind, import_ledger
+from xigang.models import Change
+
+D = datetime.date
+TEXT = "入户了解收入和就医情况"
+SINCE = D(2025, 10, 1)
+Q = {"as_of": AS_OF.isoformat(), "since": SINCE.isoformat()}
+
+
+def _contact(user, on, *, kind=Visit.Kind.PHONE, by=None, reason="", number="东村-001"):
+    """A visit recorded through the service, as the phone form records it."""
+    return visit_record(
+        household=Household.objects.get(number=number), cadre=user.cadre, kind=kind, on=on,
+        content=TEXT, entered_by=by or user, late_reason=reason,
+    )  # fmt: skip
+
+
+def _version(table: str) -> int:
+    return kept.versions().tables.get(table, 0)
+
+
+def _lists(user) -> tuple:
+    """Everything the pages ask the engine, as comparable values."""
+    ask = {"user": user, "as_of": AS_OF, "since": SINCE}
+    tallies, later = obligations.tallies_and_met_later(**ask)
+    first, count = obligations.overdue_page(**ask, end=5)
+    return (
+        [i.as_json() for i in obligations.overdue_items(**ask)],
+        sorted(map(repr, tallies)),
+        sorted(map(repr, later)),
+        [i.as_json() for i in first],
+        count,
+        [i.as_json() for i in obligations.pending_items(user=user, as_of=AS_OF)],
+    )
+
+
+def _page(response) -> str:
+    """The page as read: the form tokens, new for each response, left out."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", response.content.decode())
+
+
+def _fresh(user) -> tuple:
+    with kept.afresh():
+        return _lists(user)
+
+
+@pytest.mark.django_db
+def test_every_write_path_moves_the_version_of_its_table(east):
+    before = _version("duties_village")
+    Village.objects.create(name="南村")  # a save
+    assert _version("duties_village") > before
+    for write in (
+        lambda: Village.objects.filter(name="南村").update(name="南村一"),  # a bulk update
+        lambda: Village.objects.bulk_create([Village(name="北村")]),
+        lambda: connection.cursor().execute("DELETE FROM duties_village WHERE name = '北村'"),
+    ):
+        before = _version("duties_village")
+        write()
+        assert _version("duties_village") > before
+
+
+@pytest.mark.django_db
+def test_signing_in_does_not_move_the_users_version(client, inspector):
+    before = _version("auth_user")
+    client.force_login(inspector)  # writes last_login
+    assert _version("auth_user") == before
+    User.objects.filter(pk=inspector.pk).update(first_name="李")
+    assert _version("auth_user") > before
+
+
+def test_a_second_look_at_the_dashboard_is_served_from_the_kept_answers(
+    client, town, django_assert_num_queries
+):
+    client.force_login(town["inspector"])
+    client.get("/", Q)  # generates the duties' obligations due by today: a write
+    first = client.get("/", Q)
+    # The session, the user and reach (5), the versions, the visits charts (2), the user's
+    # permissions and roles, the unread notices: no rule's.
+    with django_assert_num_queries(11):
+        again = client.get("/", Q)
+    assert _page(again) == _page(first)
+
+
+def test_a_visit_recorded_on_the_phone_leaves_the_inspectors_list_at_once(client, town):
+    inspector, pairing = town["inspector"], town["pairing"]
+    client.force_login(inspector)
+    url = reverse("dashboard:overdue_json")
+    owed = {(i["household"], i["period"]) for i in client.get(url, Q).json()["items"]}
+    assert ("东村-001", "2026-10") in owed
+    _contact(pairing, D(2026, 10, 20))
+    now = {(i["household"], i["period"]) for i in client.get(url, Q).json()["items"]}
+    assert owed - now == {("东村-001", "2026-10")}
+
+
+def test_after_a_day_of_mixed_writes_every_kept_answer_equals_a_fresh_one(
+    settings, tmp_path, town, east
+):
+    """Services, a ledger import, a handover, a back-filled visit, a problem resolved, a bulk
+    update and raw SQL: after each, the lists read through the kept answers are the engine's."""
+    settings.GO_LIVE = D(2026, 1, 1)
+    inspector, office, pairing = town["inspector"], town["office"], town["pairing"]
+    other = make_user("other_pairing", roles.PAIRING, east)
+    east_household = Household.objects.get(number="东村-001")
+    second = Household.objects.create(number="东村-002", village=east, head_name="王五")
+    pairings = workbook(
+        tmp_path / "pairings.xlsx",
+        ["户编号", "帮扶责任人", "开始日期", "结束日期"],
+        [["东村-002", "pairing", "2026/1/1", ""]],
+    )
+    visits = workbook(
+        tmp_path / "visits.xlsx",
+        ["户编号", "帮扶责任人", "方式", "日期", "内容", "发现问题", "补录原因"],
+        [["东村-002", "pairing", "电话", "2026/4/8", TEXT, "", "纸质记录补登"]],
+    )
+    steps = [
+        lambda: _contact(pairing, D(2026, 11, 2), kind=Visit.Kind.HOME),
+        lambda: _contact(pairing, D(2026, 9, 15), by=office, reason="纸质记录补登"),
+        lambda: import_ledger(get_kind("pairings")(office), pairings),
+        lambda: import_ledger(get_kind("visits")(office), visits),
+        lambda: pairing_start(household=east_household, cadre=other.cadre, start=D(2026, 11, 16)),
+        lambda: problem_report(
+            household=second,
+            category=ProblemCategory.objects.get(name="低保五保"),
+            description="家中老人患病，需申请低保",
+            found_on=D(2026, 6, 1),
+            entered_by=pairing,
+        ),  # fmt: skip
+        lambda: problem_resolve(
+            problem=Problem.objects.get(household=second),
+            resolution="已办理低保",
+            resolved_on=D(2026, 11, 20),
+            user=town["dept"],
+        ),  # fmt: skip
+        lambda: Problem.objects.filter(household=second).update(due=D(2026, 6, 15)),
+        lambda: Pairing.objects.filter(household=second).update(start=PAIRED_SINCE),
+        lambda: connection.cursor().execute(
+            "UPDATE households_household SET status = 'closed' WHERE number = '东村-002'"
+        ),
+    ]
+    users = [inspector, pairing, other, town["east_cadre"]]
+    for user in users:
+        _lists(user)  # every answer kept
+    for step in steps:
+        step()
+        for user in users:
+            assert _lists(user) == _fresh(user), step
+
+
+def test_an_answer_read_inside_a_transaction_is_kept_for_nobody(town):
+    inspector, pairing = town["inspector"], town["pairing"]
+    before = _fresh(inspector)
+    with transaction.atomic():
+        _contact(pairing, D(2026, 10, 20))
+        inside = _lists(inspector)
+        assert inside == _fresh(inspector) != before
+        transaction.set_rollback(True)
+    # Another write to the same tables, committed: its versions may equal the rolled-back ones.
+    _contact(pairing, D(2026, 9, 20))
+    assert _lists(inspector) == _fresh(inspector) != inside
+
+
+def test_every_rule_keeps_its_answers(town):
+    """No rule reads a table without a trigger (its answers would be computed every time)."""
+    for user in (town["inspector"], town["pairing"], town["east_cadre"], town["dept"]):
+        kept.clear()
+        _lists(user)
+        kept_rules = {key[1] for key in kept._kept}
+        assert kept_rules == {rule.id for rule in obligations.rules()}, user
+
+
+def test_the_whole_town_shares_its_answers_and_a_cadre_keeps_his_own(town, east):
+    _lists(town["inspector"])  # generates the duties' obligations due by today: a write
+    _lists(town["inspector"])
+    entries = len(kept._kept)
+    _lists(town["leader"])  # the whole town as well: served the same answers
+    assert len(kept._kept) == entries
+    _lists(town["pairing"])
+    assert len(kept._kept) > entries
+
+
+def test_compacting_keeps_every_version(town):
+    _contact(town["pairing"], D(2026, 10, 20))
+    before = kept.versions().tables
+    removed = kept.compact()
+    assert removed > 0
+    assert kept.versions().tables == before
+    assert Change.objects.count() == len(before)
+
+
+@pytest.mark.django_db
+def test_the_scope_objects_and_grants_are_versioned_the_sessions_not(east):
+    tables = kept.versioned()
+    assert {"duties_cadre", "duties_village", "auth_user_groups"} <= tables.keys()
+    assert any(t.startswith("guardian_") for t in tables)
+    assert "django_session" not in tables and "xigang_change" not in tables
+    before = _version("duties_cadre")
+    make_user("new_pairing", roles.PAIRING, east)
+    assert _version("duties_cadre") > before
+
+
+def test_the_answers_kept_stay_within_their_bound(settings, town):
+    """Least recently used answers go first once the rows kept pass `KEPT_ROWS`."""
+    settings.KEPT_ROWS = 10**6
+    _lists(town["inspector"])
+    _lists(town["inspector"])
+    everything = kept._size
+    settings.KEPT_ROWS = everything // 2
+    _lists(town["pairing"])
+    assert 0 < kept._size <= everything // 2
+    assert any(key[-1][0] != "whole town" for key in kept._kept)  # the cadre's, just kept

@@ -142,8 +142,9 @@ class AssessmentDueRule(Rule):
         # household id -> (assessed on, the day the assessment counts from)
         assessed: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
         changes = []
-        # The households as a subquery, not a list of ids: a town's would be 3,000 parameters.
-        ids = chosen.values("pk")
+        # The households as a subquery for a town (3,000 parameters); a cadre's few as their ids,
+        # not the scope's subqueries again in each statement.
+        ids = chosen.values("pk") if len(households) > FEW else [row[0] for row in households]
         for pk, day, is_change, known_on in _days(ids, first=first, since=since, as_of=as_of):
             if is_change:
                 changes.append((pk, day))
@@ -252,6 +253,9 @@ class AssessmentDueRule(Rule):
         return self._items(user, as_of=as_of, since=as_of, filters=filters, pending=True)[0]
 
 
+FEW = 500  # households listed by id rather than by a subquery
+
+
 def _parameters() -> dict[str, InForce]:
     """The rule's dated parameters, read in one query."""
     names = ("months", "change_days", "due_soon_days")
@@ -285,7 +289,7 @@ def _candidates(
 
 
 def _days(
-    ids: QuerySet, *, first: datetime.date, since: datetime.date, as_of: datetime.date
+    ids: QuerySet | list[int], *, first: datetime.date, since: datetime.date, as_of: datetime.date
 ) -> list[tuple[int, datetime.date, bool, datetime.date | None]]:
     """(household id, day, whether a change, the day an assessment is known from or None) of
     the assessments known by `as_of` from `first`, and of the visits from `since` reporting a
@@ -318,7 +322,7 @@ def _days(
 
 def _cadres_on(
     owed: Iterable[tuple[HouseholdRow, Period, datetime.date, str, datetime.date | None]],
-    ids: QuerySet,
+    ids: QuerySet | list[int],
 ) -> dict[tuple[int, datetime.date], tuple[int, str, str]]:
     """(household id, day) -> (cadre id, username, name) of the cadre paired that day (the
     latest started), for each item's household and due day, from the pairings of the

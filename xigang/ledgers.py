@@ -39,7 +39,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xigang import history, upload_limits
+from xigang import history, kept, upload_limits
 from xigang.idnumber import from_first_generation, id_number_error, normalise
 from xigang.models import LedgerImport
 from xigang.scope import visible
@@ -827,6 +827,8 @@ def import_rows(kind: LedgerKind, rows: list[Row], report: Report, *, file_name:
             _("the file could not be written, nothing was written (%(reason)s); please report it")
             % {"reason": reason}
         ) from exc
+    if report.written:
+        kept.compact()  # SQLite noted each written row: the pages' versions stay one short read
     return report
 
 

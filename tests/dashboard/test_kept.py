@@ -228,3 +228,19 @@ def test_the_answers_kept_stay_within_their_bound(settings, town):
     _lists(town["pairing"])
     assert 0 < kept._size <= everything // 2
     assert any(key[-1][0] != "whole town" for key in kept._kept)  # the cadre's, just kept
+
+
+def test_a_ledger_import_leaves_one_noted_row_per_table(tmp_path, town, east):
+    """SQLite notes every row a bulk import writes; the import folds them, so the pages' read
+    of the versions stays short."""
+    rows = [[f"东村-{n:03d}", "pairing", "2026/1/1", ""] for n in range(2, 40)]
+    for number, *_rest in rows:
+        Household.objects.create(number=number, village=east, head_name="王五")
+    pairings = workbook(
+        tmp_path / "pairings.xlsx", ["户编号", "帮扶责任人", "开始日期", "结束日期"], rows
+    )
+    before = kept.versions().tables
+    assert import_ledger(get_kind("pairings")(town["office"]), pairings).ok
+    after = kept.versions().tables
+    assert after["households_pairing"] > before["households_pairing"]
+    assert Change.objects.count() == len(after)

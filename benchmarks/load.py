@@ -122,6 +122,7 @@ def _clear_load_visits() -> None:
     from django.db import transaction
 
     from visits.models import Visit
+    from xigang import kept
     from xigang.obligations import state_refresh
 
     with transaction.atomic():
@@ -129,6 +130,7 @@ def _clear_load_visits() -> None:
         households = set(visits.values_list("household_id", flat=True))
         visits.delete()
         state_refresh(households=households)  # as the services keep it
+    kept.compact()  # as the nightly run does: the pages' read of the versions stays short
 
 
 def _visits() -> int:

@@ -27,7 +27,7 @@ from django.utils.functional import Promise
 from django.utils.timezone import localtime
 from django.utils.translation import get_language
 
-from xigang import kept
+from xigang import kept, memo
 from xigang.entry import go_live
 from xigang.scope import scope_of
 
@@ -514,12 +514,17 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
+@memo.once  # a page's questions share one read of the versions, taken before the first
+def _versions() -> kept.Versions | None:
+    return kept.versions()
+
+
 def _answers(user: User | AnonymousUser, filters: Filters, method: str, **asked: Any) -> list:
     """Each selected rule's answer to `method`, kept until the data it read changes
     (`xigang.kept`); none for anonymous users."""
     if not user.is_authenticated:
         return []
-    now = kept.versions()
+    now = _versions()
     # Besides the data and the arguments, an answer depends on the reach (one for the whole
     # town; short of it the user's own, for attribution), today, go-live and the language.
     reach = scope_of(user)

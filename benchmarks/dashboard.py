@@ -11,7 +11,9 @@ For an inspector (the whole town) and for the pairing cadre with the most househ
 best of --repeat after one warm-up request, with Django's test Client (whole request: middleware,
 scope, engine, template): `/`, the list's first page and `/dashboard/overdue.json` (and for the
 cadre the phone home, `/visits/`, the `/` of whoever holds only that role), counting the
-queries. Beside them: the engine alone (`overdue_items`, every rule) and benchmarks.overdue's
+queries; each three ways: every answer computed (`xigang.kept.afresh`), the answers kept (no
+write between requests), and right after a phone call that meets one of the cadre's overdue
+months (recorded through the service in a transaction rolled back afterwards). Beside them: the engine alone (`overdue_items`, every rule) and benchmarks.overdue's
 hand-written SQL for the two visit rules over the same periods (the bulk of the work; the other
 rules have no baseline). Last, each role's pages of the load test, for one user of the role.
 """

@@ -151,6 +151,9 @@ def _gunicorn(url: str, port: int, workers: int, threads: int = 4) -> subprocess
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "xigang.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
         + ["--threads", str(threads), "--timeout", "120", "--graceful-timeout", "5"]
+        # A connection a request, as from nginx's proxy_pass (docs/deployment.md): kept-alive
+        # connections closed by gunicorn as a saturated client reuses them read as resets.
+        + ["--keep-alive", "0"]
         + ["--log-level", "warning"],
         cwd=ROOT,
         env=env,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -84,10 +84,10 @@ def recording() -> Iterator[set[str]]:
         _recorders.reset(token)
 
 
-def noted(tables: frozenset[str]) -> None:
+def noted(tables: Iterable[str]) -> None:
     """Tell the open recordings that `tables` were read (an answer served from memory)."""
     for found in _recorders.get():
-        found |= tables
+        found.update(tables)
 
 
 # --- the versions -------------------------------------------------------------------------
@@ -191,19 +191,19 @@ def clear() -> None:
         _size = 0
 
 
-def _rows(value: Any) -> int:
+def _size_of(value: Any) -> int:
     """An answer's size: its items or tallies (a rule answers lists, or tuples of them)."""
     if isinstance(value, list):
         return len(value) + 1
     if isinstance(value, tuple):
-        return sum(map(_rows, value)) + 1
+        return sum(map(_size_of, value)) + 1
     return 1
 
 
 def _keep(key: tuple, tables: tuple[str, ...], at: tuple[int, ...], value: Any) -> None:
     """Keep an answer, forgetting the least recently used beyond `settings.KEPT_ROWS`."""
     global _size
-    rows = _rows(value)
+    rows = _size_of(value)
     with _lock:
         if key in _kept:
             _size -= _kept.pop(key)[3]
@@ -253,7 +253,7 @@ def answer(now: Versions | None, key: tuple, compute: Callable[[], T]) -> T:
         else:
             kept = None
     if kept is not None:
-        noted(frozenset(kept[0]))
+        noted(kept[0])
         return kept[2]
     with recording() as found:
         value = compute()

@@ -70,6 +70,7 @@ def rows(queryset: QuerySet) -> list:
 
 
 def _answer(memo: dict[tuple, Any], key: tuple, read: Callable[[], R]) -> R:
+    """`read()` once under `key`, with the tables it read, told again at each later answer."""
     if key in memo:
         value, tables = memo[key]
         kept.noted(tables)

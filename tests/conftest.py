@@ -11,6 +11,7 @@ A directory that needs more people builds them with `make_user`, on the same vil
 """
 
 import datetime
+import socket
 import zoneinfo
 
 import openpyxl
@@ -132,6 +133,15 @@ def cast(leader, office, inspector, dept, east_cadre, west_cadre, pairing, outsi
 
 
 # --- workbooks ----------------------------------------------------------------------------------
+
+
+def redis_up() -> bool:
+    """Whether the machine's Redis answers on 127.0.0.1:6379 (the redis-marked tests)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def workbook(path, headers, rows, title=None):

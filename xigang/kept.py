@@ -15,28 +15,36 @@ callers must not change them.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import logging
 import re
+import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, router
 
-T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 CHANGES = "xigang_change"
+# A row of the changes' table that names no table: a random number drawn when the database is
+# made (post_migrate), so that answers shared from another database are never taken for its own.
+EPOCH = "~epoch"
 # Tables whose writes never change an obligation's answer and are written on every request or
 # sign-in: no trigger, so an answer that reads one is not kept.
 UNVERSIONED = frozenset({CHANGES, "django_session", "xigang_auditentry"})
 # Columns written at every sign-in: an update of only these does not move the version.
 IGNORED_COLUMNS = {"auth_user": frozenset({"last_login"})}
+HOUSEHOLD = "household_id"  # the column naming a row's household
 
 _recorders: ContextVar[tuple[set[str], ...]] = ContextVar("xigang_kept_recorders", default=())
 _afresh: ContextVar[bool] = ContextVar("xigang_kept_afresh", default=False)
@@ -113,45 +121,104 @@ def versioned() -> dict[str, list[str]]:
     }
 
 
+@cache
+def household_tables() -> frozenset[str]:
+    """The versioned tables whose rows belong to a household: their triggers also note which
+    households' rows a write touched (`Change.household`)."""
+    return frozenset(t for t, columns in versioned().items() if HOUSEHOLD in columns)
+
+
 def triggers(vendor: str) -> list[str]:
     """The statements that install the triggers (idempotent): post_migrate runs them."""
     if vendor == "postgresql":
         statements = [
             f"""CREATE OR REPLACE FUNCTION {CHANGES}_note() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN INSERT INTO {CHANGES} ("table", n) VALUES (TG_TABLE_NAME, 1); RETURN NULL; END
-            $$"""
+            $$""",
+            # The households of the rows written, from the statement's transition tables.
+            f"""CREATE OR REPLACE FUNCTION {CHANGES}_households() RETURNS trigger
+            LANGUAGE plpgsql AS $$ BEGIN
+              IF TG_OP = 'TRUNCATE' THEN
+                INSERT INTO {CHANGES} ("table", n, household) VALUES (TG_TABLE_NAME, 1, 0);
+              END IF;
+              IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                INSERT INTO {CHANGES} ("table", n, household)
+                SELECT TG_TABLE_NAME, COUNT(*), COALESCE({HOUSEHOLD}, 0) FROM old_rows GROUP BY 3;
+              END IF;
+              IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO {CHANGES} ("table", n, household)
+                SELECT TG_TABLE_NAME, COUNT(*), COALESCE({HOUSEHOLD}, 0) FROM new_rows GROUP BY 3;
+              END IF;
+              RETURN NULL;
+            END $$""",
         ]
+        households = household_tables()
         for table, columns in versioned().items():
             updates = "UPDATE OF " + ", ".join(f'"{c}"' for c in columns)
             statements.append(
                 f"CREATE OR REPLACE TRIGGER {CHANGES}_note AFTER INSERT OR {updates} OR DELETE "
                 f'OR TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {CHANGES}_note()'
             )
+            if table not in households:
+                continue
+            # A trigger with transition tables takes one event and no column list.
+            for event, rows in (
+                ("INSERT", "NEW TABLE AS new_rows"),
+                ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                ("DELETE", "OLD TABLE AS old_rows"),
+                ("TRUNCATE", ""),
+            ):
+                referencing = f" REFERENCING {rows}" if rows else ""
+                statements.append(
+                    f"CREATE OR REPLACE TRIGGER {CHANGES}_{event.lower()}_households AFTER {event}"
+                    f' ON "{table}"{referencing} FOR EACH STATEMENT'
+                    f" EXECUTE FUNCTION {CHANGES}_households()"
+                )
         return statements
     if vendor == "sqlite":  # row triggers only: a bulk write notes each row (`compact` sums them)
         statements = []
+        households = household_tables()
         for table, columns in versioned().items():
-            note = f"""BEGIN INSERT INTO {CHANGES} ("table", n) VALUES ('{table}', 1); END"""
-            for event in ("INSERT", "UPDATE OF " + ", ".join(f'"{c}"' for c in columns), "DELETE"):
+            notes = {"NEW": "", "OLD": ""}
+            if table in households:
+                notes = {
+                    row: f""" INSERT INTO {CHANGES} ("table", n, household)
+                    VALUES ('{table}', 1, COALESCE({row}.{HOUSEHOLD}, 0));"""
+                    for row in notes
+                }
+            for event, images in (
+                ("INSERT", ("NEW",)),
+                ("UPDATE OF " + ", ".join(f'"{c}"' for c in columns), ("OLD", "NEW")),
+                ("DELETE", ("OLD",)),
+            ):
                 name = f"{CHANGES}_{event.split()[0].lower()}_{table}"
-                statements.append(
-                    f'CREATE TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON "{table}" {note}'
-                )
+                note = "".join(notes[image] for image in images)
+                statements += [  # made again: a release may change what a trigger notes
+                    f'DROP TRIGGER IF EXISTS "{name}"',
+                    f'CREATE TRIGGER "{name}" AFTER {event} ON "{table}" BEGIN '
+                    f"""INSERT INTO {CHANGES} ("table", n) VALUES ('{table}', 1);{note} END""",
+                ]
         return statements
     return []
 
 
 def install_triggers(using: str = "default", **_kwargs: Any) -> None:
-    """post_migrate: a trigger on every versioned table, new tables included."""
+    """post_migrate: a trigger on every versioned table, new tables included; the epoch."""
     connection = connections[using]
     with connection.cursor() as cursor:
         for sql in triggers(connection.vendor):
             cursor.execute(sql)
+        cursor.execute(
+            f'INSERT INTO {CHANGES} ("table", n) SELECT %s, %s '
+            f'WHERE NOT EXISTS (SELECT 1 FROM {CHANGES} WHERE "table" = %s)',
+            [EPOCH, 1 + secrets.randbelow(2**62), EPOCH],
+        )
 
 
 def compact(using: str = "default") -> int:
-    """Fold the noted changes into one row per table, the sums unchanged (the nightly run);
-    returns how many rows it removed. Rows of writes still open stay, to be counted later."""
+    """Fold the noted changes into one row per table and household noted, the sums unchanged
+    (the nightly run); returns how many rows it removed. Rows of writes still open stay, to be
+    counted later."""
     from django.db import transaction
 
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
@@ -160,15 +227,17 @@ def compact(using: str = "default") -> int:
         if last is None:
             return 0
         cursor.execute(
-            f'SELECT "table", SUM(n), COUNT(*) FROM {CHANGES} WHERE id <= %s GROUP BY "table"',
+            f'SELECT "table", household, SUM(n), COUNT(*) FROM {CHANGES} WHERE id <= %s '
+            'GROUP BY "table", household',
             [last],
         )
         sums = cursor.fetchall()
         cursor.execute(f"DELETE FROM {CHANGES} WHERE id <= %s", [last])
         cursor.executemany(
-            f'INSERT INTO {CHANGES} ("table", n) VALUES (%s, %s)', [(t, n) for t, n, _c in sums]
+            f'INSERT INTO {CHANGES} ("table", household, n) VALUES (%s, %s, %s)',
+            [(t, h, n) for t, h, n, _c in sums],
         )
-    return sum(count for _t, _n, count in sums) - len(sums)
+    return sum(count for *_sums, count in sums) - len(sums)
 
 
 # --- kept answers -------------------------------------------------------------------------
@@ -219,17 +288,38 @@ class Versions:
     tables: dict[str, int]
 
 
-def versions() -> Versions | None:
+def reading_afresh() -> bool:
+    """Whether answers are computed afresh here (`afresh`): no versions are read."""
+    return _afresh.get()
+
+
+def versions(households: Sequence[int] | None = None) -> Versions | None:
     """The tables' versions where the answers will be read (None within `afresh`): read before
-    the answers themselves, once for a batch of them."""
+    the answers themselves, once for a batch of them. With `households` (a reach of a few), the
+    tables whose rows belong to a household count only the writes of those households' rows and
+    of rows of none: answers that read no other household's rows are kept across theirs."""
     if _afresh.get():
         return None
     from xigang.models import Change
 
     using = router.db_for_read(Change)
     with connections[using].cursor() as cursor:
-        cursor.execute(f'SELECT "table", SUM(n) FROM {CHANGES} GROUP BY "table"')
-        return Versions(using, {table: int(n) for table, n in cursor.fetchall()})
+        if households is None:
+            cursor.execute(
+                f'SELECT "table", SUM(n) FROM {CHANGES} WHERE household IS NULL GROUP BY "table"'
+            )
+            return Versions(using, {table: int(n) for table, n in cursor.fetchall()})
+        marks = ", ".join(["%s"] * (len(households) + 1))
+        cursor.execute(
+            f'SELECT "table", household IS NULL, SUM(n) FROM {CHANGES} '
+            f'WHERE household IS NULL OR household IN ({marks}) GROUP BY "table", household IS NULL',
+            [0, *households],
+        )
+        rows = cursor.fetchall()
+    tables = {table: int(n) for table, whole, n in rows if whole}
+    tables.update(dict.fromkeys(household_tables(), 0))
+    tables.update({table: int(n) for table, whole, n in rows if not whole})
+    return Versions(using, tables)
 
 
 def _in_transaction(using: str) -> bool:
@@ -240,24 +330,116 @@ def _in_transaction(using: str) -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in blocks)
 
 
-def answer(now: Versions | None, key: tuple, compute: Callable[[], T]) -> T:
-    """`compute()`'s answer, kept under `key` (everything it depends on besides the data) and
-    the versions `now` of the tables it reads; computed afresh when `now` is None."""
-    if now is None:
-        return compute()
-    key = (now.using, *key)
+# --- shared between processes -------------------------------------------------------------
+# Each web process keeps its own answers; with `settings.KEPT_SHARED` (a Redis URL) it also
+# reads those another process computed, under the same key and versions: a person's pages go to
+# any of the workers. Answers larger than `KEPT_SHARED_ROWS` stay in their process (unpickling
+# a county's whole list costs about what reading it does).
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as plain tuples, sets sorted: the same in every process (a str's hash is not)."""
+    if isinstance(value, (set, frozenset)):
+        return ("set", *sorted((_canonical(v) for v in value), key=repr))
+    if is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__qualname__,
+            *(_canonical(getattr(value, f.name)) for f in fields(value)),
+        )
+    if isinstance(value, (tuple, list)):
+        return tuple(map(_canonical, value))
+    if value is None or isinstance(value, (str, int, float, datetime.date)):
+        return value
+    raise TypeError(f"no shared key for {type(value).__name__}")
+
+
+def _shared_keys(now: Versions, keys: dict[int, tuple]) -> dict[int, str]:
+    """The shared store's key of each answer: the database (and its epoch, new with every
+    database made) and the answer's own key, hashed."""
+    epoch = now.tables.get(EPOCH, 0)
+    if not settings.KEPT_SHARED or not epoch or not keys:
+        return {}
+    db = connections[now.using].settings_dict
+    place = (db["NAME"], db.get("HOST"), db.get("PORT"), epoch)
+    found = {}
+    for i, key in keys.items():
+        try:
+            plain = repr((place, _canonical(key)))
+        except TypeError:  # a key of a kind not known here: kept in this process only
+            continue
+        found[i] = hashlib.blake2b(plain.encode(), digest_size=20).hexdigest()
+    return found
+
+
+def _shared_store() -> Any:
+    from django.core.cache import caches
+
+    return caches["kept"]
+
+
+def _shared_get(now: Versions, keys: dict[int, str]) -> dict[int, tuple[tuple[str, ...], Any]]:
+    """The answers another process shared under `keys` whose versions are still current."""
+    if not keys:
+        return {}
+    try:
+        got = _shared_store().get_many(list(keys.values()))
+    except Exception:  # noqa: BLE001 - the store only saves work: without it, compute
+        logger.warning("kept: the shared store could not be read", exc_info=True)
+        return {}
+    found = {}
+    for i, key in keys.items():
+        if key in got:
+            tables, at, value = got[key]
+            if tuple(now.tables.get(t, 0) for t in tables) == at:
+                found[i] = (tables, value)
+    return found
+
+
+def _shared_put(entries: dict[str, tuple]) -> None:
+    if not entries:
+        return
+    try:
+        _shared_store().set_many(entries)
+    except Exception:  # noqa: BLE001 - as in _shared_get
+        logger.warning("kept: the shared store could not be written", exc_info=True)
+
+
+def _local(now: Versions, key: tuple) -> tuple[tuple[str, ...], Any] | None:
+    """The tables read and the answer kept in this process under `key`, if still current."""
     with _lock:
         kept = _kept.get(key)
-        if kept is not None and tuple(now.tables.get(t, 0) for t in kept[0]) == kept[1]:
-            _kept.move_to_end(key)
-        else:
-            kept = None
-    if kept is not None:
-        noted(kept[0])
-        return kept[2]
-    with recording() as found:
-        value = compute()
-    if found <= _versioned_names() and not _in_transaction(now.using):
-        tables = tuple(sorted(found))
-        _keep(key, tables, tuple(now.tables.get(t, 0) for t in tables), value)
-    return value
+        if kept is None or tuple(now.tables.get(t, 0) for t in kept[0]) != kept[1]:
+            return None
+        _kept.move_to_end(key)
+        return kept[0], kept[2]
+
+
+def answers(now: Versions | None, asked: list[tuple[tuple, Callable[[], Any]]]) -> list:
+    """Each `compute()`'s answer, kept under its key (everything it depends on besides the
+    data) and the versions `now` of the tables it reads; computed afresh when `now` is None.
+    Those missing here are read from the shared store (`KEPT_SHARED`) in one round trip."""
+    if now is None:
+        return [compute() for _key, compute in asked]
+    keys = [(now.using, *key) for key, _compute in asked]
+    found = {i: hit for i, key in enumerate(keys) if (hit := _local(now, key)) is not None}
+    shared_keys = _shared_keys(now, {i: key for i, key in enumerate(keys) if i not in found})
+    for i, hit in _shared_get(now, shared_keys).items():
+        found[i] = hit
+        _keep(keys[i], hit[0], tuple(now.tables.get(t, 0) for t in hit[0]), hit[1])
+    results, to_share = [], {}
+    for i, (key, (_key, compute)) in enumerate(zip(keys, asked, strict=True)):
+        if i in found:
+            noted(found[i][0])
+            results.append(found[i][1])
+            continue
+        with recording() as read:
+            value = compute()
+        if read <= _versioned_names() and not _in_transaction(now.using):
+            tables = tuple(sorted(read))
+            at = tuple(now.tables.get(t, 0) for t in tables)
+            _keep(key, tables, at, value)
+            if i in shared_keys and _size_of(value) <= settings.KEPT_SHARED_ROWS:
+                to_share[shared_keys[i]] = (tables, at, value)
+        results.append(value)
+    _shared_put(to_share)
+    return results

@@ -198,14 +198,28 @@ class Installation(models.Model):
 
 class Change(models.Model):
     """A write noted by a database trigger on a business table (xigang.kept): a table's version
-    is the sum of `n` over its rows. Written only by the triggers and the nightly compaction."""
+    is the sum of `n` over its rows. Written only by the triggers and the nightly compaction.
+    A row with `household` notes the rows of that household written (0: rows of none, or of
+    every one), for the versions of a reach of a few households; without, the whole table's."""
 
     table = models.CharField(max_length=63)
     n = models.BigIntegerField(default=1)
+    household = models.BigIntegerField(null=True)
 
     class Meta:
         default_permissions = ()  # no screen
-        indexes = [models.Index(fields=["table", "n"], name="change_table_n_idx")]
+        indexes = [
+            models.Index(
+                fields=["table", "n"],
+                name="change_table_n_idx",
+                condition=models.Q(household__isnull=True),
+            ),
+            models.Index(
+                fields=["household", "table", "n"],
+                name="change_household_idx",
+                condition=models.Q(household__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.table} +{self.n}"

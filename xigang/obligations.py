@@ -29,7 +29,7 @@ from django.utils.translation import get_language
 
 from xigang import kept, memo
 from xigang.entry import go_live
-from xigang.scope import scope_of
+from xigang.scope import Scope, scope_of
 
 # 西发〔2019〕33号 is in force from this day: nothing is owed before it.
 REGULATION_START = datetime.date(2019, 6, 15)
@@ -514,9 +514,32 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
+def _no_households(_reach: Scope) -> Iterable[int] | None:
+    return None
+
+
+# The households whose rows a reach's answers read, for a reach of a few (households/scopes.py);
+# None: the reach leads beyond them (a department's) and its answers follow whole tables.
+_reach_households: Callable[[Scope], Iterable[int] | None] = _no_households
+REACH_HOUSEHOLDS = 1000  # beyond, summing their writes costs more than it spares
+
+
+def register_reach_households(households: Callable[[Scope], Iterable[int] | None]) -> None:
+    global _reach_households
+    _reach_households = households
+
+
 @memo.once  # a page's questions share one read of the versions, taken before the first
-def _versions() -> kept.Versions | None:
-    return kept.versions()
+def _versions(reach: Scope) -> tuple[kept.Versions | None, tuple[int, ...] | None]:
+    """The versions the answers are kept under and, for a reach of a few households, their ids:
+    the versions then count the writes of those households' rows only."""
+    if kept.reading_afresh():
+        return None, None
+    found = None if reach.whole_town else _reach_households(reach)
+    households = None if found is None else tuple(islice(found, REACH_HOUSEHOLDS + 1))
+    if households is not None and len(households) > REACH_HOUSEHOLDS:
+        households = None
+    return kept.versions(households), households
 
 
 def _answers(user: User | AnonymousUser, filters: Filters, method: str, **asked: Any) -> list:
@@ -524,21 +547,24 @@ def _answers(user: User | AnonymousUser, filters: Filters, method: str, **asked:
     (`xigang.kept`); none for anonymous users."""
     if not user.is_authenticated:
         return []
-    now = _versions()
-    # Besides the data and the arguments, an answer depends on the reach (one for the whole
-    # town; short of it the user's own, for attribution), today, go-live and the language.
     reach = scope_of(user)
-    who = "whole town" if reach.whole_town else (reach, user.get_username())
+    now, households = _versions(reach)
+    # Besides the data and the arguments, an answer depends on the reach (one for the whole
+    # town; short of it the user's own, for attribution, and the households its versions
+    # count), today, go-live and the language.
+    who = "whole town" if reach.whole_town else (reach, user.get_username(), households)
     context = (who, timezone.localdate(), go_live(), get_language(), settings.OBLIGATION_SOURCE)
     asking = tuple(sorted(asked.items()))
-    return [
-        kept.answer(
-            now,
-            (rule.id, getattr(rule, "source", None), method, filters, asking, context),
-            partial(getattr(rule, method), user=user, filters=filters, **asked),
-        )
-        for rule in _selected(filters)
-    ]
+    return kept.answers(
+        now,
+        [
+            (
+                (rule.id, getattr(rule, "source", None), method, filters, asking, context),
+                partial(getattr(rule, method), user=user, filters=filters, **asked),
+            )
+            for rule in _selected(filters)
+        ],
+    )
 
 
 def _gather(

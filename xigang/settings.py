@@ -177,6 +177,20 @@ if OBLIGATION_SOURCE not in ("state", "engine"):
 # The obligation answers each process keeps until their data changes (xigang.kept), counted in
 # items and tallies: a county's whole-town answers are ~340,000 (~130 MB).
 KEPT_ROWS = env_int("XIGANG_KEPT_ROWS", 600_000)
+# Where the web processes share those answers besides (a Redis URL, e.g. redis://host:6379/1;
+# empty: each keeps its own only), and the largest answer shared, in items and tallies.
+KEPT_SHARED = env_str("XIGANG_KEPT_SHARED", "")
+KEPT_SHARED_ROWS = env_int("XIGANG_KEPT_SHARED_ROWS", 5_000)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Unused unless KEPT_SHARED is set. A day: the keys hold the date, so no answer outlives it.
+    "kept": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": KEPT_SHARED or "redis://127.0.0.1:6379/1",
+        "TIMEOUT": 24 * 3600,
+        "KEY_PREFIX": "xigang-kept",
+    },
+}
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -4,16 +4,19 @@ a write rolled back."""
 
 import datetime
 import re
+import uuid
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from duties.models import Village
 from households.models import Household, Pairing
 from households.services import pairing_start
-from tests.conftest import make_user, workbook
+from tests.conftest import make_user, redis_up, workbook
 from tests.dashboard.conftest import AS_OF, PAIRED_SINCE
 from visits.models import Problem, ProblemCategory, Visit
 from visits.services import problem_report, problem_resolve, visit_record
@@ -198,13 +201,20 @@ def test_the_whole_town_shares_its_answers_and_a_cadre_keeps_his_own(town, east)
     assert len(kept._kept) > entries
 
 
+def _noted_groups() -> int:
+    """How many (table, household) the changes' rows note: compacted, one row each."""
+    return Change.objects.values_list("table", "household").distinct().count()
+
+
 def test_compacting_keeps_every_version(town):
     _contact(town["pairing"], D(2026, 10, 20))
-    before = kept.versions().tables
+    household = [Household.objects.get(number="东村-001").pk]
+    before, of_household = kept.versions().tables, kept.versions(household).tables
     removed = kept.compact()
     assert removed > 0
     assert kept.versions().tables == before
-    assert Change.objects.count() == len(before)
+    assert kept.versions(household).tables == of_household
+    assert _noted_groups() == Change.objects.count()
 
 
 @pytest.mark.django_db
@@ -243,4 +253,124 @@ def test_a_ledger_import_leaves_one_noted_row_per_table(tmp_path, town, east):
     assert import_ledger(get_kind("pairings")(town["office"]), pairings).ok
     after = kept.versions().tables
     assert after["households_pairing"] > before["households_pairing"]
-    assert Change.objects.count() == len(after)
+    assert Change.objects.count() == _noted_groups()
+
+
+def _kept_for(user) -> dict:
+    """The answers kept for `user`'s own reach, by key: the same objects while they are served."""
+    return {
+        key: entry[2]
+        for key, entry in kept._kept.items()
+        if isinstance(who := key[-1][0], tuple) and who[1] == user.get_username()
+    }
+
+
+def test_a_cadres_answers_stay_kept_across_other_households_writes(town):
+    """A village or pairing cadre's answers count the writes of their own households' rows
+    only: a visit in the other village leaves them served as kept, one in theirs does not."""
+    east_users = (town["pairing"], town["east_cadre"])
+    _lists(town["inspector"])  # generates the duties' obligations due by today: a write
+    for user in east_users:
+        _lists(user)
+    answers = {user: _kept_for(user) for user in east_users}
+    _contact(town["west_pairing"], D(2026, 10, 20), number="西村-001")
+    for user in east_users:
+        assert _lists(user) == _fresh(user)
+        assert all(_kept_for(user)[key] is value for key, value in answers[user].items()), user
+    assert _lists(town["inspector"]) == _fresh(town["inspector"])  # the whole town's moved
+    _contact(town["pairing"], D(2026, 10, 20))  # in their own village
+    for user in east_users:
+        assert _lists(user) == _fresh(user)
+        assert any(_kept_for(user)[key] is not value for key, value in answers[user].items())
+
+
+# --- shared between the web processes (settings.KEPT_SHARED) -------------------------------
+
+
+@pytest.fixture
+def shared(settings):
+    """The shared store on the machine's Redis, under a namespace of the test's own (a test's
+    answers rest on its transaction, rolled back after it)."""
+    if not redis_up():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    settings.KEPT_SHARED = "redis://127.0.0.1:6379/14"
+    store = {"LOCATION": settings.KEPT_SHARED, "KEY_PREFIX": uuid.uuid4().hex, "TIMEOUT": 300}
+    settings.CACHES = {**settings.CACHES, "kept": {**settings.CACHES["kept"], **store}}
+
+
+def _read_by_another_worker(user) -> tuple[tuple, list[str]]:
+    """`_lists(user)` in a process that keeps nothing yet, and the statements it ran."""
+    kept.clear()
+    with CaptureQueriesContext(connection) as read:
+        lists = _lists(user)
+    return lists, [q["sql"] for q in read.captured_queries]
+
+
+def _rules_computed(statements: list[str]) -> bool:
+    """Whether any statement but the reads of the versions and of the reach's households ran."""
+    reach = 'SELECT "households_household"."id" AS "pk" FROM "households_household" WHERE'
+    return any("xigang_change" not in sql and not sql.startswith(reach) for sql in statements)
+
+
+@pytest.mark.redis
+def test_a_worker_reads_the_answers_another_computed(shared, town):
+    pairing, inspector = town["pairing"], town["inspector"]
+    _lists(inspector)  # generates the duties' obligations due by today: a write
+    for user in (inspector, pairing):
+        first = _lists(user)
+        again, statements = _read_by_another_worker(user)
+        assert again == first == _fresh(user)
+        assert not _rules_computed(statements), statements  # only the versions were read
+    _contact(pairing, D(2026, 10, 20))  # moves the visits' versions: what was shared is old
+    for user in (inspector, pairing):
+        lists, statements = _read_by_another_worker(user)
+        assert _rules_computed(statements)
+        assert lists == _fresh(user)
+
+
+@pytest.mark.redis
+def test_nothing_shared_from_another_database_or_too_large_is_read(shared, settings, town):
+    inspector = town["inspector"]
+    _lists(inspector)
+    _lists(inspector)
+    # The database made again (same name, a new epoch): what the old one shared is not its own.
+    Change.objects.filter(table=kept.EPOCH).update(n=F("n") + 1)
+    assert _rules_computed(_read_by_another_worker(inspector)[1])
+    assert not _rules_computed(_read_by_another_worker(inspector)[1])
+    settings.KEPT_SHARED_ROWS = 0  # every answer too large to share: each process its own
+    _contact(town["pairing"], D(2026, 10, 20))
+    _lists(inspector)
+    assert _rules_computed(_read_by_another_worker(inspector)[1])
+
+
+def test_pages_are_served_when_the_shared_store_is_down(client, settings, town, caplog):
+    settings.KEPT_SHARED = "redis://127.0.0.1:9/0"  # nothing listens there
+    settings.CACHES = {
+        **settings.CACHES,
+        "kept": {**settings.CACHES["kept"], "LOCATION": settings.KEPT_SHARED},
+    }
+    client.force_login(town["inspector"])
+    response = client.get(reverse("dashboard:overdue_json"), Q)
+    assert response.status_code == 200
+    fresh = [
+        i.as_json()
+        for i in obligations.overdue_items(user=town["inspector"], as_of=AS_OF, since=SINCE)
+    ]
+    assert response.json()["items"] == fresh
+    assert "kept: the shared store could not be" in caplog.text
+
+
+def test_a_shared_key_is_the_same_in_every_process():
+    """Sets are sorted: a str's hash, hence a set's order, differs from process to process."""
+    scope = obligations.Filters(village="东村")
+    one = kept._canonical((frozenset({"帮扶责任人", "村干部"}), scope, D(2026, 12, 1)))
+    two = kept._canonical((frozenset({"村干部", "帮扶责任人"}), scope, D(2026, 12, 1)))
+    assert (
+        one
+        == two
+        == (
+            ("set", "帮扶责任人", "村干部"),
+            ("Filters", "东村", None, None, None, None),
+            D(2026, 12, 1),
+        )
+    )

@@ -1,8 +1,6 @@
 """Long work as jobs: a failed import writes nothing and says why; the database worker and the
 Redis (RQ) worker run the same job; the day's work is queued once a day."""
 
-import socket
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -12,7 +10,7 @@ from households.models import Household
 from notices import jobs
 from notices.models import Job, Notice
 from oversight.models import SignalRun
-from tests.conftest import workbook
+from tests.conftest import redis_up, workbook
 from tests.households.conftest import TITLE
 from tests.households.test_ledgers import H_HEADERS, _household_row
 from tests.ledger_admin import upload as upload_ledger
@@ -120,17 +118,9 @@ def test_the_database_worker_runs_a_queued_job(today, settings, dept):
     assert "疑点：读取走访记录" in job.result and SignalRun.objects.exists()
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
 @WORKER_DB
 @pytest.mark.redis
-@pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="Redis is not running on 127.0.0.1:6379")
 def test_the_redis_worker_runs_the_same_job(today, settings, dept):
     import django_rq
 

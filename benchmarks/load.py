@@ -31,6 +31,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,9 +140,14 @@ def _visits() -> int:
     return Visit.objects.count()
 
 
-def _gunicorn(url: str, port: int, workers: int, threads: int = 4) -> subprocess.Popen:
+def _gunicorn(url: str, port: int, workers: int, shared: str, threads: int = 4) -> subprocess.Popen:
+    if shared:  # each run starts with nothing shared, as the workers start with nothing kept
+        import redis
+
+        redis.Redis.from_url(shared).flushdb()
     env = {
         **os.environ,
+        "XIGANG_KEPT_SHARED": shared,
         "DATABASE_URL": url,
         "SECRET_KEY": os.environ["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -266,28 +272,47 @@ def _database_pids(url: str) -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
+def _get(port: int, path: str, session: str, data: dict | None = None) -> int:
+    """One request as a signed-in person (a post with `data`); its status."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=urllib.parse.urlencode(data).encode() if data else None,
+        headers={"Cookie": f"sessionid={session}; csrftoken={'c' * 32}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:  # a redirect after a post is a success
+        return error.code
+
+
+def _warm(cast: dict, port: int) -> None:
+    """Every account reads each of its pages once, eight at a time: the server as after a
+    while in service, each answer computed once (a run from cold measures the town's staff all
+    arriving at a server just started)."""
+    started = time.monotonic()
+    reads = [
+        (path, session)
+        for role, accounts in cast["accounts"].items()
+        for _username, session in accounts
+        for path in cast["pages"][role]
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda read: _get(port, *read), reads))
+    bad = len([s for s in statuses if s != 200])
+    print(f"warmed: {len(reads)} pages in {time.monotonic() - started:.0f} s, {bad} not 200")
+
+
 def _cost(url: str, cast: dict, port: int, repeat: int) -> None:
     """CPU per page, the server's and the database's, one request at a time on one worker
     thread: what a page costs whatever else the machine runs (CPU time, not waiting). Then the
     load test's mix of pages weighted as locust weighs the roles, and the request rate two cores
     could serve at most."""
     os.environ["CONN_MAX_AGE"] = "600"  # one database process per run, not a new one a minute
-    server = _gunicorn(url, port, 1, threads=1)
+    server = _gunicorn(url, port, 1, "", threads=1)
     try:
         worker = _worker_pid(server)
-
-        def get(path: str, session: str, data: dict | None = None) -> int:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}{path}",
-                data=urllib.parse.urlencode(data).encode() if data else None,
-                headers={"Cookie": f"sessionid={session}; csrftoken={'c' * 32}"},
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=120) as response:
-                    response.read()
-                    return response.status
-            except urllib.error.HTTPError as error:  # a redirect after a post is a success
-                return error.code
 
         print(f"CPU per page (ms, best of {repeat} runs of 5 requests; app = gunicorn's worker,")
         print("db = PostgreSQL's server processes), the first account of each role:")
@@ -299,14 +324,14 @@ def _cost(url: str, cast: dict, port: int, repeat: int) -> None:
             _username, session = accounts[0]
             role_ms = []
             for path in pages:
-                get(path, session)  # warm: the connection, the caches
+                _get(port, path, session)  # warm: the connection, the caches
                 best_app, best_db = float("inf"), float("inf")
                 for _run in range(repeat):
                     databases = _database_pids(url)
                     app0 = _cpu_seconds(worker)
                     db0 = sum(_cpu_seconds(pid) for pid in databases)
                     for _request in range(5):
-                        status = get(path, session)
+                        status = _get(port, path, session)
                         assert status == 200, (path, status)
                     best_app = min(best_app, (_cpu_seconds(worker) - app0) / 5 * 1000)
                     best_db = min(
@@ -334,8 +359,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stress-users", type=int, default=50, help="0: no stress run")
     parser.add_argument("--stress-time", default="1m")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--kept-shared",
+        default="redis://127.0.0.1:6379/13",
+        help="where the workers share kept answers (a Redis database, emptied each run); '': none",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/xigang_load")
+    parser.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="each account reads its pages once before a run (--no-warm: from a cold start)",
+    )
     parser.add_argument(
         "--cost", action="store_true", help="only the CPU per page, one request at a time"
     )
@@ -358,8 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, users, run_time, think in runs:
             # Each run on a fresh server: the stress run starts from the same state.
             _clear_load_visits()
-            server = _gunicorn(url, args.port, args.workers)
+            server = _gunicorn(url, args.port, args.workers, args.kept_shared)
             try:
+                if args.warm:
+                    _warm(cast, args.port)
                 before = _visits()
                 result = _locust(args, cast_file.name, args.port, users, run_time, think)
             finally:

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from households.models import AssessmentGap, HelpMeasure, Household, Pairing
-from xigang import obligations, scope
+from xigang import memo, obligations, scope
 from xigang.scope import RowFilter, Scope
 
 # Each gives the ids of the households with something routed to the given departments.
@@ -103,7 +103,8 @@ def _measure_q(s: Scope) -> Q:
 scope.register_rows("households.helpmeasure", _measure_q)
 
 
-def answer_households(s: Scope) -> QuerySet | None:
+@memo.once  # read once a page: the versions (xigang.obligations) and the rules narrowing by it
+def answer_households(s: Scope) -> tuple[int, ...] | None:
     """The households whose rows the obligation answers of a village or pairing cadre read
     (xigang.obligations keeps them across other households' writes): their villages' and every
     one their cadre was ever paired with, whose past periods stay theirs after a handover.
@@ -113,7 +114,7 @@ def answer_households(s: Scope) -> QuerySet | None:
     q = Q(village_id__in=s.village_ids)
     if s.cadre_id:
         q |= Q(pk__in=Pairing.objects.filter(cadre_id=s.cadre_id).values("household_id"))
-    return Household.objects.filter(q).order_by("pk").values_list("pk", flat=True)
+    return tuple(Household.objects.filter(q).order_by("pk").values_list("pk", flat=True))
 
 
 obligations.register_reach_households(answer_households)

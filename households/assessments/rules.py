@@ -50,6 +50,7 @@ from duties.organisation.params import PERIOD_KINDS, InForce, due_soon_until, st
 from households.assessments.models import AssessmentGap
 from households.models import Assessment, Household, Pairing
 from households.responsibility import ASSESSMENT_DEPARTMENTS
+from households.scopes import answer_households
 from xigang.entry import end_of, known_by, known_from
 from xigang.obligations import (
     Filters,
@@ -65,7 +66,7 @@ from xigang.obligations import (
 )
 from xigang.periods import Period, stepped_period_of, stepped_periods_between
 from xigang.scope import attribution as scope_attribution
-from xigang.scope import visible
+from xigang.scope import scope_of, visible
 
 DUE_RULE = "assessment.due"
 GAP_RULE = "assessment.gap"
@@ -99,6 +100,11 @@ class AssessmentDueRule(Rule):
             )
         if filters.village:
             households = households.filter(village__name=filters.village)
+        few = None if found.whole_town else answer_households(scope_of(user))
+        if few is not None and len(few) <= FEW:
+            # A superset of the households above, as ids: PostgreSQL then probes each one's
+            # assessments rather than reading the whole town's (~8 ms a call down to ~1).
+            households = households.filter(pk__in=few)
         households = households.filter(candidates)
         reached = Value(True) if found.whole_town else Exists(found.reach.filter(pk=OuterRef("pk")))
         rows = []

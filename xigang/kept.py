@@ -390,7 +390,7 @@ def _shared_get(now: Versions, keys: dict[int, str]) -> dict[int, tuple[tuple[st
     for i, key in keys.items():
         if key in got:
             tables, at, value = got[key]
-            if tuple(now.tables.get(t, 0) for t in tables) == at:
+            if _at(now, tables) == at:
                 found[i] = (tables, value)
     return found
 
@@ -404,11 +404,16 @@ def _shared_put(entries: dict[str, tuple]) -> None:
         logger.warning("kept: the shared store could not be written", exc_info=True)
 
 
+def _at(now: Versions, tables: tuple[str, ...]) -> tuple[int, ...]:
+    """The versions `now` of `tables`, as an answer is kept under them."""
+    return tuple(now.tables.get(t, 0) for t in tables)
+
+
 def _local(now: Versions, key: tuple) -> tuple[tuple[str, ...], Any] | None:
     """The tables read and the answer kept in this process under `key`, if still current."""
     with _lock:
         kept = _kept.get(key)
-        if kept is None or tuple(now.tables.get(t, 0) for t in kept[0]) != kept[1]:
+        if kept is None or _at(now, kept[0]) != kept[1]:
             return None
         _kept.move_to_end(key)
         return kept[0], kept[2]
@@ -425,7 +430,7 @@ def answers(now: Versions | None, asked: list[tuple[tuple, Callable[[], Any]]]) 
     shared_keys = _shared_keys(now, {i: key for i, key in enumerate(keys) if i not in found})
     for i, hit in _shared_get(now, shared_keys).items():
         found[i] = hit
-        _keep(keys[i], hit[0], tuple(now.tables.get(t, 0) for t in hit[0]), hit[1])
+        _keep(keys[i], hit[0], _at(now, hit[0]), hit[1])
     results, to_share = [], {}
     for i, (key, (_key, compute)) in enumerate(zip(keys, asked, strict=True)):
         if i in found:
@@ -436,7 +441,7 @@ def answers(now: Versions | None, asked: list[tuple[tuple, Callable[[], Any]]]) 
             value = compute()
         if read <= _versioned_names() and not _in_transaction(now.using):
             tables = tuple(sorted(read))
-            at = tuple(now.tables.get(t, 0) for t in tables)
+            at = _at(now, tables)
             _keep(key, tables, at, value)
             if i in shared_keys and _size_of(value) <= settings.KEPT_SHARED_ROWS:
                 to_share[shared_keys[i]] = (tables, at, value)

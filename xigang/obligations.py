@@ -514,17 +514,17 @@ def sort_key(item: OverdueItem) -> tuple:
     return (-item.days_overdue, item.rule, item.household or "", item.period)
 
 
-def _no_households(_reach: Scope) -> Iterable[int] | None:
+def _no_households(_reach: Scope) -> tuple[int, ...] | None:
     return None
 
 
 # The households whose rows a reach's answers read, for a reach of a few (households/scopes.py);
 # None: the reach leads beyond them (a department's) and its answers follow whole tables.
-_reach_households: Callable[[Scope], Iterable[int] | None] = _no_households
+_reach_households: Callable[[Scope], tuple[int, ...] | None] = _no_households
 REACH_HOUSEHOLDS = 1000  # beyond, summing their writes costs more than it spares
 
 
-def register_reach_households(households: Callable[[Scope], Iterable[int] | None]) -> None:
+def register_reach_households(households: Callable[[Scope], tuple[int, ...] | None]) -> None:
     global _reach_households
     _reach_households = households
 
@@ -535,8 +535,7 @@ def _versions(reach: Scope) -> tuple[kept.Versions | None, tuple[int, ...] | Non
     the versions then count the writes of those households' rows only."""
     if kept.reading_afresh():
         return None, None
-    found = None if reach.whole_town else _reach_households(reach)
-    households = None if found is None else tuple(islice(found, REACH_HOUSEHOLDS + 1))
+    households = _reach_households(reach)
     if households is not None and len(households) > REACH_HOUSEHOLDS:
         households = None
     return kept.versions(households), households

@@ -100,7 +100,7 @@ class AssessmentDueRule(Rule):
             )
         if filters.village:
             households = households.filter(village__name=filters.village)
-        few = None if found.whole_town else answer_households(scope_of(user))
+        few = answer_households(scope_of(user))  # None for the whole town
         if few is not None and len(few) <= FEW:
             # A superset of the households above, as ids: PostgreSQL then probes each one's
             # assessments rather than reading the whole town's (~8 ms a call down to ~1).

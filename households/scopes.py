@@ -8,13 +8,15 @@ apps add with `route_to_department` (visits: problems).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from dataclasses import replace
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from households.models import AssessmentGap, HelpMeasure, Household, Pairing
-from xigang import memo, obligations, scope
+from xigang import kept, memo, obligations, scope
 from xigang.scope import RowFilter, Scope
 
 # Each gives the ids of the households with something routed to the given departments.
@@ -43,6 +45,16 @@ def household_q(s: Scope, household_id: str, village_id: str) -> Q:
 
 def below_household(household_id: str, village_id: str) -> RowFilter:
     return lambda s: household_q(s, household_id, village_id)
+
+
+# Models whose rows reach anyone, a department included, only through their household: a
+# department's obligation answers are kept across other households' writes to their tables.
+_BY_HOUSEHOLD: list[str] = ["households.assessment"]  # a department's: the routed gaps' households
+
+
+def register_below_household(label: str, household_id: str, village_id: str) -> None:
+    scope.register_rows(label, below_household(household_id, village_id))
+    _BY_HOUSEHOLD.append(label)
 
 
 def routed_q(household_id: str, village_id: str) -> RowFilter:
@@ -83,7 +95,7 @@ for _label in (
     "households.pairing",
     "households.helpplan",
 ):
-    scope.register_rows(_label, below_household("household_id", "household__village_id"))
+    register_below_household(_label, "household_id", "household__village_id")
 scope.register_rows("households.assessment", _assessment_q)
 scope.register_rows("households.assessmentgap", _gap_q)
 scope.register_rows(
@@ -105,16 +117,33 @@ scope.register_rows("households.helpmeasure", _measure_q)
 
 @memo.once  # read once a page: the versions (xigang.obligations) and the rules narrowing by it
 def answer_households(s: Scope) -> tuple[int, ...] | None:
-    """The households whose rows the obligation answers of a village or pairing cadre read
-    (xigang.obligations keeps them across other households' writes): their villages' and every
-    one their cadre was ever paired with, whose past periods stay theirs after a handover.
-    None for a department's reach: what is routed to it may come from any household."""
-    if s.whole_town or s.department_ids:
+    """The households whose rows the obligation answers of a reach short of the whole town
+    read (xigang.obligations keeps them across other households' writes): their villages', every
+    one their cadre was ever paired with (whose past periods stay theirs after a handover) and
+    those with something routed to their departments. None for the whole town."""
+    if s.whole_town:
         return None
     q = Q(village_id__in=s.village_ids)
     if s.cadre_id:
         q |= Q(pk__in=Pairing.objects.filter(cadre_id=s.cadre_id).values("household_id"))
+    if s.department_ids:
+        for routed in _ROUTES:
+            q |= Q(pk__in=routed(s.department_ids))
     return tuple(Household.objects.filter(q).order_by("pk").values_list("pk", flat=True))
 
 
-obligations.register_reach_households(answer_households)
+def answer_tables(s: Scope) -> frozenset[str]:
+    """The household tables whose writes move `s`'s answers only for `answer_households`: all of
+    them short of a department; for a department, those it reads by household alone (what is
+    routed to it, 救急难 cases and spot checks reach it from any household: followed whole)."""
+    if not s.department_ids:
+        return kept.household_tables()
+    return _by_household_tables()
+
+
+@cache
+def _by_household_tables() -> frozenset[str]:
+    return frozenset(apps.get_model(label)._meta.db_table for label in _BY_HOUSEHOLD)
+
+
+obligations.register_reach_households(answer_households, answer_tables)

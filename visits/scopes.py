@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, Q
 
 from duties.models import Department
-from households.scopes import below_household, household_q, route_to_department, routed_q
+from households.scopes import household_q, register_below_household, route_to_department, routed_q
 from visits.models import Problem
 from xigang import scope
 from xigang.scope import Scope
@@ -31,7 +31,7 @@ route_to_department(
 )
 
 scope.register_public("visits.problemcategory", "visits.visitstatebuilt")
-scope.register_rows("visits.visit", below_household("household_id", "household__village_id"))
-scope.register_rows("visits.visitstate", below_household("household_id", "household__village_id"))
+register_below_household("visits.visit", "household_id", "household__village_id")
+register_below_household("visits.visitstate", "household_id", "household__village_id")
 scope.register_rows("visits.problem", routed_q("household_id", "household__village_id"))
 scope.register_rows("visits.emergencycase", _emergency_q)

@@ -22,7 +22,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, is_dataclass
@@ -293,11 +293,14 @@ def reading_afresh() -> bool:
     return _afresh.get()
 
 
-def versions(households: Sequence[int] | None = None) -> Versions | None:
+def versions(
+    households: Sequence[int] | None = None, by_household: Collection[str] | None = None
+) -> Versions | None:
     """The tables' versions where the answers will be read (None within `afresh`): read before
     the answers themselves, once for a batch of them. With `households` (a reach of a few), the
-    tables whose rows belong to a household count only the writes of those households' rows and
-    of rows of none: answers that read no other household's rows are kept across theirs."""
+    tables `by_household` (default: every table whose rows belong to a household) count only
+    the writes of those households' rows and of rows of none: answers that read no other
+    household's rows of them are kept across theirs."""
     if _afresh.get():
         return None
     from xigang.models import Change
@@ -316,9 +319,10 @@ def versions(households: Sequence[int] | None = None) -> Versions | None:
             [0, *households],
         )
         rows = cursor.fetchall()
+    by = household_tables() if by_household is None else frozenset(by_household)
     tables = {table: int(n) for table, whole, n in rows if whole}
-    tables.update(dict.fromkeys(household_tables(), 0))
-    tables.update({table: int(n) for table, whole, n in rows if not whole})
+    tables.update(dict.fromkeys(by, 0))
+    tables.update({table: int(n) for table, whole, n in rows if not whole and table in by})
     return Versions(using, tables)
 
 

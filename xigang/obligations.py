@@ -518,27 +518,33 @@ def _no_households(_reach: Scope) -> tuple[int, ...] | None:
     return None
 
 
-# The households whose rows a reach's answers read, for a reach of a few (households/scopes.py);
-# None: the reach leads beyond them (a department's) and its answers follow whole tables.
+# The households whose rows a reach's answers read (households/scopes.py; None: the whole
+# town's, whose answers follow whole tables), and the household tables they are read from alone.
 _reach_households: Callable[[Scope], tuple[int, ...] | None] = _no_households
+_reach_tables: Callable[[Scope], frozenset[str]] = lambda _reach: frozenset()
 REACH_HOUSEHOLDS = 1000  # beyond, summing their writes costs more than it spares
 
 
-def register_reach_households(households: Callable[[Scope], tuple[int, ...] | None]) -> None:
-    global _reach_households
-    _reach_households = households
+def register_reach_households(
+    households: Callable[[Scope], tuple[int, ...] | None],
+    tables: Callable[[Scope], frozenset[str]],
+) -> None:
+    global _reach_households, _reach_tables
+    _reach_households, _reach_tables = households, tables
 
 
 @memo.once  # a page's questions share one read of the versions, taken before the first
 def _versions(reach: Scope) -> tuple[kept.Versions | None, tuple[int, ...] | None]:
     """The versions the answers are kept under and, for a reach of a few households, their ids:
-    the versions then count the writes of those households' rows only."""
+    the versions of the tables read by household then count those households' writes only."""
     if kept.reading_afresh():
         return None, None
     households = _reach_households(reach)
     if households is not None and len(households) > REACH_HOUSEHOLDS:
         households = None
-    return kept.versions(households), households
+    if households is None:
+        return kept.versions(), None
+    return kept.versions(households, _reach_tables(reach)), households
 
 
 def _answers(user: User | AnonymousUser, filters: Filters, method: str, **asked: Any) -> list:

@@ -3,6 +3,7 @@ write path moves a version, a kept answer equals a fresh one after any write, an
 a write rolled back."""
 
 import datetime
+import decimal
 import re
 import uuid
 
@@ -19,7 +20,7 @@ from households.services import pairing_start
 from tests.conftest import make_user, redis_up, workbook
 from tests.dashboard.conftest import AS_OF, PAIRED_SINCE
 from visits.models import Problem, ProblemCategory, Visit
-from visits.services import problem_report, problem_resolve, visit_record
+from visits.services import emergency_report, problem_report, problem_resolve, visit_record
 from xigang import kept, obligations, roles
 from xigang.ledgers import get_kind, import_ledger
 from xigang.models import Change
@@ -155,12 +156,20 @@ def test_after_a_day_of_mixed_writes_every_kept_answer_equals_a_fresh_one(
             user=town["dept"],
         ),  # fmt: skip
         lambda: Problem.objects.filter(household=second).update(due=D(2026, 6, 15)),
+        lambda: emergency_report(  # 民政科 (dept) answers for every household's case
+            household=Household.objects.get(number="西村-001"),
+            cause="因病",
+            expense=decimal.Decimal("20000"),
+            occurred_on=D(2026, 10, 1),
+            reported_on=D(2026, 10, 2),
+            entered_by=office,
+        ),
         lambda: Pairing.objects.filter(household=second).update(start=PAIRED_SINCE),
         lambda: connection.cursor().execute(
             "UPDATE households_household SET status = 'closed' WHERE number = '东村-002'"
         ),
     ]
-    users = [inspector, pairing, other, town["east_cadre"]]
+    users = [inspector, pairing, other, town["east_cadre"], town["dept"]]
     for user in users:
         _lists(user)  # every answer kept
     for step in steps:
@@ -282,6 +291,41 @@ def test_a_cadres_answers_stay_kept_across_other_households_writes(town):
     for user in east_users:
         assert _lists(user) == _fresh(user)
         assert any(_kept_for(user)[key] is not value for key, value in answers[user].items())
+
+
+def test_a_departments_answers_stay_kept_across_visits_outside_its_households(town):
+    """A department's answers count the visits of the households routed to it only; what is
+    routed to it moves them whichever household it comes from, and then that household's
+    visits do; 民政科's move with every household's 救急难 case."""
+    dept, west = town["dept"], Household.objects.get(number="西村-001")
+    _lists(town["inspector"])  # generates the duties' obligations due by today: a write
+    _lists(dept)
+    answers = _kept_for(dept)
+    _contact(town["west_pairing"], D(2026, 10, 20), number="西村-001")
+    assert _lists(dept) == _fresh(dept)
+    assert all(_kept_for(dept)[key] is value for key, value in answers.items())
+    problem_report(
+        household=west,
+        category=ProblemCategory.objects.get(name="低保五保"),  # routed to 民政科, dept's
+        description="家中老人患病，需申请低保",
+        found_on=D(2026, 6, 1),
+        entered_by=town["west_pairing"],
+    )
+    assert _lists(dept) == _fresh(dept)
+    answers = _kept_for(dept)
+    _contact(town["west_pairing"], D(2026, 9, 20), number="西村-001")
+    assert _lists(dept) == _fresh(dept)
+    assert any(_kept_for(dept)[key] is not value for key, value in answers.items())
+    before = _lists(dept)
+    emergency_report(  # 民政科 answers for every household's 救急难 case
+        household=Household.objects.get(number="东村-001"),
+        cause="因病",
+        expense=decimal.Decimal("20000"),
+        occurred_on=D(2026, 10, 1),
+        reported_on=D(2026, 10, 2),
+        entered_by=town["office"],
+    )
+    assert _lists(dept) == _fresh(dept) != before
 
 
 # --- shared between the web processes (settings.KEPT_SHARED) -------------------------------

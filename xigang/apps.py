@@ -1,3 +1,4 @@
+import gc
 from importlib import import_module
 from types import ModuleType
 
@@ -33,6 +34,12 @@ def business_apps() -> list[AppConfig]:
     return [config for config in apps.get_app_configs() if isinstance(config, BusinessApp)]
 
 
+# A process keeping a county's answers holds ~350,000 long-lived objects, and at Python's default
+# thresholds (700, 10, 10) each request computing a large answer also ran a full collection over
+# them (150-300 ms of a county page's ~900): collected less often (benchmarks/README.md).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 class XigangConfig(AppConfig):
     name = "xigang"
     verbose_name = _("Xigang portal")
@@ -46,3 +53,4 @@ class XigangConfig(AppConfig):
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="xigang.sync_groups")
         # Every table, new ones included, notes its writes for the kept answers (xigang.kept).
         post_migrate.connect(install_triggers, sender=self, dispatch_uid="xigang.kept")
+        gc.set_threshold(*GC_THRESHOLDS)

@@ -313,9 +313,11 @@ def versions(
             )
             return Versions(using, {table: int(n) for table, n in cursor.fetchall()})
         marks = ", ".join(["%s"] * (len(households) + 1))
+        # Two parts, each read through its partial index (an OR of the two scanned the table).
         cursor.execute(
-            f'SELECT "table", household IS NULL, SUM(n) FROM {CHANGES} '
-            f'WHERE household IS NULL OR household IN ({marks}) GROUP BY "table", household IS NULL',
+            f'SELECT "table", 1, SUM(n) FROM {CHANGES} WHERE household IS NULL GROUP BY "table" '
+            f'UNION ALL SELECT "table", 0, SUM(n) FROM {CHANGES} '
+            f'WHERE household IN ({marks}) GROUP BY "table"',
             [0, *households],
         )
         rows = cursor.fetchall()

@@ -261,6 +261,7 @@ def _count_queries(client, user, url, django_assert_max_num_queries, limit, **pa
         ("inspector", "home", 72),
         ("pairing", "home", 89),  # the phone home (visits), pinned exactly in test_cadre_home.py
         ("east_cadre", "home", 105),
+        ("dept", "home", 50),  # the desk of a department, its routed households read once
         ("inspector", "dashboard:items", 56),
         ("inspector", "dashboard:overdue_json", 51),
         ("pairing", "dashboard:overdue_json", 45),

@@ -8,8 +8,8 @@ apps add with `route_to_department` (visits: problems).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from dataclasses import replace
+from functools import cache
 
 from django.apps import apps
 from django.db.models import Q, QuerySet

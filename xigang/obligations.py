@@ -518,10 +518,14 @@ def _no_households(_reach: Scope) -> tuple[int, ...] | None:
     return None
 
 
+def _no_tables(_reach: Scope) -> frozenset[str]:
+    return frozenset()
+
+
 # The households whose rows a reach's answers read (households/scopes.py; None: the whole
 # town's, whose answers follow whole tables), and the household tables they are read from alone.
 _reach_households: Callable[[Scope], tuple[int, ...] | None] = _no_households
-_reach_tables: Callable[[Scope], frozenset[str]] = lambda _reach: frozenset()
+_reach_tables: Callable[[Scope], frozenset[str]] = _no_tables
 REACH_HOUSEHOLDS = 1000  # beyond, summing their writes costs more than it spares
 
 
